@@ -1,0 +1,187 @@
+//! The only crate that drives wasmtime: one `Engine` for the process, compiled modules cached
+//! on disk, one `InstancePre` per program, a fresh `Store` per guest run, memory caps, and stop
+//! by epoch interruption.
+
+mod cache;
+mod limits;
+
+use std::path::{Path, PathBuf};
+
+use porthole_wasi::{GuestExit, StopSignal, Stopped, WasiHost};
+use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, UpdateDeadline};
+
+pub use limits::Limits;
+use limits::MemoryLimiter;
+
+/// How a guest run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// The guest returned from `_start` (0) or called `proc_exit`.
+    Code(i32),
+    /// Ended by a stop request (`docker stop`/`kill`).
+    Stopped,
+    /// Tried to grow its memory past its cap.
+    OutOfMemory,
+    /// Trapped (a wasm trap or a host error), with the reason.
+    Trap(String),
+}
+
+/// Why a `.wasm` could not be made into a runnable program.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("not a WebAssembly module (no \\0asm header)")]
+    NotWasm,
+    #[error("this is a WebAssembly component (WASI preview 2); Porthole runs preview 1 modules (wasm32-wasip1)")]
+    Component,
+    #[error("invalid WebAssembly module: {0}")]
+    Invalid(String),
+    #[error("module cannot run under WASI preview 1: {0}")]
+    Link(String),
+    #[error("module has no `_start` export: it is a library, not a WASI command")]
+    NoStart,
+}
+
+/// A failure of the runtime itself (not of a guest).
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("configuring wasmtime: {0}")]
+    Engine(String),
+    #[error("instantiating guest: {0}")]
+    Instantiate(String),
+}
+
+/// Where compiled modules are cached; `None` compiles every time.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeConfig {
+    pub module_cache: Option<PathBuf>,
+}
+
+pub struct GuestState {
+    wasi: WasiHost,
+    limiter: MemoryLimiter,
+}
+
+/// A compiled, linked program, ready to be instantiated any number of times.
+#[derive(Clone)]
+pub struct Program {
+    pre: InstancePre<GuestState>,
+}
+
+#[derive(Clone)]
+pub struct Runtime {
+    engine: Engine,
+    linker: std::sync::Arc<Linker<GuestState>>,
+    cache: Option<cache::ModuleCache>,
+}
+
+/// Stops one guest: sets its signal (seen by blocking host calls) and bumps the engine epoch
+/// (seen by compiled code at its next loop back-edge or call).
+#[derive(Clone)]
+pub struct Stopper {
+    signal: StopSignal,
+    engine: Engine,
+}
+
+impl Stopper {
+    pub fn stop(&self) {
+        self.signal.request();
+        self.engine.increment_epoch();
+    }
+}
+
+impl Runtime {
+    pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        let mut cfg = Config::new();
+        cfg.epoch_interruption(true);
+        let engine = Engine::new(&cfg).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        porthole_wasi::add_to_linker(&mut linker, |s: &mut GuestState| &mut s.wasi)
+            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let cache = config.module_cache.map(|dir| cache::ModuleCache::new(dir, &engine));
+        Ok(Self { engine, linker: std::sync::Arc::new(linker), cache })
+    }
+
+    pub fn load_file(&self, path: &Path) -> Result<Program, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+        self.load(&bytes)
+    }
+
+    /// Compiles (or fetches from the cache) and links a WASI preview 1 command module.
+    pub fn load(&self, bytes: &[u8]) -> Result<Program, LoadError> {
+        check_header(bytes)?;
+        let module = match &self.cache {
+            Some(cache) => cache.get_or_compile(&self.engine, bytes)?,
+            None => Module::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(e.to_string()))?,
+        };
+        if module.get_export("_start").is_none() {
+            return Err(LoadError::NoStart);
+        }
+        let pre = self.linker.instantiate_pre(&module).map_err(|e| LoadError::Link(e.to_string()))?;
+        Ok(Program { pre })
+    }
+
+    pub fn stopper(&self, signal: &StopSignal) -> Stopper {
+        Stopper { signal: signal.clone(), engine: self.engine.clone() }
+    }
+
+    /// Runs `program` to completion on the calling thread.
+    pub fn run(&self, program: &Program, host: WasiHost, limits: &Limits) -> Result<Exit, RuntimeError> {
+        let stop = host.stop_signal().clone();
+        let mut store = Store::new(&self.engine, GuestState { wasi: host, limiter: MemoryLimiter::new(limits) });
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            if ctx.data().wasi.stop_signal().is_requested() {
+                Err(wasmtime::Error::new(Stopped))
+            } else {
+                Ok(UpdateDeadline::Continue(1))
+            }
+        });
+        if stop.is_requested() {
+            return Ok(Exit::Stopped);
+        }
+        let instance = match program.pre.instantiate(&mut store) {
+            Ok(i) => i,
+            Err(_) if store.data().limiter.exceeded() => return Ok(Exit::OutOfMemory),
+            Err(e) => return Err(RuntimeError::Instantiate(e.to_string())),
+        };
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .map_err(|e| RuntimeError::Instantiate(e.to_string()))?;
+        let result = start.call(&mut store, ());
+        store.data_mut().wasi.close_all();
+        Ok(match result {
+            Ok(()) => Exit::Code(0),
+            Err(e) => {
+                if let Some(GuestExit(code)) = e.downcast_ref::<GuestExit>() {
+                    Exit::Code(*code)
+                } else if e.downcast_ref::<Stopped>().is_some() {
+                    Exit::Stopped
+                } else if store.data().limiter.exceeded() {
+                    Exit::OutOfMemory
+                } else if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+                    Exit::Trap(trap.to_string())
+                } else {
+                    Exit::Trap(e.to_string())
+                }
+            }
+        })
+    }
+}
+
+fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
+    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+        // The text format is accepted too (tests write small modules in it).
+        if std::str::from_utf8(bytes).map(|t| t.trim_start().starts_with("(module")).unwrap_or(false) {
+            return Ok(());
+        }
+        return Err(LoadError::NotWasm);
+    }
+    // Core modules are version 1, layer 0; components carry layer 1.
+    if bytes[6..8] == [1, 0] {
+        return Err(LoadError::Component);
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! The per-guest WASI state: arguments, environment, the mount namespace, the descriptor table,
+//! the observer of mutations and the stop signal. The `wasi_snapshot_preview1` functions are
+//! methods on it, in the `ops` modules.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::errno::Errno;
+use crate::fdtable::{Descriptor, FdTable, OpenDir};
+use crate::namespace::{MountId, Namespace};
+use crate::path::GuestPath;
+use crate::stdio::Stdio;
+
+/// What a guest changed, told to the [`MutationObserver`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutationKind {
+    /// A file was created by `path_open` with `O_CREAT`.
+    Create,
+    /// A file that was written to was closed (or the guest ended with it open).
+    Write,
+    Mkdir,
+    Unlink,
+    Rmdir,
+    /// `path` is the new name; `from` holds the old one.
+    Rename,
+    Symlink,
+    Link,
+}
+
+/// One mutating operation, with the guest path it touched and the mount point it lies in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mutation {
+    pub kind: MutationKind,
+    pub path: String,
+    pub mount_point: String,
+    pub from: Option<String>,
+}
+
+/// Told of every mutating file operation a guest performs. Called on the guest's thread, so it
+/// must be quick (queue the event, do not do I/O).
+pub trait MutationObserver: Send + Sync {
+    fn mutated(&self, mutation: &Mutation);
+}
+
+/// Asks a running guest to stop. Host calls that block (sleep, poll, accept) wait on it, and the
+/// runtime's epoch callback checks it, so a stop lands whether the guest computes or waits.
+#[derive(Default, Clone)]
+pub struct StopSignal(Arc<(Mutex<bool>, Condvar)>);
+
+impl StopSignal {
+    pub fn request(&self) {
+        *self.0.0.lock().unwrap() = true;
+        self.0.1.notify_all();
+    }
+
+    pub fn is_requested(&self) -> bool {
+        *self.0.0.lock().unwrap()
+    }
+
+    /// Sleeps up to `d`; returns true if a stop was requested (at once, not at the end).
+    pub fn wait(&self, d: Duration) -> bool {
+        let guard = self.0.0.lock().unwrap();
+        let (guard, _) = self.0.1.wait_timeout_while(guard, d, |stopped| !*stopped).unwrap();
+        *guard
+    }
+}
+
+/// The error a host function returns when a stop request ends the guest while it waited in a
+/// host call; the runtime reports the guest as stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("guest stopped on request")]
+pub struct Stopped;
+
+/// `proc_exit`: unwinds the guest with its exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("guest exited with code {0}")]
+pub struct GuestExit(pub i32);
+
+/// A host function either returns an errno to the guest or ends it with a trap.
+pub enum HostError {
+    Errno(Errno),
+    Trap(wasmtime::Error),
+}
+
+impl From<Errno> for HostError {
+    fn from(e: Errno) -> Self {
+        HostError::Errno(e)
+    }
+}
+
+impl From<std::io::Error> for HostError {
+    fn from(e: std::io::Error) -> Self {
+        HostError::Errno(e.into())
+    }
+}
+
+pub type HostResult<T> = Result<T, HostError>;
+
+/// Default cap on open descriptors per guest, like a common `ulimit -n`.
+pub const DEFAULT_MAX_FDS: usize = 1024;
+
+pub struct WasiHost {
+    pub(crate) args: Vec<Vec<u8>>,
+    pub(crate) env: Vec<Vec<u8>>,
+    pub(crate) ns: Namespace,
+    pub(crate) fds: FdTable,
+    pub(crate) tty: bool,
+    pub(crate) observer: Option<Arc<dyn MutationObserver>>,
+    pub(crate) stop: StopSignal,
+    pub(crate) started: Instant,
+}
+
+/// Builds a [`WasiHost`]; see [`WasiHost::builder`].
+pub struct WasiHostBuilder {
+    ns: Namespace,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdio: Stdio,
+    listeners: Vec<TcpListener>,
+    observer: Option<Arc<dyn MutationObserver>>,
+    stop: StopSignal,
+    max_fds: usize,
+}
+
+impl WasiHost {
+    /// Starts a host over `ns`. Each mount becomes a preopened directory (fd 3 is `/`, then the
+    /// mounts in table order), then each listener, so wasi-libc finds every mount by its path.
+    pub fn builder(ns: Namespace) -> WasiHostBuilder {
+        WasiHostBuilder {
+            ns,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdio: Stdio::default(),
+            listeners: Vec::new(),
+            observer: None,
+            stop: StopSignal::default(),
+            max_fds: DEFAULT_MAX_FDS,
+        }
+    }
+
+    pub fn namespace(&self) -> &Namespace {
+        &self.ns
+    }
+
+    pub fn stop_signal(&self) -> &StopSignal {
+        &self.stop
+    }
+
+    pub(crate) fn notify(&self, kind: MutationKind, path: &GuestPath, mount: MountId, from: Option<&GuestPath>) {
+        if let Some(obs) = &self.observer {
+            obs.mutated(&Mutation {
+                kind,
+                path: path.to_string(),
+                mount_point: self.ns.mount(mount).path.to_string(),
+                from: from.map(ToString::to_string),
+            });
+        }
+    }
+
+    /// Reports files the guest wrote and never closed; the runtime calls it when a guest ends.
+    pub fn close_all(&mut self) {
+        for d in self.fds.drain() {
+            self.report_close(&d);
+        }
+    }
+
+    pub(crate) fn report_close(&self, d: &Descriptor) {
+        if let Descriptor::File(f) = d {
+            if f.wrote {
+                self.notify(MutationKind::Write, &f.location.path, f.location.mount, None);
+            }
+        }
+    }
+}
+
+impl WasiHostBuilder {
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn stdio(mut self, stdio: Stdio) -> Self {
+        self.stdio = stdio;
+        self
+    }
+
+    /// Hands the guest a listening socket as a preopened fd, for `sock_accept`.
+    pub fn listener(mut self, l: TcpListener) -> Self {
+        self.listeners.push(l);
+        self
+    }
+
+    pub fn observer(mut self, o: Arc<dyn MutationObserver>) -> Self {
+        self.observer = Some(o);
+        self
+    }
+
+    pub fn stop_signal(mut self, s: StopSignal) -> Self {
+        self.stop = s;
+        self
+    }
+
+    pub fn max_fds(mut self, n: usize) -> Self {
+        self.max_fds = n;
+        self
+    }
+
+    pub fn build(self) -> Result<WasiHost, Errno> {
+        let preopens: Vec<GuestPath> = self.ns.mounts().iter().map(|m| m.path.clone()).collect();
+        let mut fds = FdTable::new(self.max_fds.max(3 + preopens.len() + self.listeners.len()));
+        fds.insert(Descriptor::Stdin(self.stdio.stdin))?;
+        fds.insert(Descriptor::Stdout(self.stdio.stdout))?;
+        fds.insert(Descriptor::Stderr(self.stdio.stderr))?;
+        for path in preopens {
+            let name = path.to_string();
+            fds.insert(Descriptor::Dir(OpenDir { path, preopen: Some(name), listing: None }))?;
+        }
+        for l in self.listeners {
+            l.set_nonblocking(true)?;
+            fds.insert(Descriptor::Listener(l))?;
+        }
+        Ok(WasiHost {
+            args: self.args.into_iter().map(String::into_bytes).collect(),
+            env: self.env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
+            ns: self.ns,
+            fds,
+            tty: self.stdio.tty,
+            observer: self.observer,
+            stop: self.stop,
+            started: Instant::now(),
+        })
+    }
+}

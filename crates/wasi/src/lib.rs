@@ -1,0 +1,34 @@
+//! Porthole's `wasi_snapshot_preview1` host over a per-container mount namespace.
+//!
+//! wasmtime-wasi gives each preopen its own sandbox, so a symlink from one volume into another
+//! can be neither created with an absolute target nor followed across preopens. A container
+//! needs the opposite: one file system tree assembled from mounts. Here every mount is a
+//! preopen backed by a `cap_std::fs::Dir` (the escape barrier), and every path is walked like a
+//! kernel would, across mounts, through symlinks, never above `/`. See ARCHITECTURE.md.
+//!
+//! Use: build a [`Namespace`], a [`WasiHost`] over it, and [`add_to_linker`].
+
+mod abi;
+mod errno;
+mod fdtable;
+mod filestat;
+mod host;
+mod linker;
+mod memory;
+mod namespace;
+mod ops;
+mod path;
+
+pub use errno::Errno;
+pub use host::{
+    DEFAULT_MAX_FDS, GuestExit, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost, WasiHostBuilder,
+};
+pub use linker::{HostGetter, add_to_linker};
+pub use namespace::{Mount, MountSpec, Namespace, NamespaceError};
+pub use path::{GuestPath, MAX_SYMLINK_HOPS};
+pub use stdio::{Input, Output, Stdio};
+
+mod stdio;
+
+/// Re-exported so callers open mount directories with the same cap-std as the host.
+pub use cap_std;

@@ -1,0 +1,153 @@
+//! A container's mount namespace: the mount table and every host access through it.
+//!
+//! Each mount is a host directory opened as a `cap_std::fs::Dir`; every host call goes through
+//! the `Dir` of the mount that contains the (already walked, symlink-free) guest path, with the
+//! path relative to it. cap-std refuses any relative path that would leave that directory, so
+//! even a symlink swapped in by someone else between our walk and the host call cannot take a
+//! guest outside its mount: the walk gives Linux semantics, cap-std is the barrier.
+
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+
+use cap_std::fs::Dir;
+
+use crate::errno::Errno;
+use crate::path::{GuestPath, Lookup, Node, Walked, walk};
+
+/// One entry of the mount table as the caller describes it.
+pub struct MountSpec {
+    /// Where the guest sees it, e.g. `/var/lib/pulp`.
+    pub guest_path: String,
+    /// The host directory behind it.
+    pub host_dir: Dir,
+    pub readonly: bool,
+}
+
+/// A mount in the table.
+pub struct Mount {
+    pub path: GuestPath,
+    pub dir: Dir,
+    pub readonly: bool,
+    /// The `dev` the guest sees in `filestat`: distinct per mount, as on Linux.
+    pub dev: u64,
+}
+
+/// Why a mount table was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NamespaceError {
+    #[error("invalid mount point: {0:?} (must be an absolute path without ..)")]
+    InvalidMountPoint(String),
+    #[error("mount point / is the container root; give it as the root directory")]
+    MountAtRoot,
+    #[error("duplicate mount point: {0}")]
+    DuplicateMountPoint(String),
+}
+
+/// Identifies a mount in a [`Namespace`]: its index in the table, 0 being the root.
+pub type MountId = usize;
+
+/// A resolved location: the mount it is in and the path relative to that mount's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: GuestPath,
+    pub mount: MountId,
+    pub rel: PathBuf,
+}
+
+pub struct Namespace {
+    /// `mounts[0]` is the container root; the rest in the caller's order.
+    mounts: Vec<Mount>,
+}
+
+impl Namespace {
+    pub fn new(root: Dir, root_readonly: bool, specs: Vec<MountSpec>) -> Result<Self, NamespaceError> {
+        let mut mounts = vec![Mount { path: GuestPath::root(), dir: root, readonly: root_readonly, dev: 1 }];
+        for spec in specs {
+            let path = GuestPath::parse_absolute(&spec.guest_path)
+                .map_err(|_| NamespaceError::InvalidMountPoint(spec.guest_path.clone()))?;
+            if path.is_root() {
+                return Err(NamespaceError::MountAtRoot);
+            }
+            if mounts.iter().any(|m| m.path == path) {
+                return Err(NamespaceError::DuplicateMountPoint(path.to_string()));
+            }
+            let dev = mounts.len() as u64 + 1;
+            mounts.push(Mount { path, dir: spec.host_dir, readonly: spec.readonly, dev });
+        }
+        Ok(Self { mounts })
+    }
+
+    pub fn mounts(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    pub fn mount(&self, id: MountId) -> &Mount {
+        &self.mounts[id]
+    }
+
+    /// The mount that holds `path`: the one with the longest mount point above it, as a later
+    /// (deeper) mount shadows what lies beneath it in its parent.
+    pub fn locate(&self, path: &GuestPath) -> Location {
+        let mount = self
+            .mounts
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| path.starts_with(&m.path))
+            .max_by_key(|(_, m)| m.path.components().len())
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        let rel = PathBuf::from(path.relative_to(&self.mounts[mount].path));
+        Location { path: path.clone(), mount, rel }
+    }
+
+    /// Is `path` a mount point (other than `/`)?
+    pub fn is_mount_point(&self, path: &GuestPath) -> bool {
+        self.mounts[1..].iter().any(|m| &m.path == path)
+    }
+
+    /// Mount points are directories even where the underlying directory lacks them, and so are
+    /// the directories leading to them (the guest can always walk to its mounts).
+    fn leads_to_mount(&self, path: &GuestPath) -> bool {
+        path.is_root() || self.mounts[1..].iter().any(|m| m.path.starts_with(path))
+    }
+
+    /// Names of the mount points directly inside `dir` (and directories leading to deeper ones),
+    /// which `fd_readdir` lists even when the underlying directory has no such entry.
+    pub fn mount_entries_in(&self, dir: &GuestPath) -> Vec<String> {
+        let depth = dir.components().len();
+        let mut names: Vec<String> = self.mounts[1..]
+            .iter()
+            .filter(|m| m.path.components().len() > depth && m.path.starts_with(dir))
+            .map(|m| m.path.components()[depth].clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Walks `path` from the directory `start` (see [`walk`]) and locates the result.
+    pub fn resolve(&self, start: &GuestPath, path: &[u8], follow_final: bool) -> Result<(Location, Node), Errno> {
+        let Walked { path, node } = walk(self, start, path, follow_final)?;
+        Ok((self.locate(&path), node))
+    }
+}
+
+impl Lookup for Namespace {
+    fn node(&self, path: &GuestPath) -> Result<Node, Errno> {
+        if self.leads_to_mount(path) {
+            return Ok(Node::Dir);
+        }
+        let loc = self.locate(path);
+        let dir = &self.mounts[loc.mount].dir;
+        match dir.symlink_metadata(&loc.rel) {
+            Ok(md) if md.file_type().is_symlink() => {
+                let target = dir.read_link_contents(&loc.rel)?;
+                Ok(Node::Symlink(target.into_os_string().into_vec()))
+            }
+            Ok(md) if md.is_dir() => Ok(Node::Dir),
+            Ok(_) => Ok(Node::File),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Node::Missing),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! `fd_*`: operations on open descriptors.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+
+use crate::abi::{DIRENT_SIZE, fdflags, filetype, fstflags, rights};
+use crate::errno::Errno;
+use crate::fdtable::{Descriptor, DirEntry};
+use crate::filestat::{Filestat, filetype_of};
+use std::os::unix::ffi::OsStringExt;
+use crate::host::{HostResult, WasiHost};
+use crate::memory::GuestMemory;
+use crate::ops::path::time_spec;
+use crate::path::GuestPath;
+
+impl WasiHost {
+    pub fn fd_advise(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, _offset: u64, _len: u64, advice: u8) -> HostResult<()> {
+        self.fds.get_file(fd)?;
+        if advice > 5 {
+            return Err(Errno::Inval.into());
+        }
+        Ok(())
+    }
+
+    pub fn fd_allocate(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, offset: u64, len: u64) -> HostResult<()> {
+        let f = self.fds.get_file(fd)?;
+        if !f.writable {
+            return Err(Errno::Badf.into());
+        }
+        let want = offset.checked_add(len).ok_or(Errno::Fbig)?;
+        if want > f.file.metadata()?.len() {
+            f.file.set_len(want)?;
+            f.wrote = true;
+        }
+        Ok(())
+    }
+
+    pub fn fd_close(&mut self, _mem: &mut GuestMemory<'_>, fd: u32) -> HostResult<()> {
+        let d = self.fds.remove(fd)?;
+        self.report_close(&d);
+        Ok(())
+    }
+
+    pub fn fd_datasync(&mut self, _mem: &mut GuestMemory<'_>, fd: u32) -> HostResult<()> {
+        match self.fds.get(fd)? {
+            Descriptor::File(f) => Ok(f.file.sync_data()?),
+            Descriptor::Dir(_) => Ok(()),
+            _ => Err(Errno::Inval.into()),
+        }
+    }
+
+    pub fn fd_sync(&mut self, _mem: &mut GuestMemory<'_>, fd: u32) -> HostResult<()> {
+        match self.fds.get(fd)? {
+            Descriptor::File(f) => Ok(f.file.sync_all()?),
+            Descriptor::Dir(_) => Ok(()),
+            _ => Err(Errno::Inval.into()),
+        }
+    }
+
+    pub fn fd_fdstat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> HostResult<()> {
+        let tty = self.tty;
+        let (ftype, flags, base, inheriting) = match self.fds.get(fd)? {
+            Descriptor::Stdin(_) | Descriptor::Stdout(_) | Descriptor::Stderr(_) => {
+                let t = if tty { filetype::CHARACTER_DEVICE } else { filetype::UNKNOWN };
+                (t, 0, rights::STREAM, 0)
+            }
+            Descriptor::File(f) => {
+                let mut base = rights::FILE_COMMON;
+                if f.readable {
+                    base |= rights::FD_READ;
+                }
+                if f.writable {
+                    base |= rights::WRITING;
+                }
+                let flags = if f.append { fdflags::APPEND } else { 0 };
+                (filetype::REGULAR_FILE, flags, base, 0)
+            }
+            Descriptor::Dir(_) => (filetype::DIRECTORY, 0, rights::ALL, rights::ALL),
+            Descriptor::Listener(_) => (filetype::SOCKET_STREAM, 0, rights::SOCK_ACCEPT | rights::POLL_FD_READWRITE, 0),
+            Descriptor::Stream(_) => (filetype::SOCKET_STREAM, 0, rights::STREAM | rights::SOCK_SHUTDOWN, 0),
+        };
+        mem.write_u8(out, ftype)?;
+        mem.write_u8(out + 1, 0)?;
+        mem.write_u16(out + 2, flags)?;
+        mem.write_u32(out + 4, 0)?;
+        mem.write_u64(out + 8, base)?;
+        mem.write_u64(out + 16, inheriting)?;
+        Ok(())
+    }
+
+    pub fn fd_fdstat_set_flags(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, flags: u16) -> HostResult<()> {
+        match self.fds.get(fd)? {
+            Descriptor::File(f) => {
+                let mut oflags = rustix::fs::fcntl_getfl(&f.file).map_err(std::io::Error::from)?;
+                oflags.set(rustix::fs::OFlags::APPEND, flags & fdflags::APPEND != 0);
+                rustix::fs::fcntl_setfl(&f.file, oflags).map_err(std::io::Error::from)?;
+                f.append = flags & fdflags::APPEND != 0;
+                Ok(())
+            }
+            Descriptor::Stream(s) => Ok(s.set_nonblocking(flags & fdflags::NONBLOCK != 0)?),
+            _ if flags == 0 => Ok(()),
+            _ => Err(Errno::Notsup.into()),
+        }
+    }
+
+    pub fn fd_fdstat_set_rights(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, _base: u64, _inheriting: u64) -> HostResult<()> {
+        // Rights may only shrink, and Porthole enforces access by open mode, so there is
+        // nothing to record.
+        self.fds.get(fd)?;
+        Ok(())
+    }
+
+    pub fn fd_filestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> HostResult<()> {
+        let tty = self.tty;
+        let stat = match self.fds.get(fd)? {
+            Descriptor::File(f) => {
+                let md = cap_std::fs::Metadata::from_file(&f.file)?;
+                Filestat::from_metadata(&md, self.ns.mount(f.location.mount).dev)
+            }
+            Descriptor::Dir(d) => {
+                let path = d.path.clone();
+                let loc = self.ns.locate(&path);
+                self.stat_location(&loc)?
+            }
+            Descriptor::Stdin(_) | Descriptor::Stdout(_) | Descriptor::Stderr(_) => Filestat {
+                filetype: if tty { filetype::CHARACTER_DEVICE } else { filetype::UNKNOWN },
+                ..Filestat::default()
+            },
+            Descriptor::Listener(_) | Descriptor::Stream(_) => Filestat { filetype: filetype::SOCKET_STREAM, ..Filestat::default() },
+        };
+        stat.write(mem, out)?;
+        Ok(())
+    }
+
+    pub fn fd_filestat_set_size(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, size: u64) -> HostResult<()> {
+        let f = self.fds.get_file(fd)?;
+        if !f.writable {
+            return Err(Errno::Badf.into());
+        }
+        f.file.set_len(size)?;
+        f.wrote = true;
+        Ok(())
+    }
+
+    pub fn fd_filestat_set_times(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, atim: u64, mtim: u64, fst: u16) -> HostResult<()> {
+        let atime = time_spec(atim, fstflags::ATIM, fstflags::ATIM_NOW, fst)?;
+        let mtime = time_spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW, fst)?;
+        let path = match self.fds.get(fd)? {
+            Descriptor::File(f) => f.location.path.clone(),
+            Descriptor::Dir(d) => d.path.clone(),
+            _ => return Err(Errno::Badf.into()),
+        };
+        let loc = self.ns.locate(&path);
+        self.check_writable(&loc)?;
+        if let Descriptor::File(f) = self.fds.get(fd)? {
+            let mut times = std::fs::FileTimes::new();
+            if let Some(t) = atime {
+                times = times.set_accessed(system_time(t));
+            }
+            if let Some(t) = mtime {
+                times = times.set_modified(system_time(t));
+            }
+            f.file.set_times(times)?;
+        } else {
+            use cap_fs_ext::DirExt;
+            self.host_dir(&loc).set_times(&loc.rel, atime, mtime)?;
+        }
+        Ok(())
+    }
+
+    pub fn fd_pread(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, offset: u64, out: u32) -> HostResult<()> {
+        let iovs = mem.iovecs(iovs, count)?;
+        let f = self.fds.get_file(fd)?;
+        if !f.readable {
+            return Err(Errno::Badf.into());
+        }
+        let mut total = 0u64;
+        for (buf, len) in iovs {
+            let n = f.file.read_at(mem.slice_mut(buf, len)?, offset + total)?;
+            total += n as u64;
+            if n < len as usize {
+                break;
+            }
+        }
+        mem.write_u32(out, total as u32)?;
+        Ok(())
+    }
+
+    pub fn fd_pwrite(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, offset: u64, out: u32) -> HostResult<()> {
+        let iovs = mem.iovecs(iovs, count)?;
+        let f = self.fds.get_file(fd)?;
+        if !f.writable {
+            return Err(Errno::Badf.into());
+        }
+        let mut total = 0u64;
+        for (buf, len) in iovs {
+            f.file.write_all_at(mem.slice(buf, len)?, offset + total)?;
+            total += len as u64;
+        }
+        f.wrote = true;
+        mem.write_u32(out, total as u32)?;
+        Ok(())
+    }
+
+    pub fn fd_read(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, out: u32) -> HostResult<()> {
+        let iovs = mem.iovecs(iovs, count)?;
+        let mut total = 0usize;
+        match self.fds.get(fd)? {
+            Descriptor::File(f) => {
+                if !f.readable {
+                    return Err(Errno::Badf.into());
+                }
+                for (buf, len) in iovs {
+                    let n = f.file.read(mem.slice_mut(buf, len)?)?;
+                    total += n;
+                    if n < len as usize {
+                        break;
+                    }
+                }
+            }
+            // Streams: one read into the first non-empty buffer, returning what is available.
+            Descriptor::Stdin(input) => {
+                if let Some(&(buf, len)) = iovs.iter().find(|(_, l)| *l > 0) {
+                    total = input.read(mem.slice_mut(buf, len)?)?;
+                }
+            }
+            Descriptor::Stream(s) => {
+                if let Some(&(buf, len)) = iovs.iter().find(|(_, l)| *l > 0) {
+                    total = s.read(mem.slice_mut(buf, len)?)?;
+                }
+            }
+            Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
+            _ => return Err(Errno::Badf.into()),
+        }
+        mem.write_u32(out, total as u32)?;
+        Ok(())
+    }
+
+    pub fn fd_write(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, out: u32) -> HostResult<()> {
+        let iovs = mem.iovecs(iovs, count)?;
+        let mut total = 0usize;
+        match self.fds.get(fd)? {
+            Descriptor::File(f) => {
+                if !f.writable {
+                    return Err(Errno::Badf.into());
+                }
+                for (buf, len) in iovs {
+                    f.file.write_all(mem.slice(buf, len)?)?;
+                    total += len as usize;
+                }
+                f.wrote = true;
+            }
+            Descriptor::Stdout(w) | Descriptor::Stderr(w) => {
+                for (buf, len) in iovs {
+                    w.write_all(mem.slice(buf, len)?)?;
+                    total += len as usize;
+                }
+                w.flush()?;
+            }
+            Descriptor::Stream(s) => {
+                for (buf, len) in iovs {
+                    s.write_all(mem.slice(buf, len)?)?;
+                    total += len as usize;
+                }
+            }
+            Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
+            _ => return Err(Errno::Badf.into()),
+        }
+        mem.write_u32(out, total as u32)?;
+        Ok(())
+    }
+
+    pub fn fd_readdir(&mut self, mem: &mut GuestMemory<'_>, fd: u32, buf: u32, buf_len: u32, cookie: u64, out: u32) -> HostResult<()> {
+        let dir = self.fds.get_dir(fd)?;
+        if cookie == 0 || dir.listing.is_none() {
+            let path = dir.path.clone();
+            let listing = self.list_directory(&path)?;
+            self.fds.get_dir(fd)?.listing = Some(listing);
+        }
+        let listing = self.fds.get_dir(fd)?.listing.as_ref().expect("listing was just made");
+        // Serialize entries from `cookie` on; the last one may be cut off, which tells
+        // wasi-libc to call again with a larger buffer.
+        let mut bytes = Vec::new();
+        for (i, e) in listing.iter().enumerate().skip(cookie as usize) {
+            if bytes.len() >= buf_len as usize {
+                break;
+            }
+            let mut rec = [0u8; DIRENT_SIZE];
+            rec[0..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            rec[8..16].copy_from_slice(&e.ino.to_le_bytes());
+            rec[16..20].copy_from_slice(&(e.name.len() as u32).to_le_bytes());
+            rec[20] = e.filetype;
+            bytes.extend_from_slice(&rec);
+            bytes.extend_from_slice(&e.name);
+        }
+        bytes.truncate(buf_len as usize);
+        mem.write_bytes(buf, &bytes)?;
+        mem.write_u32(out, bytes.len() as u32)?;
+        Ok(())
+    }
+
+    /// The entries of directory `path`: `.`, `..`, what the host directory holds, and the mount
+    /// points directly inside it (shadowing a host entry of the same name, as a mount does).
+    fn list_directory(&self, path: &GuestPath) -> Result<Vec<DirEntry>, Errno> {
+        let loc = self.ns.locate(path);
+        let mounts_here = self.ns.mount_entries_in(path);
+        let mut entries = vec![
+            DirEntry { name: b".".to_vec(), ino: 0, filetype: filetype::DIRECTORY },
+            DirEntry { name: b"..".to_vec(), ino: 0, filetype: filetype::DIRECTORY },
+        ];
+        let host = self.host_dir(&loc);
+        let listed = if loc.rel.as_os_str() == "." { host.entries() } else { host.read_dir(&loc.rel) };
+        match listed {
+            Ok(reader) => {
+                use rustix::fs::DirEntryExt;
+                for entry in reader {
+                    let entry = entry?;
+                    let name = entry.file_name().into_vec();
+                    if mounts_here.iter().any(|m| m.as_bytes() == name.as_slice()) {
+                        continue;
+                    }
+                    let filetype = entry.file_type().map(filetype_of).unwrap_or(filetype::UNKNOWN);
+                    entries.push(DirEntry { ino: entry.ino(), name, filetype });
+                }
+            }
+            // Only a directory leading to a mount may be missing underneath.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !mounts_here.is_empty() => {}
+            Err(e) => return Err(e.into()),
+        }
+        for name in mounts_here {
+            let mut child = path.clone();
+            child.push(&name);
+            let ino = self.stat_location(&self.ns.locate(&child)).map(|s| s.ino).unwrap_or(0);
+            entries.push(DirEntry { name: name.into_bytes(), ino, filetype: filetype::DIRECTORY });
+        }
+        Ok(entries)
+    }
+
+    pub fn fd_renumber(&mut self, _mem: &mut GuestMemory<'_>, from: u32, to: u32) -> HostResult<()> {
+        if let Some(closed) = self.fds.renumber(from, to)? {
+            self.report_close(&closed);
+        }
+        Ok(())
+    }
+
+    pub fn fd_seek(&mut self, mem: &mut GuestMemory<'_>, fd: u32, offset: i64, whence: u8, out: u32) -> HostResult<()> {
+        let pos = match whence {
+            0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
+            1 => SeekFrom::Current(offset),
+            2 => SeekFrom::End(offset),
+            _ => return Err(Errno::Inval.into()),
+        };
+        let new = match self.fds.get(fd)? {
+            Descriptor::File(f) => f.file.seek(pos)?,
+            Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
+            _ => return Err(Errno::Spipe.into()),
+        };
+        mem.write_u64(out, new)?;
+        Ok(())
+    }
+
+    pub fn fd_tell(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> HostResult<()> {
+        self.fd_seek(mem, fd, 0, 1, out)
+    }
+
+    pub fn fd_prestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> HostResult<()> {
+        let Descriptor::Dir(d) = self.fds.get(fd)? else { return Err(Errno::Badf.into()) };
+        let name = d.preopen.as_ref().ok_or(Errno::Badf)?;
+        let len = name.len() as u32;
+        mem.write_u32(out, 0)?;
+        mem.write_u32(out + 4, len)?;
+        Ok(())
+    }
+
+    pub fn fd_prestat_dir_name(&mut self, mem: &mut GuestMemory<'_>, fd: u32, buf: u32, len: u32) -> HostResult<()> {
+        let Descriptor::Dir(d) = self.fds.get(fd)? else { return Err(Errno::Badf.into()) };
+        let name = d.preopen.as_ref().ok_or(Errno::Badf)?.clone().into_bytes();
+        if (len as usize) < name.len() {
+            return Err(Errno::Nametoolong.into());
+        }
+        mem.write_bytes(buf, &name)?;
+        Ok(())
+    }
+}
+
+fn system_time(t: cap_fs_ext::SystemTimeSpec) -> std::time::SystemTime {
+    match t {
+        cap_fs_ext::SystemTimeSpec::SymbolicNow => std::time::SystemTime::now(),
+        cap_fs_ext::SystemTimeSpec::Absolute(t) => t.into_std(),
+    }
+}
+

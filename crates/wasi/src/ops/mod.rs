@@ -1,0 +1,9 @@
+//! The `wasi_snapshot_preview1` functions, as methods on [`WasiHost`](crate::WasiHost), grouped
+//! by what they touch. Each takes the guest's memory and its raw arguments and returns an errno
+//! or a trap; [`crate::linker`] binds them to the import names.
+
+mod fd;
+mod misc;
+mod path;
+mod poll;
+mod sock;

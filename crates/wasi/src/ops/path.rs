@@ -1,0 +1,292 @@
+//! `path_*`: operations named by a directory fd and a path, resolved through the namespace.
+
+use std::os::unix::ffi::OsStrExt;
+use std::time::SystemTime;
+
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
+use cap_std::fs::{Dir, OpenOptions};
+
+use crate::abi::{LOOKUP_SYMLINK_FOLLOW, fdflags, fstflags, oflags, rights};
+use crate::errno::Errno;
+use crate::fdtable::{Descriptor, OpenDir, OpenFile};
+use crate::filestat::Filestat;
+use crate::host::{HostResult, MutationKind, WasiHost};
+use crate::memory::GuestMemory;
+use crate::namespace::Location;
+use crate::path::{GuestPath, Node};
+
+/// The time a `fstflags` pair asks for: a given time, now, or unchanged.
+pub(crate) fn time_spec(ts: u64, set: u16, now: u16, flags: u16) -> Result<Option<SystemTimeSpec>, Errno> {
+    match (flags & set != 0, flags & now != 0) {
+        (true, true) => Err(Errno::Inval),
+        (true, false) => Ok(Some(SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(ts),
+        )))),
+        (false, true) => Ok(Some(SystemTimeSpec::SymbolicNow)),
+        (false, false) => Ok(None),
+    }
+}
+
+impl WasiHost {
+    /// The guest path of directory fd `fd`.
+    pub(crate) fn dir_path(&mut self, fd: u32) -> Result<GuestPath, Errno> {
+        Ok(self.fds.get_dir(fd)?.path.clone())
+    }
+
+    /// Reads the path argument and walks it from directory `fd`.
+    fn resolve_at(&mut self, mem: &GuestMemory<'_>, fd: u32, ptr: u32, len: u32, follow: bool) -> Result<(Location, Node), Errno> {
+        let start = self.dir_path(fd)?;
+        let path = mem.read_vec(ptr, len)?;
+        self.ns.resolve(&start, &path, follow)
+    }
+
+    pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
+        &self.ns.mount(loc.mount).dir
+    }
+
+    /// `EROFS` when `loc` lies in a read-only mount.
+    pub(crate) fn check_writable(&self, loc: &Location) -> Result<(), Errno> {
+        if self.ns.mount(loc.mount).readonly { Err(Errno::Rofs) } else { Ok(()) }
+    }
+
+    /// `EBUSY` for removing or renaming a mount point, as Linux answers.
+    fn check_not_mount_point(&self, loc: &Location) -> Result<(), Errno> {
+        if self.ns.is_mount_point(&loc.path) { Err(Errno::Busy) } else { Ok(()) }
+    }
+
+    /// The `filestat` of a walked location (which is not a symlink unless the walk kept it).
+    pub(crate) fn stat_location(&self, loc: &Location) -> Result<Filestat, Errno> {
+        let mount = self.ns.mount(loc.mount);
+        let md = if loc.rel.as_os_str() == "." {
+            mount.dir.dir_metadata()
+        } else {
+            mount.dir.symlink_metadata(&loc.rel)
+        };
+        match md {
+            Ok(md) => Ok(Filestat::from_metadata(&md, mount.dev)),
+            // A directory leading to a mount, absent from the directory beneath.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Filestat::virtual_dir(mount.dev)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn path_create_directory(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
+        let (loc, node) = self.resolve_at(mem, fd, path, len, false)?;
+        if node != Node::Missing {
+            return Err(Errno::Exist.into());
+        }
+        self.check_writable(&loc)?;
+        self.host_dir(&loc).create_dir(&loc.rel)?;
+        self.notify(MutationKind::Mkdir, &loc.path, loc.mount, None);
+        Ok(())
+    }
+
+    pub fn path_filestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, len: u32, out: u32) -> HostResult<()> {
+        let (loc, node) = self.resolve_at(mem, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
+        if node == Node::Missing {
+            return Err(Errno::Noent.into());
+        }
+        self.stat_location(&loc)?.write(mem, out)?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn path_filestat_set_times(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst: u16) -> HostResult<()> {
+        let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+        let (loc, node) = self.resolve_at(mem, fd, path, len, follow)?;
+        if node == Node::Missing {
+            return Err(Errno::Noent.into());
+        }
+        self.check_writable(&loc)?;
+        let atime = time_spec(atim, fstflags::ATIM, fstflags::ATIM_NOW, fst)?;
+        let mtime = time_spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW, fst)?;
+        let dir = self.host_dir(&loc);
+        if matches!(node, Node::Symlink(_)) {
+            dir.set_symlink_times(&loc.rel, atime, mtime)?;
+        } else {
+            dir.set_times(&loc.rel, atime, mtime)?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn path_link(&mut self, mem: &mut GuestMemory<'_>, old_fd: u32, old_flags: u32, old: u32, old_len: u32, new_fd: u32, new: u32, new_len: u32) -> HostResult<()> {
+        let (src, src_node) = self.resolve_at(mem, old_fd, old, old_len, old_flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
+        let (dst, dst_node) = self.resolve_at(mem, new_fd, new, new_len, false)?;
+        match (&src_node, &dst_node) {
+            (Node::Missing, _) => return Err(Errno::Noent.into()),
+            (Node::Dir, _) => return Err(Errno::Perm.into()),
+            (_, Node::Missing) => {}
+            _ => return Err(Errno::Exist.into()),
+        }
+        if src.mount != dst.mount {
+            return Err(Errno::Xdev.into());
+        }
+        self.check_writable(&dst)?;
+        let dir = self.host_dir(&src);
+        dir.hard_link(&src.rel, dir, &dst.rel)?;
+        self.notify(MutationKind::Link, &dst.path, dst.mount, Some(&src.path));
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn path_open(&mut self, mem: &mut GuestMemory<'_>, fd: u32, dirflags: u32, path: u32, len: u32, oflags: u16, base: u64, _inheriting: u64, fdflags: u16, out: u32) -> HostResult<()> {
+        let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
+        let (loc, node) = self.resolve_at(mem, fd, path, len, follow)?;
+        let creat = oflags & oflags::CREAT != 0;
+        let excl = oflags & oflags::EXCL != 0;
+        let trunc = oflags & oflags::TRUNC != 0;
+        let append = fdflags & fdflags::APPEND != 0;
+        let readable = base & rights::READING != 0;
+        let writable = base & rights::WRITING != 0 || append || trunc;
+
+        let descriptor = match node {
+            Node::Dir => {
+                if creat && excl {
+                    return Err(Errno::Exist.into());
+                }
+                if writable {
+                    return Err(Errno::Isdir.into());
+                }
+                Descriptor::Dir(OpenDir { path: loc.path, preopen: None, listing: None })
+            }
+            Node::Symlink(_) if creat && excl => return Err(Errno::Exist.into()),
+            // The walk kept the final link only because the guest asked not to follow it.
+            Node::Symlink(_) => return Err(Errno::Loop.into()),
+            _ if oflags & oflags::DIRECTORY != 0 => {
+                return Err(if node == Node::Missing { Errno::Noent } else { Errno::Notdir }.into());
+            }
+            Node::Missing if !creat => return Err(Errno::Noent.into()),
+            Node::File if creat && excl => return Err(Errno::Exist.into()),
+            Node::Missing | Node::File => {
+                let created = node == Node::Missing;
+                if writable || created {
+                    self.check_writable(&loc)?;
+                }
+                let mut opts = OpenOptions::new();
+                opts.read(readable || !writable)
+                    .write(writable && !append)
+                    .append(append)
+                    .truncate(trunc)
+                    .create(creat)
+                    .create_new(creat && excl);
+                opts.follow(FollowSymlinks::No);
+                if fdflags & (fdflags::SYNC | fdflags::DSYNC | fdflags::RSYNC) != 0 {
+                    use cap_std::fs::OpenOptionsExt;
+                    opts.custom_flags(libc_sync_flag());
+                }
+                let file = self.host_dir(&loc).open_with(&loc.rel, &opts)?.into_std();
+                if fdflags & fdflags::NONBLOCK != 0 {
+                    // Regular files never block; the flag is kept only for fd_fdstat_get.
+                }
+                if created {
+                    self.notify(MutationKind::Create, &loc.path, loc.mount, None);
+                }
+                Descriptor::File(OpenFile { file, location: loc, readable: readable || !writable, writable, append, wrote: trunc })
+            }
+        };
+        let new_fd = self.fds.insert(descriptor)?;
+        mem.write_u32(out, new_fd)?;
+        Ok(())
+    }
+
+    pub fn path_readlink(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, out: u32) -> HostResult<()> {
+        let (_, node) = self.resolve_at(mem, fd, path, len, false)?;
+        let target = match node {
+            Node::Symlink(t) => t,
+            Node::Missing => return Err(Errno::Noent.into()),
+            _ => return Err(Errno::Inval.into()),
+        };
+        // Like readlink(2): as much as fits, silently truncated.
+        let n = target.len().min(buf_len as usize);
+        mem.write_bytes(buf, &target[..n])?;
+        mem.write_u32(out, n as u32)?;
+        Ok(())
+    }
+
+    pub fn path_remove_directory(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
+        let (loc, node) = self.resolve_at(mem, fd, path, len, false)?;
+        match node {
+            Node::Dir => {}
+            Node::Missing => return Err(Errno::Noent.into()),
+            _ => return Err(Errno::Notdir.into()),
+        }
+        if loc.path.is_root() {
+            return Err(Errno::Busy.into());
+        }
+        self.check_not_mount_point(&loc)?;
+        // A directory holding a mount point is never empty, even if the directory beneath
+        // does not exist.
+        if !self.ns.mount_entries_in(&loc.path).is_empty() {
+            return Err(Errno::Notempty.into());
+        }
+        self.check_writable(&loc)?;
+        self.host_dir(&loc).remove_dir(&loc.rel)?;
+        self.notify(MutationKind::Rmdir, &loc.path, loc.mount, None);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn path_rename(&mut self, mem: &mut GuestMemory<'_>, fd: u32, old: u32, old_len: u32, new_fd: u32, new: u32, new_len: u32) -> HostResult<()> {
+        let (src, src_node) = self.resolve_at(mem, fd, old, old_len, false)?;
+        let (dst, dst_node) = self.resolve_at(mem, new_fd, new, new_len, false)?;
+        if src_node == Node::Missing {
+            return Err(Errno::Noent.into());
+        }
+        self.check_not_mount_point(&src)?;
+        self.check_not_mount_point(&dst)?;
+        if src.path.is_root() || dst.path.is_root() {
+            return Err(Errno::Busy.into());
+        }
+        if src.mount != dst.mount {
+            return Err(Errno::Xdev.into());
+        }
+        if src_node == Node::Dir && dst.path.starts_with(&src.path) && dst.path != src.path {
+            return Err(Errno::Inval.into());
+        }
+        let _ = dst_node;
+        self.check_writable(&src)?;
+        let dir = self.host_dir(&src);
+        dir.rename(&src.rel, dir, &dst.rel)?;
+        self.notify(MutationKind::Rename, &dst.path, dst.mount, Some(&src.path));
+        Ok(())
+    }
+
+    pub fn path_symlink(&mut self, mem: &mut GuestMemory<'_>, old: u32, old_len: u32, fd: u32, new: u32, new_len: u32) -> HostResult<()> {
+        let target = mem.read_vec(old, old_len)?;
+        if target.contains(&0) {
+            return Err(Errno::Inval.into());
+        }
+        if target.is_empty() {
+            return Err(Errno::Noent.into());
+        }
+        let (loc, node) = self.resolve_at(mem, fd, new, new_len, false)?;
+        if node != Node::Missing {
+            return Err(Errno::Exist.into());
+        }
+        self.check_writable(&loc)?;
+        // Stored verbatim, absolute targets included: they mean the container root when followed
+        // through the namespace, and the host never follows them.
+        let target = std::ffi::OsStr::from_bytes(&target);
+        self.host_dir(&loc).symlink_contents(target, &loc.rel)?;
+        self.notify(MutationKind::Symlink, &loc.path, loc.mount, None);
+        Ok(())
+    }
+
+    pub fn path_unlink_file(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
+        let (loc, node) = self.resolve_at(mem, fd, path, len, false)?;
+        match node {
+            Node::Missing => return Err(Errno::Noent.into()),
+            Node::Dir => return Err(Errno::Isdir.into()),
+            _ => {}
+        }
+        self.check_writable(&loc)?;
+        self.host_dir(&loc).remove_file(&loc.rel)?;
+        self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
+        Ok(())
+    }
+}
+
+fn libc_sync_flag() -> i32 {
+    rustix::fs::OFlags::SYNC.bits() as i32
+}

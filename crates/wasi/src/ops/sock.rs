@@ -1,0 +1,80 @@
+//! Sockets handed in as preopened listeners: `sock_accept` and the calls on accepted streams.
+
+use std::io::{Read, Write};
+use std::net::Shutdown;
+use std::time::Duration;
+
+use crate::abi::{RECV_PEEK, SHUT_RD, SHUT_WR, fdflags};
+use crate::errno::Errno;
+use crate::fdtable::Descriptor;
+use crate::host::{HostError, HostResult, Stopped, WasiHost};
+use crate::memory::GuestMemory;
+
+impl WasiHost {
+    pub fn sock_accept(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u16, out: u32) -> HostResult<()> {
+        let stop = self.stop.clone();
+        let stream = loop {
+            let Descriptor::Listener(l) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
+            match l.accept() {
+                Ok((s, _)) => break s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if flags & fdflags::NONBLOCK != 0 {
+                        return Err(Errno::Again.into());
+                    }
+                    // The listener is non-blocking so that a stop request is noticed while the
+                    // guest waits for a client.
+                    let fd = rustix::fd::AsFd::as_fd(l);
+                    let mut p = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::IN)];
+                    let t = rustix::event::Timespec { tv_sec: 0, tv_nsec: 50_000_000 };
+                    let _ = rustix::event::poll(&mut p, Some(&t));
+                    if stop.wait(Duration::ZERO) {
+                        return Err(HostError::Trap(wasmtime::Error::new(Stopped)));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        stream.set_nonblocking(flags & fdflags::NONBLOCK != 0)?;
+        let new_fd = self.fds.insert(Descriptor::Stream(stream))?;
+        mem.write_u32(out, new_fd)?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn sock_recv(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, ri_flags: u16, out_len: u32, out_flags: u32) -> HostResult<()> {
+        let iovs = mem.iovecs(iovs, count)?;
+        let Descriptor::Stream(s) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
+        let mut total = 0;
+        if let Some(&(buf, len)) = iovs.iter().find(|(_, l)| *l > 0) {
+            let dst = mem.slice_mut(buf, len)?;
+            total = if ri_flags & RECV_PEEK != 0 { s.peek(dst)? } else { s.read(dst)? };
+        }
+        mem.write_u32(out_len, total as u32)?;
+        mem.write_u16(out_flags, 0)?;
+        Ok(())
+    }
+
+    pub fn sock_send(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, _si_flags: u16, out_len: u32) -> HostResult<()> {
+        let iovs = mem.iovecs(iovs, count)?;
+        let Descriptor::Stream(s) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
+        let mut total = 0usize;
+        for (buf, len) in iovs {
+            s.write_all(mem.slice(buf, len)?)?;
+            total += len as usize;
+        }
+        mem.write_u32(out_len, total as u32)?;
+        Ok(())
+    }
+
+    pub fn sock_shutdown(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, how: u8) -> HostResult<()> {
+        let Descriptor::Stream(s) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
+        let how = match how {
+            h if h == SHUT_RD => Shutdown::Read,
+            h if h == SHUT_WR => Shutdown::Write,
+            h if h == SHUT_RD | SHUT_WR => Shutdown::Both,
+            _ => return Err(Errno::Inval.into()),
+        };
+        s.shutdown(how)?;
+        Ok(())
+    }
+}
