@@ -11,6 +11,7 @@ use std::os::unix::ffi::OsStringExt;
 use crate::host::{HostResult, WasiHost};
 use crate::memory::GuestMemory;
 use crate::ops::path::time_spec;
+use crate::ops::poll::wait_readable;
 use crate::path::GuestPath;
 
 impl WasiHost {
@@ -221,6 +222,9 @@ impl WasiHost {
             // Streams: one read into the first non-empty buffer, returning what is available.
             Descriptor::Stdin(input) => {
                 if let Some(&(buf, len)) = iovs.iter().find(|(_, l)| *l > 0) {
+                    if let Some(fd) = input.pollable() {
+                        wait_readable(fd, &self.stop)?;
+                    }
                     total = input.read(mem.slice_mut(buf, len)?)?;
                 }
             }

@@ -4,6 +4,6 @@
 
 mod fd;
 mod misc;
-mod path;
-mod poll;
+pub(crate) mod path;
+pub(crate) mod poll;
 mod sock;

@@ -155,6 +155,22 @@ impl WasiHost {
     }
 }
 
+/// Blocks until `fd` is readable, waking every slice to honour a stop request.
+pub(crate) fn wait_readable(fd: BorrowedFd<'_>, stop: &crate::host::StopSignal) -> HostResult<()> {
+    loop {
+        let mut p = [PollFd::new(&fd, PollFlags::IN)];
+        let timeout = rustix::event::Timespec { tv_sec: 0, tv_nsec: WAIT_SLICE.as_nanos() as i64 };
+        match rustix::event::poll(&mut p, Some(&timeout)) {
+            Ok(n) if n > 0 => return Ok(()),
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Errno::from(std::io::Error::from(e)).into()),
+        }
+        if stop.is_requested() {
+            return Err(HostError::Trap(wasmtime::Error::new(Stopped)));
+        }
+    }
+}
+
 enum Readiness {
     Ready,
     Wait(rustix::fd::OwnedFd, PollFlags),

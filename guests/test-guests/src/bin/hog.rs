@@ -1,6 +1,6 @@
 //! A misbehaving guest, for the limit tests: `hog spin` loops forever without a host call,
 //! `hog eat` allocates until memory runs out, `hog sleep SECS` blocks in poll_oneoff,
-//! `hog fds` opens files until the host refuses, `hog exit N` exits with code N.
+//! `hog fds` opens files until the host refuses, `hog exit N` exits with code N, `hog cat` copies stdin to stdout.
 
 use std::hint::black_box;
 
@@ -41,6 +41,11 @@ fn main() {
                     }
                 }
             }
+        }
+        Some("cat") => {
+            let mut input = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).unwrap();
+            print!("{input}");
         }
         Some("exit") => std::process::exit(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0)),
         _ => {

@@ -1,0 +1,44 @@
+//! The reference host: wasmtime-wasi's own preview1 implementation with a single preopen, for
+//! differential tests and the benchmark. Compiled once per test binary.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use wasmtime::{Engine, Linker, Module, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+fn engine() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(Engine::default)
+}
+
+fn module(wasm: &str) -> Module {
+    static MODULES: OnceLock<std::sync::Mutex<std::collections::HashMap<String, Module>>> = OnceLock::new();
+    let map = MODULES.get_or_init(Default::default);
+    let mut map = map.lock().unwrap();
+    map.entry(wasm.to_string()).or_insert_with(|| Module::from_file(engine(), wasm).unwrap()).clone()
+}
+
+/// Runs `wasm` under wasmtime-wasi with `host_dir` preopened as `/`; returns stdout and the
+/// exit code
+/// (-1 for a trap).
+pub fn run(wasm: &str, args: &[&str], host_dir: &Path) -> (String, i32) {
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(engine());
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let stdout = MemoryOutputPipe::new(16 << 20);
+    let name = Path::new(wasm).file_stem().unwrap().to_string_lossy().into_owned();
+    let mut b = WasiCtxBuilder::new();
+    b.arg(name).args(args).stdout(stdout.clone()).inherit_stderr();
+    b.preopened_dir(host_dir, "/", FsPerms::ReadWrite).unwrap();
+    let mut store = Store::new(engine(), b.build_p1());
+    let instance = linker.instantiate(&mut store, &module(wasm)).unwrap();
+    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    let code = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        // A trap (a Rust guest's panic aborts) is reported as -1.
+        Err(e) => e.downcast_ref::<I32Exit>().map(|e| e.0).unwrap_or(-1),
+    };
+    (String::from_utf8_lossy(&stdout.contents()).into_owned(), code)
+}

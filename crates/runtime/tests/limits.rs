@@ -1,0 +1,137 @@
+//! Limits and control: stop by epoch interruption (a spinning guest, a sleeping guest), memory
+//! caps reported as out of memory, the descriptor cap, and bad modules refused with a clear
+//! error — all while other guests keep running.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use porthole_runtime::{Exit, LoadError, Limits};
+use porthole_wasi::StopSignal;
+
+fn empty_root() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Starts `hog <args>` on a thread, requests a stop after `after`, and returns how it ended and
+/// how long the stop took to land.
+fn stop_after(args: &'static [&'static str], after: Duration) -> (Exit, Duration) {
+    let root = empty_root();
+    let signal = StopSignal::default();
+    let stopper = common::runtime().stopper(&signal);
+    let ns = common::namespace(root.path(), &[]);
+    let guest = std::thread::spawn(move || {
+        let (_, exit) = common::run_with(porthole_guests::HOG, args, ns, |b| b.stop_signal(signal), &Limits::default());
+        (exit, Instant::now())
+    });
+    std::thread::sleep(after);
+    let requested = Instant::now();
+    stopper.stop();
+    let (exit, ended) = guest.join().unwrap();
+    (exit, ended.saturating_duration_since(requested))
+}
+
+#[test]
+fn spinning_guest_stops_within_a_second() {
+    let (exit, took) = stop_after(&["spin"], Duration::from_millis(300));
+    assert_eq!(exit, Exit::Stopped);
+    assert!(took < Duration::from_secs(1), "stop took {took:?}");
+}
+
+#[test]
+fn sleeping_guest_stops_within_a_second() {
+    let (exit, took) = stop_after(&["sleep", "3600"], Duration::from_millis(300));
+    assert_eq!(exit, Exit::Stopped);
+    assert!(took < Duration::from_secs(1), "stop took {took:?}");
+}
+
+#[test]
+fn memory_eater_is_stopped_at_its_cap_while_others_run() {
+    let root = empty_root();
+    let limits = Limits { memory_bytes: Some(64 << 20) };
+    let ns = common::namespace(root.path(), &[]);
+    let eater = std::thread::spawn(move || common::run_with(porthole_guests::HOG, &["eat"], ns, |b| b, &limits));
+    // Another guest on the same runtime, at the same time, is unaffected.
+    let other_root = empty_root();
+    let lines = common::probe(&["write /x fine", "read /x"], other_root.path(), &[]);
+    assert_eq!(lines, ["write /x fine => ok", "read /x => ok \"fine\""]);
+    let (out, exit) = eater.join().unwrap();
+    assert_eq!(exit, Exit::OutOfMemory, "{out}");
+    assert!(out.contains("eating"));
+}
+
+#[test]
+fn descriptor_cap_gives_emfile() {
+    let root = empty_root();
+    let ns = common::namespace(root.path(), &[]);
+    let (out, exit) = common::run_with(porthole_guests::HOG, &["fds", "/"], ns, |b| b.max_fds(64), &Limits::default());
+    assert_eq!(exit, Exit::Code(0));
+    // 64 minus stdio and the root preopen.
+    assert_eq!(out.trim(), "opened 60 then Uncategorized errno=Some(33)");
+}
+
+#[test]
+fn exit_code_is_reported() {
+    let root = empty_root();
+    let (_, exit) = common::run(porthole_guests::HOG, &["exit", "42"], root.path(), &[]);
+    assert_eq!(exit, Exit::Code(42));
+}
+
+fn load_error(bytes: &[u8]) -> String {
+    match common::runtime().load(bytes) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_modules_are_refused_with_clear_errors() {
+    assert_eq!(load_error(b"#!/bin/sh\necho hi\n"), "not a WebAssembly module (no \\0asm header)");
+    assert!(load_error(b"\0asm\x01\0\0\0\x7f\x7f\x7f").starts_with("invalid WebAssembly module"));
+    assert_eq!(
+        load_error(b"\0asm\x0d\0\x01\0"),
+        "this is a WebAssembly component (WASI preview 2); Porthole runs preview 1 modules (wasm32-wasip1)"
+    );
+    let unknown = load_error(br#"(module (import "env" "launch_missiles" (func)) (memory (export "memory") 1) (func (export "_start")))"#);
+    assert!(unknown.starts_with("module cannot run under WASI preview 1:") && unknown.contains("launch_missiles"), "{unknown}");
+    let wrong_sig = load_error(br#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (memory (export "memory") 1) (func (export "_start")))"#);
+    assert!(wrong_sig.contains("fd_write"), "{wrong_sig}");
+    assert_eq!(
+        load_error(br#"(module (memory (export "memory") 1))"#),
+        "module has no `_start` export: it is a library, not a WASI command"
+    );
+    assert!(matches!(common::runtime().load(b""), Err(LoadError::NotWasm)));
+}
+
+/// A hand-written guest that passes wild pointers and lengths to the host and exits with the
+/// sum of the errnos it got back: every call must answer EFAULT (21), none may crash the host.
+#[test]
+fn wild_pointers_get_efault() {
+    let wat = br#"(module
+        (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "\f0\ff\00\00\ff\ff\00\00")
+        (func (export "_start")
+            (local $sum i32)
+            ;; an iovec pointing past the end of memory
+            (local.set $sum (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 64)))
+            ;; an iovec array that is itself out of range
+            (local.set $sum (i32.add (local.get $sum) (call $fd_write (i32.const 1) (i32.const -8) (i32.const 4) (i32.const 64))))
+            ;; a path pointer/length beyond memory
+            (local.set $sum (i32.add (local.get $sum) (call $path_open (i32.const 3) (i32.const 0) (i32.const 65000) (i32.const 9999) (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 64))))
+            ;; result pointer out of range
+            (local.set $sum (i32.add (local.get $sum) (call $args_get (i32.const -4) (i32.const -4))))
+            (local.set $sum (i32.add (local.get $sum) (call $fd_readdir (i32.const 3) (i32.const 65530) (i32.const 4096) (i64.const 0) (i32.const 64))))
+            (local.set $sum (i32.add (local.get $sum) (call $poll (i32.const 65500) (i32.const 0) (i32.const 100) (i32.const 64))))
+            (call $exit (local.get $sum))))"#;
+    let program = common::runtime().load(wat).unwrap();
+    let root = empty_root();
+    let host = porthole_wasi::WasiHost::builder(common::namespace(root.path(), &[])).arg("wild").build().unwrap();
+    let exit = common::runtime().run(&program, host, &Limits::default()).unwrap();
+    assert_eq!(exit, Exit::Code(6 * 21));
+}
