@@ -234,6 +234,7 @@ mod tests {
             ("/var/www/pub/f", "-> /var/lib/pulp/content/f"),
             ("/var/www/pub/rel", "-> ../../lib/pulp/content/f"),
             ("/var/www/pub/dangling", "-> /nowhere/f"),
+            ("/var/www/pub/gone", "-> /var/lib/pulp/content/gone"),
             ("/var/www/pub/loop", "-> loop"),
             ("/var/www/pub/dirlink", "-> /var/lib/pulp/content"),
             ("/etc/hostname", "file"),
@@ -247,7 +248,8 @@ mod tests {
         check(&t, "/var/www", "pub/rel", true, "/var/lib/pulp/content/f File");
         check(&t, "/var/www", "pub/dirlink/f", false, "/var/lib/pulp/content/f File");
         check(&t, "/var/www", "pub/f", false, "/var/www/pub/f -> /var/lib/pulp/content/f");
-        check(&t, "/var/www", "pub/dangling", true, "/nowhere/f Missing");
+        check(&t, "/var/www", "pub/dangling", true, "Noent");
+        check(&t, "/var/www", "pub/gone", true, "/var/lib/pulp/content/gone Missing");
     }
 
     #[test]
