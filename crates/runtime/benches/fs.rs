@@ -1,0 +1,123 @@
+//! File-system benchmark: the same guest work (a 256 MiB file written and read back in 1 MiB
+//! blocks; 10,000 small-file create/stat/unlink cycles) natively, under Porthole's host and
+//! under wasmtime-wasi (sync, one preopen), on the same directory. Prints each as a ratio to
+//! native, best of five interleaved rounds. Run with `cargo bench -p porthole-runtime --bench fs`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "../tests/common/reference.rs"]
+mod reference;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const BIG_MIB: usize = 256;
+const SMALL_FILES: usize = 10_000;
+const RUNS: usize = 5;
+
+fn native_big(dir: &Path) {
+    let path = dir.join("big");
+    let block = vec![0x5au8; 1 << 20];
+    let mut f = fs::File::create(&path).unwrap();
+    for _ in 0..BIG_MIB {
+        f.write_all(&block).unwrap();
+    }
+    drop(f);
+    let mut f = fs::File::open(&path).unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0;
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert_eq!(total, BIG_MIB << 20);
+}
+
+fn native_small(dir: &Path) {
+    for i in 0..SMALL_FILES {
+        let p = dir.join(format!("f{i}"));
+        fs::File::create(&p).unwrap();
+        fs::metadata(&p).unwrap();
+        fs::remove_file(&p).unwrap();
+    }
+}
+
+fn best_of(mut f: impl FnMut() -> Duration) -> Duration {
+    (0..RUNS).map(|_| f()).min().unwrap()
+}
+
+fn timed(f: impl FnOnce()) -> Duration {
+    let t = Instant::now();
+    f();
+    t.elapsed()
+}
+
+fn main() {
+    // Same file system for all three: a directory under target/, not a tmpfs.
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-fs");
+    let _ = fs::remove_dir_all(&base);
+    fs::create_dir_all(&base).unwrap();
+    let dir = base.canonicalize().unwrap();
+    let big_args = ["big", "/big", &BIG_MIB.to_string()].map(String::from);
+    let small_args = ["small", "/", &SMALL_FILES.to_string()].map(String::from);
+    let big_args: Vec<&str> = big_args.iter().map(String::as_str).collect();
+    let small_args: Vec<&str> = small_args.iter().map(String::as_str).collect();
+
+    // Warm both module caches so compilation is not measured.
+    common::program(porthole_guests::FSBENCH);
+    reference::run(porthole_guests::FSBENCH, &["small", "/", "1"], &dir);
+
+    let porthole = |args: &[&str]| {
+        timed(|| {
+            let (_, exit) = common::run(porthole_guests::FSBENCH, args, &dir, &[]);
+            assert_eq!(exit, porthole_runtime::Exit::Code(0));
+        })
+    };
+    let wasmtime = |args: &[&str]| {
+        timed(|| {
+            let (_, code) = reference::run(porthole_guests::FSBENCH, args, &dir);
+            assert_eq!(code, 0);
+        })
+    };
+
+    // Rounds interleave the three contenders so drift in the machine's load hits all alike.
+    let mut big = [("native", Duration::MAX), ("porthole", Duration::MAX), ("wasmtime-wasi", Duration::MAX)];
+    let mut small = big;
+    for _ in 0..RUNS {
+        let runs: [Duration; 3] = [timed(|| native_big(&dir)), porthole(&big_args), wasmtime(&big_args)];
+        for (best, d) in big.iter_mut().zip(runs) {
+            best.1 = best.1.min(d);
+        }
+        let runs: [Duration; 3] = [timed(|| native_small(&dir)), porthole(&small_args), wasmtime(&small_args)];
+        for (best, d) in small.iter_mut().zip(runs) {
+            best.1 = best.1.min(d);
+        }
+    }
+    // Fixed cost of a run (instantiate, start, exit), to read the figures above against.
+    let startup = best_of(|| porthole(&["small", "/", "0"]));
+    let _ = fs::remove_dir_all(&base);
+
+    println!("porthole start-to-exit of the same guest doing nothing: {:.2} ms", startup.as_secs_f64() * 1e3);
+    println!("large file: {BIG_MIB} MiB written then read in 1 MiB blocks (best of {RUNS})");
+    let native = big[0].1.as_secs_f64();
+    for (name, d) in big {
+        let mib_s = (2 * BIG_MIB) as f64 / d.as_secs_f64();
+        println!("  {name:<14} {:>8.3} s  {mib_s:>8.0} MiB/s  throughput {:.2} x native", d.as_secs_f64(), native / d.as_secs_f64());
+    }
+    println!("small files: {SMALL_FILES} create/stat/unlink cycles (best of {RUNS})");
+    let native = small[0].1.as_secs_f64();
+    for (name, d) in small {
+        let us = d.as_secs_f64() * 1e6 / SMALL_FILES as f64;
+        println!("  {name:<14} {:>8.3} s  {us:>8.1} us/cycle  time {:.2} x native", d.as_secs_f64(), d.as_secs_f64() / native);
+    }
+    println!(
+        "porthole vs wasmtime-wasi: large-file time {:.2}x, small-file time {:.2}x (below 1 = Porthole faster)",
+        big[1].1.as_secs_f64() / big[2].1.as_secs_f64(),
+        small[1].1.as_secs_f64() / small[2].1.as_secs_f64()
+    );
+}
