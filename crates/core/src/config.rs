@@ -1,0 +1,105 @@
+//! Image and container configuration with Docker's JSON field names, so `inspect` output and
+//! `--format` templates work as they do against Docker.
+
+use std::collections::BTreeMap;
+
+/// Docker's empty-struct map values (`"Volumes": {"/data": {}}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Empty {}
+
+/// `Config` of an image or container (the subset Porthole uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImageConfig {
+    pub hostname: String,
+    pub user: String,
+    pub env: Vec<String>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub working_dir: String,
+    /// Keys exactly as the Dockerfile wrote them.
+    pub volumes: Option<BTreeMap<String, Empty>>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub exposed_ports: Option<BTreeMap<String, Empty>>,
+}
+
+impl ImageConfig {
+    /// The `VOLUME` destinations, in order.
+    pub fn volume_paths(&self) -> Vec<String> {
+        self.volumes.as_ref().map(|v| v.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Sets `KEY=value` in `env`, replacing an earlier value of the same key.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        let entry = format!("{key}={value}");
+        match self.env.iter_mut().find(|e| e.split('=').next() == Some(key)) {
+            Some(e) => *e = entry,
+            None => self.env.push(entry),
+        }
+    }
+
+    /// The value of `key` in `env`.
+    pub fn env_value(&self, key: &str) -> Option<&str> {
+        self.env.iter().find_map(|e| e.strip_prefix(key)?.strip_prefix('='))
+    }
+}
+
+/// The command a container runs: Docker's rule is `Entrypoint + Cmd`, where overriding the
+/// entrypoint discards the image's `Cmd`.
+pub fn command_line(
+    image: &ImageConfig,
+    entrypoint_override: Option<&[String]>,
+    cmd_override: Option<&[String]>,
+) -> Vec<String> {
+    let entrypoint: Vec<String> = match entrypoint_override {
+        Some(e) => e.to_vec(),
+        None => image.entrypoint.clone().unwrap_or_default(),
+    };
+    let cmd: Vec<String> = match (cmd_override, entrypoint_override) {
+        (Some(c), _) => c.to_vec(),
+        (None, Some(_)) => Vec::new(),
+        (None, None) => image.cmd.clone().unwrap_or_default(),
+    };
+    entrypoint.into_iter().chain(cmd).collect()
+}
+
+/// Merges the image's environment with the container's (`-e` wins, key by key).
+pub fn merge_env(image: &[String], overrides: &[String]) -> Vec<String> {
+    let mut cfg = ImageConfig { env: image.to_vec(), ..ImageConfig::default() };
+    for e in overrides {
+        match e.split_once('=') {
+            Some((k, v)) => cfg.set_env(k, v),
+            None => {}
+        }
+    }
+    cfg.env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn command_line_follows_docker() {
+        let img = ImageConfig { entrypoint: Some(v(&["/bin/httpd"])), cmd: Some(v(&["-p", "80"])), ..Default::default() };
+        assert_eq!(command_line(&img, None, None), v(&["/bin/httpd", "-p", "80"]));
+        assert_eq!(command_line(&img, None, Some(&v(&["-p", "8080"]))), v(&["/bin/httpd", "-p", "8080"]));
+        assert_eq!(command_line(&img, Some(&v(&["sh"])), None), v(&["sh"]));
+        let busybox = ImageConfig { cmd: Some(v(&["sh"])), ..Default::default() };
+        assert_eq!(command_line(&busybox, None, Some(&v(&["ls", "/"]))), v(&["ls", "/"]));
+    }
+
+    #[test]
+    fn env_merges_by_key_and_serializes_like_docker() {
+        assert_eq!(merge_env(&v(&["PATH=/bin", "A=1"]), &v(&["A=2", "B=3"])), v(&["PATH=/bin", "A=2", "B=3"]));
+        let mut img = ImageConfig::default();
+        img.volumes = Some([("/var/www".to_string(), Empty {})].into());
+        let json = serde_json::to_string(&img).unwrap();
+        assert!(json.contains("\"Volumes\":{\"/var/www\":{}}"), "{json}");
+        assert!(json.contains("\"WorkingDir\":\"\""), "{json}");
+    }
+}

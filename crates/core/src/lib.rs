@@ -1,0 +1,13 @@
+//! Porthole's pure domain. Nothing here does I/O, spawns, sleeps or knows wasmtime or HTTP:
+//! functions take plain data and return plain data, so every Docker rule is unit-testable.
+
+pub mod config;
+pub mod dockerfile;
+pub mod event;
+pub mod guest_path;
+pub mod mounts;
+pub mod names;
+pub mod state;
+
+#[cfg(test)]
+mod mounts_tests;
