@@ -43,7 +43,9 @@ fn main() {
         let wasm = bin_dir.join(format!("{name}.wasm"));
         assert!(wasm.exists(), "guest {name} was not built at {}", wasm.display());
         let konst = name.to_uppercase().replace('-', "_");
-        out.push_str(&format!("/// `{name}.wasm`, built from `guests/`.\npub const {konst}: &str = {:?};\n", wasm.display().to_string()));
+        let path = format!("{:?}", wasm.display().to_string());
+        out.push_str(&format!("/// Path of `{name}.wasm`, built from `guests/`.\npub const {konst}: &str = {path};\n"));
+        out.push_str(&format!("/// The bytes of `{name}.wasm`.\npub static {konst}_WASM: &[u8] = include_bytes!({path});\n"));
     }
     let out_file = PathBuf::from(env::var("OUT_DIR").unwrap()).join("paths.rs");
     std::fs::write(out_file, out).unwrap();

@@ -7,7 +7,9 @@ pub mod event;
 pub mod guest_path;
 pub mod mounts;
 pub mod names;
+pub mod names_gen;
 pub mod state;
+pub mod time;
 
 #[cfg(test)]
 mod mounts_tests;

@@ -151,3 +151,16 @@ impl Lookup for Namespace {
         }
     }
 }
+
+impl Namespace {
+    /// Opens a regular file for reading by guest path, following links through the whole
+    /// namespace, as the guest would; the engine reads programs this way.
+    pub fn open_file(&self, path: &str) -> Result<std::fs::File, Errno> {
+        let (loc, node) = self.resolve(&GuestPath::root(), path.as_bytes(), true)?;
+        match node {
+            Node::File => Ok(self.mounts[loc.mount].dir.open(&loc.rel)?.into_std()),
+            Node::Dir => Err(Errno::Isdir),
+            _ => Err(Errno::Noent),
+        }
+    }
+}

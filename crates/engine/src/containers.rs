@@ -1,0 +1,319 @@
+//! Containers: create (image, name, command, mounts per Docker's rules, a writable rootfs
+//! copy, copy-up), list, inspect, remove (`-f`, `-v`) and prune.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use porthole_core::config::{ImageConfig, command_line, merge_env};
+use porthole_core::event::EventType;
+use porthole_core::mounts::{MountPoint, MountRequests, MountType, resolve_mounts};
+use porthole_core::names::{ContainerName, Id};
+use porthole_core::names_gen::generated_name;
+use porthole_core::state::Status;
+use porthole_store::copy::copy_tree;
+use porthole_store::{ContainerRecord, HostOptions, ImageRecord, StateRecord};
+
+use crate::error::IoContext;
+use crate::volumes::copy_up;
+use crate::{Container, Engine, EngineError, Result, World};
+
+/// What `docker create` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub name: Option<String>,
+    pub image: String,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub tty: bool,
+    pub open_stdin: bool,
+    pub mounts: MountRequests,
+    pub auto_remove: bool,
+    pub read_only_rootfs: bool,
+    pub port_bindings: BTreeMap<String, Vec<String>>,
+    pub exposed_ports: Vec<String>,
+    pub memory_bytes: Option<u64>,
+}
+
+/// `docker rm` options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RemoveOptions {
+    /// Kill a running container first.
+    pub force: bool,
+    /// Also remove its anonymous volumes (never named ones; in-use ones are kept silently).
+    pub volumes: bool,
+}
+
+/// A container for `ps` and `inspect`: its record plus where things are on the host.
+#[derive(Debug, Clone)]
+pub struct ContainerInfo {
+    pub record: ContainerRecord,
+    pub rootfs: PathBuf,
+    pub log_path: PathBuf,
+    /// Host directory of each mount, in `record.mounts` order.
+    pub sources: Vec<PathBuf>,
+}
+
+/// The image a reference names: `name[:tag]` (default tag `latest`), a full id, or an id
+/// prefix.
+pub(crate) fn find_image<'a>(w: &'a World, reference: &str) -> Result<&'a ImageRecord> {
+    let id = reference.strip_prefix("sha256:").unwrap_or(reference);
+    if let Some(img) = w.images.get(id) {
+        return Ok(img);
+    }
+    if let Some(img_id) = w.tags.get(&normalize_tag(reference)) {
+        if let Some(img) = w.images.get(img_id) {
+            return Ok(img);
+        }
+    }
+    let mut prefixed = w.images.values().filter(|i| id.len() >= 4 && i.id.starts_with(id));
+    match (prefixed.next(), prefixed.next()) {
+        (Some(img), None) => Ok(img),
+        _ => Err(EngineError::NoSuchImage(normalize_tag(reference))),
+    }
+}
+
+/// `busybox` → `busybox:latest`; a tag after the last `/` is kept.
+pub fn normalize_tag(reference: &str) -> String {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if last.contains(':') || reference.contains('@') { reference.to_string() } else { format!("{reference}:latest") }
+}
+
+impl Engine {
+    /// `docker create`. On failure nothing is left behind but named volumes it created, as
+    /// with Docker.
+    pub fn create(&self, opts: CreateOptions) -> Result<Id> {
+        let mut w = self.world();
+        let image = find_image(&w, &opts.image)?.clone();
+        let name = self.pick_name(&w, opts.name.as_deref())?;
+        let plan = resolve_mounts(&opts.mounts, &image.config.volume_paths(), |reference| {
+            w.container(reference).ok().map(|c| (c.record.id.to_string(), c.record.mounts.clone()))
+        })?;
+        let config = container_config(&image.config, &opts);
+        let argv = command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref());
+        if argv.is_empty() {
+            return Err(EngineError::Invalid("no command specified".into()));
+        }
+        let id = porthole_store::random_id();
+        let mut anonymous_created = Vec::new();
+        let result = self.materialize(&mut w, &id, &image, plan.mounts, &mut anonymous_created);
+        let mounts = match result {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(self.inner.store.container_dir(&id));
+                for v in anonymous_created {
+                    let _ = self.remove_volume_locked(&mut w, &v);
+                }
+                return Err(e);
+            }
+        };
+        let record = ContainerRecord {
+            id: id.clone(),
+            name,
+            created: porthole_store::now_nanos(),
+            image: opts.image.clone(),
+            image_id: image.id.clone(),
+            config,
+            tty: opts.tty,
+            open_stdin: opts.open_stdin,
+            path: argv[0].clone(),
+            args: argv[1..].to_vec(),
+            host: HostOptions {
+                binds: opts.mounts.binds.clone(),
+                mounts: opts.mounts.mounts.clone(),
+                volumes_from: opts.mounts.volumes_from.clone(),
+                auto_remove: opts.auto_remove,
+                read_only_rootfs: opts.read_only_rootfs,
+                port_bindings: opts.port_bindings.clone(),
+                memory_bytes: opts.memory_bytes,
+            },
+            mounts,
+            state: StateRecord::default(),
+            restart_count: 0,
+        };
+        // The record is written last: its presence is what makes the container exist.
+        self.inner.store.save_container(&record).context(|| format!("saving container {id}"))?;
+        let event = self.event(EventType::Container, "create", id.as_str()).with("name", record.name.as_str()).with("image", &record.image);
+        w.containers.insert(id.clone(), Container::new(record));
+        self.emit(event);
+        Ok(id)
+    }
+
+    fn pick_name(&self, w: &World, requested: Option<&str>) -> Result<ContainerName> {
+        if let Some(n) = requested.filter(|n| !n.is_empty()) {
+            let name = ContainerName::new(n)?;
+            if let Some((id, _)) = w.containers.iter().find(|(_, c)| c.record.name == name) {
+                return Err(EngineError::NameInUse { name: name.to_string(), id: id.to_string() });
+            }
+            return Ok(name);
+        }
+        loop {
+            let mut r = [0u8; 8];
+            getrandom::fill(&mut r).map_err(|e| EngineError::Runtime(format!("random source: {e}")))?;
+            let candidate = generated_name(u32::from_le_bytes(r[..4].try_into().unwrap()), u32::from_le_bytes(r[4..].try_into().unwrap()));
+            if !w.containers.values().any(|c| c.record.name.as_str() == candidate) {
+                return Ok(ContainerName::new(&candidate)?);
+            }
+        }
+    }
+
+    /// Makes the plan real: the rootfs copy, the volumes (created, named, copied up), bind
+    /// sources, mount-point directories, `/etc/hostname` and `/etc/hosts`.
+    fn materialize(&self, w: &mut World, id: &Id, image: &ImageRecord, plan: Vec<MountPoint>, anonymous_created: &mut Vec<String>) -> Result<Vec<MountPoint>> {
+        let store = &self.inner.store;
+        let rootfs = store.rootfs(id);
+        std::fs::create_dir_all(&rootfs).context(|| format!("creating {}", rootfs.display()))?;
+        copy_tree(&store.image_dir(&image.id).join("rootfs"), &rootfs).context(|| "copying the image's files".into())?;
+        let mut mounts = Vec::with_capacity(plan.len());
+        for mut m in plan {
+            let in_rootfs = crate::run::resolve_in_rootfs(&rootfs, m.destination.as_str());
+            match m.kind {
+                MountType::Volume if m.inherited_from.is_none() => {
+                    let name = self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone())?;
+                    if m.volume.is_none() {
+                        anonymous_created.push(name.clone());
+                    }
+                    if m.copy_data {
+                        copy_up(&in_rootfs, &store.volume_data(&name)).context(|| format!("copying {} into volume {name}", m.destination))?;
+                    }
+                    m.volume = Some(name);
+                }
+                MountType::Bind => {
+                    let src = Path::new(m.source.as_deref().unwrap_or_default());
+                    if !src.exists() {
+                        if !m.create_source {
+                            return Err(EngineError::Invalid(format!(
+                                "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                                src.display()
+                            )));
+                        }
+                        std::fs::create_dir_all(src).context(|| format!("creating bind source {}", src.display()))?;
+                    }
+                }
+                _ => {}
+            }
+            // Like runc, make the mount point exist in the rootfs so listings show it.
+            let _ = std::fs::create_dir_all(&in_rootfs);
+            mounts.push(m);
+        }
+        write_etc(&rootfs, id).context(|| "writing /etc/hostname and /etc/hosts".into())?;
+        Ok(mounts)
+    }
+
+    /// `docker ps [-a]`
+    pub fn list(&self, all: bool) -> Vec<ContainerInfo> {
+        let w = self.world();
+        let mut out: Vec<ContainerInfo> = w
+            .containers
+            .values()
+            .filter(|c| all || c.record.state.status.is_running())
+            .map(|c| self.info(&c.record))
+            .collect();
+        out.sort_by_key(|c| std::cmp::Reverse(c.record.created));
+        out
+    }
+
+    pub fn inspect(&self, reference: &str) -> Result<ContainerInfo> {
+        let w = self.world();
+        Ok(self.info(&w.container(reference)?.record))
+    }
+
+    fn info(&self, record: &ContainerRecord) -> ContainerInfo {
+        let store = &self.inner.store;
+        ContainerInfo {
+            rootfs: store.rootfs(&record.id),
+            log_path: store.log_path(&record.id),
+            sources: record.mounts.iter().map(|m| crate::mount_source(store, m)).collect(),
+            record: record.clone(),
+        }
+    }
+
+    /// `docker rm [-f] [-v]`
+    pub fn remove(&self, reference: &str, opts: RemoveOptions) -> Result<()> {
+        let mut w = self.world();
+        let id = w.container_id(reference)?;
+        let c = &w.containers[&id];
+        c.record.state.status.can_remove(opts.force, c.record.name.as_str())?;
+        if let Some(running) = &c.running {
+            running.stop();
+            w = self.wait_locked(w, &id, |c| c.map(|c| !c.record.state.status.is_running()).unwrap_or(true));
+        }
+        self.remove_locked(&mut w, &id, opts.volumes)
+    }
+
+    pub(crate) fn remove_locked(&self, w: &mut World, id: &Id, with_volumes: bool) -> Result<()> {
+        let Some(c) = w.containers.get(id) else { return Ok(()) };
+        let mounts = c.record.mounts.clone();
+        let name = c.record.name.to_string();
+        let code = c.record.state.exit_code;
+        self.inner.store.remove_container(id).context(|| format!("removing container {id}"))?;
+        w.containers.remove(id);
+        w.removed_exit_codes.insert(id.clone(), code);
+        self.emit(self.event(EventType::Container, "destroy", id.as_str()).with("name", name));
+        if with_volumes {
+            for m in mounts.iter().filter(|m| m.kind == MountType::Volume && !m.named) {
+                if let Some(v) = &m.volume {
+                    // Docker keeps a volume another container still holds, without error.
+                    let _ = self.remove_volume_locked(w, v);
+                }
+            }
+        }
+        self.inner.changed.notify_all();
+        Ok(())
+    }
+
+    /// `docker container prune`: removes every container that is not running.
+    pub fn container_prune(&self) -> Result<Vec<String>> {
+        let mut w = self.world();
+        let stopped: Vec<Id> = w.containers.iter().filter(|(_, c)| c.running.is_none() && c.record.state.status != Status::Running).map(|(id, _)| id.clone()).collect();
+        for id in &stopped {
+            self.remove_locked(&mut w, id, false)?;
+        }
+        Ok(stopped.iter().map(|id| id.to_string()).collect())
+    }
+}
+
+/// The container's `Config`: the image's, with the request's overrides.
+fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
+    let mut config = image.clone();
+    config.env = merge_env(&image.env, &opts.env);
+    if let Some(cmd) = &opts.cmd {
+        config.cmd = Some(cmd.clone());
+    }
+    if let Some(e) = &opts.entrypoint {
+        config.entrypoint = Some(e.clone());
+        if opts.cmd.is_none() {
+            config.cmd = None;
+        }
+    }
+    if let Some(wd) = opts.workdir.as_ref().filter(|w| !w.is_empty()) {
+        config.working_dir = wd.clone();
+    }
+    if !opts.labels.is_empty() {
+        config.labels.get_or_insert_with(BTreeMap::new).extend(opts.labels.clone());
+    }
+    let extra: Vec<String> = opts.mounts.volumes.clone();
+    if !extra.is_empty() {
+        let volumes = config.volumes.get_or_insert_with(BTreeMap::new);
+        for v in extra {
+            volumes.insert(v, Default::default());
+        }
+    }
+    for p in &opts.exposed_ports {
+        config.exposed_ports.get_or_insert_with(BTreeMap::new).insert(p.clone(), Default::default());
+    }
+    config
+}
+
+/// `/etc/hostname` (the short id, as Docker sets it) and `/etc/hosts`.
+fn write_etc(rootfs: &Path, id: &Id) -> std::io::Result<()> {
+    let etc = rootfs.join("etc");
+    std::fs::create_dir_all(&etc)?;
+    std::fs::write(etc.join("hostname"), format!("{}\n", id.short()))?;
+    std::fs::write(
+        etc.join("hosts"),
+        format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{}\n", id.short()),
+    )
+}

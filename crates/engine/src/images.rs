@@ -1,0 +1,207 @@
+//! Images: the built-in base image `busybox`, content-addressed ids, tags, list, inspect and
+//! removal.
+
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use porthole_core::config::ImageConfig;
+use porthole_core::event::EventType;
+use porthole_runtime::{Exit, Limits};
+use porthole_store::ImageRecord;
+use porthole_store::copy::usage;
+use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
+use porthole_wasi::{Namespace, Stdio, WasiHost};
+use sha2::{Digest, Sha256};
+
+use crate::containers::{find_image, normalize_tag};
+use crate::error::IoContext;
+use crate::{Engine, EngineError, Result};
+
+/// The base image every tutorial starts from.
+pub const BASE_IMAGE: &str = "busybox:latest";
+
+/// Collects a guest's output in memory.
+#[derive(Clone, Default)]
+pub(crate) struct Collect(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Collect {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Collect {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A digest of a directory tree: names, kinds, modes, link targets and file contents.
+fn tree_digest(dir: &Path, hasher: &mut Sha256) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let md = std::fs::symlink_metadata(e.path())?;
+        hasher.update(e.file_name().as_encoded_bytes());
+        hasher.update(md.mode().to_le_bytes());
+        if md.is_symlink() {
+            hasher.update(std::fs::read_link(e.path())?.as_os_str().as_encoded_bytes());
+        } else if md.is_dir() {
+            hasher.update(b"/");
+            tree_digest(&e.path(), hasher)?;
+            hasher.update(b"..");
+        } else {
+            hasher.update(std::fs::read(e.path())?);
+        }
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Turns a finished build directory (`<dir>/rootfs`) into an image: computes its
+    /// content-addressed id, moves it into place and records it (idempotent for identical
+    /// content).
+    pub(crate) fn commit_image(&self, build_dir: &Path, config: ImageConfig, parent: &str, history: Vec<String>) -> Result<ImageRecord> {
+        let rootfs = build_dir.join("rootfs");
+        let mut hasher = Sha256::new();
+        hasher.update(serde_json::to_vec(&config).expect("config serializes"));
+        tree_digest(&rootfs, &mut hasher).context(|| "hashing the image".into())?;
+        let id: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let store = &self.inner.store;
+        let mut w = self.world();
+        if let Some(existing) = w.images.get(&id) {
+            let _ = std::fs::remove_dir_all(build_dir);
+            return Ok(existing.clone());
+        }
+        let record = ImageRecord { id: id.clone(), created: porthole_store::now_nanos(), config, parent: parent.to_string(), size: usage(&rootfs).0, history };
+        let target = store.image_dir(&id);
+        std::fs::rename(build_dir, &target).context(|| format!("storing image {id}"))?;
+        store.save_image(&record).context(|| format!("storing image {id}"))?;
+        w.images.insert(id.clone(), record.clone());
+        Ok(record)
+    }
+
+    /// Points `name[:tag]` at image `id`.
+    pub fn tag(&self, reference: &str, new_tag: &str) -> Result<()> {
+        let mut w = self.world();
+        let id = find_image(&w, reference)?.id.clone();
+        let tag = normalize_tag(new_tag);
+        w.tags.insert(tag.clone(), id.clone());
+        self.inner.store.save_tags(&w.tags).context(|| "saving tags".into())?;
+        self.emit(self.event(EventType::Image, "tag", &id).with("name", tag));
+        Ok(())
+    }
+
+    /// Images with their tags, newest first.
+    pub fn images(&self) -> Vec<(ImageRecord, Vec<String>)> {
+        let w = self.world();
+        let mut out: Vec<(ImageRecord, Vec<String>)> = w
+            .images
+            .values()
+            .map(|img| (img.clone(), w.tags.iter().filter(|(_, id)| **id == img.id).map(|(t, _)| t.clone()).collect()))
+            .collect();
+        out.sort_by_key(|(img, _)| std::cmp::Reverse(img.created));
+        out
+    }
+
+    pub fn image_inspect(&self, reference: &str) -> Result<(ImageRecord, Vec<String>)> {
+        let w = self.world();
+        let img = find_image(&w, reference)?.clone();
+        let tags = w.tags.iter().filter(|(_, id)| **id == img.id).map(|(t, _)| t.clone()).collect();
+        Ok((img, tags))
+    }
+
+    /// `docker rmi`: untags; deletes the image when no tag and no container is left on it.
+    /// Returns Docker's `Untagged:` / `Deleted:` lines.
+    pub fn remove_image(&self, reference: &str, force: bool) -> Result<Vec<String>> {
+        let mut w = self.world();
+        let img = find_image(&w, reference)?.clone();
+        let user = w.containers.values().find(|c| c.record.image_id == img.id).map(|c| c.record.id.short().to_string());
+        if let (Some(container), false) = (&user, force) {
+            return Err(EngineError::ImageInUse { reference: reference.to_string(), container: container.clone(), image: img.id[..12].to_string() });
+        }
+        let mut report = Vec::new();
+        let by_tag = w.tags.get(&normalize_tag(reference)) == Some(&img.id);
+        let untag: Vec<String> = w.tags.iter().filter(|(t, id)| **id == img.id && (!by_tag || **t == normalize_tag(reference))).map(|(t, _)| t.clone()).collect();
+        for t in untag {
+            w.tags.remove(&t);
+            report.push(format!("Untagged: {t}"));
+        }
+        self.inner.store.save_tags(&w.tags).context(|| "saving tags".into())?;
+        if user.is_none() && !w.tags.values().any(|id| *id == img.id) {
+            self.inner.store.remove_image(&img.id).context(|| format!("removing image {}", img.id))?;
+            w.images.remove(&img.id);
+            report.push(format!("Deleted: sha256:{}", img.id));
+            self.emit(self.event(EventType::Image, "delete", &img.id));
+        }
+        Ok(report)
+    }
+
+    /// Creates `busybox:latest` from the embedded toolbox guest if it is missing: one
+    /// `/bin/busybox` and a hard link to it for every applet it lists.
+    pub(crate) fn ensure_base_image(&self) -> Result<()> {
+        {
+            let w = self.world();
+            if w.tags.get(BASE_IMAGE).is_some_and(|id| w.images.contains_key(id)) {
+                return Ok(());
+            }
+        }
+        let build = self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
+        let rootfs = build.join("rootfs");
+        let result = (|| -> Result<ImageRecord> {
+            for dir in ["bin", "etc", "root", "home", "tmp", "var", "usr/bin", "usr/sbin", "sbin"] {
+                std::fs::create_dir_all(rootfs.join(dir)).context(|| format!("creating /{dir}"))?;
+            }
+            std::fs::set_permissions(rootfs.join("tmp"), std::fs::Permissions::from_mode(0o1777)).context(|| "/tmp".into())?;
+            std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n").context(|| "/etc/passwd".into())?;
+            std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").context(|| "/etc/group".into())?;
+            let busybox = rootfs.join("bin/busybox");
+            std::fs::write(&busybox, porthole_guests::BUSYBOX_WASM).context(|| "/bin/busybox".into())?;
+            std::fs::set_permissions(&busybox, std::fs::Permissions::from_mode(0o755)).context(|| "/bin/busybox".into())?;
+            for applet in self.applets(&rootfs)? {
+                if applet != "busybox" {
+                    std::fs::hard_link(&busybox, rootfs.join("bin").join(&applet)).context(|| format!("/bin/{applet}"))?;
+                }
+            }
+            let config = ImageConfig {
+                env: vec![format!("PATH={}", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")],
+                cmd: Some(vec!["sh".into()]),
+                ..ImageConfig::default()
+            };
+            self.commit_image(&build, config, "", vec!["porthole base image: the toolbox guest as /bin/busybox".into()])
+        })();
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&build);
+                return Err(e);
+            }
+        };
+        let mut w = self.world();
+        w.tags.insert(BASE_IMAGE.to_string(), record.id.clone());
+        self.inner.store.save_tags(&w.tags).context(|| "saving tags".into())
+    }
+
+    /// The applet names, asked of the toolbox itself (`busybox --list`).
+    fn applets(&self, rootfs: &Path) -> Result<Vec<String>> {
+        let program = self.inner.runtime.load(porthole_guests::BUSYBOX_WASM).map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).context(|| "opening the base rootfs".into())?;
+        let ns = Namespace::new(dir, true, Vec::new()).map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let out = Collect::default();
+        let host = WasiHost::builder(ns)
+            .args(["busybox", "--list"])
+            .stdio(Stdio { stdout: Box::new(out.clone()), ..Stdio::default() })
+            .build()
+            .map_err(|e| EngineError::Runtime(e.to_string()))?;
+        match self.inner.runtime.run(&program, host, &Limits::default()) {
+            Ok(Exit::Code(0)) => Ok(out.text().lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('/')).map(String::from).collect()),
+            other => Err(EngineError::Runtime(format!("busybox --list failed: {other:?}"))),
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Porthole's engine: the façade the API and CLI call. It owns the store (on disk), the
+//! runtime (guests) and the in-memory world (records of containers, volumes and images), and
+//! publishes events. It knows nothing of HTTP.
+//!
+//! Concurrency: one mutex guards the world and every change to the store's records, so
+//! concurrent creates and removes can never lose a volume reference (references are the
+//! containers' mount lists, read and changed under the lock). Guests run on their own threads
+//! and take the lock only to record how they ended.
+
+mod build;
+mod containers;
+mod error;
+mod images;
+mod logs;
+mod run;
+mod volumes;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use porthole_core::event::{Event, EventType};
+use porthole_core::names::{Id, Lookup, lookup};
+use porthole_runtime::{Runtime, RuntimeConfig};
+use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord};
+use tokio::sync::broadcast;
+
+pub use build::{BuildOptions, BuildOutput};
+pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
+pub use error::{EngineError, ErrorKind, Result};
+pub use logs::{LogLine, LogStream};
+pub use run::{Attach, ExecOptions, WaitCondition};
+pub use volumes::{VolumeFilters, VolumeInfo};
+
+use error::IoContext;
+use run::Running;
+
+/// Where the engine keeps its state.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub root: PathBuf,
+    /// Where compiled guests are cached; `None` means `<root>/module-cache`. Tests share one
+    /// across temporary roots so each guest is compiled once.
+    pub module_cache: Option<PathBuf>,
+}
+
+/// A container as the engine holds it: its record and, while it runs, its handle.
+struct Container {
+    record: ContainerRecord,
+    running: Option<Running>,
+    /// Counts exits, so `wait` for the next exit can tell one happened.
+    exits: u64,
+    /// Live output, for attach and `logs -f`.
+    live: broadcast::Sender<logs::LogLine>,
+}
+
+impl Container {
+    fn new(record: ContainerRecord) -> Self {
+        Self { record, running: None, exits: 0, live: broadcast::channel(1024).0 }
+    }
+}
+
+#[derive(Default)]
+struct World {
+    containers: BTreeMap<Id, Container>,
+    volumes: BTreeMap<String, VolumeRecord>,
+    images: BTreeMap<String, ImageRecord>,
+    tags: BTreeMap<String, String>,
+    /// Exit codes of containers already removed (`--rm`), for a `wait` that outlives them.
+    removed_exit_codes: BTreeMap<Id, i32>,
+}
+
+impl World {
+    /// Finds a container by name, id or unique id prefix.
+    fn container_id(&self, reference: &str) -> Result<Id> {
+        let items = self.containers.iter().map(|(id, c)| (c.record.name.as_str(), id, id));
+        match lookup(items, reference) {
+            Lookup::Found(id) => Ok(id.clone()),
+            Lookup::NotFound => Err(EngineError::NoSuchContainer(reference.to_string())),
+            Lookup::Ambiguous => Err(EngineError::Ambiguous(reference.to_string())),
+        }
+    }
+
+    fn container(&self, reference: &str) -> Result<&Container> {
+        let id = self.container_id(reference)?;
+        Ok(&self.containers[&id])
+    }
+
+    /// Ids of the containers whose mounts use volume `name`.
+    fn volume_users(&self, name: &str) -> Vec<Id> {
+        self.containers
+            .iter()
+            .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume.as_deref() == Some(name)))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+struct Inner {
+    store: Store,
+    runtime: Runtime,
+    world: Mutex<World>,
+    /// Signalled whenever a container's state changes (waiters re-check their condition).
+    changed: Condvar,
+    events: broadcast::Sender<Event>,
+    programs: run::ProgramCache,
+}
+
+/// The engine; cheap to clone (all clones share one state).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Opens the state root (recovering from a crash), loads it, and makes sure the base
+    /// image `busybox` exists.
+    pub fn open(config: EngineConfig) -> Result<(Engine, Recovery)> {
+        std::fs::create_dir_all(&config.root).context(|| format!("creating {}", config.root.display()))?;
+        let (store, recovery) = Store::open(&config.root).context(|| format!("opening {}", config.root.display()))?;
+        let runtime = Runtime::new(RuntimeConfig { module_cache: Some(config.module_cache.clone().unwrap_or_else(|| store.module_cache_dir())) })
+            .map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let mut world = World::default();
+        for record in store.containers().context(|| "reading containers".into())? {
+            world.containers.insert(record.id.clone(), Container::new(record));
+        }
+        for v in store.volumes().context(|| "reading volumes".into())? {
+            world.volumes.insert(v.name.clone(), v);
+        }
+        for img in store.images().context(|| "reading images".into())? {
+            world.images.insert(img.id.clone(), img);
+        }
+        world.tags = store.tags().context(|| "reading image tags".into())?;
+        let (events, _) = broadcast::channel(4096);
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store,
+                runtime,
+                world: Mutex::new(world),
+                changed: Condvar::new(),
+                events,
+                programs: run::ProgramCache::default(),
+            }),
+        };
+        engine.ensure_base_image()?;
+        Ok((engine, recovery))
+    }
+
+    pub fn root(&self) -> &Path {
+        self.inner.store.root()
+    }
+
+    /// Every event from now on: container, volume and image changes, and guest file writes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.inner.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn emit(&self, event: Event) {
+        // No subscriber is fine: events are for whoever listens.
+        let _ = self.inner.events.send(event);
+    }
+
+    fn event(&self, kind: EventType, action: &str, actor: &str) -> Event {
+        Event::new(kind, action, actor, porthole_store::now_nanos())
+    }
+
+    /// Counts for `docker info`.
+    pub fn counts(&self) -> Counts {
+        let w = self.world();
+        let running = w.containers.values().filter(|c| c.record.state.status.is_running()).count();
+        Counts {
+            containers: w.containers.len(),
+            running,
+            stopped: w.containers.len() - running,
+            images: w.images.len(),
+            volumes: w.volumes.len(),
+        }
+    }
+}
+
+/// Totals for `docker info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub containers: usize,
+    pub running: usize,
+    pub stopped: usize,
+    pub images: usize,
+    pub volumes: usize,
+}
+
+/// Host directories of a container's mounts, for inspect (`Source`) and the namespace.
+fn mount_source(store: &Store, m: &porthole_core::mounts::MountPoint) -> PathBuf {
+    match (&m.volume, &m.source) {
+        (Some(v), _) => store.volume_data(v),
+        (None, Some(src)) => PathBuf::from(src),
+        (None, None) => PathBuf::new(),
+    }
+}

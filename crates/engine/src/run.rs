@@ -1,0 +1,401 @@
+//! Running guests: start (namespace, program, stdio, limits), stop and kill, wait, restart,
+//! exec, attach and logs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use porthole_core::event::EventType;
+use porthole_core::mounts::{MountPoint, MountType};
+use porthole_core::names::Id;
+use porthole_core::state::{Ending, Status, exit_codes};
+use porthole_runtime::{Exit, Limits, Program, Stopper};
+use porthole_store::ContainerRecord;
+use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
+use porthole_wasi::{GuestPath, Input, Mutation, MutationObserver, MountSpec, Namespace, StopSignal, Stdio, WasiHost};
+use tokio::sync::broadcast;
+
+use crate::error::IoContext;
+use crate::logs::{LogLine, LogSink, LogStream, LogWriter, read_log};
+use crate::{Container, Engine, EngineError, Result, World};
+
+/// Docker's default `PATH`, used when the image sets none.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A running container's handle.
+pub(crate) struct Running {
+    stopper: Stopper,
+    /// The write end of the guest's stdin pipe (`-i`).
+    stdin: Option<std::fs::File>,
+}
+
+impl Running {
+    pub fn stop(&self) {
+        self.stopper.stop();
+    }
+}
+
+/// Compiled programs by file identity, so starting a container does not re-hash its binary.
+#[derive(Default)]
+pub(crate) struct ProgramCache(Mutex<HashMap<(u64, u64, i64, u64), Program>>);
+
+/// What `docker wait --condition` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitCondition {
+    NotRunning,
+    NextExit,
+    Removed,
+}
+
+/// The streams a client attaches to: the guest's stdin (if it was created with `-i`) and its
+/// output from now on.
+pub struct Attach {
+    pub stdin: Option<std::fs::File>,
+    pub output: broadcast::Receiver<LogLine>,
+    pub tty: bool,
+}
+
+/// `docker exec` options.
+pub struct ExecOptions {
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub stdio: Stdio,
+}
+
+/// The host path of guest path `dest` in `rootfs`, following the rootfs's own symlinks as
+/// Docker does for mount destinations (a `VOLUME /var/www` where `/var/www` links elsewhere
+/// mounts at the link's target).
+pub(crate) fn resolve_in_rootfs(rootfs: &Path, dest: &str) -> PathBuf {
+    resolve_guest_path(rootfs, dest).map(|(_, host)| host).unwrap_or_else(|| rootfs.join(dest.trim_start_matches('/')))
+}
+
+fn resolve_guest_path(rootfs: &Path, dest: &str) -> Option<(String, PathBuf)> {
+    let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).ok()?;
+    let ns = Namespace::new(dir, true, Vec::new()).ok()?;
+    let (loc, _) = ns.resolve(&GuestPath::root(), dest.as_bytes(), true).ok()?;
+    Some((loc.path.to_string(), rootfs.join(&loc.rel)))
+}
+
+/// Reports a guest's file changes as engine events, tagged with the container.
+struct FileEvents {
+    engine: Engine,
+    container: String,
+}
+
+impl MutationObserver for FileEvents {
+    fn mutated(&self, m: &Mutation) {
+        let mut e = self.engine.event(EventType::File, &format!("{:?}", m.kind).to_lowercase(), &self.container)
+            .with("path", m.path.clone())
+            .with("mount", m.mount_point.clone());
+        if let Some(from) = &m.from {
+            e = e.with("from", from.clone());
+        }
+        self.engine.emit(e);
+    }
+}
+
+fn open_dir(path: &Path) -> Result<Dir> {
+    Dir::open_ambient_dir(path, ambient_authority()).context(|| format!("opening {}", path.display()))
+}
+
+impl Engine {
+    /// The container's mount namespace: its rootfs, each mount at its (symlink-resolved)
+    /// destination, and a read-only `/proc` with the generated `mounts`.
+    fn namespace(&self, record: &ContainerRecord) -> Result<Namespace> {
+        let store = &self.inner.store;
+        let rootfs = store.rootfs(&record.id);
+        let mut specs = Vec::new();
+        let mut table = vec![format!("rootfs / rootfs {} 0 0", if record.host.read_only_rootfs { "ro" } else { "rw" })];
+        for (i, m) in record.mounts.iter().enumerate() {
+            let host = match m.kind {
+                MountType::Tmpfs => {
+                    let dir = store.container_dir(&record.id).join("tmpfs").join(i.to_string());
+                    std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+                    dir
+                }
+                _ => crate::mount_source(store, m),
+            };
+            let guest = resolve_guest_path(&rootfs, m.destination.as_str()).map(|(g, _)| g).unwrap_or_else(|| m.destination.to_string());
+            table.push(format!("{} {guest} {} {} 0 0", escape_mount_field(&host.display().to_string()), m.kind.as_str(), if m.rw { "rw" } else { "ro" }));
+            specs.push(MountSpec { guest_path: guest, host_dir: open_dir(&host)?, readonly: !m.rw });
+        }
+        let proc_dir = store.container_dir(&record.id).join("proc");
+        std::fs::create_dir_all(&proc_dir).context(|| "creating /proc".into())?;
+        table.push("proc /proc proc ro 0 0".into());
+        std::fs::write(proc_dir.join("mounts"), table.join("\n") + "\n").context(|| "writing /proc/mounts".into())?;
+        if !specs.iter().any(|s| s.guest_path == "/proc") {
+            specs.push(MountSpec { guest_path: "/proc".into(), host_dir: open_dir(&proc_dir)?, readonly: true });
+        }
+        Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs).map_err(|e| EngineError::Runtime(e.to_string()))
+    }
+
+    /// Finds `argv0` as the guest would (a path, or a name searched in `PATH`) and loads it.
+    pub(crate) fn program(&self, ns: &Namespace, argv0: &str, env: &[String]) -> std::result::Result<Program, (i32, String)> {
+        let candidates: Vec<String> = if argv0.contains('/') {
+            vec![argv0.to_string()]
+        } else {
+            let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
+            path.split(':').filter(|d| !d.is_empty()).map(|d| format!("{}/{argv0}", d.trim_end_matches('/'))).collect()
+        };
+        let file = candidates.iter().find_map(|p| ns.open_file(p).ok());
+        let Some(file) = file else {
+            let msg = if argv0.contains('/') {
+                format!("exec: \"{argv0}\": stat {argv0}: no such file or directory")
+            } else {
+                format!("exec: \"{argv0}\": executable file not found in $PATH")
+            };
+            return Err((exit_codes::NOT_FOUND, msg));
+        };
+        use std::os::unix::fs::MetadataExt;
+        let md = file.metadata().map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
+        let key = (md.dev(), md.ino(), md.mtime_nsec() + md.mtime() * 1_000_000_000, md.size());
+        if let Some(p) = self.inner.programs.0.lock().unwrap().get(&key) {
+            return Ok(p.clone());
+        }
+        let mut bytes = Vec::with_capacity(md.size() as usize);
+        std::io::Read::read_to_end(&mut { file }, &mut bytes).map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
+        let program = self
+            .inner
+            .runtime
+            .load(&bytes)
+            .map_err(|e| (exit_codes::NOT_EXECUTABLE, format!("exec {argv0}: exec format error: {e}")))?;
+        self.inner.programs.0.lock().unwrap().insert(key, program.clone());
+        Ok(program)
+    }
+
+    /// `docker start`: a running container is left alone, as Docker does.
+    pub fn start(&self, reference: &str) -> Result<()> {
+        let mut w = self.world();
+        let id = w.container_id(reference)?;
+        let c = w.containers.get(&id).unwrap();
+        if !c.record.state.status.can_start(c.record.name.as_str())? {
+            return Ok(());
+        }
+        let record = c.record.clone();
+        let ns = self.namespace(&record)?;
+        let env = guest_env(&record);
+        let program = match self.program(&ns, &record.path, &env) {
+            Ok(p) => p,
+            Err((code, msg)) => {
+                self.record_exit(&mut w, &id, code, false, &msg);
+                return Err(EngineError::Invalid(format!("failed to create task for container: {msg}: unknown")));
+            }
+        };
+        let live = w.containers[&id].live.clone();
+        let sink = LogSink::open(&self.inner.store.log_path(&id), live).context(|| "opening the container log".into())?;
+        let (stdin, stdin_writer) = if record.open_stdin {
+            let (r, wr) = rustix::pipe::pipe().map_err(|e| EngineError::Runtime(format!("pipe: {e}")))?;
+            (Input::File(std::fs::File::from(r)), Some(std::fs::File::from(wr)))
+        } else {
+            (Input::Null, None)
+        };
+        // With a TTY, Docker merges stderr into stdout.
+        let stderr_stream = if record.tty { LogStream::Stdout } else { LogStream::Stderr };
+        let stdio = Stdio {
+            stdin,
+            stdout: Box::new(LogWriter { sink: sink.clone(), stream: LogStream::Stdout }),
+            stderr: Box::new(LogWriter { sink, stream: stderr_stream }),
+            tty: record.tty,
+        };
+        let signal = StopSignal::default();
+        let host = WasiHost::builder(ns)
+            .arg(record.path.clone())
+            .args(record.args.clone())
+            .stdio(stdio)
+            .stop_signal(signal.clone())
+            .observer(Arc::new(FileEvents { engine: self.clone(), container: id.to_string() }));
+        let host = env.iter().fold(host, |b, e| {
+            let (k, v) = e.split_once('=').unwrap_or((e, ""));
+            b.env(k, v)
+        });
+        let host = host.build().map_err(|e| EngineError::Runtime(format!("preparing the guest: {e}")))?;
+        let limits = Limits { memory_bytes: record.host.memory_bytes.map(|m| m as usize) };
+
+        let c = w.containers.get_mut(&id).unwrap();
+        c.record.state.status = Status::Running;
+        c.record.state.started_at = porthole_store::now_nanos();
+        c.record.state.exit_code = 0;
+        c.record.state.oom_killed = false;
+        c.record.state.error.clear();
+        c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer });
+        self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
+        for m in record.mounts.iter().filter(|m| m.volume.is_some()) {
+            self.emit(self.event(EventType::Volume, "mount", m.volume.as_deref().unwrap()).with("container", id.as_str()).with("destination", m.destination.as_str()).with("read/write", m.rw.to_string()).with("driver", "local"));
+        }
+        self.emit(self.event(EventType::Container, "start", id.as_str()).with("name", record.name.as_str()).with("image", &record.image));
+        self.inner.changed.notify_all();
+        drop(w);
+
+        let engine = self.clone();
+        std::thread::Builder::new()
+            .name(format!("guest-{}", id.short()))
+            .spawn(move || {
+                let result = engine.inner.runtime.run(&program, host, &limits);
+                let (ending, error) = match result {
+                    Ok(Exit::Code(c)) => (Ending::Exited(c), String::new()),
+                    Ok(Exit::Stopped) => (Ending::Killed, String::new()),
+                    Ok(Exit::OutOfMemory) => (Ending::OutOfMemory, String::new()),
+                    Ok(Exit::Trap(t)) => (Ending::Trapped, t),
+                    Err(e) => (Ending::Trapped, e.to_string()),
+                };
+                let mut w = engine.world();
+                engine.record_exit(&mut w, &id, ending.exit_code(), ending == Ending::OutOfMemory, &error);
+                let auto_remove = w.containers.get(&id).is_some_and(|c| c.record.host.auto_remove);
+                if auto_remove {
+                    let _ = engine.remove_locked(&mut w, &id, true);
+                }
+            })
+            .context(|| "starting the guest thread".into())?;
+        Ok(())
+    }
+
+    /// Marks a container exited with `code`, saves it and wakes waiters.
+    fn record_exit(&self, w: &mut World, id: &Id, code: i32, oom: bool, error: &str) {
+        let Some(c) = w.containers.get_mut(id) else { return };
+        c.running = None;
+        c.exits += 1;
+        c.record.state.status = Status::Exited;
+        c.record.state.exit_code = code;
+        c.record.state.oom_killed = oom;
+        c.record.state.error = error.to_string();
+        c.record.state.finished_at = porthole_store::now_nanos();
+        let _ = self.inner.store.save_container(&c.record);
+        let name = c.record.name.to_string();
+        let image = c.record.image.clone();
+        let mounts: Vec<MountPoint> = c.record.mounts.clone();
+        if oom {
+            self.emit(self.event(EventType::Container, "oom", id.as_str()).with("name", name.clone()));
+        }
+        self.emit(self.event(EventType::Container, "die", id.as_str()).with("name", name).with("image", image).with("exitCode", code.to_string()));
+        for m in mounts.iter().filter(|m| m.volume.is_some()) {
+            self.emit(self.event(EventType::Volume, "unmount", m.volume.as_deref().unwrap()).with("container", id.as_str()).with("driver", "local"));
+        }
+        self.inner.changed.notify_all();
+    }
+
+    /// `docker stop`/`kill`: a guest cannot catch signals, so both end it at once (exit 137).
+    pub fn stop(&self, reference: &str, _timeout: Option<Duration>) -> Result<()> {
+        let w = self.world();
+        let id = w.container_id(reference)?;
+        let Some(running) = &w.containers[&id].running else { return Ok(()) };
+        running.stop();
+        drop(self.wait_locked(w, &id, |c| c.is_none_or(|c| c.running.is_none())));
+        Ok(())
+    }
+
+    pub fn kill(&self, reference: &str) -> Result<()> {
+        let w = self.world();
+        let c = w.container(reference)?;
+        c.record.state.status.can_kill(c.record.name.as_str())?;
+        let id = c.record.id.clone();
+        self.emit(self.event(EventType::Container, "kill", id.as_str()).with("signal", "KILL"));
+        self.stop(id.as_str(), None)
+    }
+
+    /// `docker restart`: the same container, mounts and volumes (no copy-up again).
+    pub fn restart(&self, reference: &str) -> Result<()> {
+        self.stop(reference, None)?;
+        {
+            let mut w = self.world();
+            let id = w.container_id(reference)?;
+            w.containers.get_mut(&id).unwrap().record.restart_count += 1;
+        }
+        self.start(reference)
+    }
+
+    /// Blocks until `cond` holds; returns the exit code.
+    pub fn wait(&self, reference: &str, cond: WaitCondition) -> Result<i32> {
+        let w = self.world();
+        let id = w.container_id(reference)?;
+        let exits = w.containers[&id].exits;
+        let w = match cond {
+            WaitCondition::NotRunning => self.wait_locked(w, &id, |c| c.is_none_or(|c| !c.record.state.status.is_running())),
+            WaitCondition::NextExit => self.wait_locked(w, &id, |c| c.is_none_or(|c| c.exits > exits)),
+            WaitCondition::Removed => self.wait_locked(w, &id, |c| c.is_none()),
+        };
+        // A container removed by --rm reports the code it exited with.
+        Ok(w.containers.get(&id).map(|c| c.record.state.exit_code).or_else(|| w.removed_exit_codes.get(&id).copied()).unwrap_or(0))
+    }
+
+    pub(crate) fn wait_locked<'a>(&'a self, mut w: MutexGuard<'a, World>, id: &Id, done: impl Fn(Option<&Container>) -> bool) -> MutexGuard<'a, World> {
+        while !done(w.containers.get(id)) {
+            w = self.inner.changed.wait(w).unwrap_or_else(|p| p.into_inner());
+        }
+        w
+    }
+
+    /// The streams of a container for `docker attach` / `run` without `-d`.
+    pub fn attach(&self, reference: &str) -> Result<Attach> {
+        let w = self.world();
+        let c = w.container(reference)?;
+        let stdin = match &c.running {
+            Some(r) => r.stdin.as_ref().and_then(|f| f.try_clone().ok()),
+            None => None,
+        };
+        Ok(Attach { stdin, output: c.live.subscribe(), tty: c.record.tty })
+    }
+
+    /// Output subscription only, for attaching before start (`docker run`).
+    pub fn output(&self, reference: &str) -> Result<broadcast::Receiver<LogLine>> {
+        Ok(self.world().container(reference)?.live.subscribe())
+    }
+
+    /// Everything the container wrote so far, and a subscription for what follows.
+    pub fn logs(&self, reference: &str) -> Result<(Vec<LogLine>, broadcast::Receiver<LogLine>, bool)> {
+        let w = self.world();
+        let c = w.container(reference)?;
+        let live = c.live.subscribe();
+        let lines = read_log(&self.inner.store.log_path(&c.record.id)).context(|| "reading the log".into())?;
+        Ok((lines, live, c.record.state.status.is_running()))
+    }
+
+    /// `docker exec`: another guest in the running container, with the same mounts; blocks
+    /// until it ends and returns its exit code.
+    pub fn exec(&self, reference: &str, opts: ExecOptions) -> Result<i32> {
+        let (record, ns) = {
+            let w = self.world();
+            let c = w.container(reference)?;
+            c.record.state.status.can_kill(c.record.id.as_str())?;
+            (c.record.clone(), self.namespace(&c.record)?)
+        };
+        let mut env = guest_env(&record);
+        env = porthole_core::config::merge_env(&env, &opts.env);
+        if let Some(wd) = &opts.workdir {
+            env = porthole_core::config::merge_env(&env, &[format!("PWD={wd}")]);
+        }
+        let program = self.program(&ns, &opts.cmd[0], &env).map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
+        let host = WasiHost::builder(ns).args(opts.cmd.clone()).stdio(opts.stdio).observer(Arc::new(FileEvents { engine: self.clone(), container: record.id.to_string() }));
+        let host = env.iter().fold(host, |b, e| {
+            let (k, v) = e.split_once('=').unwrap_or((e, ""));
+            b.env(k, v)
+        });
+        let host = host.build().map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let exit = self.inner.runtime.run(&program, host, &Limits::default()).map_err(|e| EngineError::Runtime(e.to_string()))?;
+        Ok(match exit {
+            Exit::Code(c) => c,
+            Exit::Stopped | Exit::OutOfMemory => 137,
+            Exit::Trap(_) => 134,
+        })
+    }
+}
+
+/// The guest's environment: the container's, plus `HOSTNAME` and `PWD` (the working
+/// directory, which the toolbox shell enters at start; WASI has no process cwd).
+fn guest_env(record: &ContainerRecord) -> Vec<String> {
+    let mut extra = vec![format!("HOSTNAME={}", record.id.short())];
+    if !record.config.working_dir.is_empty() {
+        extra.push(format!("PWD={}", record.config.working_dir));
+    }
+    let mut env = porthole_core::config::merge_env(&extra, &record.config.env);
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.push(format!("PATH={DEFAULT_PATH}"));
+    }
+    env
+}
+
+/// `/proc/mounts` escapes blanks in fields as octal, like the kernel.
+fn escape_mount_field(s: &str) -> String {
+    s.replace('\\', "\\134").replace(' ', "\\040").replace('\t', "\\011").replace('\n', "\\012")
+}

@@ -1,0 +1,154 @@
+//! Volumes: create (named or anonymous), list with Docker's filters, inspect, remove (refused
+//! while any container holds the volume), prune, and copy-up from an image directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use porthole_core::event::EventType;
+use porthole_core::names::{Id, VolumeName};
+use porthole_store::copy::{copy_attributes, copy_tree, is_empty_dir, usage};
+use porthole_store::{ANONYMOUS_LABEL, VolumeRecord};
+
+use crate::error::IoContext;
+use crate::{Engine, EngineError, Result, World};
+
+/// A volume as `docker volume inspect` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeInfo {
+    pub record: VolumeRecord,
+    pub mountpoint: PathBuf,
+    /// Containers that hold it (from create until removal).
+    pub users: Vec<Id>,
+    /// Bytes and files in it.
+    pub usage: (u64, u64),
+}
+
+/// `docker volume ls --filter`: every given filter must match (values of one key: any).
+#[derive(Debug, Clone, Default)]
+pub struct VolumeFilters {
+    pub dangling: Option<bool>,
+    pub names: Vec<String>,
+    /// `key` or `key=value`.
+    pub labels: Vec<String>,
+    pub drivers: Vec<String>,
+}
+
+/// Does `labels` satisfy each `key` / `key=value` filter?
+pub(crate) fn labels_match(labels: &BTreeMap<String, String>, filters: &[String]) -> bool {
+    filters.iter().all(|f| match f.split_once('=') {
+        Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
+        None => labels.contains_key(f.as_str()),
+    })
+}
+
+impl VolumeFilters {
+    fn matches(&self, info: &VolumeInfo) -> bool {
+        let dangling_ok = self.dangling.is_none_or(|d| d == info.users.is_empty());
+        let name_ok = self.names.is_empty() || self.names.iter().any(|n| info.record.name.contains(n.as_str()));
+        let driver_ok = self.drivers.is_empty() || self.drivers.iter().any(|d| d == "local");
+        dangling_ok && name_ok && driver_ok && labels_match(&info.record.labels, &self.labels)
+    }
+}
+
+impl Engine {
+    fn volume_info(&self, w: &World, record: &VolumeRecord) -> VolumeInfo {
+        let mountpoint = self.inner.store.volume_data(&record.name);
+        VolumeInfo { usage: usage(&mountpoint), record: record.clone(), mountpoint, users: w.volume_users(&record.name) }
+    }
+
+    /// `docker volume create [NAME]`: creating an existing name returns it unchanged, as
+    /// Docker does.
+    pub fn volume_create(&self, name: Option<&str>, labels: BTreeMap<String, String>) -> Result<VolumeInfo> {
+        let mut w = self.world();
+        let name = self.create_volume_locked(&mut w, name, labels)?;
+        let record = w.volumes[&name].clone();
+        Ok(self.volume_info(&w, &record))
+    }
+
+    /// Creates a volume (or finds the named one); anonymous volumes get a 64-hex name and
+    /// Docker's anonymous label.
+    pub(crate) fn create_volume_locked(&self, w: &mut World, name: Option<&str>, mut labels: BTreeMap<String, String>) -> Result<String> {
+        let name = match name {
+            Some(n) => VolumeName::new(n)?.to_string(),
+            None => {
+                labels.insert(ANONYMOUS_LABEL.to_string(), String::new());
+                porthole_store::random_id().to_string()
+            }
+        };
+        if w.volumes.contains_key(&name) {
+            return Ok(name);
+        }
+        let record = VolumeRecord { name: name.clone(), created: porthole_store::now_nanos(), labels };
+        self.inner.store.create_volume(&record).context(|| format!("create {name}"))?;
+        w.volumes.insert(name.clone(), record);
+        self.emit(self.event(EventType::Volume, "create", &name).with("driver", "local"));
+        Ok(name)
+    }
+
+    pub fn volume_list(&self, filters: &VolumeFilters) -> Result<Vec<VolumeInfo>> {
+        let w = self.world();
+        Ok(w.volumes.values().map(|r| self.volume_info(&w, r)).filter(|i| filters.matches(i)).collect())
+    }
+
+    pub fn volume_inspect(&self, name: &str) -> Result<VolumeInfo> {
+        let w = self.world();
+        let record = w.volumes.get(name).ok_or_else(|| EngineError::NoSuchVolume(name.to_string()))?.clone();
+        Ok(self.volume_info(&w, &record))
+    }
+
+    /// `docker volume rm [-f]`: a volume any container holds is never removed; `-f` only
+    /// silences a missing name.
+    pub fn volume_remove(&self, name: &str, force: bool) -> Result<()> {
+        let mut w = self.world();
+        if !w.volumes.contains_key(name) {
+            return if force { Ok(()) } else { Err(EngineError::NoSuchVolume(name.to_string())) };
+        }
+        self.remove_volume_locked(&mut w, name)
+    }
+
+    pub(crate) fn remove_volume_locked(&self, w: &mut World, name: &str) -> Result<()> {
+        let users = w.volume_users(name);
+        if !users.is_empty() {
+            return Err(EngineError::VolumeInUse { name: name.to_string(), users: users.iter().map(|id| id.to_string()).collect() });
+        }
+        self.inner.store.remove_volume(name).context(|| format!("remove {name}"))?;
+        w.volumes.remove(name);
+        self.emit(self.event(EventType::Volume, "destroy", name).with("driver", "local"));
+        Ok(())
+    }
+
+    /// `docker volume prune [-a] [--filter label=…]`: unused anonymous volumes (all unused
+    /// ones with `all`). Returns the names removed and the bytes reclaimed.
+    pub fn volume_prune(&self, all: bool, labels: &[String]) -> Result<(Vec<String>, u64)> {
+        let mut w = self.world();
+        let candidates: Vec<VolumeRecord> = w
+            .volumes
+            .values()
+            .filter(|v| (all || v.is_anonymous()) && labels_match(&v.labels, labels) && w.volume_users(&v.name).is_empty())
+            .cloned()
+            .collect();
+        let mut removed = Vec::new();
+        let mut reclaimed = 0;
+        for v in candidates {
+            let bytes = usage(&self.inner.store.volume_data(&v.name)).0;
+            self.remove_volume_locked(&mut w, &v.name)?;
+            reclaimed += bytes;
+            removed.push(v.name);
+        }
+        self.emit(self.event(EventType::Volume, "prune", "").with("reclaimed", reclaimed.to_string()));
+        Ok((removed, reclaimed))
+    }
+}
+
+/// Docker's copy-up: fills an empty volume from the image's directory at the mount's
+/// destination, keeping modes, times and links; the volume root takes that directory's mode.
+/// Nothing happens when the volume already has files or the image has no such directory.
+pub(crate) fn copy_up(image_dir: &Path, volume: &Path) -> std::io::Result<bool> {
+    let Ok(md) = std::fs::metadata(image_dir) else { return Ok(false) };
+    if !md.is_dir() || !is_empty_dir(volume)? {
+        return Ok(false);
+    }
+    copy_tree(image_dir, volume)?;
+    copy_attributes(&md, volume)?;
+    Ok(true)
+}

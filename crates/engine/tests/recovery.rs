@@ -1,0 +1,78 @@
+//! Crash recovery: a child process creates containers with volumes in a loop and is killed
+//! with SIGKILL mid-way; reopening the store must find it consistent (every container's
+//! volumes present, no half-created container, every volume accounted for).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use porthole_core::mounts::MountRequests;
+use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, VolumeFilters};
+
+const CHILD_ENV: &str = "PORTHOLE_RECOVERY_CHILD_ROOT";
+
+fn open(root: &Path) -> (Engine, porthole_store::Recovery) {
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
+    Engine::open(EngineConfig { root: root.to_path_buf(), module_cache: Some(cache) }).unwrap()
+}
+
+/// The child: creates containers until killed, saying after each one how many exist.
+fn child(root: PathBuf) {
+    let (engine, _) = open(&root);
+    for n in 1.. {
+        let binds = vec![format!("shared-{}:/shared", n % 3)];
+        engine
+            .create(CreateOptions { image: "pulp-content".into(), mounts: MountRequests { binds, ..Default::default() }, ..Default::default() })
+            .unwrap();
+        println!("created {n}");
+    }
+}
+
+#[test]
+fn killed_mid_create_leaves_a_consistent_store() {
+    if let Ok(root) = std::env::var(CHILD_ENV) {
+        child(PathBuf::from(root));
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    {
+        let (engine, _) = open(&root);
+        let ctx = tmp.path().join("ctx");
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nRUN mkdir -p /var/lib/pulp && seq 1 200 > /var/lib/pulp/numbers\nVOLUME /var/lib/pulp /var/www\n").unwrap();
+        engine.build(BuildOptions { context: ctx, dockerfile: None, tags: vec!["pulp-content".into()] }, &mut |_| {}).unwrap();
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["killed_mid_create_leaves_a_consistent_store", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, &root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line == "created 8" {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL, in the middle of the ninth create or so
+    child.wait().unwrap();
+
+    let (engine, recovery) = open(&root);
+    let containers = engine.list(true);
+    assert!(containers.len() >= 8, "{} containers survived", containers.len());
+    for c in &containers {
+        for (m, source) in c.record.mounts.iter().zip(&c.sources) {
+            let name = m.volume.as_ref().expect("every mount here is a volume");
+            let info = engine.volume_inspect(name).unwrap_or_else(|e| panic!("container {} lost volume {name}: {e}", c.record.id));
+            assert!(info.users.contains(&c.record.id));
+            assert!(source.is_dir());
+        }
+        assert_eq!(std::fs::read_to_string(&c.sources[c.record.mounts.iter().position(|m| m.destination.as_str() == "/var/lib/pulp").unwrap()].join("numbers")).unwrap().lines().count(), 200);
+    }
+    // Whatever the killed create had made is either gone or visible as a dangling volume.
+    let dangling = engine.volume_list(&VolumeFilters { dangling: Some(true), ..Default::default() }).unwrap();
+    assert!(dangling.len() <= 3, "at most the killed create's volumes dangle: {dangling:?}");
+    let dirs = std::fs::read_dir(root.join("containers")).unwrap().count();
+    assert_eq!(dirs, containers.len(), "no container directory without a record ({recovery:?})");
+}

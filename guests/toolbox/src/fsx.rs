@@ -1,0 +1,185 @@
+//! File-system helpers shared by the applets and the shell: path arithmetic in busybox's
+//! terms, sorted directory listings, symlink resolution, the `/dev` names the toolbox provides
+//! itself, and the permission bits it shows (WASI has none).
+
+use std::io;
+
+use crate::sys::{self, Kind};
+
+/// Device paths served by the toolbox itself: the container rootfs has no `/dev`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Null,
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+pub fn device(path: &str) -> Option<Device> {
+    match path {
+        "/dev/null" => Some(Device::Null),
+        "/dev/stdin" | "/dev/fd/0" => Some(Device::Stdin),
+        "/dev/stdout" | "/dev/fd/1" | "/dev/tty" => Some(Device::Stdout),
+        "/dev/stderr" | "/dev/fd/2" => Some(Device::Stderr),
+        _ => None,
+    }
+}
+
+/// `dir/name`, without doubling a slash.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") }
+}
+
+/// The last component, as basename(1) gives it: trailing slashes ignored, `/` for the root.
+pub fn basename(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return if path.is_empty() { "" } else { "/" };
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed)
+}
+
+/// Everything before the last component, as dirname(1) gives it.
+pub fn dirname(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return if path.starts_with('/') { "/" } else { "." };
+    }
+    match trimmed.rfind('/') {
+        None => ".",
+        Some(i) => {
+            let parent = trimmed[..i].trim_end_matches('/');
+            if parent.is_empty() { "/" } else { parent }
+        }
+    }
+}
+
+/// The current directory as a string (`/` if it cannot be read).
+pub fn cwd() -> String {
+    std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into())
+}
+
+/// `path` made absolute against the current directory and cleaned lexically: `.` dropped, `..`
+/// pops a component (the shell's logical `cd`, which wasi-libc does not do for us).
+pub fn absolute(path: &str) -> String {
+    let full = if path.starts_with('/') { path.to_string() } else { join(&cwd(), path) };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in full.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The names in directory `dir` (without `.` and `..`), sorted bytewise like busybox in the C
+/// locale, so listings are deterministic.
+pub fn sorted_entries(dir: &str) -> io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        names.push(entry?.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Whether `path` exists (a dangling symlink counts).
+pub fn exists(path: &str) -> bool {
+    sys::lstat(path).is_ok()
+}
+
+/// Whether `path` is a directory, following symlinks.
+pub fn is_dir(path: &str) -> bool {
+    sys::stat(path).is_ok_and(|s| s.kind == Kind::Dir)
+}
+
+/// Resolves every symlink in `path` (readlink -f): the absolute, link-free path. The last
+/// component may be missing; anything earlier must exist.
+pub fn canonicalize(path: &str) -> io::Result<String> {
+    let mut done: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = components_reversed(&absolute(path));
+    let mut hops = 0;
+    while let Some(part) = todo.pop() {
+        if part == ".." {
+            done.pop();
+            continue;
+        }
+        if part == "." {
+            continue;
+        }
+        let candidate = format!("/{}", done.iter().chain([&part]).map(String::as_str).collect::<Vec<_>>().join("/"));
+        match std::fs::read_link(&candidate) {
+            Ok(target) => {
+                hops += 1;
+                if hops > 40 {
+                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                }
+                let target = target.to_string_lossy().into_owned();
+                if target.starts_with('/') {
+                    done.clear();
+                }
+                todo.extend(components_reversed(&target));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !todo.is_empty() => return Err(e),
+            Err(_) => done.push(part),
+        }
+    }
+    Ok(format!("/{}", done.join("/")))
+}
+
+/// Non-empty components of `path`, last first (a stack to pop from).
+fn components_reversed(path: &str) -> Vec<String> {
+    path.split('/').filter(|p| !p.is_empty()).rev().map(str::to_string).collect()
+}
+
+/// The `ls -l` mode string. WASI reports no permission bits, so these are the ones a root-owned
+/// container image would typically show.
+pub fn mode_string(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Dir => "drwxr-xr-x",
+        Kind::Symlink => "lrwxrwxrwx",
+        Kind::CharDevice => "crw-rw-rw-",
+        Kind::BlockDevice => "brw-rw----",
+        Kind::Socket => "srwxr-xr-x",
+        Kind::Fifo => "prw-r--r--",
+        Kind::File | Kind::Unknown => "-rw-r--r--",
+    }
+}
+
+/// The octal permission bits matching [`mode_string`].
+pub fn mode_bits(kind: Kind) -> u32 {
+    match kind {
+        Kind::Dir | Kind::Socket => 0o755,
+        Kind::Symlink => 0o777,
+        Kind::CharDevice => 0o666,
+        Kind::BlockDevice => 0o660,
+        Kind::File | Kind::Fifo | Kind::Unknown => 0o644,
+    }
+}
+
+/// A size as busybox's `-h` shows it: bytes below 1024, else one decimal and a unit (`1.5K`).
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 1024 {
+        return bytes.to_string();
+    }
+    let mut value = bytes as f64;
+    let mut unit = 'B';
+    for u in ['K', 'M', 'G', 'T', 'P', 'E'] {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    format!("{value:.1}{unit}")
+}
+
+/// 512-byte blocks a file of `size` bytes occupies, guessed with 4 KiB allocation units: WASI
+/// reports no block counts.
+pub fn blocks(size: u64) -> u64 {
+    size.div_ceil(4096) * 8
+}

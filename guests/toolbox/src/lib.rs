@@ -1,0 +1,65 @@
+//! The toolbox: Porthole's `busybox` image, one multi-call program for `wasm32-wasip1` whose
+//! applets (`sh`, `ls`, `cat`, …) are picked by the name it is called by. WASI has no processes,
+//! so the shell runs applets as functions in the same program, wiring their streams itself.
+//!
+//! Map: `applets/` (one module per applet or small group, and the name table), `sh/` (lexer,
+//! parser, expansion, executor), `ctx` and `stream` (what an applet runs with), `fsx`, `glob`,
+//! `pattern`, `calendar`, `mounts` (shared helpers), `sys` (the only `unsafe`: wasi-libc calls).
+
+pub mod applets;
+pub mod calendar;
+pub mod ctx;
+pub mod fsx;
+pub mod glob;
+pub mod mounts;
+pub mod opts;
+pub mod pattern;
+pub mod sh;
+pub mod stream;
+pub mod sys;
+
+use ctx::{Ctx, Env};
+use stream::Io;
+
+/// The applet an `argv[0]` names: its last path component, without a login shell's `-`.
+pub fn applet_name(argv0: &str) -> &str {
+    let base = argv0.rsplit('/').next().unwrap_or(argv0);
+    base.strip_prefix('-').unwrap_or(base)
+}
+
+/// Runs the program with its arguments and returns the exit code. `busybox APPLET ARGS…` and
+/// `APPLET ARGS…` (a hard link's name) both work; `busybox --list` names the applets.
+pub fn main(argv: Vec<String>) -> i32 {
+    let mut args = argv.as_slice();
+    let mut name = args.first().map_or("busybox", |a| applet_name(a));
+    if name == "busybox" {
+        match args.get(1).map(String::as_str) {
+            None | Some("--help") => {
+                print!("BusyBox-compatible toolbox for Porthole (wasm32-wasip1)\nUsage: busybox APPLET [ARGS]...\n\nApplets:\n");
+                for (applet, _) in applets::APPLETS {
+                    println!("\t{applet}");
+                }
+                return 0;
+            }
+            Some("--list") => {
+                for (applet, _) in applets::APPLETS {
+                    println!("{applet}");
+                }
+                return 0;
+            }
+            Some(applet) => {
+                name = applet_name(applet);
+                args = &args[1..];
+            }
+        }
+    }
+    let mut ctx = Ctx::new(name, Io::real(), Env::from_process());
+    match applets::find(name) {
+        Some(applet) => applets::run(applet, &mut ctx, &args[1..]),
+        None => {
+            ctx.name = "busybox".to_string();
+            ctx.warn(format_args!("applet not found: {name}"));
+            127
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! Commands that act on the shell itself: `cd`, `exit`, `export`, `set`, `read`, `eval`, `.`,
+//! loop and function control, and a few that only need to exist (`trap` for signals, `wait`,
+//! `umask`). Utilities like `echo`, `test` and `pwd` are applets.
+
+use std::io::Write;
+
+use super::exec::{Flow, Shell, Unwind};
+use super::parser::{is_name, parse};
+use crate::stream::Io;
+use crate::{applets, fsx, sys};
+
+/// A builtin: the shell, the arguments after the name, the command's streams.
+pub type Builtin = fn(&mut Shell, &[String], &Io) -> Flow;
+
+const BUILTINS: &[(&str, Builtin)] = &[
+    (":", colon),
+    (".", source),
+    ("break", break_),
+    ("cd", cd),
+    ("command", command),
+    ("continue", continue_),
+    ("eval", eval),
+    ("exec", exec),
+    ("exit", exit),
+    ("export", export),
+    ("local", local),
+    ("read", read),
+    ("readonly", export),
+    ("return", return_),
+    ("set", set),
+    ("shift", shift),
+    ("source", source),
+    ("trap", trap),
+    ("type", type_),
+    ("umask", umask),
+    ("unset", unset),
+    ("wait", colon),
+];
+
+pub fn find(name: &str) -> Option<Builtin> {
+    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// Writes builtin output, which has nowhere to report a failure but the status.
+fn say(io: &Io, text: &str) -> Flow {
+    let mut out = io.stdout.clone();
+    Ok(if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_ok() { 0 } else { 1 })
+}
+
+/// `'value'` with embedded single quotes escaped, as `set` and `export` print values.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// A numeric argument, or the fatal "Illegal number" error.
+fn number(sh: &Shell, io: &Io, builtin: &str, arg: Option<&String>, default: i64) -> Result<i64, Flow> {
+    match arg {
+        None => Ok(default),
+        Some(a) => a.parse().map_err(|_| sh.fatal(io, &format!("{builtin}: Illegal number: {a}"))),
+    }
+}
+
+fn colon(_sh: &mut Shell, _args: &[String], _io: &Io) -> Flow {
+    Ok(0)
+}
+
+/// `cd [DIR|-]`: the logical directory (`..` removes a component) becomes the current one.
+fn cd(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let target = match args.first().map(String::as_str) {
+        None => sh.vars.get("HOME").unwrap_or("/").to_string(),
+        Some("-") => sh.vars.get("OLDPWD").unwrap_or("/").to_string(),
+        Some(dir) => dir.to_string(),
+    };
+    let new = fsx::absolute(&target);
+    let checked = sys::stat(&new).and_then(|s| {
+        if s.kind == sys::Kind::Dir { std::env::set_current_dir(&new) } else { Err(std::io::Error::from_raw_os_error(libc::ENOTDIR)) }
+    });
+    if let Err(e) = checked {
+        return sh.fatal(io, &format!("cd: can't cd to {target}: {}", sys::describe(&e)));
+    }
+    let old = sh.vars.get("PWD").map(str::to_string).unwrap_or_default();
+    sh.vars.set("OLDPWD", &old);
+    sh.vars.set("PWD", &new);
+    if args.first().is_some_and(|a| a == "-") {
+        return say(io, &format!("{new}\n"));
+    }
+    Ok(0)
+}
+
+fn exit(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    match number(sh, io, "exit", args.first(), i64::from(sh.status)) {
+        Ok(n) => Err(Unwind::Exit((n & 0xff) as i32)),
+        Err(flow) => flow,
+    }
+}
+
+fn return_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    match number(sh, io, "return", args.first(), i64::from(sh.status)) {
+        Ok(n) => Err(Unwind::Return((n & 0xff) as i32)),
+        Err(flow) => flow,
+    }
+}
+
+fn break_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    loop_control(sh, args, io, "break", Unwind::Break)
+}
+
+fn continue_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    loop_control(sh, args, io, "continue", Unwind::Continue)
+}
+
+/// `break [N]` and `continue [N]`; outside a loop they do nothing.
+fn loop_control(sh: &mut Shell, args: &[String], io: &Io, name: &str, unwind: fn(usize) -> Unwind) -> Flow {
+    let n = match number(sh, io, name, args.first(), 1) {
+        Ok(n) if n >= 1 => n as usize,
+        Ok(_) => return sh.fatal(io, &format!("{name}: Illegal number: {}", args[0])),
+        Err(flow) => return flow,
+    };
+    if sh.loops == 0 { Ok(0) } else { Err(unwind(n.min(sh.loops))) }
+}
+
+/// `export [-p] [NAME[=VALUE]...]`; also `readonly` (nothing here is read-only).
+fn export(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let names: Vec<&String> = args.iter().filter(|a| *a != "-p").collect();
+    if names.is_empty() {
+        let listing: String = sh.vars.sorted().iter().filter(|(_, _, e)| *e).map(|(n, v, _)| format!("export {n}={}\n", shell_quote(v))).collect();
+        return say(io, &listing);
+    }
+    let mut status = 0;
+    for arg in names {
+        let (name, value) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (arg.as_str(), None),
+        };
+        if is_name(name) {
+            sh.vars.export(name, value);
+        } else {
+            sh.report(io, &format!("export: {name}: bad variable name"));
+            status = 1;
+        }
+    }
+    Ok(status)
+}
+
+fn unset(sh: &mut Shell, args: &[String], _io: &Io) -> Flow {
+    let functions = args.first().is_some_and(|a| a == "-f");
+    for name in args.iter().filter(|a| !a.starts_with('-')) {
+        if functions {
+            sh.functions.remove(name);
+        } else {
+            sh.vars.unset(name);
+        }
+    }
+    Ok(0)
+}
+
+/// `local NAME[=VALUE]...`: the old values come back when the function returns.
+fn local(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    if sh.locals.is_empty() {
+        sh.report(io, "local: not in a function");
+        return Ok(1);
+    }
+    for arg in args {
+        let (name, value) = arg.split_once('=').unwrap_or((arg, ""));
+        let old = sh.vars.get(name).map(str::to_string);
+        let frame = sh.locals.last_mut().expect("checked above");
+        if !frame.iter().any(|(n, _)| n == name) {
+            frame.push((name.to_string(), old));
+        }
+        sh.vars.set(name, value);
+    }
+    Ok(0)
+}
+
+/// `set [-efx] [+efx] [-o OPTION] [--] [ARG...]`; without arguments, lists the variables.
+fn set(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    if args.is_empty() {
+        let listing: String = sh.vars.sorted().iter().map(|(n, v, _)| format!("{n}={}\n", shell_quote(v))).collect();
+        return say(io, &listing);
+    }
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        let on = arg.starts_with('-');
+        if arg == "--" {
+            sh.positional = args[i + 1..].to_vec();
+            return Ok(0);
+        }
+        if !(on || arg.starts_with('+')) || arg.len() < 2 {
+            sh.positional = args[i..].to_vec();
+            return Ok(0);
+        }
+        for c in arg[1..].chars() {
+            let option = if c == 'o' {
+                i += 1;
+                args.get(i).map(String::as_str).unwrap_or_default()
+            } else {
+                match c {
+                    'e' => "errexit",
+                    'x' => "xtrace",
+                    'f' => "noglob",
+                    // Accepted without effect: unset variables expand to empty, no job control.
+                    'u' | 'm' | 'v' | 'h' | 'C' | 'a' | 'b' | 'n' => "",
+                    _ => return sh.fatal(io, &format!("set: -{c}: invalid option")),
+                }
+            };
+            match option {
+                "errexit" => sh.options.errexit = on,
+                "xtrace" => sh.options.xtrace = on,
+                "noglob" => sh.options.noglob = on,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    Ok(0)
+}
+
+fn shift(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let n = match number(sh, io, "shift", args.first(), 1) {
+        Ok(n) => n.max(0) as usize,
+        Err(flow) => return flow,
+    };
+    if n > sh.positional.len() {
+        return sh.fatal(io, "shift: can't shift that many");
+    }
+    sh.positional.drain(..n);
+    Ok(0)
+}
+
+/// `read [-r] [-p PROMPT] [NAME...]`: one line from stdin, split on `$IFS` into the names (the
+/// last takes the rest); status 1 at end of input.
+fn read(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let mut raw = false;
+    let mut names = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-r" => raw = true,
+            "-p" => io.stderr.note(it.next().map_or("", String::as_str)),
+            _ => names.push(a.clone()),
+        }
+    }
+    if names.is_empty() {
+        names.push("REPLY".into());
+    }
+    let mut line = Vec::new();
+    let mut got_any = false;
+    loop {
+        let mut chunk = Vec::new();
+        match io.stdin.read_line(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => got_any = true,
+        }
+        let ended = chunk.last() == Some(&b'\n');
+        if ended {
+            chunk.pop();
+        }
+        // Without -r, a trailing backslash continues the line.
+        let continued = !raw && ended && chunk.last() == Some(&b'\\');
+        if continued {
+            chunk.pop();
+        }
+        line.extend(chunk);
+        if !continued {
+            break;
+        }
+    }
+    let mut text = String::from_utf8_lossy(&line).into_owned();
+    if !raw {
+        text = crate::glob::unescape(&text);
+    }
+    let ifs = sh.vars.get("IFS").unwrap_or(" \t\n").to_string();
+    let is_sep = |c: char| ifs.contains(c);
+    let mut rest = text.trim_start_matches(is_sep);
+    for (i, name) in names.iter().enumerate() {
+        let value = if i + 1 == names.len() {
+            rest.trim_end_matches(is_sep)
+        } else {
+            let end = rest.find(is_sep).unwrap_or(rest.len());
+            let (field, after) = rest.split_at(end);
+            rest = after.trim_start_matches(is_sep);
+            field
+        };
+        sh.vars.set(name, value);
+    }
+    Ok(if got_any { 0 } else { 1 })
+}
+
+fn eval(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    run_text(sh, &args.join(" "), io)
+}
+
+/// `. FILE` / `source FILE`: runs the file in this shell.
+fn source(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let Some(file) = args.first() else { return sh.fatal(io, ".: filename argument required") };
+    let path = if file.contains('/') { file.clone() } else { sh.search_path(file).unwrap_or_else(|| file.clone()) };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match run_text(sh, &text, io) {
+            Err(Unwind::Return(s)) => Ok(s),
+            other => other,
+        },
+        Err(e) => sh.fatal(io, &format!(".: can't open '{file}': {}", sys::describe(&e))),
+    }
+}
+
+/// Parses and runs `text` in this shell.
+pub fn run_text(sh: &mut Shell, text: &str, io: &Io) -> Flow {
+    match parse(text) {
+        Ok(list) => sh.run_list(&list, io),
+        Err(e) => sh.fatal(io, &e.to_string()),
+    }
+}
+
+/// `exec COMMAND [ARG...]`: runs the command, then the shell ends with its status.
+/// (`exec` with only redirections is accepted and changes nothing: the shell's own streams
+/// are fixed.)
+fn exec(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    if args.is_empty() {
+        return Ok(0);
+    }
+    let status = sh.dispatch(args, &[], io)?;
+    Err(Unwind::Exit(status))
+}
+
+/// What a command name is: `Some(description for type, text for command -v)`.
+fn describe_command(sh: &Shell, name: &str) -> Option<(String, String)> {
+    if find(name).is_some() {
+        Some((format!("{name} is a shell builtin"), name.to_string()))
+    } else if sh.functions.contains_key(name) {
+        Some((format!("{name} is a function"), name.to_string()))
+    } else if applets::find(name).is_some() && !name.contains('/') {
+        Some((format!("{name} is /bin/{name}"), format!("/bin/{name}")))
+    } else {
+        let path = if name.contains('/') { fsx::exists(name).then(|| name.to_string()) } else { sh.search_path(name) };
+        path.map(|p| (format!("{name} is {p}"), p))
+    }
+}
+
+/// `command -v NAME...` prints how each name would run; `command CMD [ARG...]` runs it.
+fn command(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    match args.first().map(String::as_str) {
+        Some("-v" | "-V") => {
+            let verbose = args[0] == "-V";
+            let mut status = 0;
+            let mut text = String::new();
+            for name in &args[1..] {
+                match describe_command(sh, name) {
+                    Some((long, short)) => text.push_str(&format!("{}\n", if verbose { long } else { short })),
+                    None => status = 1,
+                }
+            }
+            say(io, &text)?;
+            Ok(status)
+        }
+        Some(_) => sh.dispatch(args, &[], io),
+        None => Ok(0),
+    }
+}
+
+fn type_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let mut status = 0;
+    let mut text = String::new();
+    for name in args {
+        match describe_command(sh, name) {
+            Some((long, _)) => text.push_str(&format!("{long}\n")),
+            None => {
+                text.push_str(&format!("{name}: not found\n"));
+                status = 1;
+            }
+        }
+    }
+    say(io, &text)?;
+    Ok(status)
+}
+
+/// `trap [ACTION CONDITION...]`: an `EXIT` (or `0`) action runs when the shell ends. WASI
+/// delivers no signals, so actions for them are accepted and never run.
+fn trap(sh: &mut Shell, args: &[String], _io: &Io) -> Flow {
+    if let Some((action, conditions)) = args.split_first()
+        && conditions.iter().any(|c| c == "EXIT" || c == "0") {
+            sh.exit_trap = (!action.is_empty() && action != "-").then(|| action.clone());
+        }
+    Ok(0)
+}
+
+/// `umask [MASK]`: files get no permissions in WASI, so the mask is always 0022.
+fn umask(_sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    if args.is_empty() { say(io, "0022\n") } else { Ok(0) }
+}

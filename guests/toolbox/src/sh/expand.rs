@@ -1,0 +1,274 @@
+//! Word expansion: tilde, parameters (`$X`, `${X:-…}`, `"$@"`), command substitution,
+//! arithmetic, then field splitting of unquoted results on `$IFS` and filename expansion of
+//! unquoted wildcards (a pattern that matches nothing stays as written).
+
+use super::arith;
+use super::ast::{ParamOp, Part, Word};
+use super::exec::Shell;
+use super::parser::{is_name, parse};
+use crate::glob;
+use crate::stream::{Io, Output};
+
+/// Why a word could not be expanded (busybox's message without the `sh: `).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandError(pub String);
+
+type Result<T> = std::result::Result<T, ExpandError>;
+
+/// One field being built: its text, the same as a glob pattern (quoted characters escaped),
+/// whether it has active wildcards, and whether anything quoted went in (which keeps an empty
+/// field, as `""` is an argument).
+#[derive(Debug, Default)]
+struct Field {
+    text: String,
+    pattern: String,
+    glob: bool,
+    quoted: bool,
+}
+
+struct Fields {
+    done: Vec<Field>,
+    current: Field,
+    /// Split unquoted expansions on these characters (`None` in assignments and the like).
+    ifs: Option<String>,
+}
+
+impl Fields {
+    fn quoted(&mut self, s: &str) {
+        self.current.text.push_str(s);
+        self.current.pattern.push_str(&glob::escape(s));
+        self.current.quoted = true;
+    }
+
+    fn unquoted(&mut self, s: &str) {
+        self.current.text.push_str(s);
+        self.current.pattern.push_str(s);
+        self.current.glob |= glob::has_wildcards(s);
+    }
+
+    /// The result of an unquoted expansion: split into fields at `$IFS` characters.
+    fn expansion(&mut self, s: &str) {
+        let Some(ifs) = self.ifs.clone() else {
+            self.unquoted(s);
+            return;
+        };
+        let is_sep = |c: char| ifs.contains(c);
+        if s.starts_with(is_sep) {
+            self.end_field();
+        }
+        for (i, piece) in s.split(is_sep).filter(|p| !p.is_empty()).enumerate() {
+            if i > 0 {
+                self.end_field();
+            }
+            self.unquoted(piece);
+        }
+        if s.ends_with(is_sep) {
+            self.end_field();
+        }
+    }
+
+    /// Ends the current field; it is kept if it has text or was quoted.
+    fn end_field(&mut self) {
+        let field = std::mem::take(&mut self.current);
+        if !field.text.is_empty() || field.quoted {
+            self.done.push(field);
+        }
+    }
+
+    fn finish(mut self) -> Vec<Field> {
+        self.end_field();
+        self.done
+    }
+}
+
+impl Shell {
+    /// Expands command words into arguments: splitting and filename expansion included.
+    pub fn expand_words(&mut self, words: &[Word], io: &Io) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for word in words {
+            for field in self.fields(word, io, true)? {
+                if field.glob && !self.options.noglob {
+                    let matches = glob::expand(&field.pattern);
+                    if !matches.is_empty() {
+                        out.extend(matches);
+                        continue;
+                    }
+                }
+                out.push(field.text);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Expands a word to one string, without splitting or filename expansion (assignments,
+    /// redirection targets, here-documents, `case` subjects).
+    pub fn expand_string(&mut self, word: &Word, io: &Io) -> Result<String> {
+        Ok(self.fields(word, io, false)?.into_iter().map(|f| f.text).collect())
+    }
+
+    /// Expands a word to a wildcard pattern, its quoted characters escaped (`case`, `${X%…}`).
+    pub fn expand_pattern(&mut self, word: &Word, io: &Io) -> Result<String> {
+        Ok(self.fields(word, io, false)?.into_iter().map(|f| f.pattern).collect())
+    }
+
+    fn fields(&mut self, word: &Word, io: &Io, split: bool) -> Result<Vec<Field>> {
+        let ifs = split.then(|| self.vars.get("IFS").unwrap_or(" \t\n").to_string());
+        let mut f = Fields { done: Vec::new(), current: Field::default(), ifs };
+        for (i, part) in word.parts.iter().enumerate() {
+            match part {
+                Part::Lit(s) if i == 0 && s.starts_with('~') => {
+                    let (home, rest) = self.tilde(s);
+                    f.quoted(&home);
+                    f.unquoted(rest);
+                }
+                Part::Lit(s) => f.unquoted(s),
+                Part::Quoted(s) => f.quoted(s),
+                Part::Param { name, op: ParamOp::Get, quoted } if name == "@" || name == "*" => {
+                    self.all_params(&mut f, name == "@", *quoted);
+                }
+                Part::Param { name, op, quoted } => {
+                    let value = self.param_value(name, op, io)?;
+                    push(&mut f, &value, *quoted);
+                }
+                Part::Command { script, quoted } => {
+                    let output = self.command_output(script, io)?;
+                    push(&mut f, &output, *quoted);
+                }
+                Part::Arith { expr, quoted } => {
+                    let text = self.expand_string(expr, io)?;
+                    let value = arith::eval(&text, &mut self.vars).map_err(ExpandError)?;
+                    push(&mut f, &value.to_string(), *quoted);
+                }
+            }
+        }
+        Ok(f.finish())
+    }
+
+    /// `~` or `~/…` at the start of a word: `$HOME` (`~root` is `/root`), and the rest.
+    fn tilde<'s>(&self, s: &'s str) -> (String, &'s str) {
+        let end = s.find('/').unwrap_or(s.len());
+        let home = match &s[..end] {
+            "~" => self.vars.get("HOME").unwrap_or("/").to_string(),
+            "~root" => "/root".to_string(),
+            _ => return (String::new(), s),
+        };
+        (home, &s[end..])
+    }
+
+    /// `$@` and `$*`: `"$@"` gives one field per parameter, `"$*"` one field joined by the
+    /// first `$IFS` character; unquoted, each parameter is split.
+    fn all_params(&self, f: &mut Fields, at: bool, quoted: bool) {
+        let params = self.positional.clone();
+        if quoted && !at {
+            let sep = self.vars.get("IFS").and_then(|s| s.chars().next()).map(String::from).unwrap_or_default();
+            f.quoted(&params.join(&sep));
+            return;
+        }
+        for (i, p) in params.iter().enumerate() {
+            if i > 0 {
+                match (f.ifs.is_some(), quoted) {
+                    (true, _) => f.end_field(),
+                    (false, true) => f.quoted(" "),
+                    (false, false) => f.unquoted(" "),
+                }
+            }
+            push(f, p, quoted);
+        }
+    }
+
+    /// A special or named parameter's value; `None` when unset.
+    pub fn param(&self, name: &str) -> Option<String> {
+        match name {
+            "?" => Some(self.status.to_string()),
+            "#" => Some(self.positional.len().to_string()),
+            // Every container is its own PID namespace, and the shell is its first process.
+            "$" => Some("1".into()),
+            "!" => None,
+            "-" => {
+                let o = &self.options;
+                let flags = [(o.errexit, 'e'), (o.noglob, 'f'), (self.interactive, 'i'), (o.xtrace, 'x')];
+                Some(flags.iter().filter(|(on, _)| *on).map(|(_, c)| *c).collect())
+            }
+            "0" => Some(self.arg0.clone()),
+            "@" | "*" => Some(self.positional.join(" ")),
+            _ if name.chars().all(|c| c.is_ascii_digit()) => {
+                name.parse::<usize>().ok().and_then(|n| self.positional.get(n.checked_sub(1)?)).cloned()
+            }
+            _ => self.vars.get(name).map(str::to_string),
+        }
+    }
+
+    fn param_value(&mut self, name: &str, op: &ParamOp, io: &Io) -> Result<String> {
+        let value = self.param(name);
+        let missing = |colon: bool| value.as_deref().is_none_or(|v| colon && v.is_empty());
+        match op {
+            ParamOp::Get => Ok(value.unwrap_or_default()),
+            ParamOp::Length => Ok(value.unwrap_or_default().chars().count().to_string()),
+            ParamOp::Default { colon, word } if missing(*colon) => self.expand_string(word, io),
+            ParamOp::Assign { colon, word } if missing(*colon) => {
+                if !is_name(name) {
+                    return Err(ExpandError(format!("{name}: bad variable name")));
+                }
+                let v = self.expand_string(word, io)?;
+                self.vars.set(name, &v);
+                Ok(v)
+            }
+            ParamOp::Alternative { colon, word } => {
+                if missing(*colon) {
+                    Ok(String::new())
+                } else {
+                    self.expand_string(word, io)
+                }
+            }
+            ParamOp::Error { colon, word } if missing(*colon) => {
+                let msg = self.expand_string(word, io)?;
+                Err(ExpandError(format!("{name}: {}", if msg.is_empty() { "parameter not set" } else { &msg })))
+            }
+            ParamOp::TrimSuffix { longest, pattern } => {
+                let p = self.expand_pattern(pattern, io)?;
+                Ok(trim(&value.unwrap_or_default(), &p, *longest, true))
+            }
+            ParamOp::TrimPrefix { longest, pattern } => {
+                let p = self.expand_pattern(pattern, io)?;
+                Ok(trim(&value.unwrap_or_default(), &p, *longest, false))
+            }
+            ParamOp::Default { .. } | ParamOp::Assign { .. } | ParamOp::Error { .. } => Ok(value.unwrap_or_default()),
+        }
+    }
+
+    /// `$(script)`: its output without trailing newlines, run in a subshell.
+    fn command_output(&mut self, script: &str, io: &Io) -> Result<String> {
+        let list = parse(script).map_err(|e| ExpandError(e.to_string()))?;
+        let output = Output::pipe();
+        let sub = Io { stdin: io.stdin.clone(), stdout: output.clone(), stderr: io.stderr.clone() };
+        let status = self.subshell(|sh| sh.run_list(&list, &sub));
+        self.substitution_status = Some(status);
+        let mut text = String::from_utf8_lossy(&output.take()).into_owned();
+        while text.ends_with('\n') {
+            text.pop();
+        }
+        Ok(text)
+    }
+}
+
+/// Adds an expansion's value, quoted or subject to splitting.
+fn push(f: &mut Fields, value: &str, quoted: bool) {
+    if quoted { f.quoted(value) } else { f.expansion(value) }
+}
+
+/// `${X%p}`, `${X%%p}` (`suffix`) and `${X#p}`, `${X##p}`: removes the shortest or longest
+/// matching suffix or prefix.
+fn trim(value: &str, pattern: &str, longest: bool, suffix: bool) -> String {
+    let mut cuts: Vec<usize> = value.char_indices().map(|(i, _)| i).chain([value.len()]).collect();
+    // Try the cut points from the one that removes least (shortest) or most (longest).
+    if suffix != longest {
+        cuts.reverse();
+    }
+    for cut in cuts {
+        let (removed, kept) = if suffix { (&value[cut..], &value[..cut]) } else { (&value[..cut], &value[cut..]) };
+        if glob::matches(pattern, removed) {
+            return kept.to_string();
+        }
+    }
+    value.to_string()
+}

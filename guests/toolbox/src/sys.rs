@@ -1,0 +1,113 @@
+//! The toolbox's only `unsafe`: the few wasi-libc calls that std does not expose on
+//! `wasm32-wasip1` — `isatty`, `stat`/`lstat` with inode, link count and device (std's
+//! `std::os::wasi::fs::MetadataExt` is unstable), and `strerror` for busybox's error texts.
+
+use std::ffi::{CStr, CString};
+use std::io;
+
+/// What kind of object a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    CharDevice,
+    BlockDevice,
+    Socket,
+    Fifo,
+    Unknown,
+}
+
+/// A point in time as seconds and nanoseconds since the epoch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Time {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+/// The parts of `struct stat` that WASI fills in (it has no permissions or owners).
+#[derive(Debug, Clone)]
+pub struct Stat {
+    pub kind: Kind,
+    pub size: u64,
+    pub nlink: u64,
+    pub dev: u64,
+    pub ino: u64,
+    pub atime: Time,
+    pub mtime: Time,
+    pub ctime: Time,
+}
+
+/// Whether descriptor `fd` is a terminal (the host reports a character device for a TTY).
+pub fn isatty(fd: i32) -> bool {
+    // SAFETY: isatty only inspects the descriptor number.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// `stat(2)`: follows a final symlink.
+pub fn stat(path: &str) -> io::Result<Stat> {
+    call_stat(path, libc::stat)
+}
+
+/// `lstat(2)`: describes a final symlink itself.
+pub fn lstat(path: &str) -> io::Result<Stat> {
+    call_stat(path, libc::lstat)
+}
+
+type StatFn = unsafe extern "C" fn(*const libc::c_char, *mut libc::stat) -> libc::c_int;
+
+fn call_stat(path: &str, f: StatFn) -> io::Result<Stat> {
+    let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `c` is NUL-terminated and `st` is a plain C struct that the call fills in.
+    let st = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if f(c.as_ptr(), &mut st) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        st
+    };
+    let kind = match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => Kind::File,
+        libc::S_IFDIR => Kind::Dir,
+        libc::S_IFLNK => Kind::Symlink,
+        libc::S_IFCHR => Kind::CharDevice,
+        libc::S_IFBLK => Kind::BlockDevice,
+        libc::S_IFSOCK => Kind::Socket,
+        libc::S_IFIFO => Kind::Fifo,
+        _ => Kind::Unknown,
+    };
+    let time = |t: libc::timespec| Time { secs: t.tv_sec, nanos: t.tv_nsec as u32 };
+    Ok(Stat {
+        kind,
+        size: st.st_size as u64,
+        nlink: st.st_nlink,
+        dev: st.st_dev,
+        ino: st.st_ino,
+        atime: time(st.st_atim),
+        mtime: time(st.st_mtim),
+        ctime: time(st.st_ctim),
+    })
+}
+
+/// The C library's text for an `errno` value, as busybox prints it.
+pub fn strerror(code: i32) -> String {
+    // SAFETY: wasi-libc's strerror returns a pointer to a static NUL-terminated string.
+    unsafe { CStr::from_ptr(libc::strerror(code)).to_string_lossy().into_owned() }
+}
+
+/// An I/O error as busybox words it: `strerror` text without Rust's `(os error N)` suffix.
+pub fn describe(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(code) => strerror(code),
+        None if err.kind() == io::ErrorKind::BrokenPipe => "Broken pipe".to_string(),
+        None => err.to_string(),
+    }
+}
+
+/// `symlink(2)`: std's `std::os::wasi::fs::symlink_path` is unstable on `wasm32-wasip1`.
+pub fn symlink(target: &str, link: &str) -> io::Result<()> {
+    let t = CString::new(target).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let l = CString::new(link).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: both arguments are NUL-terminated strings that outlive the call.
+    if unsafe { libc::symlink(t.as_ptr(), l.as_ptr()) } == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
