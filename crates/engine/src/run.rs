@@ -291,6 +291,8 @@ impl Engine {
         c.record.state.status.can_kill(c.record.name.as_str())?;
         let id = c.record.id.clone();
         self.emit(self.event(EventType::Container, "kill", id.as_str()).with("signal", "KILL"));
+        // `stop` takes the world lock itself.
+        drop(w);
         self.stop(id.as_str(), None)
     }
 
@@ -335,6 +337,17 @@ impl Engine {
             None => None,
         };
         Ok(Attach { stdin, output: c.live.subscribe(), tty: c.record.tty })
+    }
+
+    /// Closes the guest's stdin for good (the engine's own copy of the pipe's write end), so
+    /// it reads end-of-file once attached clients close theirs: Docker's `StdinOnce`.
+    pub fn close_stdin(&self, reference: &str) -> Result<()> {
+        let mut w = self.world();
+        let id = w.container_id(reference)?;
+        if let Some(running) = w.containers.get_mut(&id).and_then(|c| c.running.as_mut()) {
+            running.stdin = None;
+        }
+        Ok(())
     }
 
     /// Output subscription only, for attaching before start (`docker run`).

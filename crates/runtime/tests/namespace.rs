@@ -173,3 +173,18 @@ fn std_fs_guest_passes_in_a_volume_and_in_the_rootfs() {
         assert_eq!((out.trim(), exit), ("stdfs ok", porthole_runtime::Exit::Code(0)), "in {dir}");
     }
 }
+
+#[test]
+fn a_trailing_slash_never_creates_a_file_or_link() {
+    let p = pulp();
+    std::fs::write(p.pulp.join("f"), "x").unwrap();
+    check_probe(&p.root, &[("/data", p.pulp.as_path(), false)], &[
+        ("write /data/nf/ x", "err EISDIR"),
+        ("rename /data/f /data/zz/", "err ENOTDIR"),
+        ("link /data/f /data/hl/", "err ENOENT"),
+        ("symlink f /data/sl/", "err ENOENT"),
+        ("mkdir /data/d/", "ok"),
+        ("rename /data/d/ /data/e/", "ok"),
+        ("ls /data", "ok e/ f"),
+    ]);
+}

@@ -127,8 +127,14 @@ impl Namespace {
 
     /// Walks `path` from the directory `start` (see [`walk`]) and locates the result.
     pub fn resolve(&self, start: &GuestPath, path: &[u8], follow_final: bool) -> Result<(Location, Node), Errno> {
-        let Walked { path, node } = walk(self, start, path, follow_final)?;
-        Ok((self.locate(&path), node))
+        let (loc, node, _) = self.resolve_with_slash(start, path, follow_final)?;
+        Ok((loc, node))
+    }
+
+    /// [`Namespace::resolve`], also telling whether the path ended with `/`.
+    pub fn resolve_with_slash(&self, start: &GuestPath, path: &[u8], follow_final: bool) -> Result<(Location, Node, bool), Errno> {
+        let Walked { path, node, trailing_slash } = walk(self, start, path, follow_final)?;
+        Ok((self.locate(&path), node, trailing_slash))
     }
 }
 

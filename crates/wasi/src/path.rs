@@ -116,6 +116,9 @@ pub trait Lookup {
 pub struct Walked {
     pub path: GuestPath,
     pub node: Node,
+    /// The path named its last component with a trailing `/` (so it must be a directory:
+    /// creating a file or link by that name is an error, as on Linux).
+    pub trailing_slash: bool,
 }
 
 /// Resolves `path` (relative to the directory `start`, or to the container root when absolute)
@@ -136,6 +139,7 @@ pub fn walk(lookup: &impl Lookup, start: &GuestPath, path: &[u8], follow_final: 
     let mut queue: VecDeque<String> = text.split('/').map(str::to_string).collect();
     let mut hops = 0;
     let mut final_node: Option<Node> = None;
+    let mut trailing_slash = false;
 
     while let Some(comp) = queue.pop_front() {
         match comp.as_str() {
@@ -150,6 +154,7 @@ pub fn walk(lookup: &impl Lookup, start: &GuestPath, path: &[u8], follow_final: 
         }
         let is_last = queue.iter().all(|c| c.is_empty() || c == ".");
         let trailing = is_last && !queue.is_empty();
+        trailing_slash = trailing;
         let node = lookup.node(&cur)?;
         match node {
             Node::Symlink(target) if !is_last || follow_final || trailing => {
@@ -180,7 +185,7 @@ pub fn walk(lookup: &impl Lookup, start: &GuestPath, path: &[u8], follow_final: 
         // The path ended in `.`/`..` or named the start directory itself.
         None => lookup.node(&cur)?,
     };
-    Ok(Walked { path: cur, node })
+    Ok(Walked { path: cur, node, trailing_slash })
 }
 
 #[cfg(test)]
@@ -221,7 +226,7 @@ mod tests {
     fn check(t: &Table, start: &str, path: &str, follow: bool, expect: &str) {
         let start = GuestPath::parse_absolute(start).unwrap();
         let got = match walk(t, &start, path.as_bytes(), follow) {
-            Ok(Walked { path, node: Node::Symlink(t) }) => format!("{path} -> {}", String::from_utf8_lossy(&t)),
+            Ok(Walked { path, node: Node::Symlink(t), .. }) => format!("{path} -> {}", String::from_utf8_lossy(&t)),
             Ok(w) => format!("{} {:?}", w.path, w.node),
             Err(e) => format!("{e:?}"),
         };

@@ -80,9 +80,14 @@ impl Ctx {
         Opts::parse(args, spec).map_err(|e| self.usage(e)).ok()
     }
 
-    /// Opens `path` for reading (see [`open_input`]), reporting errors.
+    /// Opens an input operand: `-` is stdin, other paths go to [`open_input`].
+    pub fn try_open_input(&self, path: &str) -> io::Result<Input> {
+        if path == "-" { Ok(self.io.stdin.clone()) } else { open_input(&self.io, path) }
+    }
+
+    /// [`Ctx::try_open_input`], reporting errors.
     pub fn open_input(&self, path: &str) -> Option<Input> {
-        self.check(path, open_input(&self.io, path))
+        self.check(path, self.try_open_input(path))
     }
 
     /// Opens `path` for writing (see [`open_output`]), reporting errors.
@@ -91,15 +96,19 @@ impl Ctx {
     }
 }
 
+/// busybox's wording for a failed operation on a path: `can't VERB 'PATH': ERROR`.
+pub fn cant(verb: &str, path: &str, err: &io::Error) -> String {
+    format!("can't {verb} '{path}': {}", sys::describe(err))
+}
+
 /// The file operands, or `-` (stdin) when there are none.
 pub fn or_stdin(paths: &[String]) -> Vec<String> {
     if paths.is_empty() { vec!["-".to_string()] } else { paths.to_vec() }
 }
 
-/// Opens `path` for reading: `-` and `/dev/stdin` are `io`'s stdin, `/dev/null` is empty.
+/// Opens `path` for reading; `/dev/stdin` is `io`'s stdin and `/dev/null` is empty.
 pub fn open_input(io: &Io, path: &str) -> io::Result<Input> {
     match fsx::device(path) {
-        _ if path == "-" => Ok(io.stdin.clone()),
         Some(Device::Null) => Ok(Input::empty()),
         Some(Device::Stdin) => Ok(io.stdin.clone()),
         _ => std::fs::File::open(path).map(Input::file),
@@ -113,12 +122,6 @@ pub fn open_output(io: &Io, path: &str, append: bool) -> io::Result<Output> {
         Some(Device::Null | Device::Stdin) => Ok(Output::null()),
         Some(Device::Stdout) => Ok(io.stdout.clone()),
         Some(Device::Stderr) => Ok(io.stderr.clone()),
-        None => std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(append)
-            .truncate(!append)
-            .open(path)
-            .map(Output::file),
+        None => std::fs::OpenOptions::new().create(true).write(true).append(append).truncate(!append).open(path).map(Output::file),
     }
 }

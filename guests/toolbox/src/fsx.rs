@@ -87,6 +87,17 @@ pub fn sorted_entries(dir: &str) -> io::Result<Vec<String>> {
     Ok(names)
 }
 
+/// The search path when `$PATH` is unset: Docker's default for Linux containers.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The first regular file called `name` in the directories of `path` (a `$PATH` value).
+pub fn search_path(path: Option<&str>, name: &str) -> Option<String> {
+    path.unwrap_or(DEFAULT_PATH)
+        .split(':')
+        .map(|dir| join(if dir.is_empty() { "." } else { dir }, name))
+        .find(|candidate| sys::stat(candidate).is_ok_and(|s| s.kind == Kind::File))
+}
+
 /// Whether `path` exists (a dangling symlink counts).
 pub fn exists(path: &str) -> bool {
     sys::lstat(path).is_ok()
@@ -182,4 +193,22 @@ pub fn human_size(bytes: u64) -> String {
 /// reports no block counts.
 pub fn blocks(size: u64) -> u64 {
     size.div_ceil(4096) * 8
+}
+
+/// Disk usage of `path` in bytes (each size rounded up as in [`blocks`]), everything below a
+/// directory included, symlinks not followed. `prune` leaves out a path and all below it;
+/// `seen(path, bytes, is_dir, depth)` hears each total once everything below it is counted.
+pub fn usage(path: &str, depth: usize, prune: &dyn Fn(&str) -> bool, seen: &mut dyn FnMut(&str, u64, bool, usize)) -> u64 {
+    let Ok(st) = sys::lstat(path) else { return 0 };
+    let mut total = if st.kind == Kind::Symlink { 0 } else { blocks(st.size) * 512 };
+    if st.kind == Kind::Dir {
+        for name in sorted_entries(path).unwrap_or_default() {
+            let child = join(path, &name);
+            if !prune(&child) {
+                total += usage(&child, depth + 1, prune, seen);
+            }
+        }
+    }
+    seen(path, total, st.kind == Kind::Dir, depth);
+    total
 }

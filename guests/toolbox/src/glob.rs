@@ -98,16 +98,19 @@ fn named_class(name: &str) -> Option<fn(char) -> bool> {
     })
 }
 
-/// Whether `pattern` has an unescaped wildcard.
+/// Whether `pattern` has an unescaped wildcard (a `[` only when a bracket expression follows, so
+/// that `[ -f x ]` is no pattern).
 pub fn has_wildcards(pattern: &str) -> bool {
-    let mut escaped = false;
-    for c in pattern.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '*' | '?' | '[' => return true,
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '*' | '?' => return true,
+            '[' if Class::parse(&chars, i).is_some() => return true,
             _ => {}
         }
+        i += 1;
     }
     false
 }

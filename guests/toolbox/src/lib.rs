@@ -6,17 +6,17 @@
 //! parser, expansion, executor), `ctx` and `stream` (what an applet runs with), `fsx`, `glob`,
 //! `pattern`, `calendar`, `mounts` (shared helpers), `sys` (the only `unsafe`: wasi-libc calls).
 
-pub mod applets;
-pub mod calendar;
-pub mod ctx;
-pub mod fsx;
-pub mod glob;
-pub mod mounts;
-pub mod opts;
-pub mod pattern;
-pub mod sh;
-pub mod stream;
-pub mod sys;
+mod applets;
+mod calendar;
+mod ctx;
+mod fsx;
+mod glob;
+mod mounts;
+mod opts;
+mod pattern;
+mod sh;
+mod stream;
+mod sys;
 
 use ctx::{Ctx, Env};
 use stream::Io;
@@ -53,6 +53,7 @@ pub fn main(argv: Vec<String>) -> i32 {
             }
         }
     }
+    start_in_pwd();
     let mut ctx = Ctx::new(name, Io::real(), Env::from_process());
     match applets::find(name) {
         Some(applet) => applets::run(applet, &mut ctx, &args[1..]),
@@ -61,5 +62,16 @@ pub fn main(argv: Vec<String>) -> i32 {
             ctx.warn(format_args!("applet not found: {name}"));
             127
         }
+    }
+}
+
+/// Starts in `$PWD` when it names a directory. WASI gives a program no working directory
+/// (wasi-libc starts at `/`), so this is how an engine can pass one (Docker's `-w`, `WORKDIR`).
+fn start_in_pwd() {
+    if let Ok(pwd) = std::env::var("PWD")
+        && pwd.starts_with('/')
+        && fsx::is_dir(&pwd)
+    {
+        let _ = std::env::set_current_dir(fsx::absolute(&pwd));
     }
 }

@@ -72,9 +72,36 @@ impl Regex {
     pub fn find(&self, line: &str, accept: &dyn Fn(&[char], usize, usize) -> bool) -> bool {
         let text: Vec<char> = if self.icase { line.chars().map(|c| c.to_ascii_lowercase()).collect() } else { line.chars().collect() };
         let m = Matcher { text: &text };
-        (0..=text.len()).any(|start| {
-            self.alternatives.iter().any(|alt| m.seq(alt, start, &|end| accept(&text, start, end)))
-        })
+        (0..=text.len()).any(|start| self.alternatives.iter().any(|alt| m.seq(alt, start, &|end| accept(&text, start, end))))
+    }
+}
+
+impl Regex {
+    /// The non-overlapping matches in `line`, left to right, as char ranges; each is the longest
+    /// match at the leftmost start (grep -o).
+    pub fn matches(&self, line: &str) -> Vec<(usize, usize)> {
+        let text: Vec<char> = if self.icase { line.chars().map(|c| c.to_ascii_lowercase()).collect() } else { line.chars().collect() };
+        let m = Matcher { text: &text };
+        let mut found = Vec::new();
+        let mut pos = 0;
+        while pos <= text.len() {
+            let hit = (pos..=text.len()).find_map(|start| {
+                let best = std::cell::Cell::new(None::<usize>);
+                // Rejecting every end makes the matcher try them all; the longest is kept.
+                let record = |end: usize| {
+                    best.set(Some(best.get().map_or(end, |b| b.max(end))));
+                    false
+                };
+                for alt in &self.alternatives {
+                    m.seq(alt, start, &record);
+                }
+                best.get().map(|end| (start, end))
+            });
+            let Some((start, end)) = hit else { break };
+            found.push((start, end));
+            pos = if end > start { end } else { start + 1 };
+        }
+        found
     }
 }
 

@@ -111,3 +111,12 @@ pub fn symlink(target: &str, link: &str) -> io::Result<()> {
     // SAFETY: both arguments are NUL-terminated strings that outlive the call.
     if unsafe { libc::symlink(t.as_ptr(), l.as_ptr()) } == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
 }
+
+/// Waits until descriptor `fd` is readable or `timeout` passes; `true` if readable. wasi-libc's
+/// `poll` is `poll_oneoff`, which the host ends early when the container is stopped.
+pub fn wait_readable(fd: i32, timeout: std::time::Duration) -> bool {
+    let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: `pfd` is one valid pollfd for the duration of the call.
+    unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
+}

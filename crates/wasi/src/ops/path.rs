@@ -35,9 +35,16 @@ impl WasiHost {
 
     /// Reads the path argument and walks it from directory `fd`.
     fn resolve_at(&mut self, mem: &GuestMemory<'_>, fd: u32, ptr: u32, len: u32, follow: bool) -> Result<(Location, Node), Errno> {
+        let (loc, node, _) = self.resolve_at_with_slash(mem, fd, ptr, len, follow)?;
+        Ok((loc, node))
+    }
+
+    /// [`Self::resolve_at`], also telling whether the path ended with `/` (for operations that
+    /// create a non-directory, which Linux refuses for such a name).
+    fn resolve_at_with_slash(&mut self, mem: &GuestMemory<'_>, fd: u32, ptr: u32, len: u32, follow: bool) -> Result<(Location, Node, bool), Errno> {
         let start = self.dir_path(fd)?;
         let path = mem.read_vec(ptr, len)?;
-        self.ns.resolve(&start, &path, follow)
+        self.ns.resolve_with_slash(&start, &path, follow)
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
@@ -112,10 +119,11 @@ impl WasiHost {
     #[allow(clippy::too_many_arguments)]
     pub fn path_link(&mut self, mem: &mut GuestMemory<'_>, old_fd: u32, old_flags: u32, old: u32, old_len: u32, new_fd: u32, new: u32, new_len: u32) -> HostResult<()> {
         let (src, src_node) = self.resolve_at(mem, old_fd, old, old_len, old_flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
-        let (dst, dst_node) = self.resolve_at(mem, new_fd, new, new_len, false)?;
+        let (dst, dst_node, dst_slash) = self.resolve_at_with_slash(mem, new_fd, new, new_len, false)?;
         match (&src_node, &dst_node) {
             (Node::Missing, _) => return Err(Errno::Noent.into()),
             (Node::Dir, _) => return Err(Errno::Perm.into()),
+            (_, Node::Missing) if dst_slash => return Err(Errno::Noent.into()),
             (_, Node::Missing) => {}
             _ => return Err(Errno::Exist.into()),
         }
@@ -132,7 +140,7 @@ impl WasiHost {
     #[allow(clippy::too_many_arguments)]
     pub fn path_open(&mut self, mem: &mut GuestMemory<'_>, fd: u32, dirflags: u32, path: u32, len: u32, oflags: u16, base: u64, _inheriting: u64, fdflags: u16, out: u32) -> HostResult<()> {
         let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
-        let (loc, node) = self.resolve_at(mem, fd, path, len, follow)?;
+        let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, path, len, follow)?;
         let creat = oflags & oflags::CREAT != 0;
         let excl = oflags & oflags::EXCL != 0;
         let trunc = oflags & oflags::TRUNC != 0;
@@ -157,6 +165,8 @@ impl WasiHost {
                 return Err(if node == Node::Missing { Errno::Noent } else { Errno::Notdir }.into());
             }
             Node::Missing if !creat => return Err(Errno::Noent.into()),
+            // `open("name/", O_CREAT)` cannot make a file.
+            Node::Missing if slash => return Err(Errno::Isdir.into()),
             Node::File if creat && excl => return Err(Errno::Exist.into()),
             Node::Missing | Node::File => {
                 let created = node == Node::Missing;
@@ -228,10 +238,14 @@ impl WasiHost {
 
     #[allow(clippy::too_many_arguments)]
     pub fn path_rename(&mut self, mem: &mut GuestMemory<'_>, fd: u32, old: u32, old_len: u32, new_fd: u32, new: u32, new_len: u32) -> HostResult<()> {
-        let (src, src_node) = self.resolve_at(mem, fd, old, old_len, false)?;
-        let (dst, dst_node) = self.resolve_at(mem, new_fd, new, new_len, false)?;
+        let (src, src_node, src_slash) = self.resolve_at_with_slash(mem, fd, old, old_len, false)?;
+        let (dst, _, dst_slash) = self.resolve_at_with_slash(mem, new_fd, new, new_len, false)?;
         if src_node == Node::Missing {
             return Err(Errno::Noent.into());
+        }
+        // A trailing slash on either name requires a directory.
+        if (src_slash || dst_slash) && src_node != Node::Dir {
+            return Err(Errno::Notdir.into());
         }
         self.check_not_mount_point(&src)?;
         self.check_not_mount_point(&dst)?;
@@ -244,7 +258,6 @@ impl WasiHost {
         if src_node == Node::Dir && dst.path.starts_with(&src.path) && dst.path != src.path {
             return Err(Errno::Inval.into());
         }
-        let _ = dst_node;
         self.check_writable(&src)?;
         let dir = self.host_dir(&src);
         dir.rename(&src.rel, dir, &dst.rel)?;
@@ -260,9 +273,12 @@ impl WasiHost {
         if target.is_empty() {
             return Err(Errno::Noent.into());
         }
-        let (loc, node) = self.resolve_at(mem, fd, new, new_len, false)?;
+        let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, new, new_len, false)?;
         if node != Node::Missing {
             return Err(Errno::Exist.into());
+        }
+        if slash {
+            return Err(Errno::Noent.into());
         }
         self.check_writable(&loc)?;
         // Stored verbatim, absolute targets included: they mean the container root when followed

@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 
 use super::files::remove;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, cant};
 use crate::fsx;
 use crate::sys::{self, Kind};
 
@@ -22,43 +22,40 @@ struct CopyMode {
 pub fn cp(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let Some(o) = ctx.opts(args, "rRadpPfLHvniu") else { return Ok(2) };
     let recursive = o.has('r') || o.has('R') || o.has('a');
-    let mode = CopyMode {
-        recursive,
-        keep_links: (recursive || o.has('d') || o.has('P')) && !o.has('L'),
-        preserve: o.has('a') || o.has('p'),
-    };
+    let mode =
+        CopyMode { recursive, keep_links: (recursive || o.has('d') || o.has('P')) && !o.has('L'), preserve: o.has('a') || o.has('p') };
     let Some((sources, dest)) = split_dest(ctx, &o.operands) else { return Ok(2) };
-    let mut status = 0;
+    let mut errors = Vec::new();
     for src in sources {
-        let target = destination(src, dest, sources.len());
-        if let Err(msg) = copy_one(src, &target, mode) {
-            ctx.warn(msg);
-            status = 1;
-        }
+        copy_one(src, &destination(src, dest, sources.len()), mode, &mut errors);
     }
-    Ok(status)
+    Ok(report(ctx, errors))
 }
 
 pub fn mv(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let Some(o) = ctx.opts(args, "fnivT") else { return Ok(2) };
     let Some((sources, dest)) = split_dest(ctx, &o.operands) else { return Ok(2) };
-    let mut status = 0;
+    let mut errors = Vec::new();
     for src in sources {
         let target = destination(src, dest, sources.len());
         if o.has('n') && fsx::exists(&target) {
             continue;
         }
-        let result = match fs::rename(src, &target) {
-            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => move_across(src, &target),
-            Err(e) => Err(format!("can't rename '{src}': {}", sys::describe(&e))),
-            Ok(()) => Ok(()),
-        };
-        if let Err(msg) = result {
-            ctx.warn(msg);
-            status = 1;
+        match fs::rename(src, &target) {
+            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => move_across(src, &target, &mut errors),
+            Err(e) => errors.push(cant("rename", src, &e)),
+            Ok(()) => {}
         }
     }
-    Ok(status)
+    Ok(report(ctx, errors))
+}
+
+/// Prints each message; the exit code is 1 if there were any.
+fn report(ctx: &Ctx, errors: Vec<String>) -> i32 {
+    for msg in &errors {
+        ctx.warn(msg);
+    }
+    i32::from(!errors.is_empty())
 }
 
 /// Sources and destination; several sources need a directory destination.
@@ -81,55 +78,71 @@ fn destination(src: &str, dest: &str, count: usize) -> String {
     if count > 1 || fsx::is_dir(dest) { fsx::join(dest, fsx::basename(src)) } else { dest.to_string() }
 }
 
-fn move_across(src: &str, dest: &str) -> Result<(), String> {
-    let kind = sys::lstat(src).map_err(|e| format!("can't stat '{src}': {}", sys::describe(&e)))?.kind;
-    copy_one(src, dest, CopyMode { recursive: true, keep_links: true, preserve: true })?;
-    remove(src, kind).map_err(|(at, e)| format!("can't remove '{at}': {}", sys::describe(&e)))
+/// Moves by copying (links kept, times preserved) and removing the source, if the copy worked.
+fn move_across(src: &str, dest: &str, errors: &mut Vec<String>) {
+    let kind = match sys::lstat(src) {
+        Ok(s) => s.kind,
+        Err(e) => return errors.push(cant("stat", src, &e)),
+    };
+    let before = errors.len();
+    copy_one(src, dest, CopyMode { recursive: true, keep_links: true, preserve: true }, errors);
+    if errors.len() == before
+        && let Err((at, e)) = remove(src, kind)
+    {
+        errors.push(cant("remove", &at, &e));
+    }
 }
 
-/// Copies `src` to `dest`; the error is busybox's message.
-fn copy_one(src: &str, dest: &str, mode: CopyMode) -> Result<(), String> {
+/// Copies `src` to `dest`, adding busybox's message for each failure to `errors`.
+fn copy_one(src: &str, dest: &str, mode: CopyMode, errors: &mut Vec<String>) {
     let stat = if mode.keep_links { sys::lstat(src) } else { sys::stat(src) };
-    let stat = stat.map_err(|e| format!("can't stat '{src}': {}", sys::describe(&e)))?;
-    match stat.kind {
+    let stat = match stat {
+        Ok(s) => s,
+        Err(e) => return errors.push(cant("stat", src, &e)),
+    };
+    let result = match stat.kind {
         Kind::Dir if !mode.recursive => Err(format!("omitting directory '{src}'")),
         Kind::Dir => {
             let (from, to) = (fsx::absolute(src), fsx::absolute(dest));
             if to == from || to.starts_with(&format!("{from}/")) {
-                return Err(format!("can't copy a directory '{src}' into itself"));
+                Err(format!("can't copy a directory '{src}' into itself"))
+            } else {
+                return copy_dir(src, dest, mode, errors);
             }
-            copy_dir(src, dest, mode)
         }
-        Kind::Symlink => {
-            let target = fs::read_link(src).map_err(|e| format!("can't read link '{src}': {}", sys::describe(&e)))?;
-            if sys::lstat(dest).is_ok() {
-                fs::remove_file(dest).map_err(|e| format!("can't remove '{dest}': {}", sys::describe(&e)))?;
-            }
-            sys::symlink(&target.to_string_lossy(), dest).map_err(|e| format!("can't create symlink '{dest}': {}", sys::describe(&e)))
-        }
+        Kind::Symlink => copy_link(src, dest),
         _ => copy_file(src, dest, mode, &stat),
+    };
+    if let Err(msg) = result {
+        errors.push(msg);
     }
 }
 
-fn copy_dir(src: &str, dest: &str, mode: CopyMode) -> Result<(), String> {
-    if !fsx::is_dir(dest) {
-        fs::create_dir(dest).map_err(|e| format!("can't create directory '{dest}': {}", sys::describe(&e)))?;
+fn copy_dir(src: &str, dest: &str, mode: CopyMode, errors: &mut Vec<String>) {
+    if !fsx::is_dir(dest)
+        && let Err(e) = fs::create_dir(dest)
+    {
+        return errors.push(cant("create directory", dest, &e));
     }
-    let names = fsx::sorted_entries(src).map_err(|e| format!("can't open '{src}': {}", sys::describe(&e)))?;
-    let mut first_error = Ok(());
-    for name in names {
-        let result = copy_one(&fsx::join(src, &name), &fsx::join(dest, &name), mode);
-        if first_error.is_ok() {
-            first_error = result;
-        }
+    match fsx::sorted_entries(src) {
+        Ok(names) => names.iter().for_each(|name| copy_one(&fsx::join(src, name), &fsx::join(dest, name), mode, errors)),
+        Err(e) => errors.push(cant("open", src, &e)),
     }
-    first_error
+}
+
+/// A symlink is copied as a link with the same (verbatim) target.
+fn copy_link(src: &str, dest: &str) -> Result<(), String> {
+    let target = fs::read_link(src).map_err(|e| cant("read link", src, &e))?;
+    if sys::lstat(dest).is_ok() {
+        fs::remove_file(dest).map_err(|e| cant("remove", dest, &e))?;
+    }
+    sys::symlink(&target.to_string_lossy(), dest).map_err(|e| cant("create symlink", dest, &e))
 }
 
 fn copy_file(src: &str, dest: &str, mode: CopyMode, stat: &sys::Stat) -> Result<(), String> {
-    let mut from = fs::File::open(src).map_err(|e| format!("can't open '{src}': {}", sys::describe(&e)))?;
-    let mut to = fs::File::create(dest).map_err(|e| format!("can't create '{dest}': {}", sys::describe(&e)))?;
-    io::copy(&mut from, &mut to).map_err(|e| format!("error copying '{src}': {}", sys::describe(&e)))?;
+    let mut from = fs::File::open(src).map_err(|e| cant("open", src, &e))?;
+    let mut to = fs::File::create(dest).map_err(|e| cant("create", dest, &e))?;
+    io::copy(&mut from, &mut to).map_err(|e| cant("copy", src, &e))?;
     if mode.preserve {
         let mtime = std::time::UNIX_EPOCH + std::time::Duration::new(stat.mtime.secs.max(0) as u64, stat.mtime.nanos);
         // Best effort, as busybox: the copy itself succeeded.

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::time::SystemTime;
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, cant};
 use crate::fsx;
 use crate::sys::{self, Kind};
 
@@ -38,16 +38,12 @@ pub fn mkdir(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     }
     let mut status = 0;
     for path in &o.operands {
-        let result = if o.has('p') {
-            fs::create_dir_all(path).and_then(|_| if fsx::is_dir(path) { Ok(()) } else { Err(io::Error::from_raw_os_error(libc::EEXIST)) })
-        } else {
-            fs::create_dir(path)
-        };
+        let result = if o.has('p') { fs::create_dir_all(path) } else { fs::create_dir(path) };
         match result {
             Ok(()) if o.has('v') => writeln!(ctx.io.stdout, "mkdir: created directory '{path}'")?,
             Ok(()) => {}
             Err(e) => {
-                ctx.warn(format_args!("can't create directory '{path}': {}", sys::describe(&e)));
+                ctx.warn(cant("create directory", path, &e));
                 status = 1;
             }
         }
@@ -75,7 +71,7 @@ pub fn rm(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
             Ok(s) => remove(path, s.kind),
         };
         if let Err((at, e)) = result {
-            ctx.warn(format_args!("can't remove '{at}': {}", sys::describe(&e)));
+            ctx.warn(cant("remove", &at, &e));
             status = 1;
         }
     }
@@ -131,11 +127,13 @@ pub fn ln(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let mut status = 0;
     for target in targets {
         let link = if into_dir { fsx::join(&link_to, fsx::basename(target)) } else { link_to.clone() };
-        if o.has('f') && sys::lstat(&link).is_ok_and(|s| s.kind != Kind::Dir)
-            && let Err(e) = fs::remove_file(&link) {
-                status = ctx.fail(&link, &e);
-                continue;
-            }
+        if o.has('f')
+            && sys::lstat(&link).is_ok_and(|s| s.kind != Kind::Dir)
+            && let Err(e) = fs::remove_file(&link)
+        {
+            status = ctx.fail(&link, &e);
+            continue;
+        }
         let made = if o.has('s') { sys::symlink(target, &link) } else { fs::hard_link(target, &link) };
         match made {
             Ok(()) if o.has('v') => writeln!(ctx.io.stdout, "'{link}' -> '{target}'")?,

@@ -71,7 +71,11 @@ fn parse(expr: &[String]) -> Result<Find, String> {
             }),
             "-maxdepth" | "-mindepth" => {
                 let n = value(word)?.parse().map_err(|_| format!("invalid argument to '{word}'"))?;
-                if word == "-maxdepth" { f.max_depth = n } else { f.min_depth = n }
+                if word == "-maxdepth" {
+                    f.max_depth = n
+                } else {
+                    f.min_depth = n
+                }
                 continue;
             }
             "-print" => {

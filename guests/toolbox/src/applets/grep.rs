@@ -1,4 +1,4 @@
-//! `grep [-qvicnlhHrsFEwx] [-e PATTERN]... PATTERN [FILE...]`. Exit code 0 when a line was
+//! `grep [-qvicnlLhHrsFEwxo] [-e PATTERN]... PATTERN [FILE...]`. Exit code 0 when a line was
 //! selected, 1 when none was, 2 on an error (unless `-q` found a match), like GNU and busybox.
 
 use std::io::{self, Write};
@@ -19,11 +19,11 @@ struct Grep {
 }
 
 pub fn grep(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
-    let Some(mut opts) = ctx.opts(args, "qvicnlLhHrRsFEwxe:") else { return Ok(2) };
+    let Some(mut opts) = ctx.opts(args, "qvicnlLhHrRsFEwxoe:") else { return Ok(2) };
     let mut texts: Vec<String> = opts.values('e').map(str::to_string).collect();
     if texts.is_empty() {
         if opts.operands.is_empty() {
-            return Ok(ctx.usage("usage: grep [-qvicnlhHrsFEwx] PATTERN [FILE]..."));
+            return Ok(ctx.usage("usage: grep [-qvicnlLhHrsFEwxo] PATTERN [FILE]..."));
         }
         texts.push(opts.operands.remove(0));
     }
@@ -93,7 +93,7 @@ impl Grep {
     }
 
     fn search_path(&mut self, ctx: &Ctx, out: &mut impl Write, path: &str) -> io::Result<()> {
-        match crate::ctx::open_input(&ctx.io, path) {
+        match ctx.try_open_input(path) {
             Ok(input) => self.search(ctx, out, path, input),
             Err(e) => {
                 self.report(ctx, path, &e);
@@ -128,12 +128,19 @@ impl Grep {
             if self.opts.has('c') || self.opts.has('L') {
                 continue;
             }
-            if self.names {
-                write!(out, "{shown_name}:")?;
+            let prefix = match (self.names, self.opts.has('n')) {
+                (true, true) => format!("{shown_name}:{}:", i + 1),
+                (true, false) => format!("{shown_name}:"),
+                (false, true) => format!("{}:", i + 1),
+                (false, false) => String::new(),
+            };
+            if self.opts.has('o') {
+                if !self.opts.has('v') {
+                    self.only_matching(out, &prefix, &String::from_utf8_lossy(&line))?;
+                }
+                continue;
             }
-            if self.opts.has('n') {
-                write!(out, "{}:", i + 1)?;
-            }
+            out.write_all(prefix.as_bytes())?;
             out.write_all(&line)?;
             out.write_all(b"\n")?;
         }
@@ -145,6 +152,18 @@ impl Grep {
                 write!(out, "{shown_name}:")?;
             }
             writeln!(out, "{count}")?;
+        }
+        Ok(())
+    }
+
+    /// `-o`: each non-empty match on a line of its own.
+    fn only_matching(&self, out: &mut impl Write, prefix: &str, line: &str) -> io::Result<()> {
+        let chars: Vec<char> = line.chars().collect();
+        for re in &self.patterns {
+            for (start, end) in re.matches(line).into_iter().filter(|(s, e)| e > s) {
+                let text: String = chars[start..end].iter().collect();
+                writeln!(out, "{prefix}{text}")?;
+            }
         }
         Ok(())
     }

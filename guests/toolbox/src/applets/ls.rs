@@ -168,12 +168,21 @@ impl Ls {
         } else {
             when.format("%b %e %H:%M")
         };
-        let mut line =
-            format!("{:<10} {:>4} {:<8} {:<8} {:>9} {time} {}{}", fsx::mode_string(s.kind), s.nlink, "root", "root", size, e.name, self.indicator(e));
+        let mut line = format!(
+            "{:<10} {:>4} {:<8} {:<8} {:>9} {time} {}{}",
+            fsx::mode_string(s.kind),
+            s.nlink,
+            "root",
+            "root",
+            size,
+            e.name,
+            self.indicator(e)
+        );
         if s.kind == Kind::Symlink
-            && let Ok(target) = std::fs::read_link(&e.path) {
-                line.push_str(&format!(" -> {}", target.to_string_lossy()));
-            }
+            && let Ok(target) = std::fs::read_link(&e.path)
+        {
+            line.push_str(&format!(" -> {}", target.to_string_lossy()));
+        }
         line
     }
 }

@@ -4,6 +4,7 @@
 
 mod cat;
 mod clock;
+mod columns;
 mod copy;
 mod echo;
 mod env;
@@ -17,9 +18,10 @@ mod mount;
 mod names;
 mod printf;
 mod stat;
-pub mod test;
+mod test;
 mod text;
 mod top;
+mod xargs;
 
 use std::io;
 
@@ -36,9 +38,11 @@ pub const APPLETS: &[(&str, AppletFn)] = &[
     ("cat", cat::cat),
     ("chmod", files::chmod),
     ("cp", copy::cp),
+    ("cut", columns::cut),
     ("date", clock::date),
     ("df", mount::df),
     ("dirname", names::dirname),
+    ("du", mount::du),
     ("echo", echo::echo),
     ("env", env::env),
     ("false", generate::r#false),
@@ -52,6 +56,7 @@ pub const APPLETS: &[(&str, AppletFn)] = &[
     ("mkdir", files::mkdir),
     ("mount", mount::mount),
     ("mv", copy::mv),
+    ("printenv", env::printenv),
     ("printf", printf::printf),
     ("pwd", names::pwd),
     ("readlink", files::readlink),
@@ -67,10 +72,13 @@ pub const APPLETS: &[(&str, AppletFn)] = &[
     ("test", test::test),
     ("top", top::top),
     ("touch", files::touch),
+    ("tr", columns::tr),
     ("true", generate::r#true),
     ("uname", identity::uname),
     ("wc", text::wc),
+    ("which", env::which),
     ("whoami", identity::whoami),
+    ("xargs", xargs::xargs),
     ("yes", generate::yes),
 ];
 
@@ -97,14 +105,15 @@ pub fn run(applet: AppletFn, ctx: &mut Ctx, args: &[String]) -> i32 {
 /// Runs the applet named by `argv[0]` with `ctx`'s streams and environment (for `env CMD`,
 /// `find -exec`); `ctx.name` is the caller's until the applet is found.
 pub fn call_in(ctx: &mut Ctx, argv: &[String]) -> i32 {
-    let name = crate::applet_name(&argv[0]);
+    let Some(first) = argv.first() else { return 0 };
+    let name = crate::applet_name(first);
     match find(name) {
         Some(applet) => {
             ctx.name = name.to_string();
             run(applet, ctx, &argv[1..])
         }
         None => {
-            ctx.warn(format_args!("can't execute '{}': No such file or directory", argv[0]));
+            ctx.warn(format_args!("can't execute '{first}': No such file or directory"));
             127
         }
     }

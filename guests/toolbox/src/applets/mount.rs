@@ -1,12 +1,12 @@
 //! `mount` (listing only: a WASI guest cannot mount) and `df`, both over the engine-written
-//! `/proc/mounts`.
+//! `/proc/mounts`, and `du`, which walks directories the way `df` walks mounts.
 
 use std::io::{self, Write};
 
 use crate::ctx::Ctx;
 use crate::fsx;
 use crate::mounts::{self, MountEntry};
-use crate::sys::{self, Kind};
+use crate::sys;
 
 pub fn mount(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let Some(o) = ctx.opts(args, "t:o:O:arwvfniL:U:") else { return Ok(2) };
@@ -69,7 +69,7 @@ pub fn df(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let mut out = ctx.io.stdout.clone();
     writeln!(out, "Filesystem           {unit}      Used Available Use% Mounted on")?;
     for m in shown {
-        let bytes = used_bytes(&m.target, &targets);
+        let bytes = fsx::usage(&m.target, 0, &|p| targets.contains(&p), &mut |_, _, _, _| {});
         let used = if o.has('h') { fsx::human_size(bytes) } else { bytes.div_ceil(scale).to_string() };
         if m.source.chars().count() > 20 {
             writeln!(out, "{}", m.source)?;
@@ -82,21 +82,36 @@ pub fn df(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     Ok(status)
 }
 
-/// Bytes used under `root`, skipping the other mount points in `mount_points`.
-fn used_bytes(root: &str, mount_points: &[&str]) -> u64 {
-    let Ok(names) = fsx::sorted_entries(root) else { return 0 };
-    let mut total = 0;
-    for name in names {
-        let path = fsx::join(root, &name);
-        if mount_points.contains(&path.as_str()) {
+/// `du [-sachkm] [-d N] [PATH...]`: sizes in KiB (or `-h` human), directories after their
+/// contents; `-a` lists files too, `-s` only the operands.
+pub fn du(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
+    let Some(o) = ctx.opts(args, "sachkmxLd:") else { return Ok(2) };
+    let max_depth = match o.value('d').map(str::parse::<usize>) {
+        None => usize::MAX,
+        Some(Ok(d)) => d,
+        Some(Err(_)) => return Ok(ctx.usage("invalid number for -d")),
+    };
+    let show = |bytes: u64| {
+        if o.has('h') { fsx::human_size(bytes) } else { bytes.div_ceil(if o.has('m') { 1 << 20 } else { 1 << 10 }).to_string() }
+    };
+    let paths = if o.operands.is_empty() { vec![".".to_string()] } else { o.operands.clone() };
+    let (mut status, mut grand) = (0, 0);
+    let mut lines = Vec::new();
+    for path in &paths {
+        if let Err(e) = sys::lstat(path) {
+            status = ctx.fail(path, &e);
             continue;
         }
-        match sys::lstat(&path) {
-            Ok(s) if s.kind == Kind::Dir => total += 4096 + used_bytes(&path, mount_points),
-            Ok(s) if s.kind == Kind::Symlink => {}
-            Ok(s) => total += fsx::blocks(s.size) * 512,
-            Err(_) => {}
-        }
+        grand += fsx::usage(path, 0, &|_| false, &mut |p, bytes, is_dir, depth| {
+            let listed = if o.has('s') { depth == 0 } else { (is_dir || o.has('a') || depth == 0) && depth <= max_depth };
+            if listed {
+                lines.push(format!("{}\t{p}\n", show(bytes)));
+            }
+        });
     }
-    total
+    if o.has('c') {
+        lines.push(format!("{}\ttotal\n", show(grand)));
+    }
+    ctx.io.stdout.write_all(lines.concat().as_bytes())?;
+    Ok(status)
 }

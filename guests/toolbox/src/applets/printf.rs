@@ -103,7 +103,15 @@ impl Run<'_> {
             'c' => pad(spec, arg.chars().next().map(String::from).unwrap_or_default(), false),
             'd' | 'i' => {
                 let n = self.number(arg);
-                let sign = if n < 0 { "-" } else if spec.plus { "+" } else if spec.space { " " } else { "" };
+                let sign = if n < 0 {
+                    "-"
+                } else if spec.plus {
+                    "+"
+                } else if spec.space {
+                    " "
+                } else {
+                    ""
+                };
                 pad(spec, format!("{sign}{}", n.unsigned_abs()), true)
             }
             'u' | 'o' | 'x' | 'X' => {
@@ -158,7 +166,13 @@ impl Run<'_> {
             digits.parse()
         };
         match parsed {
-            Ok(n) => if neg { -n } else { n },
+            Ok(n) => {
+                if neg {
+                    -n
+                } else {
+                    n
+                }
+            }
             Err(_) if t.is_empty() => 0,
             Err(_) => {
                 self.ctx.warn(format_args!("invalid number '{arg}'"));

@@ -96,22 +96,46 @@ impl<'a> Parser<'a> {
             return Ok(v);
         }
         if let (Some(op), Some(b)) = (self.peek(1), self.peek(2))
-            && is_binary(op) {
-                self.at += 3;
-                return binary(first, op, b);
-            }
+            && is_binary(op)
+        {
+            self.at += 3;
+            return binary(first, op, b);
+        }
         if is_unary(first)
-            && let Some(a) = self.peek(1) {
-                self.at += 2;
-                return unary(first, a);
-            }
+            && let Some(a) = self.peek(1)
+        {
+            self.at += 2;
+            return unary(first, a);
+        }
         self.at += 1;
         Ok(!first.is_empty())
     }
 }
 
 fn is_unary(op: &str) -> bool {
-    matches!(op, "-e" | "-f" | "-d" | "-h" | "-L" | "-s" | "-r" | "-w" | "-x" | "-n" | "-z" | "-b" | "-c" | "-p" | "-S" | "-t" | "-g" | "-u" | "-k" | "-O" | "-G")
+    matches!(
+        op,
+        "-e" | "-f"
+            | "-d"
+            | "-h"
+            | "-L"
+            | "-s"
+            | "-r"
+            | "-w"
+            | "-x"
+            | "-n"
+            | "-z"
+            | "-b"
+            | "-c"
+            | "-p"
+            | "-S"
+            | "-t"
+            | "-g"
+            | "-u"
+            | "-k"
+            | "-O"
+            | "-G"
+    )
 }
 
 fn is_binary(op: &str) -> bool {

@@ -290,9 +290,6 @@ impl SortKey {
 fn leading_number(text: &[u8]) -> f64 {
     let s = String::from_utf8_lossy(text);
     let s = s.trim_start();
-    let end = s
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (c == '-' && i == 0)))
-        .map_or(s.len(), |(i, _)| i);
+    let end = s.char_indices().find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (c == '-' && i == 0))).map_or(s.len(), |(i, _)| i);
     s[..end].parse().unwrap_or(0.0)
 }

@@ -1,11 +1,13 @@
 //! `top [-b] [-n COUNT] [-d SECONDS]`: one screen about the only process there is (this one),
 //! then — without `-n` — idling until the container is stopped, as a container whose command is
-//! `top` does.
+//! `top` does. On a terminal it refreshes every `-d` seconds and quits on `q` or Ctrl-C, which
+//! arrive as bytes: the terminal is in raw mode and WASI delivers no signals.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::time::Duration;
 
 use crate::ctx::Ctx;
+use crate::sys;
 
 const PAGE: u64 = 64 * 1024;
 
@@ -19,20 +21,40 @@ pub fn top(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let delay = o.value('d').and_then(|d| d.parse::<f64>().ok()).unwrap_or(5.0).max(0.1);
     let mut out = ctx.io.stdout.clone();
     let clear = out.is_terminal() && !o.has('b');
+    let keys = ctx.io.stdin.is_stdin() && sys::isatty(0) && !o.has('b');
+    let pause = Duration::from_secs_f64(delay);
     let mut shown = 0;
     loop {
-        if frames.is_none_or(|n| shown < n) {
-            if clear {
-                write!(out, "\x1b[H\x1b[J")?;
-            }
-            out.write_all(screen().as_bytes())?;
-            out.flush()?;
-            shown += 1;
+        if clear {
+            write!(out, "\x1b[H\x1b[J")?;
         }
+        out.write_all(screen().as_bytes())?;
+        out.flush()?;
+        shown += 1;
         if frames.is_some_and(|n| shown >= n) {
             return Ok(0);
         }
-        std::thread::sleep(Duration::from_secs_f64(if frames.is_some() { delay } else { 3600.0 }));
+        if keys {
+            if sys::wait_readable(0, pause) && quit_key(&mut ctx.io.stdin) {
+                return Ok(0);
+            }
+        } else if frames.is_some() {
+            std::thread::sleep(pause);
+        } else {
+            // A log is no screen: one frame, then idle until stopped.
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+    }
+}
+
+/// Reads one key: `q`, Ctrl-C or end of input quit.
+fn quit_key(input: &mut impl Read) -> bool {
+    let mut key = [0u8; 1];
+    match input.read(&mut key) {
+        Ok(0) | Err(_) => true,
+        Ok(_) => matches!(key[0], b'q' | b'Q' | 0x03),
     }
 }
 

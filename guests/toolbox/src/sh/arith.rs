@@ -12,8 +12,8 @@ enum Tok {
 
 /// Operators, longest first so that `<=` is not read as `<`.
 const OPS: &[&str] = &[
-    "<<=", ">>=", "**", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*",
-    "/", "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", "(", ")",
+    "<<=", ">>=", "**", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*", "/",
+    "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", "(", ")",
 ];
 
 /// Evaluates `expr`, reading and assigning `vars`.
@@ -71,7 +71,8 @@ struct Parser<'v> {
 }
 
 /// Binary operators by precedence level, loosest first (assignment and `?:` are handled apart).
-const LEVELS: &[&[&str]] = &[&["||"], &["&&"], &["|"], &["^"], &["&"], &["==", "!="], &["<", "<=", ">", ">="], &["<<", ">>"], &["+", "-"], &["*", "/", "%"]];
+const LEVELS: &[&[&str]] =
+    &[&["||"], &["&&"], &["|"], &["^"], &["&"], &["==", "!="], &["<", "<=", ">", ">="], &["<<", ">>"], &["+", "-"], &["*", "/", "%"]];
 
 impl Parser<'_> {
     fn peek_op(&self) -> Option<&'static str> {
@@ -83,13 +84,15 @@ impl Parser<'_> {
 
     fn assign(&mut self) -> Result<i64, String> {
         if let (Some(Tok::Name(name)), Some(Tok::Op(op))) = (self.tokens.get(self.at).cloned(), self.tokens.get(self.at + 1).cloned())
-            && op.ends_with('=') && !matches!(op, "==" | "!=" | "<=" | ">=") {
-                self.at += 2;
-                let rhs = self.assign()?;
-                let value = if op == "=" { rhs } else { apply(&op[..op.len() - 1], self.variable(&name)?, rhs)? };
-                self.vars.set(&name, &value.to_string());
-                return Ok(value);
-            }
+            && op.ends_with('=')
+            && !matches!(op, "==" | "!=" | "<=" | ">=")
+        {
+            self.at += 2;
+            let rhs = self.assign()?;
+            let value = if op == "=" { rhs } else { apply(&op[..op.len() - 1], self.variable(&name)?, rhs)? };
+            self.vars.set(&name, &value.to_string());
+            return Ok(value);
+        }
         self.ternary()
     }
 

@@ -30,17 +30,35 @@ pub enum ParamOp {
     /// `${#NAME}`
     Length,
     /// `${NAME:-word}` (`colon`: empty counts as unset) and `${NAME-word}`.
-    Default { colon: bool, word: Word },
+    Default {
+        colon: bool,
+        word: Word,
+    },
     /// `${NAME:=word}`
-    Assign { colon: bool, word: Word },
+    Assign {
+        colon: bool,
+        word: Word,
+    },
     /// `${NAME:+word}`
-    Alternative { colon: bool, word: Word },
+    Alternative {
+        colon: bool,
+        word: Word,
+    },
     /// `${NAME:?message}`
-    Error { colon: bool, word: Word },
+    Error {
+        colon: bool,
+        word: Word,
+    },
     /// `${NAME%pattern}` and `${NAME%%pattern}` (`longest`).
-    TrimSuffix { longest: bool, pattern: Word },
+    TrimSuffix {
+        longest: bool,
+        pattern: Word,
+    },
     /// `${NAME#pattern}` and `${NAME##pattern}`.
-    TrimPrefix { longest: bool, pattern: Word },
+    TrimPrefix {
+        longest: bool,
+        pattern: Word,
+    },
 }
 
 impl Word {
@@ -90,11 +108,25 @@ pub enum Compound {
     Group(List),
     /// `( … )`: runs on a copy of the shell's state.
     Subshell(List),
-    If { branches: Vec<(List, List)>, otherwise: Option<List> },
-    For { var: String, items: Option<Vec<Word>>, body: List },
+    If {
+        branches: Vec<(List, List)>,
+        otherwise: Option<List>,
+    },
+    For {
+        var: String,
+        items: Option<Vec<Word>>,
+        body: List,
+    },
     /// `while` and, with `until`, `until`.
-    While { cond: List, body: List, until: bool },
-    Case { word: Word, arms: Vec<(Vec<Word>, List)> },
+    While {
+        cond: List,
+        body: List,
+        until: bool,
+    },
+    Case {
+        word: Word,
+        arms: Vec<(Vec<Word>, List)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

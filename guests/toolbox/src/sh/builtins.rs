@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::exec::{Flow, Shell, Unwind};
 use super::parser::{is_name, parse};
+use super::repl::LineReader;
 use crate::stream::Io;
 use crate::{applets, fsx, sys};
 
@@ -123,7 +124,8 @@ fn loop_control(sh: &mut Shell, args: &[String], io: &Io, name: &str, unwind: fn
 fn export(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     let names: Vec<&String> = args.iter().filter(|a| *a != "-p").collect();
     if names.is_empty() {
-        let listing: String = sh.vars.sorted().iter().filter(|(_, _, e)| *e).map(|(n, v, _)| format!("export {n}={}\n", shell_quote(v))).collect();
+        let listing: String =
+            sh.vars.sorted().iter().filter(|(_, _, e)| *e).map(|(n, v, _)| format!("export {n}={}\n", shell_quote(v))).collect();
         return say(io, &listing);
     }
     let mut status = 0;
@@ -243,29 +245,22 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     if names.is_empty() {
         names.push("REPLY".into());
     }
-    let mut line = Vec::new();
+    // On a terminal (raw mode) the line ends at Enter's `\r`, as the interactive shell reads it.
+    let mut reader = LineReader::new(io.stdin.is_stdin() && sys::isatty(0));
+    let mut text = String::new();
     let mut got_any = false;
-    loop {
-        let mut chunk = Vec::new();
-        match io.stdin.read_line(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => got_any = true,
-        }
-        let ended = chunk.last() == Some(&b'\n');
-        if ended {
-            chunk.pop();
-        }
+    while let Ok(Some(mut chunk)) = reader.read(&io.stdin) {
+        got_any = true;
         // Without -r, a trailing backslash continues the line.
-        let continued = !raw && ended && chunk.last() == Some(&b'\\');
+        let continued = !raw && chunk.ends_with('\\');
         if continued {
             chunk.pop();
         }
-        line.extend(chunk);
+        text.push_str(&chunk);
         if !continued {
             break;
         }
     }
-    let mut text = String::from_utf8_lossy(&line).into_owned();
     if !raw {
         text = crate::glob::unescape(&text);
     }
@@ -290,16 +285,24 @@ fn eval(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     run_text(sh, &args.join(" "), io)
 }
 
-/// `. FILE` / `source FILE`: runs the file in this shell.
+/// `. FILE [ARG...]` / `source FILE`: runs the file in this shell.
 fn source(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     let Some(file) = args.first() else { return sh.fatal(io, ".: filename argument required") };
     let path = if file.contains('/') { file.clone() } else { sh.search_path(file).unwrap_or_else(|| file.clone()) };
     match std::fs::read_to_string(&path) {
-        Ok(text) => match run_text(sh, &text, io) {
-            Err(Unwind::Return(s)) => Ok(s),
-            other => other,
-        },
-        Err(e) => sh.fatal(io, &format!(".: can't open '{file}': {}", sys::describe(&e))),
+        Ok(text) => {
+            // Arguments after the file become its positional parameters while it runs.
+            let saved = (args.len() > 1).then(|| std::mem::replace(&mut sh.positional, args[1..].to_vec()));
+            let result = run_text(sh, &text, io);
+            if let Some(saved) = saved {
+                sh.positional = saved;
+            }
+            match result {
+                Err(Unwind::Return(s)) => Ok(s),
+                other => other,
+            }
+        }
+        Err(e) => sh.fatal(io, &format!(".: {}", crate::ctx::cant("open", file, &e))),
     }
 }
 
@@ -377,9 +380,10 @@ fn type_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
 /// delivers no signals, so actions for them are accepted and never run.
 fn trap(sh: &mut Shell, args: &[String], _io: &Io) -> Flow {
     if let Some((action, conditions)) = args.split_first()
-        && conditions.iter().any(|c| c == "EXIT" || c == "0") {
-            sh.exit_trap = (!action.is_empty() && action != "-").then(|| action.clone());
-        }
+        && conditions.iter().any(|c| c == "EXIT" || c == "0")
+    {
+        sh.exit_trap = (!action.is_empty() && action != "-").then(|| action.clone());
+    }
     Ok(0)
 }
 

@@ -278,10 +278,7 @@ impl Shell {
 
     /// `name` in `$PATH`, for scripts installed in the image.
     pub fn search_path(&self, name: &str) -> Option<String> {
-        let path = self.vars.get("PATH").unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        path.split(':')
-            .map(|dir| fsx::join(if dir.is_empty() { "." } else { dir }, name))
-            .find(|candidate| sys::stat(candidate).is_ok_and(|s| s.kind == Kind::File))
+        fsx::search_path(self.vars.get("PATH"), name)
     }
 
     /// Runs the file at `path`: a link to this program runs the applet it names; a script runs
@@ -419,7 +416,7 @@ impl Shell {
             match r.kind {
                 RedirKind::HereDoc => set_input(&mut io, r.fd, Input::bytes(target.into_bytes())),
                 RedirKind::In => {
-                    let input = ctx::open_input(&io, &target).map_err(|e| format!("can't open '{target}': {}", sys::describe(&e)))?;
+                    let input = ctx::open_input(&io, &target).map_err(|e| ctx::cant("open", &target, &e))?;
                     set_input(&mut io, r.fd, input);
                 }
                 RedirKind::Out | RedirKind::Append => {

@@ -11,7 +11,11 @@ pub enum Token {
     Word(Word),
     Op(Op),
     /// A redirection operator; a here-document carries its body.
-    Redir { fd: Option<u32>, kind: RedirKind, body: Option<Word> },
+    Redir {
+        fd: Option<u32>,
+        kind: RedirKind,
+        body: Option<Word>,
+    },
     Newline,
 }
 

@@ -5,18 +5,18 @@
 //! with a prompt, when stdin is a terminal or `-i` is given.
 
 mod arith;
-pub mod ast;
+mod ast;
 mod builtins;
 mod exec;
 mod expand;
-pub mod lexer;
-pub mod parser;
+mod lexer;
+mod parser;
 mod repl;
 mod vars;
 
 use std::io;
 
-pub use exec::{Shell, Unwind};
+use exec::{Shell, Unwind};
 
 use crate::ctx::Ctx;
 use crate::stream::Io;
@@ -71,7 +71,7 @@ pub fn main(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         Source::File(path) => match std::fs::read_to_string(&path) {
             Ok(text) => run_script(&mut sh, &text, &ctx.io),
             Err(e) => {
-                ctx.warn(format_args!("can't open '{path}': {}", sys::describe(&e)));
+                ctx.warn(crate::ctx::cant("open", &path, &e));
                 127
             }
         },

@@ -300,7 +300,9 @@ impl Parser {
     /// `NAME ( )` starts a function definition.
     fn function_ahead(&self) -> bool {
         let name_ok = matches!(self.peek(), Some(Token::Word(w)) if w.as_literal().is_some_and(is_name));
-        name_ok && self.tokens.get(self.at + 1) == Some(&Token::Op(Op::LParen)) && self.tokens.get(self.at + 2) == Some(&Token::Op(Op::RParen))
+        name_ok
+            && self.tokens.get(self.at + 1) == Some(&Token::Op(Op::LParen))
+            && self.tokens.get(self.at + 2) == Some(&Token::Op(Op::RParen))
     }
 
     fn function(&mut self) -> Result<Command> {

@@ -12,7 +12,7 @@ use crate::stream::{Input, Io};
 
 /// Reads and runs commands until end of input or `exit`; gives the exit status.
 pub fn run_lines(sh: &mut Shell, io: &Io) -> i32 {
-    let mut reader = LineReader { terminal: sh.interactive, after_cr: false };
+    let mut reader = LineReader::new(sh.interactive);
     let mut pending = String::new();
     loop {
         if sh.interactive {
@@ -64,18 +64,24 @@ fn prompt(sh: &Shell) -> String {
     format!("{shown} # ")
 }
 
-/// Reads lines. From a terminal — which the host leaves in raw mode, so no line discipline
+/// Reads lines (without their ending). From a terminal — which the host leaves in raw mode, so no line discipline
 /// helps — a line also ends at `\r`, backspace and Ctrl-U edit it, Ctrl-C drops it and Ctrl-D
 /// on an empty line is end of input. Typed characters are not echoed here: the client's
 /// terminal does that.
-struct LineReader {
+pub(super) struct LineReader {
     terminal: bool,
     /// The last line ended at `\r`; a `\n` right after it belongs to it.
     after_cr: bool,
 }
 
 impl LineReader {
-    fn read(&mut self, input: &Input) -> io::Result<Option<String>> {
+    /// A reader doing the terminal's line editing when `terminal`.
+    pub(super) fn new(terminal: bool) -> LineReader {
+        LineReader { terminal, after_cr: false }
+    }
+
+    /// The next line; `None` at end of input.
+    pub(super) fn read(&mut self, input: &Input) -> io::Result<Option<String>> {
         let lossy = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
         if !self.terminal {
             let mut line = Vec::new();

@@ -1,0 +1,350 @@
+//! Containers: `ContainerInfo` into `docker inspect` and `docker ps` JSON.
+
+use std::collections::BTreeMap;
+
+use porthole_core::config::ImageConfig;
+use porthole_core::mounts::{MountPoint, MountRequest, MountType};
+use porthole_engine::ContainerInfo;
+use serde::Serialize;
+
+use super::create::{PortBinding, RestartPolicy, binding_of};
+use super::{human_duration, time};
+
+/// One entry of `.Mounts` (Docker's `MountPoint`): `Name` and `Driver` only for volumes.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MountJson {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    pub source: String,
+    pub destination: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub driver: String,
+    pub mode: String,
+    #[serde(rename = "RW")]
+    pub rw: bool,
+    pub propagation: String,
+}
+
+fn mounts(info: &ContainerInfo) -> Vec<MountJson> {
+    info.record
+        .mounts
+        .iter()
+        .zip(&info.sources)
+        .map(|(m, src)| mount_json(m, &src.display().to_string()))
+        .collect()
+}
+
+fn mount_json(m: &MountPoint, source: &str) -> MountJson {
+    let volume = m.volume.clone().unwrap_or_default();
+    MountJson {
+        kind: m.kind.as_str(),
+        driver: if m.kind == MountType::Volume {
+            "local".into()
+        } else {
+            String::new()
+        },
+        name: volume,
+        source: if m.kind == MountType::Tmpfs {
+            String::new()
+        } else {
+            source.to_string()
+        },
+        destination: m.destination.to_string(),
+        mode: m.mode.clone(),
+        rw: m.rw,
+        propagation: m.propagation.clone(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StateJson {
+    pub status: &'static str,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    #[serde(rename = "OOMKilled")]
+    pub oom_killed: bool,
+    pub dead: bool,
+    pub pid: u32,
+    pub exit_code: i32,
+    pub error: String,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HostConfigJson {
+    pub binds: Option<Vec<String>>,
+    pub volumes_from: Option<Vec<String>>,
+    pub auto_remove: bool,
+    pub readonly_rootfs: bool,
+    pub port_bindings: BTreeMap<String, Vec<PortBinding>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountRequestJson>,
+    pub memory: u64,
+    pub network_mode: &'static str,
+    pub privileged: bool,
+    pub restart_policy: RestartPolicy,
+}
+
+/// A `--mount` as `HostConfig.Mounts` shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MountRequestJson {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+impl From<&MountRequest> for MountRequestJson {
+    fn from(m: &MountRequest) -> Self {
+        MountRequestJson {
+            kind: m.kind.unwrap_or(MountType::Volume).as_str(),
+            source: m.source.clone(),
+            target: m.target.clone(),
+            read_only: m.readonly,
+        }
+    }
+}
+
+/// The container's `Config`: the image config with the container's own fields.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConfigJson {
+    #[serde(flatten)]
+    pub config: ImageConfig,
+    pub domainname: &'static str,
+    pub attach_stdin: bool,
+    pub attach_stdout: bool,
+    pub attach_stderr: bool,
+    pub tty: bool,
+    pub open_stdin: bool,
+    pub stdin_once: bool,
+    pub image: String,
+}
+
+/// `GET /containers/{id}/json`
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerJson {
+    pub id: String,
+    pub created: String,
+    pub path: String,
+    pub args: Vec<String>,
+    pub state: StateJson,
+    pub image: String,
+    pub name: String,
+    pub restart_count: u32,
+    pub driver: &'static str,
+    pub platform: &'static str,
+    pub log_path: String,
+    pub host_config: HostConfigJson,
+    pub mounts: Vec<MountJson>,
+    pub config: ConfigJson,
+    pub graph_driver: GraphDriver,
+    pub network_settings: NetworkSettings,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GraphDriver {
+    pub name: &'static str,
+    pub data: BTreeMap<&'static str, String>,
+}
+
+#[derive(Debug, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkSettings {
+    pub ports: BTreeMap<String, Vec<PortBinding>>,
+    pub networks: BTreeMap<String, serde_json::Value>,
+}
+
+fn port_bindings(info: &ContainerInfo) -> BTreeMap<String, Vec<PortBinding>> {
+    info.record
+        .host
+        .port_bindings
+        .iter()
+        .map(|(port, hosts)| (port.clone(), hosts.iter().map(|h| binding_of(h)).collect()))
+        .collect()
+}
+
+fn non_empty(v: &[String]) -> Option<Vec<String>> {
+    (!v.is_empty()).then(|| v.to_vec())
+}
+
+impl From<&ContainerInfo> for ContainerJson {
+    fn from(info: &ContainerInfo) -> Self {
+        let r = &info.record;
+        let status = r.state.status;
+        let mut config = r.config.clone();
+        config.hostname = r.id.short().to_string();
+        ContainerJson {
+            id: r.id.to_string(),
+            created: time(r.created),
+            path: r.path.clone(),
+            args: r.args.clone(),
+            state: StateJson {
+                status: status.as_str(),
+                running: status.is_running(),
+                paused: false,
+                restarting: false,
+                oom_killed: r.state.oom_killed,
+                dead: status == porthole_core::state::Status::Dead,
+                pid: 0,
+                exit_code: r.state.exit_code,
+                error: r.state.error.clone(),
+                started_at: time(r.state.started_at),
+                finished_at: time(r.state.finished_at),
+            },
+            image: format!("sha256:{}", r.image_id),
+            name: format!("/{}", r.name.as_str()),
+            restart_count: r.restart_count,
+            driver: "porthole",
+            platform: "linux",
+            log_path: info.log_path.display().to_string(),
+            host_config: HostConfigJson {
+                binds: non_empty(&r.host.binds),
+                volumes_from: non_empty(&r.host.volumes_from),
+                auto_remove: r.host.auto_remove,
+                readonly_rootfs: r.host.read_only_rootfs,
+                port_bindings: port_bindings(info),
+                mounts: r.host.mounts.iter().map(MountRequestJson::from).collect(),
+                memory: r.host.memory_bytes.unwrap_or(0),
+                network_mode: "default",
+                privileged: false,
+                restart_policy: RestartPolicy {
+                    name: "no".into(),
+                    maximum_retry_count: 0,
+                },
+            },
+            mounts: mounts(info),
+            config: ConfigJson {
+                config,
+                domainname: "",
+                attach_stdin: r.open_stdin,
+                attach_stdout: true,
+                attach_stderr: true,
+                tty: r.tty,
+                open_stdin: r.open_stdin,
+                stdin_once: r.open_stdin,
+                image: r.image.clone(),
+            },
+            graph_driver: GraphDriver {
+                name: "porthole",
+                data: BTreeMap::from([("MergedDir", info.rootfs.display().to_string())]),
+            },
+            network_settings: NetworkSettings {
+                ports: port_bindings(info),
+                networks: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+/// One row of `GET /containers/json` (`docker ps`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerSummary {
+    pub id: String,
+    pub names: Vec<String>,
+    pub image: String,
+    #[serde(rename = "ImageID")]
+    pub image_id: String,
+    pub command: String,
+    pub created: i64,
+    pub ports: Vec<PortJson>,
+    pub labels: BTreeMap<String, String>,
+    pub state: &'static str,
+    pub status: String,
+    pub host_config: BTreeMap<&'static str, &'static str>,
+    pub network_settings: NetworkSettings,
+    pub mounts: Vec<MountJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PortJson {
+    #[serde(rename = "IP", skip_serializing_if = "String::is_empty")]
+    pub ip: String,
+    #[serde(rename = "PrivatePort")]
+    pub private_port: u16,
+    #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
+    pub public_port: Option<u16>,
+    #[serde(rename = "Type")]
+    pub kind: String,
+}
+
+/// `docker ps`'s STATUS column.
+fn status_text(info: &ContainerInfo, now: i64) -> String {
+    let s = &info.record.state;
+    match s.status {
+        porthole_core::state::Status::Created => "Created".into(),
+        porthole_core::state::Status::Running => {
+            format!("Up {}", human_duration(now - s.started_at))
+        }
+        porthole_core::state::Status::Exited => format!(
+            "Exited ({}) {} ago",
+            s.exit_code,
+            human_duration(now - s.finished_at)
+        ),
+        porthole_core::state::Status::Dead => "Dead".into(),
+    }
+}
+
+/// Published ports, shown (as by Docker) only while the container runs.
+fn ports(info: &ContainerInfo) -> Vec<PortJson> {
+    let mut out = Vec::new();
+    if !info.record.state.status.is_running() {
+        return out;
+    }
+    for (port, hosts) in &info.record.host.port_bindings {
+        let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
+        let Ok(private_port) = number.parse() else {
+            continue;
+        };
+        for h in hosts {
+            let b = binding_of(h);
+            out.push(PortJson {
+                ip: b.host_ip,
+                private_port,
+                public_port: b.host_port.parse().ok(),
+                kind: proto.to_string(),
+            });
+        }
+    }
+    out
+}
+
+impl ContainerSummary {
+    pub fn new(info: &ContainerInfo, now: i64) -> Self {
+        let r = &info.record;
+        let command = std::iter::once(&r.path)
+            .chain(&r.args)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+        ContainerSummary {
+            id: r.id.to_string(),
+            names: vec![format!("/{}", r.name.as_str())],
+            image: r.image.clone(),
+            image_id: format!("sha256:{}", r.image_id),
+            command,
+            created: r.created / 1_000_000_000,
+            ports: ports(info),
+            labels: r.config.labels.clone().unwrap_or_default(),
+            state: r.state.status.as_str(),
+            status: status_text(info, now),
+            host_config: BTreeMap::from([("NetworkMode", "default")]),
+            network_settings: NetworkSettings::default(),
+            mounts: mounts(info),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `POST /containers/create`: Docker's `Config` + `HostConfig` body into `CreateOptions`,
+//! refusing options Porthole cannot honour by name.
+
+use std::collections::BTreeMap;
+
+use porthole_core::mounts::{MountRequest, MountRequests, MountType};
+use porthole_engine::CreateOptions;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// `POST /containers/create`: the fields Porthole reads; everything else the CLI sends is
+/// either checked in [`HostConfigBody::refuse_unsupported`] or has no effect in Docker either
+/// without a kernel (hostname, domainname…).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CreateBody {
+    pub user: String,
+    pub tty: bool,
+    pub open_stdin: bool,
+    pub env: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub image: String,
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    pub working_dir: String,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    pub host_config: HostConfigBody,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HostConfigBody {
+    pub binds: Option<Vec<String>>,
+    pub mounts: Option<Vec<MountBody>>,
+    pub volumes_from: Option<Vec<String>>,
+    pub auto_remove: bool,
+    pub readonly_rootfs: bool,
+    pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
+    pub memory: i64,
+    pub privileged: bool,
+    pub network_mode: String,
+    pub cap_add: Option<Vec<String>>,
+    pub devices: Option<Vec<serde_json::Value>>,
+    pub pid_mode: String,
+    pub ipc_mode: String,
+    pub restart_policy: Option<RestartPolicy>,
+    pub tmpfs: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RestartPolicy {
+    pub name: String,
+    pub maximum_retry_count: i64,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PortBinding {
+    pub host_ip: String,
+    pub host_port: String,
+}
+
+/// Docker's `mount.Mount` (`--mount`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct MountBody {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
+    pub bind_options: Option<BindOptions>,
+    pub volume_options: Option<VolumeOptions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BindOptions {
+    pub propagation: String,
+    pub create_mountpoint: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeOptions {
+    pub no_copy: bool,
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
+impl TryFrom<MountBody> for MountRequest {
+    type Error = ApiError;
+
+    fn try_from(m: MountBody) -> Result<Self, ApiError> {
+        let kind = match m.kind.as_str() {
+            "volume" | "" => MountType::Volume,
+            "bind" => MountType::Bind,
+            "tmpfs" => MountType::Tmpfs,
+            other => return Err(ApiError::Unsupported(format!("mount type {other:?}"))),
+        };
+        let bind = m.bind_options.unwrap_or_default();
+        let volume = m.volume_options.unwrap_or_default();
+        Ok(MountRequest {
+            kind: Some(kind),
+            source: m.source,
+            target: m.target,
+            readonly: m.read_only,
+            nocopy: volume.no_copy,
+            propagation: Some(bind.propagation).filter(|p| !p.is_empty()),
+            labels: volume.labels.unwrap_or_default(),
+            create_source: bind.create_mountpoint,
+        })
+    }
+}
+
+impl HostConfigBody {
+    /// Options Porthole cannot honour are refused by name rather than silently ignored.
+    fn refuse_unsupported(&self, user: &str) -> Result<(), ApiError> {
+        let refuse = |flag: &str| Err(ApiError::Unsupported(flag.to_string()));
+        if self.privileged {
+            return refuse("--privileged");
+        }
+        if !matches!(self.network_mode.as_str(), "" | "default" | "bridge") {
+            return refuse(&format!("--network {}", self.network_mode));
+        }
+        if !user.is_empty() {
+            return refuse("-u/--user");
+        }
+        if self.cap_add.as_ref().is_some_and(|c| !c.is_empty()) {
+            return refuse("--cap-add");
+        }
+        if self.devices.as_ref().is_some_and(|d| !d.is_empty()) {
+            return refuse("--device");
+        }
+        if !self.pid_mode.is_empty() {
+            return refuse(&format!("--pid {}", self.pid_mode));
+        }
+        if !matches!(self.ipc_mode.as_str(), "" | "private" | "shareable") {
+            return refuse(&format!("--ipc {}", self.ipc_mode));
+        }
+        if self
+            .restart_policy
+            .as_ref()
+            .is_some_and(|r| !matches!(r.name.as_str(), "" | "no"))
+        {
+            return refuse("--restart");
+        }
+        if self.tmpfs.as_ref().is_some_and(|t| !t.is_empty()) {
+            return refuse("--tmpfs (use --mount type=tmpfs)");
+        }
+        Ok(())
+    }
+}
+
+/// `Entrypoint: [""]` is how the CLI says `--entrypoint ""` (reset the image's).
+fn entrypoint(e: Option<Vec<String>>) -> Option<Vec<String>> {
+    e.map(|v| {
+        if v.len() == 1 && v[0].is_empty() {
+            Vec::new()
+        } else {
+            v
+        }
+    })
+}
+
+/// `8080` with host IP `127.0.0.1` → `127.0.0.1:8080`, the engine's record of a binding.
+fn binding_text(b: &PortBinding) -> String {
+    if b.host_ip.is_empty() {
+        b.host_port.clone()
+    } else {
+        format!("{}:{}", b.host_ip, b.host_port)
+    }
+}
+
+/// The inverse of `binding_text`, for inspect.
+pub fn binding_of(text: &str) -> PortBinding {
+    match text.rsplit_once(':') {
+        Some((ip, port)) => PortBinding {
+            host_ip: ip.to_string(),
+            host_port: port.to_string(),
+        },
+        None => PortBinding {
+            host_ip: String::new(),
+            host_port: text.to_string(),
+        },
+    }
+}
+
+impl CreateBody {
+    pub fn into_options(self, name: Option<String>) -> Result<CreateOptions, ApiError> {
+        let host = self.host_config;
+        host.refuse_unsupported(&self.user)?;
+        let mounts = host
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(MountRequest::try_from)
+            .collect::<Result<_, _>>()?;
+        let port_bindings = host
+            .port_bindings
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(port, bindings)| {
+                (
+                    port,
+                    bindings
+                        .unwrap_or_default()
+                        .iter()
+                        .map(binding_text)
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(CreateOptions {
+            name,
+            image: self.image,
+            cmd: self.cmd.filter(|c| !c.is_empty()),
+            entrypoint: entrypoint(self.entrypoint),
+            env: self.env.unwrap_or_default(),
+            workdir: Some(self.working_dir).filter(|w| !w.is_empty()),
+            labels: self.labels.unwrap_or_default(),
+            tty: self.tty,
+            open_stdin: self.open_stdin,
+            mounts: MountRequests {
+                binds: host.binds.unwrap_or_default(),
+                mounts,
+                volumes_from: host.volumes_from.unwrap_or_default(),
+                volumes: self.volumes.unwrap_or_default().into_keys().collect(),
+            },
+            auto_remove: host.auto_remove,
+            read_only_rootfs: host.readonly_rootfs,
+            port_bindings,
+            exposed_ports: self.exposed_ports.unwrap_or_default().into_keys().collect(),
+            memory_bytes: u64::try_from(host.memory).ok().filter(|m| *m > 0),
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateResponse {
+    pub id: String,
+    pub warnings: Vec<String>,
+}

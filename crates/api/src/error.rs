@@ -1,0 +1,103 @@
+//! API errors: every failure becomes Docker's error body `{"message": "…"}` with the status
+//! code Docker uses for it, so the docker CLI prints `Error response from daemon: …`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use porthole_engine::{EngineError, ErrorKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("page not found")]
+    PageNotFound,
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("invalid value for {name}: {value}")]
+    InvalidParameter { name: &'static str, value: String },
+    #[error("invalid filter '{0}'")]
+    InvalidFilter(String),
+    /// An option the docker CLI sends that Porthole cannot honour; refused rather than ignored.
+    #[error("{0} is not supported by Porthole")]
+    Unsupported(String),
+    #[error("client version {0} is too new. Maximum supported API version is {max}", max = crate::version::API_VERSION)]
+    VersionTooNew(String),
+    #[error(
+        "pull access denied for {0}: Porthole does not pull images; build them locally with docker build -t {0} DIR"
+    )]
+    PullRefused(String),
+    #[error("No such exec instance: {0}")]
+    NoSuchExec(String),
+    #[error("container {0} is not running")]
+    NotRunning(String),
+    #[error("build context is larger than {limit} MiB", limit = crate::routes::build::CONTEXT_LIMIT >> 20)]
+    ContextTooLarge,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: &'static str,
+        source: std::io::Error,
+    },
+    #[error("the engine task failed: {0}")]
+    Task(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Engine(e) => match e.kind() {
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::Conflict => StatusCode::CONFLICT,
+                ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+                ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ApiError::PageNotFound | ApiError::NoSuchExec(_) | ApiError::PullRefused(_) => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::InvalidJson(_)
+            | ApiError::InvalidParameter { .. }
+            | ApiError::InvalidFilter(_)
+            | ApiError::Unsupported(_)
+            | ApiError::VersionTooNew(_)
+            | ApiError::ContextTooLarge => StatusCode::BAD_REQUEST,
+            ApiError::NotRunning(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Io { .. } | ApiError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Task(e.to_string())
+    }
+}
+
+/// Docker's error body.
+#[derive(serde::Serialize)]
+pub struct ErrorBody {
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status(),
+            Json(ErrorBody {
+                message: self.to_string(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Runs a blocking engine call on tokio's blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
+) -> ApiResult<T> {
+    Ok(tokio::task::spawn_blocking(f).await??)
+}

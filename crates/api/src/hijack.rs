@@ -1,0 +1,176 @@
+//! Hijacked connections (`attach`, `exec start`): the HTTP exchange ends with `101 Switching
+//! Protocols` and the socket carries the guest's streams. Output is raw with a TTY (after
+//! `ONLCR`), else Docker's multiplexed frames `[stream, 0, 0, 0, len u32 BE] payload`; input
+//! goes to the guest's stdin, through the line discipline with a TTY.
+
+use std::future::Future;
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::mpsc;
+
+use crate::tty::{LineDiscipline, onlcr};
+
+/// Docker's stream numbers in multiplexed frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Stdout = 1,
+    Stderr = 2,
+}
+
+impl From<porthole_engine::LogStream> for StreamKind {
+    fn from(s: porthole_engine::LogStream) -> Self {
+        match s {
+            porthole_engine::LogStream::Stdout => StreamKind::Stdout,
+            porthole_engine::LogStream::Stderr => StreamKind::Stderr,
+        }
+    }
+}
+
+/// What the output side of a session writes.
+#[derive(Debug)]
+pub enum Out {
+    Data(StreamKind, Vec<u8>),
+    /// The guest is done: close the connection.
+    End,
+}
+
+pub type OutSender = mpsc::UnboundedSender<Out>;
+
+/// Docker's content type for a raw (TTY) or multiplexed stream.
+pub fn content_type(tty: bool) -> &'static str {
+    if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    }
+}
+
+/// One multiplexed frame.
+pub fn frame(stream: StreamKind, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 8);
+    out.extend_from_slice(&[stream as u8, 0, 0, 0]);
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Output bytes as the client expects them on the wire.
+pub fn encode(stream: StreamKind, payload: &[u8], tty: bool) -> Vec<u8> {
+    if tty {
+        onlcr(payload)
+    } else {
+        frame(stream, payload)
+    }
+}
+
+/// The `101` that hands the connection over (the docker CLI requires it).
+pub fn switching_protocols(tty: bool) -> Response {
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "tcp")
+        .header(header::CONTENT_TYPE, content_type(tty))
+        .body(Body::empty())
+        .expect("static response parts are valid")
+}
+
+type Conn = TokioIo<Upgraded>;
+
+/// Waits for the upgrade to complete and splits the raw connection.
+pub async fn take(on_upgrade: OnUpgrade) -> Option<(ReadHalf<Conn>, WriteHalf<Conn>)> {
+    match on_upgrade.await {
+        Ok(upgraded) => Some(tokio::io::split(TokioIo::new(upgraded))),
+        Err(e) => {
+            tracing::debug!("connection upgrade failed: {e}");
+            None
+        }
+    }
+}
+
+/// Writes the session's output until `Out::End` (or every sender is gone), then closes.
+pub async fn pump_output(
+    mut rx: mpsc::UnboundedReceiver<Out>,
+    mut conn: impl AsyncWrite + Unpin,
+    tty: bool,
+) {
+    while let Some(Out::Data(stream, bytes)) = rx.recv().await {
+        if conn.write_all(&encode(stream, &bytes, tty)).await.is_err() {
+            return;
+        }
+        let _ = conn.flush().await;
+    }
+    let _ = conn.shutdown().await;
+}
+
+/// Delivers the client's input to the guest until the client closes it (or types Ctrl-D at
+/// the start of a line, with a TTY). `stdin` resolves to the guest's stdin once it exists
+/// (attach may come before start); echo goes to `echo`.
+pub async fn pump_input<W: AsyncWrite + Unpin>(
+    mut conn: impl AsyncRead + Unpin,
+    stdin: impl Future<Output = Option<W>>,
+    echo: OutSender,
+    tty: bool,
+) {
+    let Some(mut stdin) = stdin.await else { return };
+    let mut discipline = LineDiscipline::default();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let (data, end) = if tty {
+            let typed = discipline.feed(&buf[..n]);
+            if !typed.echo.is_empty() {
+                let _ = echo.send(Out::Data(StreamKind::Stdout, typed.echo));
+            }
+            (typed.to_guest, typed.end_of_input)
+        } else {
+            (buf[..n].to_vec(), false)
+        };
+        if !data.is_empty() && stdin.write_all(&data).await.is_err() {
+            break;
+        }
+        if end {
+            break;
+        }
+    }
+    let _ = stdin.shutdown().await;
+}
+
+/// A `Write` for the guest's stdout/stderr (exec) that feeds a session's output.
+pub struct ChannelWriter {
+    pub tx: OutSender,
+    pub stream: StreamKind,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // A closed session only means nobody watches any more; the guest keeps running.
+        let _ = self.tx.send(Out::Data(self.stream, buf.to_vec()));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames() {
+        assert_eq!(
+            frame(StreamKind::Stderr, b"hi"),
+            [2, 0, 0, 0, 0, 0, 0, 2, b'h', b'i']
+        );
+        assert_eq!(encode(StreamKind::Stdout, b"a\n", true), b"a\r\n");
+    }
+}

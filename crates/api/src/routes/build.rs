@@ -1,0 +1,131 @@
+//! `POST /build` (the legacy builder, `DOCKER_BUILDKIT=0`): the body is the context as a tar
+//! stream, saved and unpacked into a temporary directory under the state root; progress is
+//! streamed as JSON messages (`{"stream": …}`, `{"aux": {"ID": …}}`, `{"errorDetail": …}`).
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use porthole_engine::{BuildOptions, Engine};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+use super::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Params;
+
+/// The largest build context accepted.
+pub const CONTEXT_LIMIT: u64 = 512 << 20;
+
+pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> ApiResult<Response> {
+    if params.get("remote").is_some_and(|r| !r.is_empty()) {
+        return Err(ApiError::Unsupported(
+            "building from a remote context".into(),
+        ));
+    }
+    if params
+        .get("buildargs")
+        .is_some_and(|a| !matches!(a, "" | "{}" | "null"))
+    {
+        return Err(ApiError::Unsupported("--build-arg".into()));
+    }
+    let io = |context| move |source| ApiError::Io { context, source };
+    let dir = tempfile::Builder::new()
+        .prefix(".build-context-")
+        .tempdir_in(s.engine.root())
+        .map_err(io("creating the build directory"))?;
+    let archive = dir.path().join("context.tar");
+    receive(body, &archive).await?;
+    let options = BuildOptions {
+        context: dir.path().join("context"),
+        dockerfile: params
+            .get("dockerfile")
+            .filter(|d| !d.is_empty())
+            .map(String::from),
+        tags: params.all("t"),
+    };
+    let quiet = params.flag("q");
+    let (tx, rx) = mpsc::unbounded_channel::<serde_json::Value>();
+    let engine = s.engine.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = run(&engine, &archive, options, quiet, &tx);
+        match result {
+            Ok(id) => {
+                if quiet {
+                    let _ = tx.send(json!({ "stream": format!("sha256:{id}\n") }));
+                }
+                let _ = tx.send(json!({ "aux": { "ID": format!("sha256:{id}") } }));
+            }
+            Err(message) => {
+                let _ = tx.send(json!({ "errorDetail": { "message": message }, "error": message }));
+            }
+        }
+        // The context goes once the build is over.
+        drop(dir);
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|m| (Ok::<_, std::convert::Infallible>(format!("{m}\n")), rx))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// Saves the request body to `path`, refusing contexts over the limit.
+async fn receive(body: Body, path: &Path) -> ApiResult<()> {
+    let io = |context| move |source| ApiError::Io { context, source };
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(io("saving the build context"))?;
+    let mut stream = body.into_data_stream();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::Io {
+            context: "receiving the build context",
+            source: std::io::Error::other(e),
+        })?;
+        total += chunk.len() as u64;
+        if total > CONTEXT_LIMIT {
+            return Err(ApiError::ContextTooLarge);
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(io("saving the build context"))?;
+    }
+    file.flush().await.map_err(io("saving the build context"))
+}
+
+/// Unpacks and builds; the error is the message the CLI shows.
+fn run(
+    engine: &Engine,
+    archive: &Path,
+    options: BuildOptions,
+    quiet: bool,
+    tx: &mpsc::UnboundedSender<serde_json::Value>,
+) -> Result<String, String> {
+    let file =
+        std::fs::File::open(archive).map_err(|e| format!("reading the build context: {e}"))?;
+    std::fs::create_dir_all(&options.context)
+        .map_err(|e| format!("unpacking the build context: {e}"))?;
+    tar::Archive::new(file)
+        .unpack(&options.context)
+        .map_err(|e| format!("unpacking the build context: {e}"))?;
+    let _ = std::fs::remove_file(archive);
+    let mut progress = |text: &str| {
+        if !quiet {
+            let _ = tx.send(json!({ "stream": text }));
+        }
+    };
+    engine
+        .build(options, &mut progress)
+        .map(|out| out.image_id)
+        .map_err(|e| e.to_string())
+}

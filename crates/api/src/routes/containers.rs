@@ -1,0 +1,162 @@
+//! Container lifecycle: create, list, inspect, start, stop, kill, restart, wait, remove,
+//! prune.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use porthole_engine::{RemoveOptions, WaitCondition};
+
+use super::AppState;
+use crate::dto::containers::{ContainerJson, ContainerSummary};
+use crate::dto::create::{CreateBody, CreateResponse};
+use crate::error::{ApiError, ApiResult, blocking};
+use crate::extract::{JsonBody, Params};
+use crate::filters::container_matches;
+
+pub async fn list(
+    State(s): State<AppState>,
+    params: Params,
+) -> ApiResult<Json<Vec<ContainerSummary>>> {
+    let filters = params.filters()?;
+    // As in Docker, a status filter looks at every container, not only running ones.
+    let all = params.flag("all") || !filters.values("status").is_empty();
+    let infos = blocking(move || Ok(s.engine.list(all))).await?;
+    let now = porthole_store::now_nanos();
+    let mut out = Vec::new();
+    for info in infos {
+        if container_matches(&info, &filters)? {
+            out.push(ContainerSummary::new(&info, now));
+        }
+    }
+    if let Some(limit) = params.number::<usize>("limit")?.filter(|l| *l > 0) {
+        out.truncate(limit);
+    }
+    Ok(Json(out))
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    params: Params,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> ApiResult<Response> {
+    let options = body.into_options(params.get("name").map(String::from))?;
+    let engine = s.engine.clone();
+    let id = blocking(move || engine.create(options)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreateResponse {
+            id: id.to_string(),
+            warnings: Vec::new(),
+        }),
+    )
+        .into_response())
+}
+
+pub async fn inspect(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContainerJson>> {
+    Ok(Json(
+        (&blocking(move || s.engine.inspect(&id)).await?).into(),
+    ))
+}
+
+pub async fn start(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    blocking(move || s.engine.start(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn stop(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<StatusCode> {
+    let timeout = params
+        .number::<i64>("t")?
+        .map(|t| Duration::from_secs(t.max(0) as u64));
+    blocking(move || s.engine.stop(&id, timeout)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Guests cannot catch signals, so every signal ends the guest (exit 137).
+pub async fn kill(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    blocking(move || s.engine.kill(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn restart(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    blocking(move || s.engine.restart(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Docker's wait: the headers go out at once (the CLI blocks on them before it starts the
+/// container), the body `{"StatusCode": N}` when the condition is met.
+pub async fn wait(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Response> {
+    let condition = match params.get("condition").unwrap_or("not-running") {
+        "" | "not-running" => WaitCondition::NotRunning,
+        "next-exit" => WaitCondition::NextExit,
+        "removed" => WaitCondition::Removed,
+        other => {
+            return Err(ApiError::InvalidParameter {
+                name: "condition",
+                value: other.to_string(),
+            });
+        }
+    };
+    let (engine, reference) = (s.engine.clone(), id.clone());
+    blocking(move || engine.inspect(&reference)).await?;
+    let body = futures::stream::once(async move {
+        let result = blocking(move || s.engine.wait(&id, condition)).await;
+        let json = match result {
+            Ok(code) => serde_json::json!({ "StatusCode": code, "Error": null }),
+            Err(e) => {
+                serde_json::json!({ "StatusCode": -1, "Error": { "Message": e.to_string() } })
+            }
+        };
+        Ok::<_, std::convert::Infallible>(format!("{json}\n"))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+pub async fn remove(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<StatusCode> {
+    let options = RemoveOptions {
+        force: params.flag("force"),
+        volumes: params.flag("v"),
+    };
+    blocking(move || s.engine.remove(&id, options)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn prune(
+    State(s): State<AppState>,
+    params: Params,
+) -> ApiResult<Json<serde_json::Value>> {
+    params.filters()?.only(&[])?;
+    let removed = blocking(move || s.engine.container_prune()).await?;
+    Ok(Json(
+        serde_json::json!({ "ContainersDeleted": removed, "SpaceReclaimed": 0 }),
+    ))
+}
+
+/// Terminal size changes: guests see no window size, so there is nothing to do, but the CLI
+/// sends them for every `-t` session.
+pub async fn resize(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    blocking(move || s.engine.inspect(&id)).await?;
+    Ok(StatusCode::OK)
+}

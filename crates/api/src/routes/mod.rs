@@ -1,0 +1,87 @@
+//! The routes of the Docker API subset, one module per resource. Paths are Docker's without
+//! the version prefix (stripped before routing).
+
+pub mod attach;
+pub mod build;
+pub mod containers;
+pub mod events;
+pub mod exec;
+pub mod images;
+pub mod logs;
+pub mod system;
+pub mod volumes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use porthole_engine::Engine;
+
+use crate::error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub execs: Arc<exec::Execs>,
+    pub history: Arc<events::History>,
+}
+
+impl AppState {
+    pub fn new(engine: Engine) -> Self {
+        let history = events::History::record(&engine);
+        AppState {
+            engine,
+            execs: Arc::default(),
+            history,
+        }
+    }
+}
+
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/_ping", get(system::ping).head(system::ping))
+        .route("/version", get(system::version))
+        .route("/info", get(system::info))
+        .route("/events", get(events::events))
+        .route("/containers/json", get(containers::list))
+        .route("/containers/create", post(containers::create))
+        .route("/containers/prune", post(containers::prune))
+        .route("/containers/{id}/json", get(containers::inspect))
+        .route("/containers/{id}", delete(containers::remove))
+        .route("/containers/{id}/start", post(containers::start))
+        .route("/containers/{id}/stop", post(containers::stop))
+        .route("/containers/{id}/kill", post(containers::kill))
+        .route("/containers/{id}/restart", post(containers::restart))
+        .route("/containers/{id}/wait", post(containers::wait))
+        .route("/containers/{id}/resize", post(containers::resize))
+        .route("/containers/{id}/attach", post(attach::attach))
+        .route("/containers/{id}/logs", get(logs::logs))
+        .route("/containers/{id}/exec", post(exec::create))
+        .route("/exec/{id}/start", post(exec::start))
+        .route("/exec/{id}/resize", post(exec::resize))
+        .route("/exec/{id}/json", get(exec::inspect))
+        .route("/images/json", get(images::list))
+        .route("/images/create", post(images::pull))
+        // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
+        // split by hand: `NAME/json`, `NAME/tag`, `NAME`.
+        .route(
+            "/images/{*rest}",
+            get(images::inspect)
+                .post(images::tag)
+                .delete(images::remove),
+        )
+        .route(
+            "/build",
+            post(build::build).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/volumes", get(volumes::list))
+        .route("/volumes/create", post(volumes::create))
+        .route("/volumes/prune", post(volumes::prune))
+        .route(
+            "/volumes/{name}",
+            get(volumes::inspect).delete(volumes::remove),
+        )
+        .fallback(|| async { ApiError::PageNotFound })
+        .with_state(state)
+}

@@ -1,0 +1,45 @@
+//! The `porthole` binary. `porthole serve` runs the controller: one engine over a state root,
+//! the Docker-compatible API on loopback TCP and on a unix socket in the root.
+
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "porthole",
+    version,
+    about = "Containers as WebAssembly guests, driven by the stock docker CLI"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Docker Engine API (point DOCKER_HOST at it).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// State directory (volumes, containers, images); default: the per-user data directory.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// TCP address to listen on; only a loopback address unless you say otherwise here.
+    #[arg(long, default_value = "127.0.0.1:2375")]
+    pub listen: SocketAddr,
+    /// Where compiled guests are cached (default: inside the root); tests share one.
+    #[arg(long, hide = true)]
+    pub module_cache: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(args) => serve::run(args),
+    }
+}

@@ -1,0 +1,143 @@
+//! `porthole serve`: lock the root (one controller per root), open the engine, bind the TCP
+//! and unix listeners, announce readiness, serve until SIGINT/SIGTERM, then stop running guests.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use porthole_engine::{Engine, EngineConfig};
+
+use crate::ServeArgs;
+
+/// `$XDG_DATA_HOME/porthole`, else `~/.local/share/porthole`.
+fn default_root() -> anyhow::Result<PathBuf> {
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(data).join("porthole"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .context("neither XDG_DATA_HOME nor HOME is set; pass --root")?;
+    Ok(PathBuf::from(home).join(".local/share/porthole"))
+}
+
+/// Holds `<root>/porthole.lock` for the life of the process: two controllers on one root
+/// would corrupt each other's records.
+fn lock_root(root: &Path) -> anyhow::Result<File> {
+    let path = root.join("porthole.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => bail!(
+            "another porthole serve is already running on {} (it holds {})",
+            root.display(),
+            path.display()
+        ),
+        Err(e) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
+}
+
+/// Binds the unix socket readable and writable by its owner only.
+fn bind_unix(path: &Path) -> anyhow::Result<tokio::net::UnixListener> {
+    // A socket left by a crash; the lock proves nobody serves it.
+    let _ = std::fs::remove_file(path);
+    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+    let bound = tokio::net::UnixListener::bind(path);
+    rustix::process::umask(old);
+    let listener = bound.with_context(|| format!("binding {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("chmod {}", path.display()))?;
+    Ok(listener)
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let root = match args.root {
+        Some(r) => r,
+        None => default_root()?,
+    };
+    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("resolving {}", root.display()))?;
+    let _lock = lock_root(&root)?;
+    let (engine, _recovery) = Engine::open(EngineConfig {
+        root: root.clone(),
+        module_cache: args.module_cache,
+    })
+    .context("opening the engine")?;
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {}, which is not a loopback address: anyone who can reach it can run guests and read volumes",
+            args.listen
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(engine, &root, args.listen))
+}
+
+async fn serve(engine: Engine, root: &Path, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let tcp = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = tcp.local_addr()?;
+    let socket = root.join("porthole.sock");
+    let unix = bind_unix(&socket)?;
+    let api = porthole_api::Api::new(engine.clone());
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Porthole listening on http://{addr} and unix://{}",
+            socket.display()
+        )?;
+        writeln!(out, "ready")?;
+        out.flush()?;
+    }
+    let stopping = engine.clone();
+    let shutdown = async move {
+        wait_for_signal().await;
+        eprintln!("porthole: shutting down: stopping running containers");
+        let _ = tokio::task::spawn_blocking(move || stop_all(&stopping)).await;
+    };
+    porthole_api::serve(&api, tcp, Some(unix), shutdown)
+        .await
+        .context("serving")?;
+    let _ = std::fs::remove_file(&socket);
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Stops every running guest; the engine records each exit as it happens.
+fn stop_all(engine: &Engine) {
+    for info in engine.list(false) {
+        if let Err(e) = engine.stop(info.record.id.as_str(), None) {
+            eprintln!("porthole: stopping {}: {e}", info.record.name.as_str());
+        }
+    }
+}

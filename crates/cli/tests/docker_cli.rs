@@ -1,0 +1,795 @@
+//! End to end: the real `porthole serve` on a temporary root, driven by the stock `docker`
+//! CLI (`DOCKER_HOST=tcp://127.0.0.1:PORT`, legacy builder), including the Pulp walkthrough
+//! from the product brief typed into an interactive shell through a pseudo-terminal.
+//!
+//! Skipped (with a note) where no `docker` CLI is installed.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `porthole serve`, stopped with SIGTERM when dropped.
+struct Daemon {
+    child: Child,
+    addr: String,
+    root: tempfile::TempDir,
+    docker_config: tempfile::TempDir,
+}
+
+fn docker_available() -> bool {
+    let found = Command::new("docker")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    // CI installs the CLI (scripts/setup.sh); there a missing one is a failure, not a skip.
+    assert!(found || std::env::var_os("CI").is_none(), "the docker CLI is missing; scripts/setup.sh installs it");
+    if !found {
+        eprintln!("skipping: no docker CLI on this machine (scripts/setup.sh installs it)");
+    }
+    found
+}
+
+/// Compiled guests are shared by every test's daemon, so each guest is compiled once.
+fn module_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("porthole-module-cache")
+}
+
+impl Daemon {
+    fn start() -> Daemon {
+        let root = tempfile::tempdir().unwrap();
+        Self::start_on(root)
+    }
+
+    fn start_on(root: tempfile::TempDir) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_porthole"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--root"])
+            .arg(root.path())
+            .arg("--module-cache")
+            .arg(module_cache())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("porthole printed nothing").unwrap();
+        let addr = first
+            .strip_prefix("Porthole listening on http://")
+            .and_then(|rest| rest.split_once(' '))
+            .map(|(addr, _)| addr.to_string())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"));
+        assert!(first.ends_with("porthole.sock"), "{first}");
+        assert_eq!(lines.next().unwrap().unwrap(), "ready");
+        Daemon {
+            child,
+            addr,
+            root,
+            docker_config: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("docker");
+        c.args(args)
+            .env("DOCKER_HOST", format!("tcp://{}", self.addr))
+            .env("DOCKER_BUILDKIT", "0")
+            .env("DOCKER_CONFIG", self.docker_config.path())
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn docker(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs docker and requires success; gives stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.docker(args);
+        assert!(
+            out.status.success(),
+            "docker {args:?} failed ({}):\n{}{}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Runs docker and requires failure; gives stderr.
+    fn fails(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = self.docker(args);
+        assert!(
+            !out.status.success(),
+            "docker {args:?} succeeded:\n{}",
+            text(&out.stdout)
+        );
+        (out.status.code(), text(&out.stderr))
+    }
+
+    /// Raw HTTP/1.1 exchange with the daemon (for what the CLI never sends).
+    fn http(&self, request: &str) -> String {
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+}
+
+impl Daemon {
+    /// SIGTERM, as a service manager would; gives how it exited.
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        let pid = rustix::process::Pid::from_child(&self.child);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+
+    /// Stops the daemon and hands back its root, for a restart on the same state.
+    fn stop(mut self) -> (Option<ExitStatus>, tempfile::TempDir) {
+        let status = self.terminate();
+        let root = std::mem::replace(&mut self.root, tempfile::tempdir().unwrap());
+        (status, root)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A docker command on a pseudo-terminal: the tests type into it as a person would.
+struct Terminal {
+    child: Child,
+    master: std::fs::File,
+    output: Arc<Mutex<Vec<u8>>>,
+    /// How much output earlier `expect`s consumed.
+    seen: usize,
+}
+
+impl Terminal {
+    fn spawn(mut command: Command) -> Terminal {
+        use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+        grantpt(&master).unwrap();
+        unlockpt(&master).unwrap();
+        let name = ptsname(&master, Vec::new()).unwrap();
+        let slave = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(name.to_str().unwrap())
+            .unwrap();
+        let child = command
+            .stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave)
+            .spawn()
+            .unwrap();
+        let master = std::fs::File::from(master);
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (mut reader, sink) = (master.try_clone().unwrap(), output.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends with EIO once the child and its terminal are gone.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Terminal {
+            child,
+            master,
+            output,
+            seen: 0,
+        }
+    }
+
+    fn screen(&self) -> String {
+        text(&self.output.lock().unwrap())
+    }
+
+    /// Waits until `needle` appears after what earlier calls consumed.
+    fn expect(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if let Some(at) = screen[self.seen.min(screen.len())..].find(needle) {
+                self.seen += at + needle.len();
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; the terminal shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        self.master.write_all(keys.as_bytes()).unwrap();
+    }
+
+    fn finish(mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100));
+                return (status, self.screen());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "the docker command did not end; the terminal shows:\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+const PULP_DOCKERFILE: &str = "FROM busybox
+RUN mkdir -p /var/lib/pulp/content /var/www/pub && echo mirrored > /var/lib/pulp/content/f && ln -s /var/lib/pulp/content/f /var/www/pub/f
+VOLUME /var/lib/pulp /var/www
+";
+
+fn build_pulp(d: &Daemon) {
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(context.path().join("Dockerfile"), PULP_DOCKERFILE).unwrap();
+    let out = d.ok(&[
+        "build",
+        "-t",
+        "markllama/pulp-content",
+        context.path().to_str().unwrap(),
+    ]);
+    assert!(out.contains("Step 1/3 : FROM busybox"), "{out}");
+    assert!(
+        out.contains("Successfully tagged markllama/pulp-content:latest"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pulp_walkthrough() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    build_pulp(&d);
+    assert!(d.ok(&["images"]).contains("markllama/pulp-content"));
+
+    // docker run -it --name volume-demo markllama/pulp-content /bin/sh
+    let mut t = Terminal::spawn(d.command(&[
+        "run",
+        "-it",
+        "--name",
+        "volume-demo",
+        "markllama/pulp-content",
+        "/bin/sh",
+    ]));
+    t.expect("/ # ");
+    t.type_keys("mount\r");
+    t.expect("/var/lib/pulp type volume (rw)");
+    t.expect("/ # ");
+    t.type_keys("find /var/www\r");
+    t.expect("/var/www/pub/f");
+    t.expect("/ # ");
+    t.type_keys("cat /var/www/pub/f\r");
+    t.expect("mirrored");
+    t.expect("/ # ");
+    t.type_keys("echo from-demo > /var/lib/pulp/shared\r");
+    t.expect("/ # ");
+    t.type_keys("exit\r");
+    let (status, screen) = t.finish();
+    assert!(status.success(), "{status}: {screen}");
+    assert!(screen.contains("on /var/www type volume (rw)"), "{screen}");
+
+    assert_eq!(
+        d.ok(&["inspect", "--format", "{{.Config.Volumes}}", "volume-demo"])
+            .trim(),
+        "map[/var/lib/pulp:{} /var/www:{}]"
+    );
+    let mounts: serde_json::Value =
+        serde_json::from_str(&d.ok(&["inspect", "--format", "{{json .Mounts}}", "volume-demo"]))
+            .unwrap();
+    let mounts = mounts.as_array().unwrap();
+    assert_eq!(mounts.len(), 2);
+    for m in mounts {
+        assert_eq!(m["Type"], "volume");
+        assert_eq!(m["Driver"], "local");
+        assert_eq!(m["RW"], true);
+        assert_eq!(m["Mode"], "");
+        let name = m["Name"].as_str().unwrap();
+        assert_eq!(
+            name.len(),
+            64,
+            "anonymous volume names are 64 hex digits: {m}"
+        );
+        let source = m["Source"].as_str().unwrap();
+        assert_eq!(
+            Path::new(source),
+            d.root
+                .path()
+                .canonicalize()
+                .unwrap()
+                .join("volumes")
+                .join(name)
+                .join("_data")
+        );
+        assert!(Path::new(source).is_dir());
+    }
+    let dests: Vec<&str> = mounts
+        .iter()
+        .map(|m| m["Destination"].as_str().unwrap())
+        .collect();
+    assert!(
+        dests.contains(&"/var/lib/pulp") && dests.contains(&"/var/www"),
+        "{dests:?}"
+    );
+
+    // docker run --name volumes-from-demo --volumes-from volume-demo …: the same volumes.
+    let out = d.ok(&[
+        "run",
+        "--name",
+        "volumes-from-demo",
+        "--volumes-from",
+        "volume-demo",
+        "markllama/pulp-content",
+        "sh",
+        "-c",
+        "cat /var/lib/pulp/shared; cat /var/www/pub/f",
+    ]);
+    assert_eq!(out, "from-demo\nmirrored\n");
+    let (code, err) = d.fails(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "volume-demo:ro",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /var/www/x",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Read-only file system"), "{err}");
+
+    let holders = d.ok(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("volume={}", mounts[0]["Name"].as_str().unwrap()),
+        "--format",
+        "{{.Names}}",
+    ]);
+    assert_eq!(
+        holders.lines().count(),
+        2,
+        "both containers hold the volume: {holders}"
+    );
+
+    // A volume in use cannot be removed.
+    let volume = mounts[0]["Name"].as_str().unwrap();
+    let (code, err) = d.fails(&["volume", "rm", volume]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("volume is in use"), "{err}");
+
+    // rm -v removes anonymous volumes unless another container still holds them.
+    d.ok(&["rm", "-v", "volumes-from-demo"]);
+    d.ok(&["rm", "-v", "volume-demo"]);
+    assert_eq!(
+        d.ok(&["volume", "ls", "-q"]),
+        "",
+        "rm -v of the last holder removes the anonymous volumes"
+    );
+
+    // volume prune: unused anonymous volumes only, named ones with --all.
+    d.ok(&["volume", "create", "--label", "lesson=1", "keep"]);
+    d.ok(&["create", "--name", "anon", "-v", "/data", "busybox"]);
+    d.ok(&["rm", "anon"]);
+    let listed = d.ok(&["volume", "ls", "-q"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let pruned = d.ok(&["volume", "prune", "-f"]);
+    assert!(
+        pruned.contains("Deleted Volumes:") && pruned.contains("Total reclaimed space"),
+        "{pruned}"
+    );
+    assert_eq!(d.ok(&["volume", "ls", "-q"]), "keep\n");
+    let inspect: serde_json::Value =
+        serde_json::from_str(&d.ok(&["volume", "inspect", "keep"])).unwrap();
+    assert_eq!(inspect[0]["Driver"], "local");
+    assert_eq!(inspect[0]["Scope"], "local");
+    assert_eq!(inspect[0]["Labels"]["lesson"], "1");
+    d.ok(&["volume", "prune", "-a", "-f"]);
+    assert_eq!(d.ok(&["volume", "ls", "-q"]), "");
+}
+
+/// What the store holds, as the CLI lists it.
+fn inventory(d: &Daemon) -> String {
+    ["images", "ps", "volume"]
+        .iter()
+        .map(|what| match *what {
+            "images" => d.ok(&["images", "-q", "--no-trunc"]),
+            "ps" => d.ok(&["ps", "-aq", "--no-trunc"]),
+            _ => d.ok(&["volume", "ls", "-q"]),
+        })
+        .collect()
+}
+
+#[test]
+fn missing_images_are_never_pulled() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let before = inventory(&d);
+    let (code, err) = d.fails(&["run", "-v", "/data", "nosuchimage"]);
+    assert_eq!(code, Some(125), "{err}");
+    assert!(
+        err.contains("Unable to find image 'nosuchimage:latest' locally"),
+        "{err}"
+    );
+    assert!(err.contains("pull access denied for nosuchimage: Porthole does not pull images; build them locally with docker build -t nosuchimage DIR"), "{err}");
+    let (_, err) = d.fails(&["pull", "nosuchimage"]);
+    assert!(err.contains("pull access denied"), "{err}");
+    let (code, err) = d.fails(&["create", "markllama/pulp-content"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(inventory(&d), before, "a refused run changes nothing");
+}
+
+#[test]
+fn run_reports_exit_codes_and_engine_errors() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let out = d.docker(&[
+        "run",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout), "out\n");
+    assert_eq!(text(&out.stderr), "err\n");
+    assert_eq!(
+        d.ok(&["run", "--rm", "busybox", "echo", "hello"]),
+        "hello\n"
+    );
+    let (code, err) = d.fails(&["run", "--privileged", "busybox", "true"]);
+    assert_eq!(code, Some(125));
+    assert!(
+        err.contains(
+            "docker: Error response from daemon: --privileged is not supported by Porthole"
+        ),
+        "{err}"
+    );
+    let (code, err) = d.fails(&["run", "--name", "bad", "-v", "/a:/b:zz", "busybox", "true"]);
+    assert_eq!(code, Some(125));
+    assert!(err.contains("invalid mode: zz"), "{err}");
+
+    // stdin through -i, closed when the client's input ends.
+    let mut child = d
+        .command(&["run", "-i", "--rm", "busybox", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"piped\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "piped\n");
+
+    // Lifecycle of a long-running container: logs, exec, stop, start -a, rm.
+    let id = d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "busybox",
+        "sh",
+        "-c",
+        "echo started; while true; do sleep 1; done",
+    ]);
+    assert_eq!(id.trim().len(), 64);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d.ok(&["logs", "ticker"]).contains("started") {
+        assert!(Instant::now() < deadline, "no output from the container");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        d.ok(&["ps", "--filter", "name=ticker", "--format", "{{.Status}}"])
+            .starts_with("Up ")
+    );
+    assert_eq!(
+        d.ok(&["exec", "ticker", "cat", "/etc/hostname"]).trim(),
+        &id.trim()[..12]
+    );
+    assert_eq!(
+        d.docker(&["exec", "ticker", "sh", "-c", "exit 4"])
+            .status
+            .code(),
+        Some(4)
+    );
+
+    let mut t = Terminal::spawn(d.command(&["exec", "-it", "ticker", "sh"]));
+    t.expect("/ # ");
+    t.type_keys("echo in-ex\x7f\x7fexec\r");
+    t.expect("in-exec\r\n");
+    t.expect("/ # ");
+    t.type_keys("\x04");
+    let (status, screen) = t.finish();
+    assert!(status.success(), "{status}: {screen}");
+
+    // An interactive session's exit code is docker's.
+    let mut t = Terminal::spawn(d.command(&["run", "-it", "--rm", "busybox", "sh"]));
+    t.expect("/ # ");
+    t.type_keys("exit 5\r");
+    let (status, screen) = t.finish();
+    assert_eq!(status.code(), Some(5), "{screen}");
+
+    d.ok(&["kill", "ticker"]);
+    assert_eq!(d.ok(&["wait", "ticker"]).trim(), "137");
+    d.ok(&["restart", "ticker"]);
+    assert_eq!(
+        d.ok(&[
+            "inspect",
+            "--format",
+            "{{.State.Running}} {{.RestartCount}}",
+            "ticker"
+        ])
+        .trim(),
+        "true 1"
+    );
+    d.ok(&["stop", "ticker"]);
+    assert_eq!(
+        d.ok(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            "ticker"
+        ])
+        .trim(),
+        "exited 137"
+    );
+    assert!(
+        d.ok(&[
+            "ps",
+            "-a",
+            "--filter",
+            "status=exited",
+            "--format",
+            "{{.Names}}"
+        ])
+        .contains("ticker")
+    );
+    d.ok(&["rm", "ticker"]);
+    let (_, err) = d.fails(&["inspect", "ticker"]);
+    assert!(
+        err.contains("No such object: ticker") || err.contains("No such container: ticker"),
+        "{err}"
+    );
+}
+
+#[test]
+fn refuses_foreign_hosts_and_cross_site_requests() {
+    let d = Daemon::start();
+    let ping = d.http(&format!(
+        "GET /_ping HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        d.addr
+    ));
+    assert!(ping.starts_with("HTTP/1.1 200"), "{ping}");
+    assert!(
+        ping.to_ascii_lowercase().contains("api-version: 1.49"),
+        "{ping}"
+    );
+    let rebound = d.http(
+        "GET /containers/json HTTP/1.1\r\nHost: attacker.example:2375\r\nConnection: close\r\n\r\n",
+    );
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    let cross = d.http(&format!(
+        "POST /v1.49/volumes/create HTTP/1.1\r\nHost: {}\r\nOrigin: http://attacker.example\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}",
+        d.addr
+    ));
+    assert!(cross.starts_with("HTTP/1.1 403"), "{cross}");
+    let fetch = d.http("POST /containers/prune HTTP/1.1\r\nHost: localhost\r\nSec-Fetch-Site: cross-site\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    assert!(fetch.starts_with("HTTP/1.1 403"), "{fetch}");
+    let unknown = d.http(&format!(
+        "GET /v1.49/nothing/here HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        d.addr
+    ));
+    assert!(
+        unknown.starts_with("HTTP/1.1 404") && unknown.contains(r#"{"message":"page not found"}"#),
+        "{unknown}"
+    );
+    let malformed = d.http(&format!(
+        "POST /containers/create HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 4\r\nConnection: close\r\n\r\n{{bad",
+        d.addr
+    ));
+    assert!(
+        malformed.starts_with("HTTP/1.1 400") && malformed.contains("invalid JSON"),
+        "{malformed}"
+    );
+}
+
+#[test]
+fn one_controller_per_root() {
+    let d = Daemon::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_porthole"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--root"])
+        .arg(d.root.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("another porthole serve is already running"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn version_info_events_and_the_unix_socket() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let root = d.root.path().canonicalize().unwrap();
+    let version = d.ok(&[
+        "version",
+        "--format",
+        "{{.Server.APIVersion}} {{.Server.Os}}",
+    ]);
+    assert_eq!(version.trim(), "1.49 linux");
+    let info = d.ok(&[
+        "info",
+        "--format",
+        "{{.Name}}|{{.OperatingSystem}}|{{.Driver}}|{{.DockerRootDir}}|{{.Images}}",
+    ]);
+    assert_eq!(
+        info.trim(),
+        format!("porthole|Porthole (WASI)|porthole|{}|1", root.display())
+    );
+
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    d.ok(&[
+        "run",
+        "--name",
+        "evented",
+        "-v",
+        "named:/data",
+        "busybox",
+        "true",
+    ]);
+    d.ok(&["rm", "evented"]);
+    // `--until 0s` is sent in whole seconds, as to Docker: let this second pass.
+    std::thread::sleep(Duration::from_millis(1100));
+    let events = d.ok(&[
+        "events",
+        "--since",
+        &start.to_string(),
+        "--until",
+        "0s",
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}",
+    ]);
+    for expected in [
+        "volume create",
+        "container create evented",
+        "container start evented",
+        "container die evented",
+        "container destroy evented",
+    ] {
+        assert!(
+            events.contains(expected),
+            "{expected:?} missing from:\n{events}"
+        );
+    }
+    let json = d.ok(&[
+        "events",
+        "--since",
+        &start.to_string(),
+        "--until",
+        "0s",
+        "--filter",
+        "type=container",
+        "--format",
+        "{{json .}}",
+    ]);
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (
+            first["Type"].as_str(),
+            first["Action"].as_str(),
+            first["scope"].as_str()
+        ),
+        (Some("container"), Some("create"), Some("local"))
+    );
+    assert!(first["timeNano"].as_i64().unwrap() > 0);
+
+    // The unix socket answers the CLI too, and only its owner may connect.
+    let socket = root.join("porthole.sock");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let out = d
+        .command(&["volume", "ls", "-q"])
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "named\n", "{}", text(&out.stderr));
+}
+
+#[test]
+fn shutdown_stops_guests_and_keeps_state() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "sleeper",
+        "-v",
+        "kept:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo > /data/mark; while true; do sleep 1; done",
+    ]);
+    assert!(
+        d.ok(&["inspect", "--format", "{{.State.Running}}", "sleeper"])
+            .starts_with("true")
+    );
+    let (status, root) = d.stop();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "porthole serve ended with {status:?}"
+    );
+    assert!(
+        !root.path().join("porthole.sock").exists(),
+        "the socket is removed at shutdown"
+    );
+
+    let d = Daemon::start_on(root);
+    assert_eq!(
+        d.ok(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            "sleeper"
+        ])
+        .trim(),
+        "exited 137"
+    );
+    assert_eq!(d.ok(&["volume", "ls", "-q"]), "kept\n");
+    d.ok(&["start", "sleeper"]);
+    assert!(d.ok(&["ps", "--format", "{{.Names}}"]).contains("sleeper"));
+}

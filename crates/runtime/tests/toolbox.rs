@@ -1,0 +1,610 @@
+//! The toolbox guest (`porthole_guests::BUSYBOX`), Porthole's `busybox` base image: its applets
+//! and the `sh` that runs them in-process, on real directories. Each test gets its own rootfs
+//! (with `/etc/hostname`) and a volume mounted at `/data`; most tests are a script and the
+//! stdout and exit code it must give. Error texts go to stderr, which the harness does not
+//! capture, so scripts that check them redirect `2>&1`.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use porthole_runtime::{Exit, Limits};
+use porthole_wasi::{Input, Stdio, StopSignal};
+
+/// A container's file systems: a rootfs and a volume at `/data`.
+struct Sandbox {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    data: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, data) = (tmp.path().join("rootfs"), tmp.path().join("data"));
+        fs::create_dir_all(root.join("etc")).unwrap();
+        fs::create_dir_all(&data).unwrap();
+        fs::write(root.join("etc/hostname"), "c0ffee\n").unwrap();
+        Sandbox { _tmp: tmp, root, data }
+    }
+
+    /// Writes `text` to `path` in the volume, creating directories.
+    fn data_file(&self, path: &str, text: &str) -> &Sandbox {
+        let p = self.data.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+        self
+    }
+
+    fn root_file(&self, path: &str, text: &str) -> &Sandbox {
+        let p = self.root.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+        self
+    }
+
+    /// `busybox ARGS…` with the volume mounted.
+    fn run(&self, args: &[&str]) -> (String, Exit) {
+        common::run(porthole_guests::BUSYBOX, args, &self.root, &[("/data", self.data.as_path(), false)])
+    }
+
+    /// `busybox sh -c SCRIPT`.
+    fn sh(&self, script: &str) -> (String, Exit) {
+        self.run(&["sh", "-c", script])
+    }
+
+    /// Runs `script` and checks its stdout and exit code.
+    fn check(&self, script: &str, stdout: &str, code: i32) {
+        let (out, exit) = self.sh(script);
+        assert_eq!((out.as_str(), exit), (stdout, Exit::Code(code)), "script: {script}");
+    }
+}
+
+/// A script in a fresh sandbox must print `stdout` and exit 0.
+fn check(script: &str, stdout: &str) {
+    Sandbox::new().check(script, stdout, 0);
+}
+
+fn pipe() -> (fs::File, fs::File) {
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    (fs::File::from(r), fs::File::from(w))
+}
+
+/// Runs `busybox ARGS…` with `input` written to its stdin through a pipe, and the standard
+/// streams reported as a terminal when `tty`.
+fn run_with_stdin(sb: &Sandbox, args: &[&str], input: &str, tty: bool) -> (String, Exit) {
+    let (r, mut w) = pipe();
+    let out = common::Captured::default();
+    let ns = common::namespace(&sb.root, &[("/data", sb.data.as_path(), false)]);
+    let stdio = Stdio { stdin: Input::File(r), stdout: Box::new(out.clone()), stderr: Box::new(std::io::stderr()), tty };
+    let argv: Vec<String> = std::iter::once("busybox").chain(args.iter().copied()).map(String::from).collect();
+    let guest = std::thread::spawn(move || {
+        let host = porthole_wasi::WasiHost::builder(ns).args(argv).stdio(stdio).build().unwrap();
+        common::runtime().run(&common::program(porthole_guests::BUSYBOX), host, &Limits::default()).unwrap()
+    });
+    w.write_all(input.as_bytes()).unwrap();
+    drop(w);
+    let exit = guest.join().unwrap();
+    (out.text(), exit)
+}
+
+/// Runs `busybox ARGS…`, which must keep running, stops it after a moment, and returns what it
+/// printed.
+fn run_until_stopped(sb: &Sandbox, args: &[&str]) -> String {
+    let signal = StopSignal::default();
+    let stopper = common::runtime().stopper(&signal);
+    let ns = common::namespace(&sb.root, &[]);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let guest = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::run_with(porthole_guests::BUSYBOX, &args, ns, |b| b.stop_signal(signal), &Limits::default())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let asked = Instant::now();
+    stopper.stop();
+    let (out, exit) = guest.join().unwrap();
+    assert_eq!(exit, Exit::Stopped);
+    assert!(asked.elapsed() < Duration::from_secs(2), "stopping took {:?}", asked.elapsed());
+    out
+}
+
+/// Sets a host file's modification time to 2024-01-02 03:04:05 UTC.
+fn set_old_mtime(path: &Path) {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_164_645);
+    fs::File::open(path).unwrap().set_modified(t).unwrap();
+}
+
+// ---- dispatch ----
+
+#[test]
+fn busybox_lists_its_applets_and_refuses_unknown_ones() {
+    let sb = Sandbox::new();
+    let (out, exit) = sb.run(&["--list"]);
+    assert_eq!(exit, Exit::Code(0));
+    let names: Vec<&str> = out.lines().collect();
+    for applet in ["sh", "ls", "cat", "grep", "mount", "df", "top", "["] {
+        assert!(names.contains(&applet), "{applet} missing from --list:\n{out}");
+    }
+    assert_eq!(sb.run(&["nosuch"]), (String::new(), Exit::Code(127)));
+    assert_eq!(sb.run(&["echo", "via", "busybox"]), ("via busybox\n".to_string(), Exit::Code(0)));
+}
+
+#[test]
+fn hard_links_to_the_binary_run_the_applet_they_are_named_after() {
+    let sb = Sandbox::new();
+    fs::create_dir_all(sb.root.join("bin")).unwrap();
+    fs::copy(porthole_guests::BUSYBOX, sb.root.join("bin/busybox")).unwrap();
+    for applet in ["ls", "sh"] {
+        fs::hard_link(sb.root.join("bin/busybox"), sb.root.join("bin").join(applet)).unwrap();
+    }
+    sb.data_file("f", "");
+    sb.check("/bin/ls /data; ls /bin; /bin/sh -c 'echo $0' named; /bin/busybox echo direct", "f\nbusybox\nls\nsh\nnamed\ndirect\n", 0);
+}
+
+// ---- the shell language ----
+
+#[test]
+fn echo_quotes_and_variables() {
+    check(
+        r#"A=b; echo "$A" '$A' \$A ${A}c "x  y" a\ b; echo -n no-newline; echo; echo -e 'tab\tend'; echo "${UNSET:-default}" "${#A}""#,
+        "b $A $A bc x  y a b\nno-newline\ntab\tend\ndefault 1\n",
+    );
+}
+
+#[test]
+fn and_or_semicolons_and_exit_status() {
+    check(
+        "true && echo and; false && echo never; false || echo or; false; echo $?; true; echo $?; ! false && echo negated",
+        "and\nor\n1\n0\nnegated\n",
+    );
+}
+
+#[test]
+fn positional_parameters_and_special_variables() {
+    let sb = Sandbox::new();
+    let (out, exit) = sb.run(&[
+        "sh",
+        "-c",
+        r#"echo "$0|$1|$#|$@"; for a in "$@"; do echo "[$a]"; done; echo $$ | grep -c '^[0-9][0-9]*$'"#,
+        "name",
+        "one",
+        "two words",
+    ]);
+    assert_eq!((out.as_str(), exit), ("name|one|2|one two words\n[one]\n[two words]\n1\n", Exit::Code(0)));
+}
+
+#[test]
+fn exit_code_of_the_script_is_the_guests() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.sh("exit 3"), (String::new(), Exit::Code(3)));
+    assert_eq!(sb.sh("echo before; exit 4; echo after"), ("before\n".to_string(), Exit::Code(4)));
+    assert_eq!(sb.sh("false"), (String::new(), Exit::Code(1)));
+}
+
+#[test]
+fn unknown_command_is_127_with_busybox_message() {
+    Sandbox::new().check("nope 2>&1; echo $?", "sh: nope: not found\n127\n", 0);
+    Sandbox::new().check("nope", "", 127);
+}
+
+#[test]
+fn syntax_errors_exit_2() {
+    Sandbox::new().check("echo a; fi 2>&1", "", 2);
+    Sandbox::new().check("sh -c 'if true; then' 2>&1; echo $?", "sh: syntax error: unexpected end of file (expecting \"fi\")\n2\n", 0);
+}
+
+#[test]
+fn pipeline_counts_matching_lines() {
+    check("seq 1 10 | grep 1 | wc -l", "2\n");
+}
+
+#[test]
+fn endless_producer_ends_when_the_consumer_has_enough() {
+    check("yes | head -n 3", "y\ny\ny\n");
+    check("yes abc | head -n 2 | tail -n 1", "abc\n");
+}
+
+#[test]
+fn pipeline_stages_run_in_subshells() {
+    check("x=1; echo 2 | read x; echo $x; echo a b | { read p q; echo $q$p; }", "1\nba\n");
+}
+
+#[test]
+fn redirections_write_read_and_append_host_files() {
+    let sb = Sandbox::new();
+    sb.check(
+        "echo one > /data/out; echo two >> /data/out; cat < /data/out; echo err >&2 2>/dev/null; ls /nope 2> /data/err; echo hidden > /dev/null; echo both > /data/both 2>&1",
+        "one\ntwo\n",
+        0,
+    );
+    assert_eq!(fs::read_to_string(sb.data.join("out")).unwrap(), "one\ntwo\n");
+    assert_eq!(fs::read_to_string(sb.data.join("err")).unwrap(), "ls: /nope: No such file or directory\n");
+    assert_eq!(fs::read_to_string(sb.data.join("both")).unwrap(), "both\n");
+    sb.check("cat /nope > /data/err2 2>&1; cat /data/err2", "cat: /nope: No such file or directory\n", 0);
+    sb.check("echo x > /nodir/f 2>&1", "", 1);
+}
+
+#[test]
+fn here_documents_expand_unless_quoted() {
+    check("X=world; cat <<EOF\nhello $X\nEOF\ncat <<'EOF'\nraw $X\nEOF", "hello world\nraw $X\n");
+}
+
+#[test]
+fn cd_then_relative_paths_resolve_against_it() {
+    let sb = Sandbox::new();
+    sb.data_file("a.txt", "A\n").data_file("b.txt", "B\n");
+    sb.check("cd /data && pwd && ls", "/data\na.txt\nb.txt\n", 0);
+    sb.check(
+        "cd /data; mkdir sub; cd sub; echo x > f; cat ../sub/f; cd ..; pwd; ls; cd /etc/../data/sub; pwd; cd - ; cd /nope 2>&1",
+        "x\n/data\na.txt\nb.txt\nsub\n/data/sub\n/data\nsh: cd: can't cd to /nope: No such file or directory\n",
+        2,
+    );
+    assert_eq!(fs::read_to_string(sb.data.join("sub/f")).unwrap(), "x\n");
+}
+
+#[test]
+fn if_for_while_until_case_and_functions() {
+    check(
+        r#"
+        if false; then echo no; elif [ 1 -eq 1 ]; then echo elif; else echo else; fi
+        for x in a b c; do echo -n $x; done; echo
+        i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo -n $i; done; echo
+        until [ $i -eq 0 ]; do i=$((i-1)); [ $i -eq 1 ] && continue; echo -n $i; done; echo
+        for f in x.txt y.log; do case $f in *.txt) echo text;; *) echo other;; esac; done
+        greet() { local who=$1; echo "hi $who"; return 3; }
+        greet you; echo "status $? who=$who"
+        for i in 1 2 3 4; do if [ $i = 3 ]; then break; fi; echo -n $i; done; echo
+        "#,
+        "elif\nabc\n123\n20\ntext\nother\nhi you\nstatus 3 who=\n12\n",
+    );
+}
+
+#[test]
+fn command_substitution_arithmetic_and_parameter_operations() {
+    check(
+        r#"n=$(echo 5); echo $((n * 2 + 1)) $(( (7 % 4) << 1 )) `echo back`; f=archive.tar.gz; echo ${f%.gz} ${f%%.*} ${f#*.} ${f##*.}; echo "${NONE:=set}" $NONE; x=$(false); echo $?"#,
+        "11 6 back\narchive.tar archive tar.gz gz\nset set\n1\n",
+    );
+}
+
+#[test]
+fn unquoted_expansions_split_and_quoted_ones_do_not() {
+    check(
+        r#"v="a  b"; for w in $v; do echo "[$w]"; done; for w in "$v"; do echo "[$w]"; done; e=; set -- $e; echo $#"#,
+        "[a]\n[b]\n[a  b]\n0\n",
+    );
+}
+
+#[test]
+fn globbing_expands_against_the_directory_or_stays_as_written() {
+    let sb = Sandbox::new();
+    sb.data_file("a.txt", "").data_file("b.txt", "").data_file("c.log", "").data_file(".hidden.txt", "").data_file("d/e.txt", "");
+    sb.check(
+        "echo /data/*.txt; cd /data; echo ?.log *.none; echo */*.txt; echo '*.txt'",
+        "/data/a.txt /data/b.txt\nc.log *.none\nd/e.txt\n*.txt\n",
+        0,
+    );
+}
+
+#[test]
+fn exported_variables_are_what_env_shows() {
+    let sb = Sandbox::new();
+    let (out, exit) = sb.sh("export A=1; B=2; C=3 env | grep -e '^A=' -e '^B=' -e '^C='; env | grep -c '^C='");
+    assert_eq!((out.as_str(), exit), ("A=1\nC=3\n0\n", Exit::Code(1)));
+}
+
+#[test]
+fn scripts_run_from_files_shebangs_and_stdin() {
+    let sb = Sandbox::new();
+    sb.data_file("script.sh", "#!/bin/sh\necho \"$0 $1 $#\"\n");
+    sb.data_file("plain", "echo plain $1\n");
+    sb.check(
+        "sh /data/script.sh a b; cd /data && ./script.sh x; ./plain y; . ./plain z",
+        "/data/script.sh a 2\n./script.sh x 1\nplain y\nplain z\n",
+        0,
+    );
+    let (out, exit) = run_with_stdin(&sb, &["sh"], "echo from stdin\nif true\nthen echo multi-line\nfi\nexit 5\necho never\n", false);
+    assert_eq!((out.as_str(), exit), ("from stdin\nmulti-line\n", Exit::Code(5)));
+}
+
+#[test]
+fn interactive_session_prompts_with_the_current_directory() {
+    let sb = Sandbox::new();
+    let (out, exit) = run_with_stdin(&sb, &["sh", "-i"], "echo hello\ncd /data\npwd\nif true\nthen echo yes\nfi\nexit 4\n", false);
+    assert_eq!((out.as_str(), exit), ("/ # hello\n/ # /data # /data\n/data # > > yes\n/data # ", Exit::Code(4)));
+    let (out, exit) = run_with_stdin(&sb, &["sh", "-i"], "false\n", false);
+    assert_eq!((out.as_str(), exit), ("/ # / # ", Exit::Code(1)));
+}
+
+#[test]
+fn on_a_terminal_sh_is_interactive_and_ls_uses_columns() {
+    let sb = Sandbox::new();
+    sb.data_file("a.txt", "").data_file("b.txt", "").data_file("c.log", "");
+    // Raw mode: lines may end in \r, and backspace (DEL) edits the line.
+    let (out, exit) = run_with_stdin(&sb, &["sh"], "ls /data\recho ab\x7fc\r\n", true);
+    assert_eq!((out.as_str(), exit), ("/ # a.txt  b.txt  c.log\n/ # ac\n/ # ", Exit::Code(0)));
+    let (out, exit) = run_with_stdin(&sb, &["sh"], "read x\rhello there\recho \"got $x\"\r", true);
+    assert_eq!((out.as_str(), exit), ("/ # / # got hello there\n/ # ", Exit::Code(0)));
+}
+
+#[test]
+fn set_e_trap_exit_exec_and_read_loops() {
+    let sb = Sandbox::new();
+    sb.data_file("lines", "one 1\ntwo 2\n");
+    sb.check("trap 'echo bye' EXIT; set -e; false || echo tolerated; if false; then :; fi; false; echo never", "tolerated\nbye\n", 1);
+    sb.check(
+        "while read name n; do echo \"$n:$name\"; done < /data/lines; cat /data/lines | while read l; do echo \"[$l]\"; done; exec echo last; echo never",
+        "1:one\n2:two\n[one 1]\n[two 2]\nlast\n",
+        0,
+    );
+}
+
+#[test]
+fn pwd_from_the_environment_is_the_starting_directory() {
+    let sb = Sandbox::new();
+    let ns = common::namespace(&sb.root, &[("/data", sb.data.as_path(), false)]);
+    let (out, exit) =
+        common::run_with(porthole_guests::BUSYBOX, &["sh", "-c", "pwd; echo $PWD"], ns, |b| b.env("PWD", "/data"), &Limits::default());
+    assert_eq!((out.as_str(), exit), ("/data\n/data\n", Exit::Code(0)));
+}
+
+#[test]
+fn test_and_bracket() {
+    let sb = Sandbox::new();
+    sb.data_file("f", "x").data_file("empty", "");
+    sb.check(
+        r#"test -f /data/f && echo f; [ -d /data ] && echo d; [ -d /x ] || echo no-x; [ -s /data/empty ] || echo empty;
+        [ abc = abc -a 2 -gt 1 ] && echo and; [ ! -e /nope ] && echo missing; [ -z "" ] && [ -n x ] && echo strings; [ 1 -eq 2 ]; echo $?; [ 1 -eq 1 2>&1; echo $?"#,
+        "f\nd\nno-x\nempty\nand\nmissing\nstrings\n1\n[: missing ]\n2\n",
+        0,
+    );
+}
+
+// ---- file applets ----
+
+#[test]
+fn ls_long_lines_have_busybox_columns() {
+    let sb = Sandbox::new();
+    sb.data_file("a.txt", "12345").data_file("b.log", &"x".repeat(1234));
+    set_old_mtime(&sb.data.join("a.txt"));
+    set_old_mtime(&sb.data.join("b.log"));
+    sb.check(
+        "ls -l /data",
+        "total 8\n-rw-r--r--    1 root     root             5 Jan  2  2024 a.txt\n-rw-r--r--    1 root     root          1234 Jan  2  2024 b.log\n",
+        0,
+    );
+    std::os::unix::fs::symlink("a.txt", sb.data.join("link")).unwrap();
+    let (out, _) = sb.sh("ls -l /data/link; ls -ld /data");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("lrwxrwxrwx    1 root     root             5 ") && lines[0].ends_with(" /data/link -> a.txt"), "{out}");
+    assert!(lines[1].starts_with("drwxr-xr-x ") && lines[1].ends_with(" /data"), "{out}");
+}
+
+#[test]
+fn ls_all_one_per_line_and_several_paths() {
+    let sb = Sandbox::new();
+    sb.data_file(".hidden", "").data_file("x/1", "").data_file("y/2", "").data_file("top", "");
+    sb.check("ls -a /data", ".\n..\n.hidden\ntop\nx\ny\n", 0);
+    sb.check("ls -1 /data/x /data/top /data/y", "/data/top\n\n/data/x:\n1\n\n/data/y:\n2\n", 0);
+    sb.check("ls /data/x /data/y", "/data/x:\n1\n\n/data/y:\n2\n", 0);
+    sb.check("ls /nope 2>&1; echo $?", "ls: /nope: No such file or directory\n1\n", 0);
+}
+
+#[test]
+fn find_filters_by_name_and_type() {
+    let sb = Sandbox::new();
+    sb.data_file("a.txt", "").data_file("b.log", "").data_file("d/c.txt", "").data_file("d/e/f.txt", "");
+    sb.check("find /data -name '*.txt'", "/data/a.txt\n/data/d/c.txt\n/data/d/e/f.txt\n", 0);
+    sb.check("find /data -type d", "/data\n/data/d\n/data/d/e\n", 0);
+    sb.check("cd /data && find . -maxdepth 1 -type f ! -name '*.log'", "./a.txt\n", 0);
+    sb.check("find /data/d -name 'c*' -exec cat {} ';' -print", "/data/d/c.txt\n", 0);
+    sb.check("find /nope 2>&1", "find: /nope: No such file or directory\n", 1);
+}
+
+#[test]
+fn file_management_changes_the_host_directory() {
+    let sb = Sandbox::new();
+    sb.data_file("src/a", "A").data_file("src/sub/b", "B");
+    std::os::unix::fs::symlink("a", sb.data.join("src/link")).unwrap();
+    sb.check(
+        "cd /data && mkdir -p x/y/z && cp -r src copy && cp -a src archive && mv copy moved && touch t && ln -s /data/src/a abs && readlink abs && readlink -f abs && rm -rf src/sub && rmdir x/y/z && ls",
+        "/data/src/a\n/data/src/a\nabs\narchive\nmoved\nsrc\nt\nx\n",
+        0,
+    );
+    let d = &sb.data;
+    assert!(d.join("x/y").is_dir() && !d.join("x/y/z").exists());
+    assert_eq!(fs::read_to_string(d.join("moved/sub/b")).unwrap(), "B");
+    assert!(!d.join("copy").exists());
+    assert_eq!(fs::read_link(d.join("moved/link")).unwrap(), Path::new("a"), "cp -r keeps symlinks like busybox");
+    assert_eq!(fs::read_link(d.join("archive/link")).unwrap(), Path::new("a"));
+    assert_eq!(fs::read_link(d.join("abs")).unwrap(), Path::new("/data/src/a"), "symlink targets are stored verbatim");
+    assert!(!d.join("src/sub").exists() && d.join("src/a").exists());
+    assert_eq!(fs::metadata(d.join("t")).unwrap().len(), 0);
+}
+
+#[test]
+fn links_times_and_touch() {
+    let sb = Sandbox::new();
+    sb.data_file("f", "x");
+    set_old_mtime(&sb.data.join("f"));
+    sb.check(
+        "cp -a /data/f /data/kept; cp /data/f /data/new; ln /data/f /data/hard; ls -l /data/kept /data/hard | cut -c1-50",
+        "-rw-r--r--    2 root     root             1 Jan  2\n-rw-r--r--    1 root     root             1 Jan  2\n",
+        0,
+    );
+    let old = fs::metadata(sb.data.join("f")).unwrap().modified().unwrap();
+    assert_eq!(fs::metadata(sb.data.join("kept")).unwrap().modified().unwrap(), old, "cp -a keeps the modification time");
+    assert!(fs::metadata(sb.data.join("new")).unwrap().modified().unwrap() > old);
+    sb.check("touch /data/f /data/d; touch -c /data/none; ls /data", "d\nf\nhard\nkept\nnew\n", 0);
+    assert!(fs::metadata(sb.data.join("f")).unwrap().modified().unwrap() > old, "touch updates the time");
+}
+
+#[test]
+fn cp_and_mv_into_directories_and_across_mounts() {
+    let sb = Sandbox::new();
+    sb.data_file("f", "F").data_file("dir/g", "G");
+    sb.check(
+        "mkdir /data/into; cp /data/f /data/dir/g /data/into; mv /data/f /tmpf; cat /tmpf; ls /data/into; cp /data/dir /x 2>&1",
+        "Ff\ng\ncp: omitting directory '/data/dir'\n",
+        1,
+    );
+    assert!(!sb.data.join("f").exists());
+    assert_eq!(fs::read_to_string(sb.root.join("tmpf")).unwrap(), "F", "mv across mounts copies and removes");
+    assert_eq!(fs::read_to_string(sb.data.join("into/g")).unwrap(), "G");
+}
+
+#[test]
+fn error_messages_match_busybox() {
+    let sb = Sandbox::new();
+    sb.data_file("d/f", "").data_file("file", "");
+    sb.check(
+        "cat /data/d 2>&1; rm /data/d 2>&1; rm /data/none 2>&1; rm -f /data/none; mkdir /data/d 2>&1; mkdir /data/a/b 2>&1; rmdir /data/d 2>&1; ln -s x /data/file 2>&1; cat /nope 2>&1; echo $?",
+        "cat: /data/d: Is a directory\nrm: can't remove '/data/d': Is a directory\nrm: can't remove '/data/none': No such file or directory\nmkdir: can't create directory '/data/d': File exists\nmkdir: can't create directory '/data/a/b': No such file or directory\nrmdir: '/data/d': Directory not empty\nln: /data/file: File exists\ncat: /nope: No such file or directory\n1\n",
+        0,
+    );
+}
+
+#[test]
+fn stat_reports_size_and_type() {
+    let sb = Sandbox::new();
+    sb.data_file("f", "hello");
+    let (out, exit) = sb.sh("stat /data/f; stat -c '%n %s %F' /data /data/f");
+    assert_eq!(exit, Exit::Code(0));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "  File: '/data/f'");
+    assert!(lines[1].starts_with("  Size: 5 ") && lines[1].ends_with("regular file"), "{out}");
+    assert!(lines[3].starts_with("Access: (0644/-rw-r--r--)  Uid: (    0/    root)"), "{out}");
+    // A directory's size is the host file system's.
+    assert!(lines[7].starts_with("/data ") && lines[7].ends_with(" directory"), "{out}");
+    assert_eq!(lines[8], "/data/f 5 regular file");
+}
+
+#[test]
+fn chmod_checks_its_arguments_and_changes_nothing() {
+    let sb = Sandbox::new();
+    sb.data_file("f", "");
+    sb.check("chmod +x /data/f && chmod u+rwx,go-w /data/f && chmod 0755 /data/f && echo ok; chmod 999 /data/f 2>&1; echo $?; chmod +x /data/nope 2>&1; echo $?", "ok\nchmod: invalid mode '999'\n2\nchmod: /data/nope: No such file or directory\n1\n", 0);
+}
+
+// ---- text applets ----
+
+#[test]
+fn grep_options_and_exit_codes() {
+    let sb = Sandbox::new();
+    sb.data_file("t", "apple\nBanana\ncherry\napricot\n");
+    sb.check(
+        "cd /data; grep -q an t; echo $?; grep -q zz t; echo $?; grep -v a t; grep -c ap t; grep -n -i banana t; grep '^a.*t$' t; grep 'rr*y$' t; grep zz nope 2>&1; echo $?",
+        "0\n1\ncherry\n2\n2:Banana\napricot\ncherry\ngrep: nope: No such file or directory\n2\n",
+        0,
+    );
+    sb.check("grep -E 'ch|Ba' /data/t; grep -w appl /data/t", "Banana\ncherry\n", 1);
+}
+
+#[test]
+fn head_tail_wc_sort_tee_seq() {
+    let sb = Sandbox::new();
+    sb.check(
+        "seq 5 | head -n 2; seq 5 | tail -n 2; seq 3 | tail -n +2; printf 'b\\na\\nc\\na\\n' | sort -u; printf '10\\n9\\n100\\n' | sort -n -r; echo one two | wc -w; printf 'x\\ny\\n' | wc; seq 2 | tee /data/tee.out | wc -l; seq 3 -1 1",
+        "1\n2\n4\n5\n2\n3\na\nb\nc\n100\n10\n9\n2\n        2         2         4\n2\n3\n2\n1\n",
+        0,
+    );
+    assert_eq!(fs::read_to_string(sb.data.join("tee.out")).unwrap(), "1\n2\n");
+}
+
+#[test]
+fn du_grep_o_xargs_tr_cut_which() {
+    let sb = Sandbox::new();
+    sb.data_file("a", "12345").data_file("d/b", &"x".repeat(5000)).data_file("csv", "a,b,c\n1,2,3\n");
+    sb.check("du /data/d; du -s /data; du -sh /data/d", "12\t/data/d\n24\t/data\n12.0K\t/data/d\n", 0);
+    sb.check("echo 'x12y345' | grep -o '[0-9][0-9]*'", "12\n345\n", 0);
+    sb.check("echo a b c | xargs -n 2 echo; find /data/d -type f | xargs -I {} echo [{}]", "a b\nc\n[/data/d/b]\n", 0);
+    sb.check("echo Hello | tr a-z A-Z; echo 'a  b' | tr -s ' ' '\\n'; echo hello | tr -d l", "HELLO\na\nb\nheo\n", 0);
+    sb.check("cut -d, -f2 /data/csv; cut -c1-3 /data/csv; echo x:y:z | cut -d: -f1,3", "b\n2\na,b\n1,2\nx:z\n", 0);
+    sb.check("which ls nope", "/bin/ls\n", 1);
+}
+
+#[test]
+fn printf_formats_and_reuses_its_format() {
+    check(
+        r#"printf '%s-%d\n' a 5 b 6; printf '[%5s|%-3s|%03d|%x]\n' ab c 7 255; printf 'no newline'; printf '\n%%\n'"#,
+        "a-5\nb-6\n[   ab|c  |007|ff]\nno newline\n%\n",
+    );
+}
+
+#[test]
+fn basename_dirname() {
+    check("basename /a/b.txt .txt; basename /a/b/; dirname /a/b; dirname b; dirname /", "b\nb\n/a\n.\n/\n");
+}
+
+// ---- system applets ----
+
+#[test]
+fn mount_lists_proc_mounts_like_busybox() {
+    let sb = Sandbox::new();
+    sb.root_file(
+        "proc/mounts",
+        "overlay / overlay rw,relatime 0 0\n/home/u/.local/share/porthole/volumes/ab12/_data /var/lib/pulp volume rw 0 0\n/srv/my\\040dir /data bind ro 0 0\n",
+    );
+    sb.check(
+        "mount; mount -t volume",
+        "overlay on / type overlay (rw,relatime)\n/home/u/.local/share/porthole/volumes/ab12/_data on /var/lib/pulp type volume (rw)\n/srv/my dir on /data type bind (ro)\n/home/u/.local/share/porthole/volumes/ab12/_data on /var/lib/pulp type volume (rw)\n",
+        0,
+    );
+    Sandbox::new().check("mount 2>&1", "mount: no /proc/mounts\n", 1);
+}
+
+#[test]
+fn df_walks_each_mount_for_used_space() {
+    // Sizes count in 4 KiB units: / holds itself, etc, etc/hostname, proc, proc/mounts (20K,
+    // /data not included); /data holds itself, a and b (4K + 4K + 8K).
+    let sb = Sandbox::new();
+    sb.root_file("proc/mounts", "overlay / overlay rw 0 0\n/home/u/.local/share/porthole/volumes/0123456789/_data /data volume rw 0 0\n");
+    sb.data_file("a", "12345").data_file("b", &"x".repeat(5000));
+    sb.check(
+        "df; df -h /data",
+        "Filesystem           1K-blocks      Used Available Use% Mounted on\n\
+         overlay                      -        20         -    - /\n\
+         /home/u/.local/share/porthole/volumes/0123456789/_data\n\
+         \x20                            -        16         -    - /data\n\
+         Filesystem                Size      Used Available Use% Mounted on\n\
+         /home/u/.local/share/porthole/volumes/0123456789/_data\n\
+         \x20                            -     16.0K         -    - /data\n",
+        0,
+    );
+}
+
+#[test]
+fn hostname_id_uname_date() {
+    let sb = Sandbox::new();
+    sb.check(
+        "hostname; id; id -u; whoami; uname; uname -n; date -d @0; date -d @1795185225 '+%Y-%m-%d %H:%M:%S %a %j'",
+        "c0ffee\nuid=0(root) gid=0(root) groups=0(root)\n0\nroot\nLinux\nc0ffee\nThu Jan  1 00:00:00 UTC 1970\n2026-11-20 14:33:45 Fri 324\n",
+        0,
+    );
+    let (out, _) = sb.sh("date");
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!((fields.len(), fields[4]), (6, "UTC"), "{out}");
+}
+
+#[test]
+fn sleep_waits_and_top_prints_one_screen() {
+    let sb = Sandbox::new();
+    let started = Instant::now();
+    sb.check("sleep 0.2", "", 0);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    let (out, exit) = sb.run(&["top", "-n", "1"]);
+    assert_eq!(exit, Exit::Code(0));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("Mem: ") && lines[1].starts_with("CPU: ") && lines[4].ends_with(" top"), "{out}");
+}
+
+#[test]
+fn top_and_tail_f_idle_until_the_container_stops() {
+    let sb = Sandbox::new();
+    assert!(run_until_stopped(&sb, &["top"]).starts_with("Mem: "));
+    assert_eq!(run_until_stopped(&sb, &["tail", "-f", "/dev/null"]), "");
+    assert_eq!(run_until_stopped(&sb, &["sh", "-c", "echo up; sleep infinity"]), "up\n");
+}
