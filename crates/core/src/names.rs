@@ -39,28 +39,6 @@ impl VolumeName {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for VolumeName {
-    type Error = NameError;
-    fn try_from(s: String) -> Result<Self, NameError> {
-        Self::new(&s)
-    }
-}
-
-impl From<VolumeName> for String {
-    fn from(v: VolumeName) -> String {
-        v.0
-    }
-}
-
-impl fmt::Display for VolumeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// A container name, stored without Docker's leading `/`.
@@ -81,28 +59,6 @@ impl ContainerName {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for ContainerName {
-    type Error = NameError;
-    fn try_from(s: String) -> Result<Self, NameError> {
-        Self::new(&s)
-    }
-}
-
-impl From<ContainerName> for String {
-    fn from(v: ContainerName) -> String {
-        v.0
-    }
-}
-
-impl fmt::Display for ContainerName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// A 64-hex-digit id (containers, images, anonymous volumes).
@@ -129,34 +85,46 @@ impl Id {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The 12-digit form `docker ps` shows.
     pub fn short(&self) -> &str {
         &self.0[..12]
     }
 }
 
-impl TryFrom<String> for Id {
-    type Error = NameError;
-    fn try_from(s: String) -> Result<Self, NameError> {
-        Self::new(&s)
-    }
+/// The conversions every validated string type here shares: parsing from a `String` (so serde
+/// validates on load), back into one, `as_str` and `Display`.
+macro_rules! validated_string {
+    ($t:ident) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = NameError;
+            fn try_from(s: String) -> Result<Self, NameError> {
+                Self::new(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl From<Id> for String {
-    fn from(v: Id) -> String {
-        v.0
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+validated_string!(VolumeName);
+validated_string!(ContainerName);
+validated_string!(Id);
 
 /// How a reference given by a user (name, full id or id prefix) matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
