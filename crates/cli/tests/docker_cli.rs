@@ -250,10 +250,7 @@ impl Terminal {
     }
 }
 
-const PULP_DOCKERFILE: &str = "FROM busybox
-RUN mkdir -p /var/lib/pulp/content /var/www/pub && echo mirrored > /var/lib/pulp/content/f && ln -s /var/lib/pulp/content/f /var/www/pub/f
-VOLUME /var/lib/pulp /var/www
-";
+const PULP_DOCKERFILE: &str = include_str!("../../../examples/pulp-content/Dockerfile");
 
 fn build_pulp(d: &Daemon) {
     let context = tempfile::tempdir().unwrap();
