@@ -177,3 +177,16 @@ fn concurrent_creates_and_removes_never_lose_a_reference() {
     }
     assert!(e.volume_list(&VolumeFilters { dangling: Some(true), ..Default::default() }).unwrap().iter().all(|v| v.record.name.starts_with("own")));
 }
+
+#[test]
+fn a_file_that_is_not_a_program_is_126_and_a_missing_one_127() {
+    let (_t, e) = engine();
+    let id = e.create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/etc/passwd".into()]), ..Default::default() }).unwrap();
+    let err = e.start(id.as_str()).unwrap_err().to_string();
+    assert!(err.contains("exec /etc/passwd: exec format error"), "{err}");
+    assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 126);
+    let id = e.create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/bin/nope".into()]), ..Default::default() }).unwrap();
+    let err = e.start(id.as_str()).unwrap_err().to_string();
+    assert!(err.contains("stat /bin/nope: no such file or directory"), "{err}");
+    assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 127);
+}
