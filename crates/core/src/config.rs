@@ -67,10 +67,7 @@ pub fn command_line(
 pub fn merge_env(image: &[String], overrides: &[String]) -> Vec<String> {
     let mut cfg = ImageConfig { env: image.to_vec(), ..ImageConfig::default() };
     for e in overrides {
-        match e.split_once('=') {
-            Some((k, v)) => cfg.set_env(k, v),
-            None => {}
-        }
+        if let Some((k, v)) = e.split_once('=') { cfg.set_env(k, v) }
     }
     cfg.env
 }
@@ -96,8 +93,7 @@ mod tests {
     #[test]
     fn env_merges_by_key_and_serializes_like_docker() {
         assert_eq!(merge_env(&v(&["PATH=/bin", "A=1"]), &v(&["A=2", "B=3"])), v(&["PATH=/bin", "A=2", "B=3"]));
-        let mut img = ImageConfig::default();
-        img.volumes = Some([("/var/www".to_string(), Empty {})].into());
+        let img = ImageConfig { volumes: Some([("/var/www".to_string(), Empty {})].into()), ..Default::default() };
         let json = serde_json::to_string(&img).unwrap();
         assert!(json.contains("\"Volumes\":{\"/var/www\":{}}"), "{json}");
         assert!(json.contains("\"WorkingDir\":\"\""), "{json}");

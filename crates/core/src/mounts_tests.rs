@@ -180,7 +180,7 @@ fn volumes_from_forms() {
             read_write: false
         }
     );
-    assert_eq!(parse_volumes_from("c:rw,z").unwrap().read_write, true);
+    assert!(parse_volumes_from("c:rw,z").unwrap().read_write);
     for (spec, err) in [
         ("", "volumes-from specification cannot be an empty string"),
         ("c:nocopy", "invalid mode: nocopy"),

@@ -63,11 +63,10 @@ pub(crate) fn find_image<'a>(w: &'a World, reference: &str) -> Result<&'a ImageR
     if let Some(img) = w.images.get(id) {
         return Ok(img);
     }
-    if let Some(img_id) = w.tags.get(&normalize_tag(reference)) {
-        if let Some(img) = w.images.get(img_id) {
+    if let Some(img_id) = w.tags.get(&normalize_tag(reference))
+        && let Some(img) = w.images.get(img_id) {
             return Ok(img);
         }
-    }
     let mut prefixed = w.images.values().filter(|i| id.len() >= 4 && i.id.starts_with(id));
     match (prefixed.next(), prefixed.next()) {
         (Some(img), None) => Ok(img),

@@ -68,7 +68,7 @@ fn killed_mid_create_leaves_a_consistent_store() {
             assert!(info.users.contains(&c.record.id));
             assert!(source.is_dir());
         }
-        assert_eq!(std::fs::read_to_string(&c.sources[c.record.mounts.iter().position(|m| m.destination.as_str() == "/var/lib/pulp").unwrap()].join("numbers")).unwrap().lines().count(), 200);
+        assert_eq!(std::fs::read_to_string(c.sources[c.record.mounts.iter().position(|m| m.destination.as_str() == "/var/lib/pulp").unwrap()].join("numbers")).unwrap().lines().count(), 200);
     }
     // Whatever the killed create had made is either gone or visible as a dangling volume.
     let dangling = engine.volume_list(&VolumeFilters { dangling: Some(true), ..Default::default() }).unwrap();

@@ -171,11 +171,10 @@ impl Store {
         let mut out = Vec::new();
         for entry in fs::read_dir(self.root.join("images"))? {
             let entry = entry?;
-            if entry.path().is_dir() {
-                if let Some(img) = self.image(&entry.file_name().to_string_lossy())? {
+            if entry.path().is_dir()
+                && let Some(img) = self.image(&entry.file_name().to_string_lossy())? {
                     out.push(img);
                 }
-            }
         }
         Ok(out)
     }
@@ -202,8 +201,7 @@ impl Store {
     // ---- recovery ----
 
     fn recover(&self) -> io::Result<Recovery> {
-        let mut r = Recovery::default();
-        r.removed_temporaries = remove_temporaries(&self.root)?;
+        let mut r = Recovery { removed_temporaries: remove_temporaries(&self.root)?, ..Recovery::default() };
         for entry in fs::read_dir(self.root.join("containers"))? {
             let dir = entry?.path();
             let record = dir.join("config.json");
@@ -264,11 +262,10 @@ pub fn random_id() -> Id {
 fn make_removable(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let Ok(entries) = fs::read_dir(dir) else { return };
-    if let Ok(md) = fs::symlink_metadata(dir) {
-        if md.is_dir() && md.permissions().mode() & 0o700 != 0o700 {
+    if let Ok(md) = fs::symlink_metadata(dir)
+        && md.is_dir() && md.permissions().mode() & 0o700 != 0o700 {
             let _ = fs::set_permissions(dir, fs::Permissions::from_mode(md.permissions().mode() | 0o700));
         }
-    }
     for e in entries.flatten() {
         if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
             make_removable(&e.path());

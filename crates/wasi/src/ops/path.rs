@@ -200,6 +200,7 @@ impl WasiHost {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn path_readlink(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, out: u32) -> HostResult<()> {
         let (_, node) = self.resolve_at(mem, fd, path, len, false)?;
         let target = match node {

@@ -96,11 +96,10 @@ impl WasiHost {
             }
             let now = Instant::now();
             for sub in subs {
-                if let Sub::Clock { userdata, deadline } = *sub {
-                    if deadline <= now {
+                if let Sub::Clock { userdata, deadline } = *sub
+                    && deadline <= now {
                         events.push(Event { userdata, error: 0, kind: eventtype::CLOCK, nbytes: 0 });
                     }
-                }
             }
             if !events.is_empty() {
                 return Ok(events);
