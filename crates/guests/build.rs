@@ -32,9 +32,7 @@ fn main() {
     }
     let status = cmd.status().expect("running cargo for the guests");
     if !status.success() {
-        panic!(
-            "building the guests failed; is the target installed? run: rustup target add {TARGET} wasm32-wasip2"
-        );
+        panic!("building the guests failed; is the target installed? run: rustup target add {TARGET} wasm32-wasip2");
     }
 
     let bin_dir = target_dir.join(TARGET).join("release");
@@ -45,7 +43,9 @@ fn main() {
         let konst = name.to_uppercase().replace('-', "_");
         let path = format!("{:?}", wasm.display().to_string());
         out.push_str(&format!("/// Path of `{name}.wasm`, built from `guests/`.\npub const {konst}: &str = {path};\n"));
-        out.push_str(&format!("/// The bytes of `{name}.wasm`.\npub static {konst}_WASM: &[u8] = include_bytes!({path});\n"));
+        out.push_str(&format!(
+            "/// The bytes of `{name}.wasm`.\npub static {konst}_WASM: &[u8] = include_bytes!({path});\n"
+        ));
     }
     let out_file = PathBuf::from(env::var("OUT_DIR").unwrap()).join("paths.rs");
     std::fs::write(out_file, out).unwrap();

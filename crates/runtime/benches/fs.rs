@@ -123,13 +123,21 @@ fn main() {
     let native = big[0].1.as_secs_f64();
     for (name, d) in big {
         let mib_s = (2 * BIG_MIB) as f64 / d.as_secs_f64();
-        println!("  {name:<14} {:>8.3} s  {mib_s:>8.0} MiB/s  throughput {:.2} x native", d.as_secs_f64(), native / d.as_secs_f64());
+        println!(
+            "  {name:<14} {:>8.3} s  {mib_s:>8.0} MiB/s  throughput {:.2} x native",
+            d.as_secs_f64(),
+            native / d.as_secs_f64()
+        );
     }
     println!("small files: {SMALL_FILES} create/stat/unlink cycles (best of {RUNS})");
     let native = small[0].1.as_secs_f64();
     for (name, d) in small {
         let us = d.as_secs_f64() * 1e6 / SMALL_FILES as f64;
-        println!("  {name:<14} {:>8.3} s  {us:>8.1} us/cycle  time {:.2} x native", d.as_secs_f64(), d.as_secs_f64() / native);
+        println!(
+            "  {name:<14} {:>8.3} s  {us:>8.1} us/cycle  time {:.2} x native",
+            d.as_secs_f64(),
+            d.as_secs_f64() / native
+        );
     }
     println!(
         "porthole vs wasmtime-wasi: large-file time {:.2}x, small-file time {:.2}x (below 1 = Porthole faster)",

@@ -53,7 +53,12 @@ fn hex(bytes: &[u8]) -> String {
 fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().expect("cache file has a directory");
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.{}.{:?}.tmp", path.file_name().unwrap().to_string_lossy(), std::process::id(), std::thread::current().id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.{:?}.tmp",
+        path.file_name().unwrap().to_string_lossy(),
+        std::process::id(),
+        std::thread::current().id()
+    ));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(data)?;
     f.sync_all()?;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use porthole_runtime::{Exit, Limits};
-use porthole_wasi::{Input, Mutation, MutationObserver, StopSignal, Stdio};
+use porthole_wasi::{Input, Mutation, MutationObserver, Stdio, StopSignal};
 
 fn pipe() -> (std::fs::File, std::fs::File) {
     let (r, w) = rustix::pipe::pipe().unwrap();
@@ -40,7 +40,8 @@ fn guest_blocked_on_stdin_stops_promptly() {
     let ns = common::namespace(root.path(), &[]);
     let guest = std::thread::spawn(move || {
         let stdio = Stdio { stdin: Input::File(r), ..Stdio::default() };
-        let host = porthole_wasi::WasiHost::builder(ns).args(["hog", "cat"]).stdio(stdio).stop_signal(signal).build().unwrap();
+        let host =
+            porthole_wasi::WasiHost::builder(ns).args(["hog", "cat"]).stdio(stdio).stop_signal(signal).build().unwrap();
         let exit = common::runtime().run(&common::program(porthole_guests::HOG), host, &Limits::default()).unwrap();
         (exit, Instant::now())
     });
@@ -60,7 +61,13 @@ fn guest_serves_a_connection_on_a_handed_in_listener() {
     let ns = common::namespace(root.path(), &[]);
     let guest = std::thread::spawn(move || {
         // fds: 0-2 stdio, 3 the root preopen, 4 the listener.
-        common::run_with(porthole_guests::NETECHO, &[], ns, |b| b.listener(listener).env("LISTEN_FD", "4"), &Limits::default())
+        common::run_with(
+            porthole_guests::NETECHO,
+            &[],
+            ns,
+            |b| b.listener(listener).env("LISTEN_FD", "4"),
+            &Limits::default(),
+        )
     });
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
     conn.write_all(b"hello porthole\n").unwrap();
@@ -112,18 +119,21 @@ fn observer_hears_each_mutation_with_path_and_mount() {
             format!("{:?} {} in {}{from}", m.kind, m.path, m.mount_point)
         })
         .collect();
-    assert_eq!(seen, [
-        "Mkdir /data/d in /data",
-        "Create /data/d/f in /data",
-        "Write /data/d/f in /data",
-        "Symlink /data/d/l in /data",
-        "Link /data/d/h in /data from /data/d/f",
-        "Rename /data/d/h2 in /data from /data/d/h",
-        "Unlink /data/d/h2 in /data",
-        "Unlink /data/d/l in /data",
-        "Unlink /data/d/f in /data",
-        "Rmdir /data/d in /data",
-        "Create /tmpfile in /",
-        "Write /tmpfile in /",
-    ]);
+    assert_eq!(
+        seen,
+        [
+            "Mkdir /data/d in /data",
+            "Create /data/d/f in /data",
+            "Write /data/d/f in /data",
+            "Symlink /data/d/l in /data",
+            "Link /data/d/h in /data from /data/d/f",
+            "Rename /data/d/h2 in /data from /data/d/h",
+            "Unlink /data/d/h2 in /data",
+            "Unlink /data/d/l in /data",
+            "Unlink /data/d/f in /data",
+            "Rmdir /data/d in /data",
+            "Create /tmpfile in /",
+            "Write /tmpfile in /",
+        ]
+    );
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use porthole_runtime::{Exit, LoadError, Limits};
+use porthole_runtime::{Exit, Limits, LoadError};
 use porthole_wasi::StopSignal;
 
 fn empty_root() -> tempfile::TempDir {
@@ -92,8 +92,13 @@ fn bad_modules_are_refused_with_clear_errors() {
         load_error(b"\0asm\x0d\0\x01\0"),
         "this is a WebAssembly component (WASI preview 2); Porthole runs preview 1 modules (wasm32-wasip1)"
     );
-    let unknown = load_error(br#"(module (import "env" "launch_missiles" (func)) (memory (export "memory") 1) (func (export "_start")))"#);
-    assert!(unknown.starts_with("module cannot run under WASI preview 1:") && unknown.contains("launch_missiles"), "{unknown}");
+    let unknown = load_error(
+        br#"(module (import "env" "launch_missiles" (func)) (memory (export "memory") 1) (func (export "_start")))"#,
+    );
+    assert!(
+        unknown.starts_with("module cannot run under WASI preview 1:") && unknown.contains("launch_missiles"),
+        "{unknown}"
+    );
     let wrong_sig = load_error(br#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (memory (export "memory") 1) (func (export "_start")))"#);
     assert!(wrong_sig.contains("fd_write"), "{wrong_sig}");
     assert_eq!(

@@ -79,7 +79,8 @@ fn run_with_stdin(sb: &Sandbox, args: &[&str], input: &str, tty: bool) -> (Strin
     let (r, mut w) = pipe();
     let out = common::Captured::default();
     let ns = common::namespace(&sb.root, &[("/data", sb.data.as_path(), false)]);
-    let stdio = Stdio { stdin: Input::File(r), stdout: Box::new(out.clone()), stderr: Box::new(std::io::stderr()), tty };
+    let stdio =
+        Stdio { stdin: Input::File(r), stdout: Box::new(out.clone()), stderr: Box::new(std::io::stderr()), tty };
     let argv: Vec<String> = std::iter::once("busybox").chain(args.iter().copied()).map(String::from).collect();
     let guest = std::thread::spawn(move || {
         let host = porthole_wasi::WasiHost::builder(ns).args(argv).stdio(stdio).build().unwrap();
@@ -141,7 +142,11 @@ fn hard_links_to_the_binary_run_the_applet_they_are_named_after() {
         fs::hard_link(sb.root.join("bin/busybox"), sb.root.join("bin").join(applet)).unwrap();
     }
     sb.data_file("f", "");
-    sb.check("/bin/ls /data; ls /bin; /bin/sh -c 'echo $0' named; /bin/busybox echo direct", "f\nbusybox\nls\nsh\nnamed\ndirect\n", 0);
+    sb.check(
+        "/bin/ls /data; ls /bin; /bin/sh -c 'echo $0' named; /bin/busybox echo direct",
+        "f\nbusybox\nls\nsh\nnamed\ndirect\n",
+        0,
+    );
 }
 
 // ---- the shell language ----
@@ -193,7 +198,11 @@ fn unknown_command_is_127_with_busybox_message() {
 #[test]
 fn syntax_errors_exit_2() {
     Sandbox::new().check("echo a; fi 2>&1", "", 2);
-    Sandbox::new().check("sh -c 'if true; then' 2>&1; echo $?", "sh: syntax error: unexpected end of file (expecting \"fi\")\n2\n", 0);
+    Sandbox::new().check(
+        "sh -c 'if true; then' 2>&1; echo $?",
+        "sh: syntax error: unexpected end of file (expecting \"fi\")\n2\n",
+        0,
+    );
 }
 
 #[test]
@@ -281,7 +290,11 @@ fn unquoted_expansions_split_and_quoted_ones_do_not() {
 #[test]
 fn globbing_expands_against_the_directory_or_stays_as_written() {
     let sb = Sandbox::new();
-    sb.data_file("a.txt", "").data_file("b.txt", "").data_file("c.log", "").data_file(".hidden.txt", "").data_file("d/e.txt", "");
+    sb.data_file("a.txt", "")
+        .data_file("b.txt", "")
+        .data_file("c.log", "")
+        .data_file(".hidden.txt", "")
+        .data_file("d/e.txt", "");
     sb.check(
         "echo /data/*.txt; cd /data; echo ?.log *.none; echo */*.txt; echo '*.txt'",
         "/data/a.txt /data/b.txt\nc.log *.none\nd/e.txt\n*.txt\n",
@@ -306,14 +319,16 @@ fn scripts_run_from_files_shebangs_and_stdin() {
         "/data/script.sh a 2\n./script.sh x 1\nplain y\nplain z\n",
         0,
     );
-    let (out, exit) = run_with_stdin(&sb, &["sh"], "echo from stdin\nif true\nthen echo multi-line\nfi\nexit 5\necho never\n", false);
+    let (out, exit) =
+        run_with_stdin(&sb, &["sh"], "echo from stdin\nif true\nthen echo multi-line\nfi\nexit 5\necho never\n", false);
     assert_eq!((out.as_str(), exit), ("from stdin\nmulti-line\n", Exit::Code(5)));
 }
 
 #[test]
 fn interactive_session_prompts_with_the_current_directory() {
     let sb = Sandbox::new();
-    let (out, exit) = run_with_stdin(&sb, &["sh", "-i"], "echo hello\ncd /data\npwd\nif true\nthen echo yes\nfi\nexit 4\n", false);
+    let (out, exit) =
+        run_with_stdin(&sb, &["sh", "-i"], "echo hello\ncd /data\npwd\nif true\nthen echo yes\nfi\nexit 4\n", false);
     assert_eq!((out.as_str(), exit), ("/ # hello\n/ # /data # /data\n/data # > > yes\n/data # ", Exit::Code(4)));
     let (out, exit) = run_with_stdin(&sb, &["sh", "-i"], "false\n", false);
     assert_eq!((out.as_str(), exit), ("/ # / # ", Exit::Code(1)));
@@ -334,7 +349,11 @@ fn on_a_terminal_sh_is_interactive_and_ls_uses_columns() {
 fn set_e_trap_exit_exec_and_read_loops() {
     let sb = Sandbox::new();
     sb.data_file("lines", "one 1\ntwo 2\n");
-    sb.check("trap 'echo bye' EXIT; set -e; false || echo tolerated; if false; then :; fi; false; echo never", "tolerated\nbye\n", 1);
+    sb.check(
+        "trap 'echo bye' EXIT; set -e; false || echo tolerated; if false; then :; fi; false; echo never",
+        "tolerated\nbye\n",
+        1,
+    );
     sb.check(
         "while read name n; do echo \"$n:$name\"; done < /data/lines; cat /data/lines | while read l; do echo \"[$l]\"; done; exec echo last; echo never",
         "1:one\n2:two\n[one 1]\n[two 2]\nlast\n",
@@ -346,8 +365,13 @@ fn set_e_trap_exit_exec_and_read_loops() {
 fn pwd_from_the_environment_is_the_starting_directory() {
     let sb = Sandbox::new();
     let ns = common::namespace(&sb.root, &[("/data", sb.data.as_path(), false)]);
-    let (out, exit) =
-        common::run_with(porthole_guests::BUSYBOX, &["sh", "-c", "pwd; echo $PWD"], ns, |b| b.env("PWD", "/data"), &Limits::default());
+    let (out, exit) = common::run_with(
+        porthole_guests::BUSYBOX,
+        &["sh", "-c", "pwd; echo $PWD"],
+        ns,
+        |b| b.env("PWD", "/data"),
+        &Limits::default(),
+    );
     assert_eq!((out.as_str(), exit), ("/data\n/data\n", Exit::Code(0)));
 }
 
@@ -379,7 +403,11 @@ fn ls_long_lines_have_busybox_columns() {
     std::os::unix::fs::symlink("a.txt", sb.data.join("link")).unwrap();
     let (out, _) = sb.sh("ls -l /data/link; ls -ld /data");
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("lrwxrwxrwx    1 root     root             5 ") && lines[0].ends_with(" /data/link -> a.txt"), "{out}");
+    assert!(
+        lines[0].starts_with("lrwxrwxrwx    1 root     root             5 ")
+            && lines[0].ends_with(" /data/link -> a.txt"),
+        "{out}"
+    );
     assert!(lines[1].starts_with("drwxr-xr-x ") && lines[1].ends_with(" /data"), "{out}");
 }
 
@@ -436,7 +464,11 @@ fn links_times_and_touch() {
         0,
     );
     let old = fs::metadata(sb.data.join("f")).unwrap().modified().unwrap();
-    assert_eq!(fs::metadata(sb.data.join("kept")).unwrap().modified().unwrap(), old, "cp -a keeps the modification time");
+    assert_eq!(
+        fs::metadata(sb.data.join("kept")).unwrap().modified().unwrap(),
+        old,
+        "cp -a keeps the modification time"
+    );
     assert!(fs::metadata(sb.data.join("new")).unwrap().modified().unwrap() > old);
     sb.check("touch /data/f /data/d; touch -c /data/none; ls /data", "d\nf\nhard\nkept\nnew\n", 0);
     assert!(fs::metadata(sb.data.join("f")).unwrap().modified().unwrap() > old, "touch updates the time");
@@ -561,7 +593,10 @@ fn df_walks_each_mount_for_used_space() {
     // Sizes count in 4 KiB units: / holds itself, etc, etc/hostname, proc, proc/mounts (20K,
     // /data not included); /data holds itself, a and b (4K + 4K + 8K).
     let sb = Sandbox::new();
-    sb.root_file("proc/mounts", "overlay / overlay rw 0 0\n/home/u/.local/share/porthole/volumes/0123456789/_data /data volume rw 0 0\n");
+    sb.root_file(
+        "proc/mounts",
+        "overlay / overlay rw 0 0\n/home/u/.local/share/porthole/volumes/0123456789/_data /data volume rw 0 0\n",
+    );
     sb.data_file("a", "12345").data_file("b", &"x".repeat(5000));
     sb.check(
         "df; df -h /data",

@@ -12,7 +12,11 @@ pub fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
     copy_dir_contents(src, dst, &mut links)
 }
 
-fn copy_dir_contents(src: &Path, dst: &Path, links: &mut HashMap<(u64, u64), std::path::PathBuf>) -> std::io::Result<()> {
+fn copy_dir_contents(
+    src: &Path,
+    dst: &Path,
+    links: &mut HashMap<(u64, u64), std::path::PathBuf>,
+) -> std::io::Result<()> {
     for entry in fs::read_dir(src)? {
         let entry = entry?;
         let from = entry.path();

@@ -172,9 +172,10 @@ impl Store {
         for entry in fs::read_dir(self.root.join("images"))? {
             let entry = entry?;
             if entry.path().is_dir()
-                && let Some(img) = self.image(&entry.file_name().to_string_lossy())? {
-                    out.push(img);
-                }
+                && let Some(img) = self.image(&entry.file_name().to_string_lossy())?
+            {
+                out.push(img);
+            }
         }
         Ok(out)
     }
@@ -263,9 +264,11 @@ fn make_removable(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let Ok(entries) = fs::read_dir(dir) else { return };
     if let Ok(md) = fs::symlink_metadata(dir)
-        && md.is_dir() && md.permissions().mode() & 0o700 != 0o700 {
-            let _ = fs::set_permissions(dir, fs::Permissions::from_mode(md.permissions().mode() | 0o700));
-        }
+        && md.is_dir()
+        && md.permissions().mode() & 0o700 != 0o700
+    {
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(md.permissions().mode() | 0o700));
+    }
     for e in entries.flatten() {
         if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
             make_removable(&e.path());

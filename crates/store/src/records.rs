@@ -55,7 +55,14 @@ pub struct StateRecord {
 
 impl Default for StateRecord {
     fn default() -> Self {
-        Self { status: Status::Created, exit_code: 0, oom_killed: false, error: String::new(), started_at: 0, finished_at: 0 }
+        Self {
+            status: Status::Created,
+            exit_code: 0,
+            oom_killed: false,
+            error: String::new(),
+            started_at: 0,
+            finished_at: 0,
+        }
     }
 }
 

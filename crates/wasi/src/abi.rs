@@ -66,8 +66,14 @@ pub mod rights {
     /// Rights that make an opened file writable.
     pub const WRITING: u64 = FD_DATASYNC | FD_WRITE | FD_ALLOCATE | FD_FILESTAT_SET_SIZE;
     /// Rights of an open regular file apart from reading and writing.
-    pub const FILE_COMMON: u64 = FD_SEEK | FD_FDSTAT_SET_FLAGS | FD_SYNC | FD_TELL | FD_ADVISE
-        | FD_FILESTAT_GET | FD_FILESTAT_SET_TIMES | POLL_FD_READWRITE;
+    pub const FILE_COMMON: u64 = FD_SEEK
+        | FD_FDSTAT_SET_FLAGS
+        | FD_SYNC
+        | FD_TELL
+        | FD_ADVISE
+        | FD_FILESTAT_GET
+        | FD_FILESTAT_SET_TIMES
+        | POLL_FD_READWRITE;
     /// Rights of a stream (stdio, socket): no seek or tell, which is how wasi-libc's `isatty`
     /// tells a terminal from a file.
     pub const STREAM: u64 = FD_READ | FD_WRITE | FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE;

@@ -167,9 +167,10 @@ impl WasiHost {
 
     pub(crate) fn report_close(&self, d: &Descriptor) {
         if let Descriptor::File(f) = d
-            && f.wrote {
-                self.notify(MutationKind::Write, &f.location.path, f.location.mount, None);
-            }
+            && f.wrote
+        {
+            self.notify(MutationKind::Write, &f.location.path, f.location.mount, None);
+        }
     }
 }
 

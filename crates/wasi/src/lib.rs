@@ -21,7 +21,8 @@ mod path;
 
 pub use errno::Errno;
 pub use host::{
-    DEFAULT_MAX_FDS, GuestExit, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost, WasiHostBuilder,
+    DEFAULT_MAX_FDS, GuestExit, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
+    WasiHostBuilder,
 };
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Mount, MountSpec, Namespace, NamespaceError};

@@ -132,7 +132,12 @@ impl Namespace {
     }
 
     /// [`Namespace::resolve`], also telling whether the path ended with `/`.
-    pub fn resolve_with_slash(&self, start: &GuestPath, path: &[u8], follow_final: bool) -> Result<(Location, Node, bool), Errno> {
+    pub fn resolve_with_slash(
+        &self,
+        start: &GuestPath,
+        path: &[u8],
+        follow_final: bool,
+    ) -> Result<(Location, Node, bool), Errno> {
         let Walked { path, node, trailing_slash } = walk(self, start, path, follow_final)?;
         Ok((self.locate(&path), node, trailing_slash))
     }

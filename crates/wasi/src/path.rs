@@ -292,7 +292,8 @@ mod tests {
 
     #[test]
     fn forty_hops_allowed_forty_one_refused() {
-        let mut entries: Vec<(String, String)> = (0..41).map(|i| (format!("/l{i}"), format!("-> /l{}", i + 1))).collect();
+        let mut entries: Vec<(String, String)> =
+            (0..41).map(|i| (format!("/l{i}"), format!("-> /l{}", i + 1))).collect();
         entries.push(("/l41".into(), "file".into()));
         let refs: Vec<(&str, &str)> = entries.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let t = table(&refs);

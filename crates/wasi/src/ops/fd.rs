@@ -7,15 +7,22 @@ use crate::abi::{DIRENT_SIZE, fdflags, filetype, fstflags, rights};
 use crate::errno::Errno;
 use crate::fdtable::{Descriptor, DirEntry};
 use crate::filestat::{Filestat, filetype_of};
-use std::os::unix::ffi::OsStringExt;
 use crate::host::{HostResult, WasiHost};
 use crate::memory::GuestMemory;
 use crate::ops::path::time_spec;
 use crate::ops::poll::wait_readable;
 use crate::path::GuestPath;
+use std::os::unix::ffi::OsStringExt;
 
 impl WasiHost {
-    pub fn fd_advise(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, _offset: u64, _len: u64, advice: u8) -> HostResult<()> {
+    pub fn fd_advise(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        _offset: u64,
+        _len: u64,
+        advice: u8,
+    ) -> HostResult<()> {
         self.fds.get_file(fd)?;
         if advice > 5 {
             return Err(Errno::Inval.into());
@@ -104,7 +111,13 @@ impl WasiHost {
         }
     }
 
-    pub fn fd_fdstat_set_rights(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, _base: u64, _inheriting: u64) -> HostResult<()> {
+    pub fn fd_fdstat_set_rights(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        _base: u64,
+        _inheriting: u64,
+    ) -> HostResult<()> {
         // Rights may only shrink, and Porthole enforces access by open mode, so there is
         // nothing to record.
         self.fds.get(fd)?;
@@ -127,7 +140,9 @@ impl WasiHost {
                 filetype: if tty { filetype::CHARACTER_DEVICE } else { filetype::UNKNOWN },
                 ..Filestat::default()
             },
-            Descriptor::Listener(_) | Descriptor::Stream(_) => Filestat { filetype: filetype::SOCKET_STREAM, ..Filestat::default() },
+            Descriptor::Listener(_) | Descriptor::Stream(_) => {
+                Filestat { filetype: filetype::SOCKET_STREAM, ..Filestat::default() }
+            }
         };
         stat.write(mem, out)?;
         Ok(())
@@ -143,7 +158,14 @@ impl WasiHost {
         Ok(())
     }
 
-    pub fn fd_filestat_set_times(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, atim: u64, mtim: u64, fst: u16) -> HostResult<()> {
+    pub fn fd_filestat_set_times(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        atim: u64,
+        mtim: u64,
+        fst: u16,
+    ) -> HostResult<()> {
         let atime = time_spec(atim, fstflags::ATIM, fstflags::ATIM_NOW, fst)?;
         let mtime = time_spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW, fst)?;
         let path = match self.fds.get(fd)? {
@@ -169,7 +191,15 @@ impl WasiHost {
         Ok(())
     }
 
-    pub fn fd_pread(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, offset: u64, out: u32) -> HostResult<()> {
+    pub fn fd_pread(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        count: u32,
+        offset: u64,
+        out: u32,
+    ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let f = self.fds.get_file(fd)?;
         if !f.readable {
@@ -187,7 +217,15 @@ impl WasiHost {
         Ok(())
     }
 
-    pub fn fd_pwrite(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, offset: u64, out: u32) -> HostResult<()> {
+    pub fn fd_pwrite(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        count: u32,
+        offset: u64,
+        out: u32,
+    ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let f = self.fds.get_file(fd)?;
         if !f.writable {
@@ -274,7 +312,15 @@ impl WasiHost {
         Ok(())
     }
 
-    pub fn fd_readdir(&mut self, mem: &mut GuestMemory<'_>, fd: u32, buf: u32, buf_len: u32, cookie: u64, out: u32) -> HostResult<()> {
+    pub fn fd_readdir(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        buf: u32,
+        buf_len: u32,
+        cookie: u64,
+        out: u32,
+    ) -> HostResult<()> {
         let dir = self.fds.get_dir(fd)?;
         if cookie == 0 || dir.listing.is_none() {
             let path = dir.path.clone();
@@ -393,4 +439,3 @@ fn system_time(t: cap_fs_ext::SystemTimeSpec) -> std::time::SystemTime {
         cap_fs_ext::SystemTimeSpec::Absolute(t) => t.into_std(),
     }
 }
-

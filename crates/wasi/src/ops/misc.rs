@@ -60,8 +60,12 @@ impl WasiHost {
     /// clocks report it too: a guest cannot observe other processes' time.
     pub(crate) fn clock_now(&self, id: u32) -> Result<u64, Errno> {
         match id {
-            clock::REALTIME => Ok(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)),
-            clock::MONOTONIC | clock::PROCESS_CPUTIME | clock::THREAD_CPUTIME => Ok(self.started.elapsed().as_nanos() as u64),
+            clock::REALTIME => {
+                Ok(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0))
+            }
+            clock::MONOTONIC | clock::PROCESS_CPUTIME | clock::THREAD_CPUTIME => {
+                Ok(self.started.elapsed().as_nanos() as u64)
+            }
             _ => Err(Errno::Inval),
         }
     }

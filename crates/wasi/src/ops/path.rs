@@ -34,14 +34,28 @@ impl WasiHost {
     }
 
     /// Reads the path argument and walks it from directory `fd`.
-    fn resolve_at(&mut self, mem: &GuestMemory<'_>, fd: u32, ptr: u32, len: u32, follow: bool) -> Result<(Location, Node), Errno> {
+    fn resolve_at(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        ptr: u32,
+        len: u32,
+        follow: bool,
+    ) -> Result<(Location, Node), Errno> {
         let (loc, node, _) = self.resolve_at_with_slash(mem, fd, ptr, len, follow)?;
         Ok((loc, node))
     }
 
     /// [`Self::resolve_at`], also telling whether the path ended with `/` (for operations that
     /// create a non-directory, which Linux refuses for such a name).
-    fn resolve_at_with_slash(&mut self, mem: &GuestMemory<'_>, fd: u32, ptr: u32, len: u32, follow: bool) -> Result<(Location, Node, bool), Errno> {
+    fn resolve_at_with_slash(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        ptr: u32,
+        len: u32,
+        follow: bool,
+    ) -> Result<(Location, Node, bool), Errno> {
         let start = self.dir_path(fd)?;
         let path = mem.read_vec(ptr, len)?;
         self.ns.resolve_with_slash(&start, &path, follow)
@@ -64,11 +78,8 @@ impl WasiHost {
     /// The `filestat` of a walked location (which is not a symlink unless the walk kept it).
     pub(crate) fn stat_location(&self, loc: &Location) -> Result<Filestat, Errno> {
         let mount = self.ns.mount(loc.mount);
-        let md = if loc.rel.as_os_str() == "." {
-            mount.dir.dir_metadata()
-        } else {
-            mount.dir.symlink_metadata(&loc.rel)
-        };
+        let md =
+            if loc.rel.as_os_str() == "." { mount.dir.dir_metadata() } else { mount.dir.symlink_metadata(&loc.rel) };
         match md {
             Ok(md) => Ok(Filestat::from_metadata(&md, mount.dev)),
             // A directory leading to a mount, absent from the directory beneath.
@@ -88,7 +99,15 @@ impl WasiHost {
         Ok(())
     }
 
-    pub fn path_filestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, len: u32, out: u32) -> HostResult<()> {
+    pub fn path_filestat_get(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        len: u32,
+        out: u32,
+    ) -> HostResult<()> {
         let (loc, node) = self.resolve_at(mem, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
         if node == Node::Missing {
             return Err(Errno::Noent.into());
@@ -98,7 +117,17 @@ impl WasiHost {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn path_filestat_set_times(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst: u16) -> HostResult<()> {
+    pub fn path_filestat_set_times(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        len: u32,
+        atim: u64,
+        mtim: u64,
+        fst: u16,
+    ) -> HostResult<()> {
         let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
         let (loc, node) = self.resolve_at(mem, fd, path, len, follow)?;
         if node == Node::Missing {
@@ -117,7 +146,17 @@ impl WasiHost {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn path_link(&mut self, mem: &mut GuestMemory<'_>, old_fd: u32, old_flags: u32, old: u32, old_len: u32, new_fd: u32, new: u32, new_len: u32) -> HostResult<()> {
+    pub fn path_link(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        old_fd: u32,
+        old_flags: u32,
+        old: u32,
+        old_len: u32,
+        new_fd: u32,
+        new: u32,
+        new_len: u32,
+    ) -> HostResult<()> {
         let (src, src_node) = self.resolve_at(mem, old_fd, old, old_len, old_flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
         let (dst, dst_node, dst_slash) = self.resolve_at_with_slash(mem, new_fd, new, new_len, false)?;
         match (&src_node, &dst_node) {
@@ -138,7 +177,19 @@ impl WasiHost {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn path_open(&mut self, mem: &mut GuestMemory<'_>, fd: u32, dirflags: u32, path: u32, len: u32, oflags: u16, base: u64, _inheriting: u64, fdflags: u16, out: u32) -> HostResult<()> {
+    pub fn path_open(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        dirflags: u32,
+        path: u32,
+        len: u32,
+        oflags: u16,
+        base: u64,
+        _inheriting: u64,
+        fdflags: u16,
+        out: u32,
+    ) -> HostResult<()> {
         let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
         let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, path, len, follow)?;
         let creat = oflags & oflags::CREAT != 0;
@@ -192,7 +243,14 @@ impl WasiHost {
                 if created {
                     self.notify(MutationKind::Create, &loc.path, loc.mount, None);
                 }
-                Descriptor::File(OpenFile { file, location: loc, readable: readable || !writable, writable, append, wrote: trunc })
+                Descriptor::File(OpenFile {
+                    file,
+                    location: loc,
+                    readable: readable || !writable,
+                    writable,
+                    append,
+                    wrote: trunc,
+                })
             }
         };
         let new_fd = self.fds.insert(descriptor)?;
@@ -201,7 +259,16 @@ impl WasiHost {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn path_readlink(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, out: u32) -> HostResult<()> {
+    pub fn path_readlink(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        path: u32,
+        len: u32,
+        buf: u32,
+        buf_len: u32,
+        out: u32,
+    ) -> HostResult<()> {
         let (_, node) = self.resolve_at(mem, fd, path, len, false)?;
         let target = match node {
             Node::Symlink(t) => t,
@@ -238,7 +305,16 @@ impl WasiHost {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn path_rename(&mut self, mem: &mut GuestMemory<'_>, fd: u32, old: u32, old_len: u32, new_fd: u32, new: u32, new_len: u32) -> HostResult<()> {
+    pub fn path_rename(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        old: u32,
+        old_len: u32,
+        new_fd: u32,
+        new: u32,
+        new_len: u32,
+    ) -> HostResult<()> {
         let (src, src_node, src_slash) = self.resolve_at_with_slash(mem, fd, old, old_len, false)?;
         let (dst, _, dst_slash) = self.resolve_at_with_slash(mem, new_fd, new, new_len, false)?;
         if src_node == Node::Missing {
@@ -266,7 +342,15 @@ impl WasiHost {
         Ok(())
     }
 
-    pub fn path_symlink(&mut self, mem: &mut GuestMemory<'_>, old: u32, old_len: u32, fd: u32, new: u32, new_len: u32) -> HostResult<()> {
+    pub fn path_symlink(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        old: u32,
+        old_len: u32,
+        fd: u32,
+        new: u32,
+        new_len: u32,
+    ) -> HostResult<()> {
         let target = mem.read_vec(old, old_len)?;
         if target.contains(&0) {
             return Err(Errno::Inval.into());

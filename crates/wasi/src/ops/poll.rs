@@ -28,7 +28,14 @@ struct Event {
 }
 
 impl WasiHost {
-    pub fn poll_oneoff(&mut self, mem: &mut GuestMemory<'_>, subs_ptr: u32, events_ptr: u32, nsubs: u32, out: u32) -> HostResult<()> {
+    pub fn poll_oneoff(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        subs_ptr: u32,
+        events_ptr: u32,
+        nsubs: u32,
+        out: u32,
+    ) -> HostResult<()> {
         if nsubs == 0 {
             return Err(Errno::Inval.into());
         }
@@ -70,7 +77,8 @@ impl WasiHost {
                         self.clock_now(id)?;
                         timeout
                     };
-                    let deadline = now.checked_add(Duration::from_nanos(wait)).unwrap_or(now + Duration::from_secs(86400 * 365));
+                    let deadline =
+                        now.checked_add(Duration::from_nanos(wait)).unwrap_or(now + Duration::from_secs(86400 * 365));
                     Sub::Clock { userdata, deadline }
                 }
                 eventtype::FD_READ | eventtype::FD_WRITE => Sub::Fd { userdata, kind, fd: mem.read_u32(at + 16)? },
@@ -97,14 +105,21 @@ impl WasiHost {
             let now = Instant::now();
             for sub in subs {
                 if let Sub::Clock { userdata, deadline } = *sub
-                    && deadline <= now {
-                        events.push(Event { userdata, error: 0, kind: eventtype::CLOCK, nbytes: 0 });
-                    }
+                    && deadline <= now
+                {
+                    events.push(Event { userdata, error: 0, kind: eventtype::CLOCK, nbytes: 0 });
+                }
             }
             if !events.is_empty() {
                 return Ok(events);
             }
-            let next_deadline = subs.iter().filter_map(|s| match s { Sub::Clock { deadline, .. } => Some(*deadline), _ => None }).min();
+            let next_deadline = subs
+                .iter()
+                .filter_map(|s| match s {
+                    Sub::Clock { deadline, .. } => Some(*deadline),
+                    _ => None,
+                })
+                .min();
             let slice = next_deadline.map(|d| d.saturating_duration_since(now)).unwrap_or(WAIT_SLICE).min(WAIT_SLICE);
             if waits.is_empty() {
                 if self.stop.wait(slice) {
@@ -112,12 +127,18 @@ impl WasiHost {
                 }
             } else {
                 let mut pollfds: Vec<PollFd<'_>> = waits.iter().map(|(_, fd, flags)| PollFd::new(fd, *flags)).collect();
-                let timeout = rustix::event::Timespec::try_from(slice).unwrap_or(rustix::event::Timespec { tv_sec: 0, tv_nsec: 50_000_000 });
+                let timeout = rustix::event::Timespec::try_from(slice)
+                    .unwrap_or(rustix::event::Timespec { tv_sec: 0, tv_nsec: 50_000_000 });
                 match rustix::event::poll(&mut pollfds, Some(&timeout)) {
                     Ok(_) | Err(rustix::io::Errno::INTR) => {}
                     Err(e) => return Err(Errno::from(std::io::Error::from(e)).into()),
                 }
-                let ready: Vec<usize> = pollfds.iter().enumerate().filter(|(_, p)| !p.revents().is_empty()).map(|(k, _)| waits[k].0).collect();
+                let ready: Vec<usize> = pollfds
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| !p.revents().is_empty())
+                    .map(|(k, _)| waits[k].0)
+                    .collect();
                 for i in ready {
                     if let Sub::Fd { userdata, kind, .. } = subs[i] {
                         events.push(Event { userdata, error: 0, kind, nbytes: 1 });

@@ -41,7 +41,16 @@ impl WasiHost {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn sock_recv(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, ri_flags: u16, out_len: u32, out_flags: u32) -> HostResult<()> {
+    pub fn sock_recv(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        count: u32,
+        ri_flags: u16,
+        out_len: u32,
+        out_flags: u32,
+    ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let Descriptor::Stream(s) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
         let mut total = 0;
@@ -54,7 +63,15 @@ impl WasiHost {
         Ok(())
     }
 
-    pub fn sock_send(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, _si_flags: u16, out_len: u32) -> HostResult<()> {
+    pub fn sock_send(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        count: u32,
+        _si_flags: u16,
+        out_len: u32,
+    ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let Descriptor::Stream(s) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
         let mut total = 0usize;

@@ -93,7 +93,13 @@ fn run(words: &[Vec<u8>]) -> io::Result<String> {
                 .map(|e| {
                     let e = e?;
                     let t = e.file_type()?;
-                    let kind = if t.is_dir() { "/" } else if t.is_symlink() { "@" } else { "" };
+                    let kind = if t.is_dir() {
+                        "/"
+                    } else if t.is_symlink() {
+                        "@"
+                    } else {
+                        ""
+                    };
                     Ok(format!("{}{kind}", e.file_name().to_string_lossy()))
                 })
                 .collect::<io::Result<_>>()?;
@@ -103,7 +109,13 @@ fn run(words: &[Vec<u8>]) -> io::Result<String> {
         "stat" | "lstat" => {
             let m = if op == "stat" { fs::metadata(a()?)? } else { fs::symlink_metadata(a()?)? };
             let t = m.file_type();
-            let kind = if t.is_dir() { "dir" } else if t.is_symlink() { "symlink" } else { "file" };
+            let kind = if t.is_dir() {
+                "dir"
+            } else if t.is_symlink() {
+                "symlink"
+            } else {
+                "file"
+            };
             let size = if t.is_dir() { String::new() } else { format!(" size={}", m.len()) };
             Ok(format!("{kind}{size}"))
         }
@@ -128,7 +140,11 @@ fn run(words: &[Vec<u8>]) -> io::Result<String> {
         }
         "preopens" => Ok(raw::preopens().join(" ")),
         "rawopen" => raw::open(&a()?.parse().unwrap_or(3), words.get(2).cloned().unwrap_or_default()),
-        "rawsymlink" => raw::symlink(words.get(1).cloned().unwrap_or_default(), &b()?.parse().unwrap_or(3), words.get(3).cloned().unwrap_or_default()),
+        "rawsymlink" => raw::symlink(
+            words.get(1).cloned().unwrap_or_default(),
+            &b()?.parse().unwrap_or(3),
+            words.get(3).cloned().unwrap_or_default(),
+        ),
         _ => Err(io::Error::from_raw_os_error(libc::ENOSYS)),
     }
 }
@@ -146,13 +162,26 @@ fn errno_name(e: &io::Error) -> String {
         None => return format!("{:?}", e.kind()),
     };
     let names = [
-        (libc::ENOENT, "ENOENT"), (libc::EEXIST, "EEXIST"), (libc::ENOTDIR, "ENOTDIR"),
-        (libc::EISDIR, "EISDIR"), (libc::EROFS, "EROFS"), (libc::EXDEV, "EXDEV"),
-        (libc::ELOOP, "ELOOP"), (libc::EPERM, "EPERM"), (libc::EACCES, "EACCES"),
-        (libc::ENOTEMPTY, "ENOTEMPTY"), (libc::EINVAL, "EINVAL"), (libc::EBADF, "EBADF"),
-        (libc::ENAMETOOLONG, "ENAMETOOLONG"), (libc::ENOTCAPABLE, "ENOTCAPABLE"),
-        (libc::ENOSYS, "ENOSYS"), (libc::EILSEQ, "EILSEQ"), (libc::EMFILE, "EMFILE"),
-        (libc::ENOTSUP, "ENOTSUP"), (libc::EFAULT, "EFAULT"), (libc::EBUSY, "EBUSY"),
+        (libc::ENOENT, "ENOENT"),
+        (libc::EEXIST, "EEXIST"),
+        (libc::ENOTDIR, "ENOTDIR"),
+        (libc::EISDIR, "EISDIR"),
+        (libc::EROFS, "EROFS"),
+        (libc::EXDEV, "EXDEV"),
+        (libc::ELOOP, "ELOOP"),
+        (libc::EPERM, "EPERM"),
+        (libc::EACCES, "EACCES"),
+        (libc::ENOTEMPTY, "ENOTEMPTY"),
+        (libc::EINVAL, "EINVAL"),
+        (libc::EBADF, "EBADF"),
+        (libc::ENAMETOOLONG, "ENAMETOOLONG"),
+        (libc::ENOTCAPABLE, "ENOTCAPABLE"),
+        (libc::ENOSYS, "ENOSYS"),
+        (libc::EILSEQ, "EILSEQ"),
+        (libc::EMFILE, "EMFILE"),
+        (libc::ENOTSUP, "ENOTSUP"),
+        (libc::EFAULT, "EFAULT"),
+        (libc::EBUSY, "EBUSY"),
     ];
     names.iter().find(|(v, _)| *v == n).map(|(_, s)| s.to_string()).unwrap_or_else(|| format!("errno{n}"))
 }
@@ -165,7 +194,17 @@ mod raw {
     unsafe extern "C" {
         fn fd_prestat_get(fd: i32, out: *mut u32) -> i32;
         fn fd_prestat_dir_name(fd: i32, buf: *mut u8, len: usize) -> i32;
-        fn path_open(fd: i32, dirflags: i32, path: *const u8, len: usize, oflags: i32, base: u64, inh: u64, fdflags: i32, out: *mut i32) -> i32;
+        fn path_open(
+            fd: i32,
+            dirflags: i32,
+            path: *const u8,
+            len: usize,
+            oflags: i32,
+            base: u64,
+            inh: u64,
+            fdflags: i32,
+            out: *mut i32,
+        ) -> i32;
         fn path_symlink(old: *const u8, old_len: usize, fd: i32, new: *const u8, new_len: usize) -> i32;
         fn fd_read(fd: i32, iovs: *const u32, n: usize, nread: *mut usize) -> i32;
         fn fd_close(fd: i32) -> i32;

@@ -39,13 +39,12 @@ fn main() {
 
     // read_dir
     fs::write(root.join("a/two.txt"), b"2").unwrap();
-    let mut names: Vec<String> = fs::read_dir(root.join("a"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut names: Vec<String> =
+        fs::read_dir(root.join("a")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["b", "one.txt", "two.txt"], "read_dir");
-    let types: Vec<bool> = fs::read_dir(root.join("a")).unwrap().map(|e| e.unwrap().file_type().unwrap().is_dir()).collect();
+    let types: Vec<bool> =
+        fs::read_dir(root.join("a")).unwrap().map(|e| e.unwrap().file_type().unwrap().is_dir()).collect();
     assert_eq!(types.iter().filter(|d| **d).count(), 1, "file_type from read_dir");
 
     // rename file and directory
