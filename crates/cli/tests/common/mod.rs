@@ -1,0 +1,157 @@
+//! The harness shared by the end-to-end tests: a real `porthole serve` on a temporary root
+//! and a free port, and the stock docker CLI pointed at it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `porthole serve`, stopped with SIGTERM when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub addr: String,
+    pub root: tempfile::TempDir,
+    pub docker_config: tempfile::TempDir,
+}
+
+pub fn docker_available() -> bool {
+    let found = Command::new("docker")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    // CI installs the CLI (scripts/setup.sh); there a missing one is a failure, not a skip.
+    assert!(found || std::env::var_os("CI").is_none(), "the docker CLI is missing; scripts/setup.sh installs it");
+    if !found {
+        eprintln!("skipping: no docker CLI on this machine (scripts/setup.sh installs it)");
+    }
+    found
+}
+
+/// Compiled guests are shared by every test's daemon, so each guest is compiled once.
+pub fn module_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("porthole-module-cache")
+}
+
+impl Daemon {
+    pub fn start() -> Daemon {
+        let root = tempfile::tempdir().unwrap();
+        Self::start_on(root)
+    }
+
+    pub fn start_on(root: tempfile::TempDir) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_porthole"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--root"])
+            .arg(root.path())
+            .arg("--module-cache")
+            .arg(module_cache())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("porthole printed nothing").unwrap();
+        let addr = first
+            .strip_prefix("Porthole listening on http://")
+            .and_then(|rest| rest.split_once(' '))
+            .map(|(addr, _)| addr.to_string())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"));
+        assert!(first.ends_with("porthole.sock"), "{first}");
+        assert_eq!(lines.next().unwrap().unwrap(), "ready");
+        Daemon {
+            child,
+            addr,
+            root,
+            docker_config: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("docker");
+        c.args(args)
+            .env("DOCKER_HOST", format!("tcp://{}", self.addr))
+            .env("DOCKER_BUILDKIT", "0")
+            .env("DOCKER_CONFIG", self.docker_config.path())
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn docker(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs docker and requires success; gives stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.docker(args);
+        assert!(
+            out.status.success(),
+            "docker {args:?} failed ({}):\n{}{}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Runs docker and requires failure; gives stderr.
+    pub fn fails(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = self.docker(args);
+        assert!(
+            !out.status.success(),
+            "docker {args:?} succeeded:\n{}",
+            text(&out.stdout)
+        );
+        (out.status.code(), text(&out.stderr))
+    }
+
+    /// Raw HTTP/1.1 exchange with the daemon (for what the CLI never sends).
+    pub fn http(&self, request: &str) -> String {
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+}
+
+impl Daemon {
+    /// SIGTERM, as a service manager would; gives how it exited.
+    pub fn terminate(&mut self) -> Option<ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        let pid = rustix::process::Pid::from_child(&self.child);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+
+    /// Stops the daemon and hands back its root, for a restart on the same state.
+    pub fn stop(mut self) -> (Option<ExitStatus>, tempfile::TempDir) {
+        let status = self.terminate();
+        let root = std::mem::replace(&mut self.root, tempfile::tempdir().unwrap());
+        (status, root)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
