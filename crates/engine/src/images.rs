@@ -117,24 +117,34 @@ impl Engine {
         Ok((img, tags))
     }
 
-    /// `docker rmi`: untags; deletes the image when no tag and no container is left on it.
-    /// Returns Docker's `Untagged:` / `Deleted:` lines.
+    /// `docker rmi`: removes a tag; deletes the image when no tag and no container is left on
+    /// it. As in Docker, a tag of an image with other tags goes even while containers use the
+    /// image; its last tag (or the image by id) does not, unless forced. Returns Docker's
+    /// `Untagged:` / `Deleted:` lines.
     pub fn remove_image(&self, reference: &str, force: bool) -> Result<Vec<String>> {
         let mut w = self.world();
         let img = find_image(&w, reference)?.clone();
+        let tags: Vec<String> = w.tags.iter().filter(|(_, id)| **id == img.id).map(|(t, _)| t.clone()).collect();
+        let named_tag = normalize_tag(reference);
+        let by_tag = tags.contains(&named_tag);
+        let untag: Vec<String> = if by_tag { vec![named_tag] } else { tags.clone() };
+        let last_reference = untag.len() == tags.len();
         let user = w.containers.values().find(|c| c.record.image_id == img.id).map(|c| c.record.id.short().to_string());
-        if let (Some(container), false) = (&user, force) {
-            return Err(EngineError::ImageInUse { reference: reference.to_string(), container: container.clone(), image: img.id[..12].to_string() });
+        if let (Some(container), true, false) = (&user, last_reference, force) {
+            return Err(EngineError::ImageInUse {
+                reference: reference.to_string(),
+                container: container.clone(),
+                image: img.id[..12].to_string(),
+            });
         }
         let mut report = Vec::new();
-        let by_tag = w.tags.get(&normalize_tag(reference)) == Some(&img.id);
-        let untag: Vec<String> = w.tags.iter().filter(|(t, id)| **id == img.id && (!by_tag || **t == normalize_tag(reference))).map(|(t, _)| t.clone()).collect();
         for t in untag {
             w.tags.remove(&t);
             report.push(format!("Untagged: {t}"));
+            self.emit(self.event(EventType::Image, "untag", &img.id).with("name", t));
         }
         self.inner.store.save_tags(&w.tags).context(|| "saving tags".into())?;
-        if user.is_none() && !w.tags.values().any(|id| *id == img.id) {
+        if user.is_none() && last_reference {
             self.inner.store.remove_image(&img.id).context(|| format!("removing image {}", img.id))?;
             w.images.remove(&img.id);
             report.push(format!("Deleted: sha256:{}", img.id));

@@ -190,3 +190,14 @@ fn a_file_that_is_not_a_program_is_126_and_a_missing_one_127() {
     assert!(err.contains("stat /bin/nope: no such file or directory"), "{err}");
     assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 127);
 }
+
+#[test]
+fn rmi_removes_one_tag_while_in_use_but_not_the_last() {
+    let (_t, e) = engine();
+    e.tag("busybox", "teaching:v1").unwrap();
+    e.create(CreateOptions { image: "teaching:v1".into(), ..Default::default() }).unwrap();
+    assert_eq!(e.remove_image("teaching:v1", false).unwrap(), ["Untagged: teaching:v1"]);
+    let err = e.remove_image("busybox", false).unwrap_err().to_string();
+    assert!(err.starts_with("conflict: unable to remove repository reference \"busybox\" (must force) - container "), "{err}");
+    assert!(e.image_inspect("busybox").is_ok());
+}
