@@ -36,10 +36,7 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{context}: {source}")]
-    Io {
-        context: &'static str,
-        source: std::io::Error,
-    },
+    Io { context: &'static str, source: std::io::Error },
     #[error("the engine task failed: {0}")]
     Task(String),
 }
@@ -53,9 +50,7 @@ impl ApiError {
                 ErrorKind::Invalid => StatusCode::BAD_REQUEST,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            ApiError::PageNotFound | ApiError::NoSuchExec(_) | ApiError::PullRefused(_) => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::PageNotFound | ApiError::NoSuchExec(_) | ApiError::PullRefused(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidJson(_)
             | ApiError::InvalidParameter { .. }
             | ApiError::InvalidFilter(_)
@@ -83,21 +78,13 @@ pub struct ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status(),
-            Json(ErrorBody {
-                message: self.to_string(),
-            }),
-        )
-            .into_response()
+        (self.status(), Json(ErrorBody { message: self.to_string() })).into_response()
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Runs a blocking engine call on tokio's blocking pool.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
-) -> ApiResult<T> {
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, EngineError> + Send + 'static) -> ApiResult<T> {
     Ok(tokio::task::spawn_blocking(f).await??)
 }

@@ -15,34 +15,22 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
     }
 
     /// A boolean flag the way Docker reads one: absent, empty, `0`, `false` or `no` is false.
     pub fn flag(&self, key: &str) -> bool {
-        self.get(key)
-            .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "" | "0" | "false" | "no"))
+        self.get(key).is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "" | "0" | "false" | "no"))
     }
 
     pub fn number<T: std::str::FromStr>(&self, key: &'static str) -> Result<Option<T>, ApiError> {
         match self.get(key).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| ApiError::InvalidParameter {
-                name: key,
-                value: v.to_string(),
-            }),
+            Some(v) => v.parse().map(Some).map_err(|_| ApiError::InvalidParameter { name: key, value: v.to_string() }),
         }
     }
 
@@ -51,20 +39,15 @@ impl Params {
         let Some(raw) = self.get("filters").filter(|f| !f.is_empty()) else {
             return Ok(Filters::default());
         };
-        let value: serde_json::Value = serde_json::from_str(raw)
-            .map_err(|e| ApiError::InvalidJson(format!("invalid filter: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(raw).map_err(|e| ApiError::InvalidJson(format!("invalid filter: {e}")))?;
         let mut out = BTreeMap::new();
         for (key, v) in value.as_object().into_iter().flatten() {
             let values: Vec<String> = match v {
-                serde_json::Value::Object(m) => m
-                    .iter()
-                    .filter(|(_, on)| on.as_bool() != Some(false))
-                    .map(|(k, _)| k.clone())
-                    .collect(),
-                serde_json::Value::Array(a) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect(),
+                serde_json::Value::Object(m) => {
+                    m.iter().filter(|(_, on)| on.as_bool() != Some(false)).map(|(k, _)| k.clone()).collect()
+                }
+                serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
                 _ => return Err(ApiError::InvalidFilter(key.clone())),
             };
             out.insert(key.clone(), values);
@@ -103,10 +86,7 @@ fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -144,10 +124,7 @@ impl Filters {
             None => Ok(None),
             Some("true" | "1") => Ok(Some(true)),
             Some("false" | "0") => Ok(Some(false)),
-            Some(v) => Err(ApiError::InvalidParameter {
-                name: key,
-                value: v.to_string(),
-            }),
+            Some(v) => Err(ApiError::InvalidParameter { name: key, value: v.to_string() }),
         }
     }
 }
@@ -161,15 +138,12 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::InvalidJson(e.body_text()))?;
+        let bytes =
+            axum::body::Bytes::from_request(req, state).await.map_err(|e| ApiError::InvalidJson(e.body_text()))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(T::default()));
         }
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::InvalidJson(format!("invalid JSON: {e}")))
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::InvalidJson(format!("invalid JSON: {e}")))
     }
 }
 

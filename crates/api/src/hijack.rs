@@ -43,11 +43,7 @@ pub type OutSender = mpsc::UnboundedSender<Out>;
 
 /// Docker's content type for a raw (TTY) or multiplexed stream.
 pub fn content_type(tty: bool) -> &'static str {
-    if tty {
-        "application/vnd.docker.raw-stream"
-    } else {
-        "application/vnd.docker.multiplexed-stream"
-    }
+    if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" }
 }
 
 /// One multiplexed frame.
@@ -61,11 +57,7 @@ pub fn frame(stream: StreamKind, payload: &[u8]) -> Vec<u8> {
 
 /// Output bytes as the client expects them on the wire.
 pub fn encode(stream: StreamKind, payload: &[u8], tty: bool) -> Vec<u8> {
-    if tty {
-        onlcr(payload)
-    } else {
-        frame(stream, payload)
-    }
+    if tty { onlcr(payload) } else { frame(stream, payload) }
 }
 
 /// The `101` that hands the connection over (the docker CLI requires it).
@@ -93,11 +85,7 @@ pub async fn take(on_upgrade: OnUpgrade) -> Option<(ReadHalf<Conn>, WriteHalf<Co
 }
 
 /// Writes the session's output until `Out::End` (or every sender is gone), then closes.
-pub async fn pump_output(
-    mut rx: mpsc::UnboundedReceiver<Out>,
-    mut conn: impl AsyncWrite + Unpin,
-    tty: bool,
-) {
+pub async fn pump_output(mut rx: mpsc::UnboundedReceiver<Out>, mut conn: impl AsyncWrite + Unpin, tty: bool) {
     while let Some(Out::Data(stream, bytes)) = rx.recv().await {
         if conn.write_all(&encode(stream, &bytes, tty)).await.is_err() {
             return;
@@ -167,10 +155,7 @@ mod tests {
 
     #[test]
     fn frames() {
-        assert_eq!(
-            frame(StreamKind::Stderr, b"hi"),
-            [2, 0, 0, 0, 0, 0, 0, 2, b'h', b'i']
-        );
+        assert_eq!(frame(StreamKind::Stderr, b"hi"), [2, 0, 0, 0, 0, 0, 0, 2, b'h', b'i']);
         assert_eq!(encode(StreamKind::Stdout, b"a\n", true), b"a\r\n");
     }
 }

@@ -40,9 +40,15 @@ pub struct Api {
 impl Api {
     /// Starts recording events (for `docker events --since`).
     pub fn new(engine: Engine) -> Self {
-        Api {
-            state: routes::AppState::new(engine),
-        }
+        Api { state: routes::AppState::new(engine) }
+    }
+
+    /// Lets the dashboard offer stop / remove / prune buttons (`porthole serve
+    /// --allow-actions`). Off by default: the page is read-only. The Docker API is what the
+    /// buttons call, so the same-origin protections apply to them as to any other request.
+    pub fn allow_actions(mut self, allow: bool) -> Self {
+        self.state.allow_actions = allow;
+        self
     }
 
     pub fn router(&self, options: ApiOptions) -> Router {
@@ -50,10 +56,7 @@ impl Api {
         Router::new()
             .fallback_service(api)
             .layer(axum::middleware::from_fn(version::strip_version))
-            .layer(axum::middleware::from_fn_with_state(
-                options.listener,
-                security::guard,
-            ))
+            .layer(axum::middleware::from_fn_with_state(options.listener, security::guard))
     }
 }
 
@@ -75,22 +78,12 @@ pub async fn serve(
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let tcp_server = axum::serve(
-        tcp,
-        api.router(ApiOptions {
-            listener: Listener::Tcp(addr),
-        }),
-    )
-    .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let tcp_server = axum::serve(tcp, api.router(ApiOptions { listener: Listener::Tcp(addr) }))
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
     let tcp_task = tokio::spawn(async move { tcp_server.await });
     let unix_task = unix.map(|unix| {
-        let server = axum::serve(
-            unix,
-            api.router(ApiOptions {
-                listener: Listener::Unix,
-            }),
-        )
-        .with_graceful_shutdown(stopped(stop_rx));
+        let server = axum::serve(unix, api.router(ApiOptions { listener: Listener::Unix }))
+            .with_graceful_shutdown(stopped(stop_rx));
         tokio::spawn(async move { server.await })
     });
     shutdown.await;

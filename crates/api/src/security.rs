@@ -31,27 +31,18 @@ impl Listener {
             return true;
         }
         let (name, port) = match host.rsplit_once(':') {
-            Some((n, p)) if !n.ends_with(':') && (n.starts_with('[') || !n.contains(':')) => {
-                (n, Some(p))
-            }
+            Some((n, p)) if !n.ends_with(':') && (n.starts_with('[') || !n.contains(':')) => (n, Some(p)),
             _ => (host, None),
         };
         let port_ok = port.is_none_or(|p| p.parse::<u16>() == Ok(addr.port()));
-        port_ok
-            && matches!(
-                name.to_ascii_lowercase().as_str(),
-                "localhost" | "127.0.0.1" | "[::1]"
-            )
+        port_ok && matches!(name.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "[::1]")
     }
 }
 
 /// Middleware enforcing the rules above.
 pub async fn guard(State(listener): State<Listener>, req: Request, next: Next) -> Response {
     let headers = req.headers();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     if !listener.accepts_host(host) {
         return ApiError::Forbidden(format!(
             "refusing a request for host {host:?}: Porthole answers only to localhost"
@@ -60,23 +51,19 @@ pub async fn guard(State(listener): State<Listener>, req: Request, next: Next) -
     }
     let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if mutating {
-        let cross_site = headers
-            .get("sec-fetch-site")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+        let cross_site =
+            headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
         let foreign_origin = origin.is_some_and(|o| !same_origin(o, host));
         if cross_site || foreign_origin {
-            return ApiError::Forbidden("refusing a cross-site request from a web page".into())
-                .into_response();
+            return ApiError::Forbidden("refusing a cross-site request from a web page".into()).into_response();
         }
     }
     next.run(req).await
 }
 
 fn same_origin(origin: &str, host: &str) -> bool {
-    origin
-        .strip_prefix("http://")
-        .is_some_and(|o| o.eq_ignore_ascii_case(host))
+    origin.strip_prefix("http://").is_some_and(|o| o.eq_ignore_ascii_case(host))
 }
 
 #[cfg(test)]
@@ -86,23 +73,10 @@ mod tests {
     #[test]
     fn loopback_hosts_only() {
         let l = Listener::Tcp("127.0.0.1:2375".parse().unwrap());
-        for ok in [
-            "127.0.0.1:2375",
-            "localhost",
-            "localhost:2375",
-            "127.0.0.1",
-            "[::1]:2375",
-            "[::1]",
-        ] {
+        for ok in ["127.0.0.1:2375", "localhost", "localhost:2375", "127.0.0.1", "[::1]:2375", "[::1]"] {
             assert!(l.accepts_host(ok), "{ok}");
         }
-        for bad in [
-            "evil.example:2375",
-            "localhost:80",
-            "",
-            "127.0.0.2:2375",
-            "localhost.evil.example",
-        ] {
+        for bad in ["evil.example:2375", "localhost:80", "", "127.0.0.2:2375", "localhost.evil.example"] {
             assert!(!l.accepts_host(bad), "{bad}");
         }
         assert!(Listener::Unix.accepts_host("api.moby.localhost"));

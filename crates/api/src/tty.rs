@@ -109,10 +109,7 @@ mod tests {
     #[test]
     fn canonical_mode() {
         let t = feed(b"ls\r");
-        assert_eq!(
-            (t.echo.as_slice(), t.to_guest.as_slice(), t.end_of_input),
-            (&b"ls\n"[..], &b"ls\n"[..], false)
-        );
+        assert_eq!((t.echo.as_slice(), t.to_guest.as_slice(), t.end_of_input), (&b"ls\n"[..], &b"ls\n"[..], false));
         let t = feed(b"lx\x7fs\r");
         assert_eq!(t.to_guest, b"ls\n");
         assert_eq!(t.echo, b"lx\x08 \x08s\n");

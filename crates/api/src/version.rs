@@ -20,8 +20,7 @@ fn split_version(path: &str) -> Option<(&str, &str)> {
     let (version, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let (major, minor) = version.split_once('.')?;
     let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    (numeric(major) && numeric(minor))
-        .then_some((version, if tail.is_empty() { "/" } else { tail }))
+    (numeric(major) && numeric(minor)).then_some((version, if tail.is_empty() { "/" } else { tail }))
 }
 
 fn parse(version: &str) -> (u32, u32) {
@@ -51,10 +50,7 @@ pub async fn strip_version(mut req: Request, next: Next) -> Response {
     headers.insert("Api-Version", HeaderValue::from_static(API_VERSION));
     headers.insert("Docker-Experimental", HeaderValue::from_static("false"));
     headers.insert("Ostype", HeaderValue::from_static("linux"));
-    headers.insert(
-        "Server",
-        HeaderValue::from_static(concat!("Porthole/", env!("CARGO_PKG_VERSION"))),
-    );
+    headers.insert("Server", HeaderValue::from_static(concat!("Porthole/", env!("CARGO_PKG_VERSION"))));
     response
 }
 
@@ -64,10 +60,7 @@ mod tests {
 
     #[test]
     fn version_prefixes() {
-        assert_eq!(
-            split_version("/v1.49/containers/json"),
-            Some(("1.49", "/containers/json"))
-        );
+        assert_eq!(split_version("/v1.49/containers/json"), Some(("1.49", "/containers/json")));
         assert_eq!(split_version("/v1.49"), Some(("1.49", "/")));
         assert_eq!(split_version("/volumes"), None);
         assert_eq!(split_version("/vx.1/a"), None);

@@ -9,11 +9,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "porthole",
-    version,
-    about = "Containers as WebAssembly guests, driven by the stock docker CLI"
-)]
+#[command(name = "porthole", version, about = "Containers as WebAssembly guests, driven by the stock docker CLI")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +29,10 @@ pub struct ServeArgs {
     /// TCP address to listen on; only a loopback address unless you say otherwise here.
     #[arg(long, default_value = "127.0.0.1:2375")]
     pub listen: SocketAddr,
+    /// Let the dashboard stop and remove containers and prune volumes (it is read-only
+    /// without this).
+    #[arg(long)]
+    pub allow_actions: bool,
     /// Where compiled guests are cached (default: inside the root); tests share one.
     #[arg(long, hide = true)]
     pub module_cache: Option<PathBuf>,

@@ -34,11 +34,9 @@ fn lock_root(root: &Path) -> anyhow::Result<File> {
         .with_context(|| format!("opening {}", path.display()))?;
     match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(file),
-        Err(rustix::io::Errno::WOULDBLOCK) => bail!(
-            "another porthole serve is already running on {} (it holds {})",
-            root.display(),
-            path.display()
-        ),
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            bail!("another porthole serve is already running on {} (it holds {})", root.display(), path.display())
+        }
         Err(e) => Err(e).with_context(|| format!("locking {}", path.display())),
     }
 }
@@ -62,43 +60,30 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => default_root()?,
     };
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("resolving {}", root.display()))?;
+    let root = root.canonicalize().with_context(|| format!("resolving {}", root.display()))?;
     let _lock = lock_root(&root)?;
-    let (engine, _recovery) = Engine::open(EngineConfig {
-        root: root.clone(),
-        module_cache: args.module_cache,
-    })
-    .context("opening the engine")?;
+    let (engine, _recovery) = Engine::open(EngineConfig { root: root.clone(), module_cache: args.module_cache })
+        .context("opening the engine")?;
     if !args.listen.ip().is_loopback() {
         eprintln!(
             "warning: listening on {}, which is not a loopback address: anyone who can reach it can run guests and read volumes",
             args.listen
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(serve(engine, &root, args.listen))
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(serve(engine, &root, args.listen, args.allow_actions))
 }
 
-async fn serve(engine: Engine, root: &Path, listen: std::net::SocketAddr) -> anyhow::Result<()> {
-    let tcp = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+async fn serve(engine: Engine, root: &Path, listen: std::net::SocketAddr, allow_actions: bool) -> anyhow::Result<()> {
+    let tcp = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = tcp.local_addr()?;
     let socket = root.join("porthole.sock");
     let unix = bind_unix(&socket)?;
-    let api = porthole_api::Api::new(engine.clone());
+    let api = porthole_api::Api::new(engine.clone()).allow_actions(allow_actions);
     {
         let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "Porthole listening on http://{addr} and unix://{}",
-            socket.display()
-        )?;
+        writeln!(out, "Porthole listening on http://{addr} and unix://{}", socket.display())?;
         writeln!(out, "ready")?;
         out.flush()?;
     }
@@ -108,19 +93,14 @@ async fn serve(engine: Engine, root: &Path, listen: std::net::SocketAddr) -> any
         eprintln!("porthole: shutting down: stopping running containers");
         let _ = tokio::task::spawn_blocking(move || stop_all(&stopping)).await;
     };
-    porthole_api::serve(&api, tcp, Some(unix), shutdown)
-        .await
-        .context("serving")?;
+    porthole_api::serve(&api, tcp, Some(unix), shutdown).await.context("serving")?;
     let _ = std::fs::remove_file(&socket);
     Ok(())
 }
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
+    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
         (Ok(mut int), Ok(mut term)) => {
             tokio::select! {
                 _ = int.recv() => {}

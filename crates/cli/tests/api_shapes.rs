@@ -34,7 +34,11 @@ fn volumes_and_containers_have_dockers_shapes_and_status_codes() {
 
         let labels = HashMap::from([("course".to_string(), "storage".to_string())]);
         let v = docker
-            .create_volume(VolumeCreateRequest { name: Some("pulp".into()), labels: Some(labels.clone()), ..Default::default() })
+            .create_volume(VolumeCreateRequest {
+                name: Some("pulp".into()),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!((v.name.as_str(), v.driver.as_str(), v.scope), ("pulp", "local", Some(VolumeScopeEnum::LOCAL)));
@@ -76,16 +80,26 @@ fn volumes_and_containers_have_dockers_shapes_and_status_codes() {
         let anon = by_dest("/anon");
         assert_eq!((anon.name.as_ref().map(String::len), anon.mode.as_deref()), (Some(64), Some("")));
 
-        let (code, msg) = server_error(docker.remove_volume("pulp", None::<bollard::query_parameters::RemoveVolumeOptions>).await);
+        let (code, msg) =
+            server_error(docker.remove_volume("pulp", None::<bollard::query_parameters::RemoveVolumeOptions>).await);
         assert_eq!(code, 409);
         assert_eq!(msg, format!("remove pulp: volume is in use - [{}]", created.id));
         let (code, msg) = server_error(docker.create_container(Some(options), body.clone()).await);
         assert_eq!(code, 409);
         assert!(msg.starts_with("Conflict. The container name \"/shapes\" is already in use"), "{msg}");
         let missing = ContainerCreateBody { image: Some("nosuch".into()), ..body.clone() };
-        assert_eq!(server_error(docker.create_container(None, missing).await), (404, "No such image: nosuch:latest".into()));
-        let bad = ContainerCreateBody { host_config: Some(HostConfig { binds: Some(vec!["pulp:/x:bogus".into()]), ..Default::default() }), ..body };
+        assert_eq!(
+            server_error(docker.create_container(None, missing).await),
+            (404, "No such image: nosuch:latest".into())
+        );
+        let bad = ContainerCreateBody {
+            host_config: Some(HostConfig { binds: Some(vec!["pulp:/x:bogus".into()]), ..Default::default() }),
+            ..body
+        };
         assert_eq!(server_error(docker.create_container(None, bad).await), (400, "invalid mode: bogus".into()));
-        assert_eq!(server_error(docker.inspect_container("ghost", None).await), (404, "No such container: ghost".into()));
+        assert_eq!(
+            server_error(docker.inspect_container("ghost", None).await),
+            (404, "No such container: ghost".into())
+        );
     });
 }

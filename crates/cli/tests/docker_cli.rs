@@ -29,17 +29,9 @@ impl Terminal {
         grantpt(&master).unwrap();
         unlockpt(&master).unwrap();
         let name = ptsname(&master, Vec::new()).unwrap();
-        let slave = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .open(name.to_str().unwrap())
-            .unwrap();
-        let child = command
-            .stdin(slave.try_clone().unwrap())
-            .stdout(slave.try_clone().unwrap())
-            .stderr(slave)
-            .spawn()
-            .unwrap();
+        let slave = std::fs::File::options().read(true).write(true).open(name.to_str().unwrap()).unwrap();
+        let child =
+            command.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave).spawn().unwrap();
         let master = std::fs::File::from(master);
         let output = Arc::new(Mutex::new(Vec::new()));
         let (mut reader, sink) = (master.try_clone().unwrap(), output.clone());
@@ -53,12 +45,7 @@ impl Terminal {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Terminal {
-            child,
-            master,
-            output,
-            seen: 0,
-        }
+        Terminal { child, master, output, seen: 0 }
     }
 
     fn screen(&self) -> String {
@@ -74,10 +61,7 @@ impl Terminal {
                 self.seen += at + needle.len();
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {needle:?}; the terminal shows:\n{screen}"
-            );
+            assert!(Instant::now() < deadline, "timed out waiting for {needle:?}; the terminal shows:\n{screen}");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -95,10 +79,7 @@ impl Terminal {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!(
-                    "the docker command did not end; the terminal shows:\n{}",
-                    self.screen()
-                );
+                panic!("the docker command did not end; the terminal shows:\n{}", self.screen());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -110,17 +91,9 @@ const PULP_DOCKERFILE: &str = include_str!("../../../examples/pulp-content/Docke
 fn build_pulp(d: &Daemon) {
     let context = tempfile::tempdir().unwrap();
     std::fs::write(context.path().join("Dockerfile"), PULP_DOCKERFILE).unwrap();
-    let out = d.ok(&[
-        "build",
-        "-t",
-        "markllama/pulp-content",
-        context.path().to_str().unwrap(),
-    ]);
+    let out = d.ok(&["build", "-t", "markllama/pulp-content", context.path().to_str().unwrap()]);
     assert!(out.contains("Step 1/3 : FROM busybox"), "{out}");
-    assert!(
-        out.contains("Successfully tagged markllama/pulp-content:latest"),
-        "{out}"
-    );
+    assert!(out.contains("Successfully tagged markllama/pulp-content:latest"), "{out}");
 }
 
 #[test]
@@ -133,14 +106,8 @@ fn pulp_walkthrough() {
     assert!(d.ok(&["images"]).contains("markllama/pulp-content"));
 
     // docker run -it --name volume-demo markllama/pulp-content /bin/sh
-    let mut t = Terminal::spawn(d.command(&[
-        "run",
-        "-it",
-        "--name",
-        "volume-demo",
-        "markllama/pulp-content",
-        "/bin/sh",
-    ]));
+    let mut t =
+        Terminal::spawn(d.command(&["run", "-it", "--name", "volume-demo", "markllama/pulp-content", "/bin/sh"]));
     t.expect("/ # ");
     t.type_keys("mount\r");
     t.expect("/var/lib/pulp type volume (rw)");
@@ -159,13 +126,11 @@ fn pulp_walkthrough() {
     assert!(screen.contains("on /var/www type volume (rw)"), "{screen}");
 
     assert_eq!(
-        d.ok(&["inspect", "--format", "{{.Config.Volumes}}", "volume-demo"])
-            .trim(),
+        d.ok(&["inspect", "--format", "{{.Config.Volumes}}", "volume-demo"]).trim(),
         "map[/var/lib/pulp:{} /var/www:{}]"
     );
     let mounts: serde_json::Value =
-        serde_json::from_str(&d.ok(&["inspect", "--format", "{{json .Mounts}}", "volume-demo"]))
-            .unwrap();
+        serde_json::from_str(&d.ok(&["inspect", "--format", "{{json .Mounts}}", "volume-demo"])).unwrap();
     let mounts = mounts.as_array().unwrap();
     assert_eq!(mounts.len(), 2);
     for m in mounts {
@@ -174,32 +139,13 @@ fn pulp_walkthrough() {
         assert_eq!(m["RW"], true);
         assert_eq!(m["Mode"], "");
         let name = m["Name"].as_str().unwrap();
-        assert_eq!(
-            name.len(),
-            64,
-            "anonymous volume names are 64 hex digits: {m}"
-        );
+        assert_eq!(name.len(), 64, "anonymous volume names are 64 hex digits: {m}");
         let source = m["Source"].as_str().unwrap();
-        assert_eq!(
-            Path::new(source),
-            d.root
-                .path()
-                .canonicalize()
-                .unwrap()
-                .join("volumes")
-                .join(name)
-                .join("_data")
-        );
+        assert_eq!(Path::new(source), d.root.path().canonicalize().unwrap().join("volumes").join(name).join("_data"));
         assert!(Path::new(source).is_dir());
     }
-    let dests: Vec<&str> = mounts
-        .iter()
-        .map(|m| m["Destination"].as_str().unwrap())
-        .collect();
-    assert!(
-        dests.contains(&"/var/lib/pulp") && dests.contains(&"/var/www"),
-        "{dests:?}"
-    );
+    let dests: Vec<&str> = mounts.iter().map(|m| m["Destination"].as_str().unwrap()).collect();
+    assert!(dests.contains(&"/var/lib/pulp") && dests.contains(&"/var/www"), "{dests:?}");
 
     // docker run --name volumes-from-demo --volumes-from volume-demo …: the same volumes.
     let out = d.ok(&[
@@ -214,16 +160,8 @@ fn pulp_walkthrough() {
         "cat /var/lib/pulp/shared; cat /var/www/pub/f",
     ]);
     assert_eq!(out, "from-demo\nmirrored\n");
-    let (code, err) = d.fails(&[
-        "run",
-        "--rm",
-        "--volumes-from",
-        "volume-demo:ro",
-        "busybox",
-        "sh",
-        "-c",
-        "echo x > /var/www/x",
-    ]);
+    let (code, err) =
+        d.fails(&["run", "--rm", "--volumes-from", "volume-demo:ro", "busybox", "sh", "-c", "echo x > /var/www/x"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("Read-only file system"), "{err}");
 
@@ -235,11 +173,7 @@ fn pulp_walkthrough() {
         "--format",
         "{{.Names}}",
     ]);
-    assert_eq!(
-        holders.lines().count(),
-        2,
-        "both containers hold the volume: {holders}"
-    );
+    assert_eq!(holders.lines().count(), 2, "both containers hold the volume: {holders}");
 
     // A volume in use cannot be removed.
     let volume = mounts[0]["Name"].as_str().unwrap();
@@ -250,11 +184,7 @@ fn pulp_walkthrough() {
     // rm -v removes anonymous volumes unless another container still holds them.
     d.ok(&["rm", "-v", "volumes-from-demo"]);
     d.ok(&["rm", "-v", "volume-demo"]);
-    assert_eq!(
-        d.ok(&["volume", "ls", "-q"]),
-        "",
-        "rm -v of the last holder removes the anonymous volumes"
-    );
+    assert_eq!(d.ok(&["volume", "ls", "-q"]), "", "rm -v of the last holder removes the anonymous volumes");
 
     // volume prune: unused anonymous volumes only, named ones with --all.
     d.ok(&["volume", "create", "--label", "lesson=1", "keep"]);
@@ -263,13 +193,9 @@ fn pulp_walkthrough() {
     let listed = d.ok(&["volume", "ls", "-q"]);
     assert_eq!(listed.lines().count(), 2, "{listed}");
     let pruned = d.ok(&["volume", "prune", "-f"]);
-    assert!(
-        pruned.contains("Deleted Volumes:") && pruned.contains("Total reclaimed space"),
-        "{pruned}"
-    );
+    assert!(pruned.contains("Deleted Volumes:") && pruned.contains("Total reclaimed space"), "{pruned}");
     assert_eq!(d.ok(&["volume", "ls", "-q"]), "keep\n");
-    let inspect: serde_json::Value =
-        serde_json::from_str(&d.ok(&["volume", "inspect", "keep"])).unwrap();
+    let inspect: serde_json::Value = serde_json::from_str(&d.ok(&["volume", "inspect", "keep"])).unwrap();
     assert_eq!(inspect[0]["Driver"], "local");
     assert_eq!(inspect[0]["Scope"], "local");
     assert_eq!(inspect[0]["Labels"]["lesson"], "1");
@@ -298,10 +224,7 @@ fn missing_images_are_never_pulled() {
     let before = inventory(&d);
     let (code, err) = d.fails(&["run", "-v", "/data", "nosuchimage"]);
     assert_eq!(code, Some(125), "{err}");
-    assert!(
-        err.contains("Unable to find image 'nosuchimage:latest' locally"),
-        "{err}"
-    );
+    assert!(err.contains("Unable to find image 'nosuchimage:latest' locally"), "{err}");
     assert!(err.contains("pull access denied for nosuchimage: Porthole does not pull images; build them locally with docker build -t nosuchimage DIR"), "{err}");
     let (_, err) = d.fails(&["pull", "nosuchimage"]);
     assert!(err.contains("pull access denied"), "{err}");
@@ -316,28 +239,14 @@ fn run_reports_exit_codes_and_engine_errors() {
         return;
     }
     let d = Daemon::start();
-    let out = d.docker(&[
-        "run",
-        "busybox",
-        "sh",
-        "-c",
-        "echo out; echo err >&2; exit 3",
-    ]);
+    let out = d.docker(&["run", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"]);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(text(&out.stdout), "out\n");
     assert_eq!(text(&out.stderr), "err\n");
-    assert_eq!(
-        d.ok(&["run", "--rm", "busybox", "echo", "hello"]),
-        "hello\n"
-    );
+    assert_eq!(d.ok(&["run", "--rm", "busybox", "echo", "hello"]), "hello\n");
     let (code, err) = d.fails(&["run", "--privileged", "busybox", "true"]);
     assert_eq!(code, Some(125));
-    assert!(
-        err.contains(
-            "docker: Error response from daemon: --privileged is not supported by Porthole"
-        ),
-        "{err}"
-    );
+    assert!(err.contains("docker: Error response from daemon: --privileged is not supported by Porthole"), "{err}");
     let (code, err) = d.fails(&["run", "--name", "bad", "-v", "/a:/b:zz", "busybox", "true"]);
     assert_eq!(code, Some(125));
     assert!(err.contains("invalid mode: zz"), "{err}");
@@ -354,36 +263,17 @@ fn run_reports_exit_codes_and_engine_errors() {
     assert_eq!(text(&out.stdout), "piped\n");
 
     // Lifecycle of a long-running container: logs, exec, stop, start -a, rm.
-    let id = d.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "ticker",
-        "busybox",
-        "sh",
-        "-c",
-        "echo started; while true; do sleep 1; done",
-    ]);
+    let id =
+        d.ok(&["run", "-d", "--name", "ticker", "busybox", "sh", "-c", "echo started; while true; do sleep 1; done"]);
     assert_eq!(id.trim().len(), 64);
     let deadline = Instant::now() + Duration::from_secs(20);
     while !d.ok(&["logs", "ticker"]).contains("started") {
         assert!(Instant::now() < deadline, "no output from the container");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(
-        d.ok(&["ps", "--filter", "name=ticker", "--format", "{{.Status}}"])
-            .starts_with("Up ")
-    );
-    assert_eq!(
-        d.ok(&["exec", "ticker", "cat", "/etc/hostname"]).trim(),
-        &id.trim()[..12]
-    );
-    assert_eq!(
-        d.docker(&["exec", "ticker", "sh", "-c", "exit 4"])
-            .status
-            .code(),
-        Some(4)
-    );
+    assert!(d.ok(&["ps", "--filter", "name=ticker", "--format", "{{.Status}}"]).starts_with("Up "));
+    assert_eq!(d.ok(&["exec", "ticker", "cat", "/etc/hostname"]).trim(), &id.trim()[..12]);
+    assert_eq!(d.docker(&["exec", "ticker", "sh", "-c", "exit 4"]).status.code(), Some(4));
 
     let mut t = Terminal::spawn(d.command(&["exec", "-it", "ticker", "sh"]));
     t.expect("/ # ");
@@ -404,61 +294,22 @@ fn run_reports_exit_codes_and_engine_errors() {
     d.ok(&["kill", "ticker"]);
     assert_eq!(d.ok(&["wait", "ticker"]).trim(), "137");
     d.ok(&["restart", "ticker"]);
-    assert_eq!(
-        d.ok(&[
-            "inspect",
-            "--format",
-            "{{.State.Running}} {{.RestartCount}}",
-            "ticker"
-        ])
-        .trim(),
-        "true 1"
-    );
+    assert_eq!(d.ok(&["inspect", "--format", "{{.State.Running}} {{.RestartCount}}", "ticker"]).trim(), "true 1");
     d.ok(&["stop", "ticker"]);
-    assert_eq!(
-        d.ok(&[
-            "inspect",
-            "--format",
-            "{{.State.Status}} {{.State.ExitCode}}",
-            "ticker"
-        ])
-        .trim(),
-        "exited 137"
-    );
-    assert!(
-        d.ok(&[
-            "ps",
-            "-a",
-            "--filter",
-            "status=exited",
-            "--format",
-            "{{.Names}}"
-        ])
-        .contains("ticker")
-    );
+    assert_eq!(d.ok(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "ticker"]).trim(), "exited 137");
+    assert!(d.ok(&["ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}"]).contains("ticker"));
     d.ok(&["rm", "ticker"]);
     let (_, err) = d.fails(&["inspect", "ticker"]);
-    assert!(
-        err.contains("No such object: ticker") || err.contains("No such container: ticker"),
-        "{err}"
-    );
+    assert!(err.contains("No such object: ticker") || err.contains("No such container: ticker"), "{err}");
 }
 
 #[test]
 fn refuses_foreign_hosts_and_cross_site_requests() {
     let d = Daemon::start();
-    let ping = d.http(&format!(
-        "GET /_ping HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        d.addr
-    ));
+    let ping = d.http(&format!("GET /_ping HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", d.addr));
     assert!(ping.starts_with("HTTP/1.1 200"), "{ping}");
-    assert!(
-        ping.to_ascii_lowercase().contains("api-version: 1.49"),
-        "{ping}"
-    );
-    let rebound = d.http(
-        "GET /containers/json HTTP/1.1\r\nHost: attacker.example:2375\r\nConnection: close\r\n\r\n",
-    );
+    assert!(ping.to_ascii_lowercase().contains("api-version: 1.49"), "{ping}");
+    let rebound = d.http("GET /containers/json HTTP/1.1\r\nHost: attacker.example:2375\r\nConnection: close\r\n\r\n");
     assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
     let cross = d.http(&format!(
         "POST /v1.49/volumes/create HTTP/1.1\r\nHost: {}\r\nOrigin: http://attacker.example\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}",
@@ -467,22 +318,13 @@ fn refuses_foreign_hosts_and_cross_site_requests() {
     assert!(cross.starts_with("HTTP/1.1 403"), "{cross}");
     let fetch = d.http("POST /containers/prune HTTP/1.1\r\nHost: localhost\r\nSec-Fetch-Site: cross-site\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     assert!(fetch.starts_with("HTTP/1.1 403"), "{fetch}");
-    let unknown = d.http(&format!(
-        "GET /v1.49/nothing/here HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        d.addr
-    ));
-    assert!(
-        unknown.starts_with("HTTP/1.1 404") && unknown.contains(r#"{"message":"page not found"}"#),
-        "{unknown}"
-    );
+    let unknown = d.http(&format!("GET /v1.49/nothing/here HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", d.addr));
+    assert!(unknown.starts_with("HTTP/1.1 404") && unknown.contains(r#"{"message":"page not found"}"#), "{unknown}");
     let malformed = d.http(&format!(
         "POST /containers/create HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 4\r\nConnection: close\r\n\r\n{{bad",
         d.addr
     ));
-    assert!(
-        malformed.starts_with("HTTP/1.1 400") && malformed.contains("invalid JSON"),
-        "{malformed}"
-    );
+    assert!(malformed.starts_with("HTTP/1.1 400") && malformed.contains("invalid JSON"), "{malformed}");
 }
 
 #[test]
@@ -494,11 +336,7 @@ fn one_controller_per_root() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("another porthole serve is already running"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("another porthole serve is already running"), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -508,35 +346,13 @@ fn version_info_events_and_the_unix_socket() {
     }
     let d = Daemon::start();
     let root = d.root.path().canonicalize().unwrap();
-    let version = d.ok(&[
-        "version",
-        "--format",
-        "{{.Server.APIVersion}} {{.Server.Os}}",
-    ]);
+    let version = d.ok(&["version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}"]);
     assert_eq!(version.trim(), "1.49 linux");
-    let info = d.ok(&[
-        "info",
-        "--format",
-        "{{.Name}}|{{.OperatingSystem}}|{{.Driver}}|{{.DockerRootDir}}|{{.Images}}",
-    ]);
-    assert_eq!(
-        info.trim(),
-        format!("porthole|Porthole (WASI)|porthole|{}|1", root.display())
-    );
+    let info = d.ok(&["info", "--format", "{{.Name}}|{{.OperatingSystem}}|{{.Driver}}|{{.DockerRootDir}}|{{.Images}}"]);
+    assert_eq!(info.trim(), format!("porthole|Porthole (WASI)|porthole|{}|1", root.display()));
 
-    let start = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    d.ok(&[
-        "run",
-        "--name",
-        "evented",
-        "-v",
-        "named:/data",
-        "busybox",
-        "true",
-    ]);
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    d.ok(&["run", "--name", "evented", "-v", "named:/data", "busybox", "true"]);
     d.ok(&["rm", "evented"]);
     // `--until 0s` is sent in whole seconds, as to Docker: let this second pass.
     std::thread::sleep(Duration::from_millis(1100));
@@ -556,10 +372,7 @@ fn version_info_events_and_the_unix_socket() {
         "container die evented",
         "container destroy evented",
     ] {
-        assert!(
-            events.contains(expected),
-            "{expected:?} missing from:\n{events}"
-        );
+        assert!(events.contains(expected), "{expected:?} missing from:\n{events}");
     }
     let json = d.ok(&[
         "events",
@@ -574,11 +387,7 @@ fn version_info_events_and_the_unix_socket() {
     ]);
     let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(
-        (
-            first["Type"].as_str(),
-            first["Action"].as_str(),
-            first["scope"].as_str()
-        ),
+        (first["Type"].as_str(), first["Action"].as_str(), first["scope"].as_str()),
         (Some("container"), Some("create"), Some("local"))
     );
     assert!(first["timeNano"].as_i64().unwrap() > 0);
@@ -586,15 +395,9 @@ fn version_info_events_and_the_unix_socket() {
     // The unix socket answers the CLI too, and only its owner may connect.
     let socket = root.join("porthole.sock");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    let out = d
-        .command(&["volume", "ls", "-q"])
-        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
-        .output()
-        .unwrap();
+    assert_eq!(std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777, 0o600);
+    let out =
+        d.command(&["volume", "ls", "-q"]).env("DOCKER_HOST", format!("unix://{}", socket.display())).output().unwrap();
     assert_eq!(text(&out.stdout), "named\n", "{}", text(&out.stderr));
 }
 
@@ -616,31 +419,13 @@ fn shutdown_stops_guests_and_keeps_state() {
         "-c",
         "echo > /data/mark; while true; do sleep 1; done",
     ]);
-    assert!(
-        d.ok(&["inspect", "--format", "{{.State.Running}}", "sleeper"])
-            .starts_with("true")
-    );
+    assert!(d.ok(&["inspect", "--format", "{{.State.Running}}", "sleeper"]).starts_with("true"));
     let (status, root) = d.stop();
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "porthole serve ended with {status:?}"
-    );
-    assert!(
-        !root.path().join("porthole.sock").exists(),
-        "the socket is removed at shutdown"
-    );
+    assert!(status.is_some_and(|s| s.success()), "porthole serve ended with {status:?}");
+    assert!(!root.path().join("porthole.sock").exists(), "the socket is removed at shutdown");
 
     let d = Daemon::start_on(root);
-    assert_eq!(
-        d.ok(&[
-            "inspect",
-            "--format",
-            "{{.State.Status}} {{.State.ExitCode}}",
-            "sleeper"
-        ])
-        .trim(),
-        "exited 137"
-    );
+    assert_eq!(d.ok(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "sleeper"]).trim(), "exited 137");
     assert_eq!(d.ok(&["volume", "ls", "-q"]), "kept\n");
     d.ok(&["start", "sleeper"]);
     assert!(d.ok(&["ps", "--format", "{{.Names}}"]).contains("sleeper"));

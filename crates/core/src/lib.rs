@@ -4,6 +4,7 @@
 pub mod config;
 pub mod dockerfile;
 pub mod event;
+pub mod graph;
 pub mod guest_path;
 pub mod mounts;
 pub mod names;

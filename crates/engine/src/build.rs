@@ -5,7 +5,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-
 use porthole_core::config::ImageConfig;
 use porthole_core::dockerfile::{self, InstructionKind};
 use porthole_core::event::EventType;
@@ -52,9 +51,8 @@ impl Engine {
     pub fn build(&self, opts: BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<BuildOutput> {
         let name = opts.dockerfile.clone().unwrap_or_else(|| "Dockerfile".into());
         let path = context_path(&opts.context, &name)?;
-        let text = std::fs::read_to_string(&path).map_err(|_| {
-            EngineError::Build(format!("Cannot locate specified Dockerfile: {name}"))
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|_| EngineError::Build(format!("Cannot locate specified Dockerfile: {name}")))?;
         let parsed = dockerfile::parse(&text).map_err(|e| EngineError::Build(e.to_string()))?;
         let total = parsed.instructions.len();
         let mut stage: Option<Stage> = None;
@@ -67,7 +65,10 @@ impl Engine {
                         let _ = std::fs::remove_dir_all(&old.dir);
                     }
                     let s = self.start_stage(image)?;
-                    progress(&format!(" ---> {}\n", if s.parent.is_empty() { "scratch".to_string() } else { s.parent[..12].to_string() }));
+                    progress(&format!(
+                        " ---> {}\n",
+                        if s.parent.is_empty() { "scratch".to_string() } else { s.parent[..12].to_string() }
+                    ));
                     stage = Some(s);
                     continue;
                 }
@@ -93,7 +94,8 @@ impl Engine {
     }
 
     fn start_stage(&self, image: &str) -> Result<Stage> {
-        let dir = self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
+        let dir =
+            self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
         std::fs::create_dir_all(dir.join("rootfs")).context(|| "creating the build directory".into())?;
         if image == "scratch" {
             return Ok(Stage { dir, config: ImageConfig::default(), parent: String::new(), history: Vec::new() });
@@ -111,14 +113,23 @@ impl Engine {
                 )));
             }
         };
-        copy_tree(&self.inner.store.image_dir(&base.id).join("rootfs"), &dir.join("rootfs")).context(|| format!("copying {image}"))?;
+        copy_tree(&self.inner.store.image_dir(&base.id).join("rootfs"), &dir.join("rootfs"))
+            .context(|| format!("copying {image}"))?;
         Ok(Stage { dir, config: base.config.clone(), parent: base.id.clone(), history: base.history.clone() })
     }
 
-    fn apply(&self, s: &mut Stage, kind: &InstructionKind, context: &Path, progress: &mut dyn FnMut(&str)) -> Result<()> {
+    fn apply(
+        &self,
+        s: &mut Stage,
+        kind: &InstructionKind,
+        context: &Path,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<()> {
         match kind {
             InstructionKind::From { .. } => unreachable!("handled by build"),
-            InstructionKind::Copy { sources, dest } | InstructionKind::Add { sources, dest } => copy_into(s, context, sources, dest),
+            InstructionKind::Copy { sources, dest } | InstructionKind::Add { sources, dest } => {
+                copy_into(s, context, sources, dest)
+            }
             InstructionKind::Run(form) => self.run_step(s, &form.to_argv(), progress),
             InstructionKind::Cmd(form) => {
                 s.config.cmd = Some(form.to_argv());
@@ -144,8 +155,10 @@ impl Engine {
                 Ok(())
             }
             InstructionKind::Workdir(dir) => {
-                let abs = if dir.starts_with('/') { clean(dir) } else { clean(&format!("{}/{dir}", workdir(&s.config))) };
-                std::fs::create_dir_all(s.rootfs().join(abs.trim_start_matches('/'))).context(|| format!("WORKDIR {abs}"))?;
+                let abs =
+                    if dir.starts_with('/') { clean(dir) } else { clean(&format!("{}/{dir}", workdir(&s.config))) };
+                std::fs::create_dir_all(s.rootfs().join(abs.trim_start_matches('/')))
+                    .context(|| format!("WORKDIR {abs}"))?;
                 s.config.working_dir = abs;
                 Ok(())
             }
@@ -191,9 +204,11 @@ impl Engine {
         let program = self.program_for_build(&ns, &argv[0], &env)?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
-        let host = WasiHost::builder(ns)
-            .args(argv.iter().cloned())
-            .stdio(Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() });
+        let host = WasiHost::builder(ns).args(argv.iter().cloned()).stdio(Stdio {
+            stdout: Box::new(out.clone()),
+            stderr: Box::new(out.clone()),
+            ..Stdio::default()
+        });
         let host = env.iter().fold(host, |b, e| {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)
@@ -225,7 +240,11 @@ impl Engine {
             Exit::Stopped | Exit::OutOfMemory => 137,
             Exit::Trap(_) => 134,
         };
-        let shown_cmd = if argv.len() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" { format!("/bin/sh -c {}", argv[2]) } else { format!("{argv:?}") };
+        let shown_cmd = if argv.len() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" {
+            format!("/bin/sh -c {}", argv[2])
+        } else {
+            format!("{argv:?}")
+        };
         Err(EngineError::Build(format!("The command '{shown_cmd}' returned a non-zero code: {code}")))
     }
 
@@ -266,13 +285,15 @@ fn copy_into(s: &Stage, context: &Path, sources: &[String], dest: &str) -> Resul
             std::fs::create_dir_all(&target).context(|| format!("creating {dest}"))?;
             copy_tree(&from, &target).context(|| format!("copying {src}"))?;
         } else {
-            let file_target = if dest_is_dir || target.is_dir() { target.join(from.file_name().unwrap()) } else { target.clone() };
+            let file_target =
+                if dest_is_dir || target.is_dir() { target.join(from.file_name().unwrap()) } else { target.clone() };
             if let Some(parent) = file_target.parent() {
                 std::fs::create_dir_all(parent).context(|| format!("creating {}", parent.display()))?;
             }
             if md.is_symlink() {
                 let _ = std::fs::remove_file(&file_target);
-                std::os::unix::fs::symlink(std::fs::read_link(&from).context(|| src.clone())?, &file_target).context(|| src.clone())?;
+                std::os::unix::fs::symlink(std::fs::read_link(&from).context(|| src.clone())?, &file_target)
+                    .context(|| src.clone())?;
             } else {
                 std::fs::copy(&from, &file_target).context(|| format!("copying {src}"))?;
             }
@@ -280,4 +301,3 @@ fn copy_into(s: &Stage, context: &Path, sources: &[String], dest: &str) -> Resul
     }
     Ok(())
 }
-

@@ -64,9 +64,10 @@ pub(crate) fn find_image<'a>(w: &'a World, reference: &str) -> Result<&'a ImageR
         return Ok(img);
     }
     if let Some(img_id) = w.tags.get(&normalize_tag(reference))
-        && let Some(img) = w.images.get(img_id) {
-            return Ok(img);
-        }
+        && let Some(img) = w.images.get(img_id)
+    {
+        return Ok(img);
+    }
     let mut prefixed = w.images.values().filter(|i| id.len() >= 4 && i.id.starts_with(id));
     match (prefixed.next(), prefixed.next()) {
         (Some(img), None) => Ok(img),
@@ -134,7 +135,10 @@ impl Engine {
         };
         // The record is written last: its presence is what makes the container exist.
         self.inner.store.save_container(&record).context(|| format!("saving container {id}"))?;
-        let event = self.event(EventType::Container, "create", id.as_str()).with("name", record.name.as_str()).with("image", &record.image);
+        let event = self
+            .event(EventType::Container, "create", id.as_str())
+            .with("name", record.name.as_str())
+            .with("image", &record.image);
         w.containers.insert(id.clone(), Container::new(record));
         self.emit(event);
         Ok(id)
@@ -151,7 +155,10 @@ impl Engine {
         loop {
             let mut r = [0u8; 8];
             getrandom::fill(&mut r).map_err(|e| EngineError::Runtime(format!("random source: {e}")))?;
-            let candidate = generated_name(u32::from_le_bytes(r[..4].try_into().unwrap()), u32::from_le_bytes(r[4..].try_into().unwrap()));
+            let candidate = generated_name(
+                u32::from_le_bytes(r[..4].try_into().unwrap()),
+                u32::from_le_bytes(r[4..].try_into().unwrap()),
+            );
             if !w.containers.values().any(|c| c.record.name.as_str() == candidate) {
                 return Ok(ContainerName::new(&candidate)?);
             }
@@ -160,11 +167,19 @@ impl Engine {
 
     /// Makes the plan real: the rootfs copy, the volumes (created, named, copied up), bind
     /// sources, mount-point directories, `/etc/hostname` and `/etc/hosts`.
-    fn materialize(&self, w: &mut World, id: &Id, image: &ImageRecord, plan: Vec<MountPoint>, anonymous_created: &mut Vec<String>) -> Result<Vec<MountPoint>> {
+    fn materialize(
+        &self,
+        w: &mut World,
+        id: &Id,
+        image: &ImageRecord,
+        plan: Vec<MountPoint>,
+        anonymous_created: &mut Vec<String>,
+    ) -> Result<Vec<MountPoint>> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(id);
         std::fs::create_dir_all(&rootfs).context(|| format!("creating {}", rootfs.display()))?;
-        copy_tree(&store.image_dir(&image.id).join("rootfs"), &rootfs).context(|| "copying the image's files".into())?;
+        copy_tree(&store.image_dir(&image.id).join("rootfs"), &rootfs)
+            .context(|| "copying the image's files".into())?;
         let mut mounts = Vec::with_capacity(plan.len());
         for mut m in plan {
             let in_rootfs = crate::run::resolve_in_rootfs(&rootfs, m.destination.as_str());
@@ -175,7 +190,8 @@ impl Engine {
                         anonymous_created.push(name.clone());
                     }
                     if m.copy_data {
-                        copy_up(&in_rootfs, &store.volume_data(&name)).context(|| format!("copying {} into volume {name}", m.destination))?;
+                        copy_up(&in_rootfs, &store.volume_data(&name))
+                            .context(|| format!("copying {} into volume {name}", m.destination))?;
                     }
                     m.volume = Some(name);
                 }
@@ -252,11 +268,9 @@ impl Engine {
         w.removed_exit_codes.insert(id.clone(), code);
         self.emit(self.event(EventType::Container, "destroy", id.as_str()).with("name", name));
         if with_volumes {
-            for m in mounts.iter().filter(|m| m.kind == MountType::Volume && !m.named) {
-                if let Some(v) = &m.volume {
-                    // Docker keeps a volume another container still holds, without error.
-                    let _ = self.remove_volume_locked(w, v);
-                }
+            for v in crate::preview::anonymous_volumes(&mounts) {
+                // Docker keeps a volume another container still holds, without error.
+                let _ = self.remove_volume_locked(w, v);
             }
         }
         self.inner.changed.notify_all();
@@ -266,7 +280,12 @@ impl Engine {
     /// `docker container prune`: removes every container that is not running.
     pub fn container_prune(&self) -> Result<Vec<String>> {
         let mut w = self.world();
-        let stopped: Vec<Id> = w.containers.iter().filter(|(_, c)| c.running.is_none() && c.record.state.status != Status::Running).map(|(id, _)| id.clone()).collect();
+        let stopped: Vec<Id> = w
+            .containers
+            .iter()
+            .filter(|(_, c)| c.running.is_none() && c.record.state.status != Status::Running)
+            .map(|(id, _)| id.clone())
+            .collect();
         for id in &stopped {
             self.remove_locked(&mut w, id, false)?;
         }

@@ -21,13 +21,20 @@ pub enum EngineError {
     NoSuchImage(String),
     #[error("get {0}: no such volume")]
     NoSuchVolume(String),
+    /// A path inside a volume or container that does not exist (file browsing).
+    #[error("no such file or directory: {0}")]
+    NoSuchPath(String),
     #[error("remove {name}: volume is in use - [{}]", users.join(", "))]
     VolumeInUse { name: String, users: Vec<String> },
-    #[error("Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")]
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
     NameInUse { name: String, id: String },
     #[error("multiple IDs found with provided prefix: {0}")]
     Ambiguous(String),
-    #[error("conflict: unable to remove repository reference \"{reference}\" (must force) - container {container} is using its referenced image {image}")]
+    #[error(
+        "conflict: unable to remove repository reference \"{reference}\" (must force) - container {container} is using its referenced image {image}"
+    )]
     ImageInUse { reference: String, container: String, image: String },
     #[error(transparent)]
     Mount(#[from] MountError),
@@ -48,14 +55,21 @@ pub enum EngineError {
 impl EngineError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            EngineError::NoSuchContainer(_) | EngineError::NoSuchImage(_) | EngineError::NoSuchVolume(_) => ErrorKind::NotFound,
+            EngineError::NoSuchContainer(_)
+            | EngineError::NoSuchImage(_)
+            | EngineError::NoSuchVolume(_)
+            | EngineError::NoSuchPath(_) => ErrorKind::NotFound,
             EngineError::Mount(m) if m.is_not_found() => ErrorKind::NotFound,
-            EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => ErrorKind::Conflict,
+            EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
+                ErrorKind::Conflict
+            }
             EngineError::State(StateError::RemoveRunning(_)) => ErrorKind::Conflict,
             EngineError::State(_) => ErrorKind::Conflict,
-            EngineError::Mount(_) | EngineError::Name(_) | EngineError::Invalid(_) | EngineError::Ambiguous(_) | EngineError::Build(_) => {
-                ErrorKind::Invalid
-            }
+            EngineError::Mount(_)
+            | EngineError::Name(_)
+            | EngineError::Invalid(_)
+            | EngineError::Ambiguous(_)
+            | EngineError::Build(_) => ErrorKind::Invalid,
             EngineError::Io { .. } | EngineError::Runtime(_) => ErrorKind::Internal,
         }
     }

@@ -67,7 +67,13 @@ impl Engine {
     /// Turns a finished build directory (`<dir>/rootfs`) into an image: computes its
     /// content-addressed id, moves it into place and records it (idempotent for identical
     /// content).
-    pub(crate) fn commit_image(&self, build_dir: &Path, config: ImageConfig, parent: &str, history: Vec<String>) -> Result<ImageRecord> {
+    pub(crate) fn commit_image(
+        &self,
+        build_dir: &Path,
+        config: ImageConfig,
+        parent: &str,
+        history: Vec<String>,
+    ) -> Result<ImageRecord> {
         let rootfs = build_dir.join("rootfs");
         let mut hasher = Sha256::new();
         hasher.update(serde_json::to_vec(&config).expect("config serializes"));
@@ -79,7 +85,14 @@ impl Engine {
             let _ = std::fs::remove_dir_all(build_dir);
             return Ok(existing.clone());
         }
-        let record = ImageRecord { id: id.clone(), created: porthole_store::now_nanos(), config, parent: parent.to_string(), size: usage(&rootfs).0, history };
+        let record = ImageRecord {
+            id: id.clone(),
+            created: porthole_store::now_nanos(),
+            config,
+            parent: parent.to_string(),
+            size: usage(&rootfs).0,
+            history,
+        };
         let target = store.image_dir(&id);
         std::fs::rename(build_dir, &target).context(|| format!("storing image {id}"))?;
         store.save_image(&record).context(|| format!("storing image {id}"))?;
@@ -162,21 +175,30 @@ impl Engine {
                 return Ok(());
             }
         }
-        let build = self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
+        let build =
+            self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
         let rootfs = build.join("rootfs");
         let result = (|| -> Result<ImageRecord> {
             for dir in ["bin", "etc", "root", "home", "tmp", "var", "usr/bin", "usr/sbin", "sbin"] {
                 std::fs::create_dir_all(rootfs.join(dir)).context(|| format!("creating /{dir}"))?;
             }
-            std::fs::set_permissions(rootfs.join("tmp"), std::fs::Permissions::from_mode(0o1777)).context(|| "/tmp".into())?;
-            std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n").context(|| "/etc/passwd".into())?;
-            std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").context(|| "/etc/group".into())?;
+            std::fs::set_permissions(rootfs.join("tmp"), std::fs::Permissions::from_mode(0o1777))
+                .context(|| "/tmp".into())?;
+            std::fs::write(
+                rootfs.join("etc/passwd"),
+                "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n",
+            )
+            .context(|| "/etc/passwd".into())?;
+            std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n")
+                .context(|| "/etc/group".into())?;
             let busybox = rootfs.join("bin/busybox");
             std::fs::write(&busybox, porthole_guests::BUSYBOX_WASM).context(|| "/bin/busybox".into())?;
-            std::fs::set_permissions(&busybox, std::fs::Permissions::from_mode(0o755)).context(|| "/bin/busybox".into())?;
+            std::fs::set_permissions(&busybox, std::fs::Permissions::from_mode(0o755))
+                .context(|| "/bin/busybox".into())?;
             for applet in self.applets(&rootfs)? {
                 if applet != "busybox" {
-                    std::fs::hard_link(&busybox, rootfs.join("bin").join(&applet)).context(|| format!("/bin/{applet}"))?;
+                    std::fs::hard_link(&busybox, rootfs.join("bin").join(&applet))
+                        .context(|| format!("/bin/{applet}"))?;
                 }
             }
             let config = ImageConfig {
@@ -200,7 +222,8 @@ impl Engine {
 
     /// The applet names, asked of the toolbox itself (`busybox --list`).
     fn applets(&self, rootfs: &Path) -> Result<Vec<String>> {
-        let program = self.inner.runtime.load(porthole_guests::BUSYBOX_WASM).map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let program =
+            self.inner.runtime.load(porthole_guests::BUSYBOX_WASM).map_err(|e| EngineError::Runtime(e.to_string()))?;
         let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).context(|| "opening the base rootfs".into())?;
         let ns = Namespace::new(dir, true, Vec::new()).map_err(|e| EngineError::Runtime(e.to_string()))?;
         let out = Collect::default();
@@ -210,7 +233,13 @@ impl Engine {
             .build()
             .map_err(|e| EngineError::Runtime(e.to_string()))?;
         match self.inner.runtime.run(&program, host, &Limits::default()) {
-            Ok(Exit::Code(0)) => Ok(out.text().lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('/')).map(String::from).collect()),
+            Ok(Exit::Code(0)) => Ok(out
+                .text()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.contains('/'))
+                .map(String::from)
+                .collect()),
             other => Err(EngineError::Runtime(format!("busybox --list failed: {other:?}"))),
         }
     }

@@ -10,8 +10,11 @@
 mod build;
 mod containers;
 mod error;
+mod files;
+mod graph;
 mod images;
 mod logs;
+mod preview;
 mod run;
 mod volumes;
 
@@ -28,6 +31,7 @@ use tokio::sync::broadcast;
 pub use build::{BuildOptions, BuildOutput};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
+pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use logs::{LogLine, LogStream};
 pub use run::{Attach, ExecOptions, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
@@ -118,8 +122,10 @@ impl Engine {
     pub fn open(config: EngineConfig) -> Result<(Engine, Recovery)> {
         std::fs::create_dir_all(&config.root).context(|| format!("creating {}", config.root.display()))?;
         let (store, recovery) = Store::open(&config.root).context(|| format!("opening {}", config.root.display()))?;
-        let runtime = Runtime::new(RuntimeConfig { module_cache: Some(config.module_cache.clone().unwrap_or_else(|| store.module_cache_dir())) })
-            .map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let runtime = Runtime::new(RuntimeConfig {
+            module_cache: Some(config.module_cache.clone().unwrap_or_else(|| store.module_cache_dir())),
+        })
+        .map_err(|e| EngineError::Runtime(e.to_string()))?;
         let mut world = World::default();
         for record in store.containers().context(|| "reading containers".into())? {
             world.containers.insert(record.id.clone(), Container::new(record));

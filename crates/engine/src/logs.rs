@@ -38,7 +38,11 @@ impl LogSink {
     }
 
     fn record(&self, stream: LogStream, bytes: &[u8]) -> std::io::Result<()> {
-        let line = LogLine { stream, log: String::from_utf8_lossy(bytes).into_owned(), time: rfc3339_nanos(porthole_store::now_nanos()) };
+        let line = LogLine {
+            stream,
+            log: String::from_utf8_lossy(bytes).into_owned(),
+            time: rfc3339_nanos(porthole_store::now_nanos()),
+        };
         let mut json = serde_json::to_vec(&line).map_err(std::io::Error::other)?;
         json.push(b'\n');
         self.file.lock().unwrap().write_all(&json)?;

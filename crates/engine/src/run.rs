@@ -13,7 +13,7 @@ use porthole_core::state::{Ending, Status, exit_codes};
 use porthole_runtime::{Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{GuestPath, Input, Mutation, MutationObserver, MountSpec, Namespace, StopSignal, Stdio, WasiHost};
+use porthole_wasi::{GuestPath, Input, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost};
 use tokio::sync::broadcast;
 
 use crate::error::IoContext;
@@ -86,7 +86,9 @@ struct FileEvents {
 
 impl MutationObserver for FileEvents {
     fn mutated(&self, m: &Mutation) {
-        let mut e = self.engine.event(EventType::File, &format!("{:?}", m.kind).to_lowercase(), &self.container)
+        let mut e = self
+            .engine
+            .event(EventType::File, &format!("{:?}", m.kind).to_lowercase(), &self.container)
             .with("path", m.path.clone())
             .with("mount", m.mount_point.clone());
         if let Some(from) = &m.from {
@@ -117,8 +119,15 @@ impl Engine {
                 }
                 _ => crate::mount_source(store, m),
             };
-            let guest = resolve_guest_path(&rootfs, m.destination.as_str()).map(|(g, _)| g).unwrap_or_else(|| m.destination.to_string());
-            table.push(format!("{} {guest} {} {} 0 0", escape_mount_field(&host.display().to_string()), m.kind.as_str(), if m.rw { "rw" } else { "ro" }));
+            let guest = resolve_guest_path(&rootfs, m.destination.as_str())
+                .map(|(g, _)| g)
+                .unwrap_or_else(|| m.destination.to_string());
+            table.push(format!(
+                "{} {guest} {} {} 0 0",
+                escape_mount_field(&host.display().to_string()),
+                m.kind.as_str(),
+                if m.rw { "rw" } else { "ro" }
+            ));
             specs.push(MountSpec { guest_path: guest, host_dir: open_dir(&host)?, readonly: !m.rw });
         }
         let proc_dir = store.container_dir(&record.id).join("proc");
@@ -128,11 +137,17 @@ impl Engine {
         if !specs.iter().any(|s| s.guest_path == "/proc") {
             specs.push(MountSpec { guest_path: "/proc".into(), host_dir: open_dir(&proc_dir)?, readonly: true });
         }
-        Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs).map_err(|e| EngineError::Runtime(e.to_string()))
+        Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs)
+            .map_err(|e| EngineError::Runtime(e.to_string()))
     }
 
     /// Finds `argv0` as the guest would (a path, or a name searched in `PATH`) and loads it.
-    pub(crate) fn program(&self, ns: &Namespace, argv0: &str, env: &[String]) -> std::result::Result<Program, (i32, String)> {
+    pub(crate) fn program(
+        &self,
+        ns: &Namespace,
+        argv0: &str,
+        env: &[String],
+    ) -> std::result::Result<Program, (i32, String)> {
         let candidates: Vec<String> = if argv0.contains('/') {
             vec![argv0.to_string()]
         } else {
@@ -155,7 +170,8 @@ impl Engine {
             return Ok(p.clone());
         }
         let mut bytes = Vec::with_capacity(md.size() as usize);
-        std::io::Read::read_to_end(&mut { file }, &mut bytes).map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
+        std::io::Read::read_to_end(&mut { file }, &mut bytes)
+            .map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
         let program = self
             .inner
             .runtime
@@ -184,7 +200,8 @@ impl Engine {
             }
         };
         let live = w.containers[&id].live.clone();
-        let sink = LogSink::open(&self.inner.store.log_path(&id), live).context(|| "opening the container log".into())?;
+        let sink =
+            LogSink::open(&self.inner.store.log_path(&id), live).context(|| "opening the container log".into())?;
         let (stdin, stdin_writer) = if record.open_stdin {
             let (r, wr) = rustix::pipe::pipe().map_err(|e| EngineError::Runtime(format!("pipe: {e}")))?;
             (Input::File(std::fs::File::from(r)), Some(std::fs::File::from(wr)))
@@ -222,9 +239,19 @@ impl Engine {
         c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         for m in record.mounts.iter().filter(|m| m.volume.is_some()) {
-            self.emit(self.event(EventType::Volume, "mount", m.volume.as_deref().unwrap()).with("container", id.as_str()).with("destination", m.destination.as_str()).with("read/write", m.rw.to_string()).with("driver", "local"));
+            self.emit(
+                self.event(EventType::Volume, "mount", m.volume.as_deref().unwrap())
+                    .with("container", id.as_str())
+                    .with("destination", m.destination.as_str())
+                    .with("read/write", m.rw.to_string())
+                    .with("driver", "local"),
+            );
         }
-        self.emit(self.event(EventType::Container, "start", id.as_str()).with("name", record.name.as_str()).with("image", &record.image));
+        self.emit(
+            self.event(EventType::Container, "start", id.as_str())
+                .with("name", record.name.as_str())
+                .with("image", &record.image),
+        );
         self.inner.changed.notify_all();
         drop(w);
 
@@ -268,9 +295,18 @@ impl Engine {
         if oom {
             self.emit(self.event(EventType::Container, "oom", id.as_str()).with("name", name.clone()));
         }
-        self.emit(self.event(EventType::Container, "die", id.as_str()).with("name", name).with("image", image).with("exitCode", code.to_string()));
+        self.emit(
+            self.event(EventType::Container, "die", id.as_str())
+                .with("name", name)
+                .with("image", image)
+                .with("exitCode", code.to_string()),
+        );
         for m in mounts.iter().filter(|m| m.volume.is_some()) {
-            self.emit(self.event(EventType::Volume, "unmount", m.volume.as_deref().unwrap()).with("container", id.as_str()).with("driver", "local"));
+            self.emit(
+                self.event(EventType::Volume, "unmount", m.volume.as_deref().unwrap())
+                    .with("container", id.as_str())
+                    .with("driver", "local"),
+            );
         }
         self.inner.changed.notify_all();
     }
@@ -313,15 +349,26 @@ impl Engine {
         let id = w.container_id(reference)?;
         let exits = w.containers[&id].exits;
         let w = match cond {
-            WaitCondition::NotRunning => self.wait_locked(w, &id, |c| c.is_none_or(|c| !c.record.state.status.is_running())),
+            WaitCondition::NotRunning => {
+                self.wait_locked(w, &id, |c| c.is_none_or(|c| !c.record.state.status.is_running()))
+            }
             WaitCondition::NextExit => self.wait_locked(w, &id, |c| c.is_none_or(|c| c.exits > exits)),
             WaitCondition::Removed => self.wait_locked(w, &id, |c| c.is_none()),
         };
         // A container removed by --rm reports the code it exited with.
-        Ok(w.containers.get(&id).map(|c| c.record.state.exit_code).or_else(|| w.removed_exit_codes.get(&id).copied()).unwrap_or(0))
+        Ok(w.containers
+            .get(&id)
+            .map(|c| c.record.state.exit_code)
+            .or_else(|| w.removed_exit_codes.get(&id).copied())
+            .unwrap_or(0))
     }
 
-    pub(crate) fn wait_locked<'a>(&'a self, mut w: MutexGuard<'a, World>, id: &Id, done: impl Fn(Option<&Container>) -> bool) -> MutexGuard<'a, World> {
+    pub(crate) fn wait_locked<'a>(
+        &'a self,
+        mut w: MutexGuard<'a, World>,
+        id: &Id,
+        done: impl Fn(Option<&Container>) -> bool,
+    ) -> MutexGuard<'a, World> {
         while !done(w.containers.get(id)) {
             w = self.inner.changed.wait(w).unwrap_or_else(|p| p.into_inner());
         }
@@ -378,14 +425,23 @@ impl Engine {
         if let Some(wd) = &opts.workdir {
             env = porthole_core::config::merge_env(&env, &[format!("PWD={wd}")]);
         }
-        let program = self.program(&ns, &opts.cmd[0], &env).map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
-        let host = WasiHost::builder(ns).args(opts.cmd.clone()).stdio(opts.stdio).observer(Arc::new(FileEvents { engine: self.clone(), container: record.id.to_string() }));
+        let program = self
+            .program(&ns, &opts.cmd[0], &env)
+            .map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
+        let host = WasiHost::builder(ns)
+            .args(opts.cmd.clone())
+            .stdio(opts.stdio)
+            .observer(Arc::new(FileEvents { engine: self.clone(), container: record.id.to_string() }));
         let host = env.iter().fold(host, |b, e| {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)
         });
         let host = host.build().map_err(|e| EngineError::Runtime(e.to_string()))?;
-        let exit = self.inner.runtime.run(&program, host, &Limits::default()).map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let exit = self
+            .inner
+            .runtime
+            .run(&program, host, &Limits::default())
+            .map_err(|e| EngineError::Runtime(e.to_string()))?;
         Ok(match exit {
             Exit::Code(c) => c,
             Exit::Stopped | Exit::OutOfMemory => 137,

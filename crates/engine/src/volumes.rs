@@ -53,7 +53,12 @@ impl VolumeFilters {
 impl Engine {
     fn volume_info(&self, w: &World, record: &VolumeRecord) -> VolumeInfo {
         let mountpoint = self.inner.store.volume_data(&record.name);
-        VolumeInfo { usage: usage(&mountpoint), record: record.clone(), mountpoint, users: w.volume_users(&record.name) }
+        VolumeInfo {
+            usage: usage(&mountpoint),
+            record: record.clone(),
+            mountpoint,
+            users: w.volume_users(&record.name),
+        }
     }
 
     /// `docker volume create [NAME]`: creating an existing name returns it unchanged, as
@@ -67,7 +72,12 @@ impl Engine {
 
     /// Creates a volume (or finds the named one); anonymous volumes get a 64-hex name and
     /// Docker's anonymous label.
-    pub(crate) fn create_volume_locked(&self, w: &mut World, name: Option<&str>, mut labels: BTreeMap<String, String>) -> Result<String> {
+    pub(crate) fn create_volume_locked(
+        &self,
+        w: &mut World,
+        name: Option<&str>,
+        mut labels: BTreeMap<String, String>,
+    ) -> Result<String> {
         let name = match name {
             Some(n) => VolumeName::new(n)?.to_string(),
             None => {
@@ -109,7 +119,10 @@ impl Engine {
     pub(crate) fn remove_volume_locked(&self, w: &mut World, name: &str) -> Result<()> {
         let users = w.volume_users(name);
         if !users.is_empty() {
-            return Err(EngineError::VolumeInUse { name: name.to_string(), users: users.iter().map(|id| id.to_string()).collect() });
+            return Err(EngineError::VolumeInUse {
+                name: name.to_string(),
+                users: users.iter().map(|id| id.to_string()).collect(),
+            });
         }
         self.inner.store.remove_volume(name).context(|| format!("remove {name}"))?;
         w.volumes.remove(name);
@@ -121,19 +134,14 @@ impl Engine {
     /// ones with `all`). Returns the names removed and the bytes reclaimed.
     pub fn volume_prune(&self, all: bool, labels: &[String]) -> Result<(Vec<String>, u64)> {
         let mut w = self.world();
-        let candidates: Vec<VolumeRecord> = w
-            .volumes
-            .values()
-            .filter(|v| (all || v.is_anonymous()) && labels_match(&v.labels, labels) && w.volume_users(&v.name).is_empty())
-            .cloned()
-            .collect();
+        let candidates = crate::preview::prune_candidates(&w, all, labels);
         let mut removed = Vec::new();
         let mut reclaimed = 0;
-        for v in candidates {
-            let bytes = usage(&self.inner.store.volume_data(&v.name)).0;
-            self.remove_volume_locked(&mut w, &v.name)?;
+        for name in candidates {
+            let bytes = usage(&self.inner.store.volume_data(&name)).0;
+            self.remove_volume_locked(&mut w, &name)?;
             reclaimed += bytes;
-            removed.push(v.name);
+            removed.push(name);
         }
         self.emit(self.event(EventType::Volume, "prune", "").with("reclaimed", reclaimed.to_string()));
         Ok((removed, reclaimed))

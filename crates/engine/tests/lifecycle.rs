@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use porthole_core::event::EventType;
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, ExecOptions, RemoveOptions, VolumeFilters, WaitCondition};
+use porthole_engine::{
+    BuildOptions, CreateOptions, Engine, EngineConfig, ExecOptions, RemoveOptions, VolumeFilters, WaitCondition,
+};
 
 fn engine() -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().unwrap();
@@ -36,7 +38,9 @@ fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {
 #[test]
 fn kill_is_137_and_out_of_memory_is_137_with_oom_killed() {
     let (_t, e) = engine();
-    let id = e.create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["top".into()]), ..Default::default() }).unwrap();
+    let id = e
+        .create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["top".into()]), ..Default::default() })
+        .unwrap();
     e.start(id.as_str()).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     assert!(e.inspect(id.as_str()).unwrap().record.state.status.is_running());
@@ -46,7 +50,15 @@ fn kill_is_137_and_out_of_memory_is_137_with_oom_killed() {
     assert_eq!(e.kill(id.as_str()).unwrap_err().to_string(), format!("Container {} is not running", c.name));
 
     // A shell variable that doubles until memory runs out.
-    let (code, out, id) = run(&e, CreateOptions { image: "busybox".into(), cmd: sh("x=y; while true; do x=$x$x; done"), memory_bytes: Some(16 << 20), ..Default::default() });
+    let (code, out, id) = run(
+        &e,
+        CreateOptions {
+            image: "busybox".into(),
+            cmd: sh("x=y; while true; do x=$x$x; done"),
+            memory_bytes: Some(16 << 20),
+            ..Default::default()
+        },
+    );
     let c = e.inspect(&id).unwrap().record;
     assert_eq!((code, c.state.oom_killed), (137, true), "{out}");
 }
@@ -54,7 +66,14 @@ fn kill_is_137_and_out_of_memory_is_137_with_oom_killed() {
 #[test]
 fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
     let (_t, e) = engine();
-    let id = e.create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["top".into()]), mounts: MountRequests { binds: vec!["shared:/shared".into()], ..Default::default() }, ..Default::default() }).unwrap();
+    let id = e
+        .create(CreateOptions {
+            image: "busybox".into(),
+            cmd: Some(vec!["top".into()]),
+            mounts: MountRequests { binds: vec!["shared:/shared".into()], ..Default::default() },
+            ..Default::default()
+        })
+        .unwrap();
     e.start(id.as_str()).unwrap();
     let out = Arc::new(std::sync::Mutex::new(Vec::new()));
     struct W(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -68,7 +87,17 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
         }
     }
     let stdio = porthole_wasi::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
-    let code = e.exec(id.as_str(), ExecOptions { cmd: vec!["sh".into(), "-c".into(), "echo hi > /shared/f; cat /shared/f; hostname".into()], env: vec![], workdir: None, stdio }).unwrap();
+    let code = e
+        .exec(
+            id.as_str(),
+            ExecOptions {
+                cmd: vec!["sh".into(), "-c".into(), "echo hi > /shared/f; cat /shared/f; hostname".into()],
+                env: vec![],
+                workdir: None,
+                stdio,
+            },
+        )
+        .unwrap();
     assert_eq!(code, 0);
     let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
     assert_eq!(text, format!("hi\n{}\n", &id.as_str()[..12]));
@@ -79,14 +108,17 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
 #[test]
 fn read_only_rootfs_workdir_env_and_generated_files() {
     let (_t, e) = engine();
-    let (code, out, _) = run(&e, CreateOptions {
-        image: "busybox".into(),
-        cmd: sh("pwd; echo $GREETING; touch /x 2>&1; echo rc=$?; cat /etc/hostname; mount | grep -c ' on / '"),
-        read_only_rootfs: true,
-        workdir: Some("/tmp".into()),
-        env: vec!["GREETING=hello".into()],
-        ..Default::default()
-    });
+    let (code, out, _) = run(
+        &e,
+        CreateOptions {
+            image: "busybox".into(),
+            cmd: sh("pwd; echo $GREETING; touch /x 2>&1; echo rc=$?; cat /etc/hostname; mount | grep -c ' on / '"),
+            read_only_rootfs: true,
+            workdir: Some("/tmp".into()),
+            env: vec!["GREETING=hello".into()],
+            ..Default::default()
+        },
+    );
     assert_eq!(code, 0, "{out}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "/tmp");
@@ -105,9 +137,16 @@ fn build_from_a_context_with_copy_env_workdir_cmd_and_errors_naming_the_line() {
     std::fs::write(ctx.join("site/index.html"), "<h1>hi</h1>").unwrap();
     std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nENV GREETING=hello\nWORKDIR /srv\nCOPY site/ www/\nRUN echo built > note\nCMD [\"sh\", \"-c\", \"cat www/index.html note; echo $GREETING\"]\n").unwrap();
     let mut log = String::new();
-    let out = e.build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec!["site:v1".into()] }, &mut |s| log.push_str(s)).unwrap();
+    let out = e
+        .build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec!["site:v1".into()] }, &mut |s| {
+            log.push_str(s)
+        })
+        .unwrap();
     assert!(log.starts_with("Step 1/6 : FROM busybox\n"), "{log}");
-    assert!(log.contains(&format!("Successfully built {}\nSuccessfully tagged site:v1\n", &out.image_id[..12])), "{log}");
+    assert!(
+        log.contains(&format!("Successfully built {}\nSuccessfully tagged site:v1\n", &out.image_id[..12])),
+        "{log}"
+    );
     let (code, text, _) = run(&e, CreateOptions { image: "site:v1".into(), ..Default::default() });
     assert_eq!((code, text.as_str()), (0, "<h1>hi</h1>built\nhello\n"));
 
@@ -131,7 +170,15 @@ fn build_from_a_context_with_copy_env_workdir_cmd_and_errors_naming_the_line() {
 fn events_tell_the_story_including_which_container_wrote_a_file() {
     let (_t, e) = engine();
     let mut rx = e.subscribe();
-    let (_, _, id) = run(&e, CreateOptions { image: "busybox".into(), cmd: sh("echo x > /data/f"), mounts: MountRequests { binds: vec!["vol:/data".into()], ..Default::default() }, ..Default::default() });
+    let (_, _, id) = run(
+        &e,
+        CreateOptions {
+            image: "busybox".into(),
+            cmd: sh("echo x > /data/f"),
+            mounts: MountRequests { binds: vec!["vol:/data".into()], ..Default::default() },
+            ..Default::default()
+        },
+    );
     e.remove(&id, RemoveOptions::default()).unwrap();
     let mut seen = Vec::new();
     while let Ok(ev) = rx.try_recv() {
@@ -142,7 +189,17 @@ fn events_tell_the_story_including_which_container_wrote_a_file() {
             assert_eq!(ev.attributes["mount"], "/data");
         }
     }
-    let expect = ["Volume create", "Container create", "Volume mount", "Container start", "File create /data/f", "File write /data/f", "Container die", "Volume unmount", "Container destroy"];
+    let expect = [
+        "Volume create",
+        "Container create",
+        "Volume mount",
+        "Container start",
+        "File create /data/f",
+        "File write /data/f",
+        "Container die",
+        "Volume unmount",
+        "Container destroy",
+    ];
     assert_eq!(seen, expect);
 }
 
@@ -155,7 +212,16 @@ fn concurrent_creates_and_removes_never_lose_a_reference() {
             let e = e.clone();
             std::thread::spawn(move || {
                 for _ in 0..5 {
-                    let id = e.create(CreateOptions { image: "busybox".into(), mounts: MountRequests { binds: vec!["shared:/s".into(), format!("own{i}:/o")], ..Default::default() }, ..Default::default() }).unwrap();
+                    let id = e
+                        .create(CreateOptions {
+                            image: "busybox".into(),
+                            mounts: MountRequests {
+                                binds: vec!["shared:/s".into(), format!("own{i}:/o")],
+                                ..Default::default()
+                            },
+                            ..Default::default()
+                        })
+                        .unwrap();
                     let _ = e.volume_remove("shared", false);
                     let _ = e.volume_prune(true, &[]);
                     if i % 2 == 0 {
@@ -175,17 +241,26 @@ fn concurrent_creates_and_removes_never_lose_a_reference() {
             assert!(e.volume_inspect(m.volume.as_deref().unwrap()).is_ok(), "a held volume was deleted");
         }
     }
-    assert!(e.volume_list(&VolumeFilters { dangling: Some(true), ..Default::default() }).unwrap().iter().all(|v| v.record.name.starts_with("own")));
+    assert!(
+        e.volume_list(&VolumeFilters { dangling: Some(true), ..Default::default() })
+            .unwrap()
+            .iter()
+            .all(|v| v.record.name.starts_with("own"))
+    );
 }
 
 #[test]
 fn a_file_that_is_not_a_program_is_126_and_a_missing_one_127() {
     let (_t, e) = engine();
-    let id = e.create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/etc/passwd".into()]), ..Default::default() }).unwrap();
+    let id = e
+        .create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/etc/passwd".into()]), ..Default::default() })
+        .unwrap();
     let err = e.start(id.as_str()).unwrap_err().to_string();
     assert!(err.contains("exec /etc/passwd: exec format error"), "{err}");
     assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 126);
-    let id = e.create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/bin/nope".into()]), ..Default::default() }).unwrap();
+    let id = e
+        .create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/bin/nope".into()]), ..Default::default() })
+        .unwrap();
     let err = e.start(id.as_str()).unwrap_err().to_string();
     assert!(err.contains("stat /bin/nope: no such file or directory"), "{err}");
     assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 127);
@@ -198,6 +273,9 @@ fn rmi_removes_one_tag_while_in_use_but_not_the_last() {
     e.create(CreateOptions { image: "teaching:v1".into(), ..Default::default() }).unwrap();
     assert_eq!(e.remove_image("teaching:v1", false).unwrap(), ["Untagged: teaching:v1"]);
     let err = e.remove_image("busybox", false).unwrap_err().to_string();
-    assert!(err.starts_with("conflict: unable to remove repository reference \"busybox\" (must force) - container "), "{err}");
+    assert!(
+        err.starts_with("conflict: unable to remove repository reference \"busybox\" (must force) - container "),
+        "{err}"
+    );
     assert!(e.image_inspect("busybox").is_ok());
 }

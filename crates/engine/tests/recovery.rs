@@ -22,7 +22,11 @@ fn child(root: PathBuf) {
     for n in 1.. {
         let binds = vec![format!("shared-{}:/shared", n % 3)];
         engine
-            .create(CreateOptions { image: "pulp-content".into(), mounts: MountRequests { binds, ..Default::default() }, ..Default::default() })
+            .create(CreateOptions {
+                image: "pulp-content".into(),
+                mounts: MountRequests { binds, ..Default::default() },
+                ..Default::default()
+            })
             .unwrap();
         println!("created {n}");
     }
@@ -41,7 +45,9 @@ fn killed_mid_create_leaves_a_consistent_store() {
         let ctx = tmp.path().join("ctx");
         std::fs::create_dir_all(&ctx).unwrap();
         std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nRUN mkdir -p /var/lib/pulp && seq 1 200 > /var/lib/pulp/numbers\nVOLUME /var/lib/pulp /var/www\n").unwrap();
-        engine.build(BuildOptions { context: ctx, dockerfile: None, tags: vec!["pulp-content".into()] }, &mut |_| {}).unwrap();
+        engine
+            .build(BuildOptions { context: ctx, dockerfile: None, tags: vec!["pulp-content".into()] }, &mut |_| {})
+            .unwrap();
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["killed_mid_create_leaves_a_consistent_store", "--exact", "--nocapture", "--test-threads=1"])
@@ -64,11 +70,22 @@ fn killed_mid_create_leaves_a_consistent_store() {
     for c in &containers {
         for (m, source) in c.record.mounts.iter().zip(&c.sources) {
             let name = m.volume.as_ref().expect("every mount here is a volume");
-            let info = engine.volume_inspect(name).unwrap_or_else(|e| panic!("container {} lost volume {name}: {e}", c.record.id));
+            let info = engine
+                .volume_inspect(name)
+                .unwrap_or_else(|e| panic!("container {} lost volume {name}: {e}", c.record.id));
             assert!(info.users.contains(&c.record.id));
             assert!(source.is_dir());
         }
-        assert_eq!(std::fs::read_to_string(c.sources[c.record.mounts.iter().position(|m| m.destination.as_str() == "/var/lib/pulp").unwrap()].join("numbers")).unwrap().lines().count(), 200);
+        assert_eq!(
+            std::fs::read_to_string(
+                c.sources[c.record.mounts.iter().position(|m| m.destination.as_str() == "/var/lib/pulp").unwrap()]
+                    .join("numbers")
+            )
+            .unwrap()
+            .lines()
+            .count(),
+            200
+        );
     }
     // Whatever the killed create had made is either gone or visible as a dangling volume.
     let dangling = engine.volume_list(&VolumeFilters { dangling: Some(true), ..Default::default() }).unwrap();

@@ -53,12 +53,22 @@ impl Env {
     }
 
     fn sh(&self, image: &str, script: &str, mounts: MountRequests) -> (i32, String, String) {
-        self.run(CreateOptions { image: image.into(), cmd: Some(vec!["sh".into(), "-c".into(), script.into()]), mounts, ..Default::default() })
+        self.run(CreateOptions {
+            image: image.into(),
+            cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
+            mounts,
+            ..Default::default()
+        })
     }
 
     fn mounts_of(&self, id: &str) -> BTreeMap<String, (String, PathBuf)> {
         let info = self.engine.inspect(id).unwrap();
-        info.record.mounts.iter().zip(info.sources).map(|(m, s)| (m.destination.to_string(), (m.volume.clone().unwrap_or_default(), s))).collect()
+        info.record
+            .mounts
+            .iter()
+            .zip(info.sources)
+            .map(|(m, s)| (m.destination.to_string(), (m.volume.clone().unwrap_or_default(), s)))
+            .collect()
     }
 }
 
@@ -109,7 +119,10 @@ fn copy_up_skips_non_empty_named_volumes_nocopy_and_binds() {
     let (_, _, _) = e.sh("pulp-content", "true", binds(&[&format!("{}:/var/lib/pulp", host.display())]));
     assert!(host.is_dir() && fs::read_dir(&host).unwrap().next().is_none());
     // --mount with volume-nocopy too.
-    let m = MountRequests { mounts: vec![parse_mount_flag("src=viamount,dst=/var/lib/pulp,volume-nocopy").unwrap()], ..Default::default() };
+    let m = MountRequests {
+        mounts: vec![parse_mount_flag("src=viamount,dst=/var/lib/pulp,volume-nocopy").unwrap()],
+        ..Default::default()
+    };
     e.sh("pulp-content", "true", m);
     assert!(fs::read_dir(e.engine.volume_inspect("viamount").unwrap().mountpoint).unwrap().next().is_none());
 }
@@ -120,7 +133,8 @@ fn volumes_from_shares_the_same_directories_and_ro_is_enforced() {
     e.build("pulp-content", PULP, &[]);
     let (code, _, data) = e.sh("pulp-content", "echo from-worker > /var/www/pub/index.html", MountRequests::default());
     assert_eq!(code, 0);
-    let (code, out, web) = e.sh("busybox", "cat /var/www/pub/index.html && cat /var/lib/pulp/content/seed.txt", from(&[&data]));
+    let (code, out, web) =
+        e.sh("busybox", "cat /var/www/pub/index.html && cat /var/lib/pulp/content/seed.txt", from(&[&data]));
     assert_eq!((code, out.as_str()), (0, "from-worker\nseed\n"));
     assert_eq!(e.mounts_of(&data)["/var/www"], e.mounts_of(&web)["/var/www"], "same volume, same host directory");
     let (code, out, _) = e.sh("busybox", "echo x > /var/www/pub/new 2>&1; echo rc=$?", from(&[&format!("{data}:ro")]));
@@ -166,7 +180,13 @@ fn auto_remove_and_prune() {
     e.build("pulp-content", PULP, &[]);
     let id = e
         .engine
-        .create(CreateOptions { image: "pulp-content".into(), cmd: Some(vec!["true".into()]), auto_remove: true, mounts: binds(&["kept:/data"]), ..Default::default() })
+        .create(CreateOptions {
+            image: "pulp-content".into(),
+            cmd: Some(vec!["true".into()]),
+            auto_remove: true,
+            mounts: binds(&["kept:/data"]),
+            ..Default::default()
+        })
         .unwrap();
     let mounts = e.mounts_of(id.as_str());
     e.engine.start(id.as_str()).unwrap();
@@ -192,7 +212,18 @@ fn auto_remove_and_prune() {
 fn restart_keeps_mounts_and_does_not_copy_again() {
     let e = engine();
     e.build("pulp-content", PULP, &[]);
-    let id = e.engine.create(CreateOptions { image: "pulp-content".into(), cmd: Some(vec!["sh".into(), "-c".into(), "cat /var/lib/pulp/content/seed.txt; echo changed > /var/lib/pulp/content/seed.txt".into()]), ..Default::default() }).unwrap();
+    let id = e
+        .engine
+        .create(CreateOptions {
+            image: "pulp-content".into(),
+            cmd: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                "cat /var/lib/pulp/content/seed.txt; echo changed > /var/lib/pulp/content/seed.txt".into(),
+            ]),
+            ..Default::default()
+        })
+        .unwrap();
     e.engine.start(id.as_str()).unwrap();
     e.engine.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
     let before = e.mounts_of(id.as_str());
@@ -207,8 +238,13 @@ fn restart_keeps_mounts_and_does_not_copy_again() {
 #[test]
 fn nested_mounts_and_symlinked_volume_paths() {
     let e = engine();
-    e.build("linked", "FROM busybox\nRUN mkdir -p /srv/data && echo there > /srv/data/f && ln -s /srv/data /data\nVOLUME /data\n", &[]);
-    let (code, out, id) = e.sh("linked", "cat /data/f; ls -1 /srv/data; mount | grep /srv/data", MountRequests::default());
+    e.build(
+        "linked",
+        "FROM busybox\nRUN mkdir -p /srv/data && echo there > /srv/data/f && ln -s /srv/data /data\nVOLUME /data\n",
+        &[],
+    );
+    let (code, out, id) =
+        e.sh("linked", "cat /data/f; ls -1 /srv/data; mount | grep /srv/data", MountRequests::default());
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("there\nf\n"), "{out}");
     assert!(out.contains(" on /srv/data type volume (rw)"), "{out}");
@@ -223,14 +259,35 @@ fn errors_name_the_problem() {
     let e = engine();
     let err = |opts: CreateOptions| e.engine.create(opts).unwrap_err().to_string();
     assert_eq!(err(CreateOptions { image: "busybox2".into(), ..Default::default() }), "No such image: busybox2:latest");
-    assert_eq!(err(CreateOptions { image: "busybox".into(), mounts: binds(&["a:/x", "/h:/x"]), ..Default::default() }), "create a: \"a\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path");
-    assert_eq!(err(CreateOptions { image: "busybox".into(), mounts: binds(&["aa:/x", "/h:/x"]), ..Default::default() }), "Duplicate mount point: /x");
-    assert_eq!(err(CreateOptions { image: "busybox".into(), mounts: from(&["ghost"]), ..Default::default() }), "No such container: ghost");
-    e.engine.create(CreateOptions { image: "busybox".into(), name: Some("taken".into()), ..Default::default() }).unwrap();
-    assert!(err(CreateOptions { image: "busybox".into(), name: Some("taken".into()), ..Default::default() }).starts_with("Conflict. The container name \"/taken\" is already in use"));
-    let (code, _, _) = e.run(CreateOptions { image: "busybox".into(), cmd: Some(vec!["sh".into(), "-c".into(), "exit 7".into()]), ..Default::default() });
+    assert_eq!(
+        err(CreateOptions { image: "busybox".into(), mounts: binds(&["a:/x", "/h:/x"]), ..Default::default() }),
+        "create a: \"a\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
+    );
+    assert_eq!(
+        err(CreateOptions { image: "busybox".into(), mounts: binds(&["aa:/x", "/h:/x"]), ..Default::default() }),
+        "Duplicate mount point: /x"
+    );
+    assert_eq!(
+        err(CreateOptions { image: "busybox".into(), mounts: from(&["ghost"]), ..Default::default() }),
+        "No such container: ghost"
+    );
+    e.engine
+        .create(CreateOptions { image: "busybox".into(), name: Some("taken".into()), ..Default::default() })
+        .unwrap();
+    assert!(
+        err(CreateOptions { image: "busybox".into(), name: Some("taken".into()), ..Default::default() })
+            .starts_with("Conflict. The container name \"/taken\" is already in use")
+    );
+    let (code, _, _) = e.run(CreateOptions {
+        image: "busybox".into(),
+        cmd: Some(vec!["sh".into(), "-c".into(), "exit 7".into()]),
+        ..Default::default()
+    });
     assert_eq!(code, 7);
-    let id = e.engine.create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["nosuchcmd".into()]), ..Default::default() }).unwrap();
+    let id = e
+        .engine
+        .create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["nosuchcmd".into()]), ..Default::default() })
+        .unwrap();
     let start = e.engine.start(id.as_str()).unwrap_err().to_string();
     assert!(start.contains("executable file not found in $PATH"), "{start}");
     assert_eq!(e.engine.inspect(id.as_str()).unwrap().record.state.exit_code, 127);
@@ -238,8 +295,14 @@ fn errors_name_the_problem() {
     let before = e.engine.volume_list(&VolumeFilters::default()).unwrap().len();
     e.build("pulp-content", PULP, &[]);
     let missing = e.base.join("missing-src");
-    let m = MountRequests { mounts: vec![parse_mount_flag(&format!("type=bind,src={},dst=/b", missing.display())).unwrap()], ..Default::default() };
+    let m = MountRequests {
+        mounts: vec![parse_mount_flag(&format!("type=bind,src={},dst=/b", missing.display())).unwrap()],
+        ..Default::default()
+    };
     let msg = err(CreateOptions { image: "pulp-content".into(), mounts: m, ..Default::default() });
-    assert_eq!(msg, format!("invalid mount config for type \"bind\": bind source path does not exist: {}", missing.display()));
+    assert_eq!(
+        msg,
+        format!("invalid mount config for type \"bind\": bind source path does not exist: {}", missing.display())
+    );
     assert_eq!(e.engine.volume_list(&VolumeFilters::default()).unwrap().len(), before);
 }

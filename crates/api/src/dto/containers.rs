@@ -29,29 +29,16 @@ pub struct MountJson {
 }
 
 fn mounts(info: &ContainerInfo) -> Vec<MountJson> {
-    info.record
-        .mounts
-        .iter()
-        .zip(&info.sources)
-        .map(|(m, src)| mount_json(m, &src.display().to_string()))
-        .collect()
+    info.record.mounts.iter().zip(&info.sources).map(|(m, src)| mount_json(m, &src.display().to_string())).collect()
 }
 
 fn mount_json(m: &MountPoint, source: &str) -> MountJson {
     let volume = m.volume.clone().unwrap_or_default();
     MountJson {
         kind: m.kind.as_str(),
-        driver: if m.kind == MountType::Volume {
-            "local".into()
-        } else {
-            String::new()
-        },
+        driver: if m.kind == MountType::Volume { "local".into() } else { String::new() },
         name: volume,
-        source: if m.kind == MountType::Tmpfs {
-            String::new()
-        } else {
-            source.to_string()
-        },
+        source: if m.kind == MountType::Tmpfs { String::new() } else { source.to_string() },
         destination: m.destination.to_string(),
         mode: m.mode.clone(),
         rw: m.rw,
@@ -221,10 +208,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 memory: r.host.memory_bytes.unwrap_or(0),
                 network_mode: "default",
                 privileged: false,
-                restart_policy: RestartPolicy {
-                    name: "no".into(),
-                    maximum_retry_count: 0,
-                },
+                restart_policy: RestartPolicy { name: "no".into(), maximum_retry_count: 0 },
             },
             mounts: mounts(info),
             config: ConfigJson {
@@ -242,10 +226,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 name: "porthole",
                 data: BTreeMap::from([("MergedDir", info.rootfs.display().to_string())]),
             },
-            network_settings: NetworkSettings {
-                ports: port_bindings(info),
-                networks: BTreeMap::new(),
-            },
+            network_settings: NetworkSettings { ports: port_bindings(info), networks: BTreeMap::new() },
         }
     }
 }
@@ -290,11 +271,9 @@ fn status_text(info: &ContainerInfo, now: i64) -> String {
         porthole_core::state::Status::Running => {
             format!("Up {}", human_duration(now - s.started_at))
         }
-        porthole_core::state::Status::Exited => format!(
-            "Exited ({}) {} ago",
-            s.exit_code,
-            human_duration(now - s.finished_at)
-        ),
+        porthole_core::state::Status::Exited => {
+            format!("Exited ({}) {} ago", s.exit_code, human_duration(now - s.finished_at))
+        }
         porthole_core::state::Status::Dead => "Dead".into(),
     }
 }
@@ -326,11 +305,7 @@ fn ports(info: &ContainerInfo) -> Vec<PortJson> {
 impl ContainerSummary {
     pub fn new(info: &ContainerInfo, now: i64) -> Self {
         let r = &info.record;
-        let command = std::iter::once(&r.path)
-            .chain(&r.args)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let command = std::iter::once(&r.path).chain(&r.args).cloned().collect::<Vec<_>>().join(" ");
         ContainerSummary {
             id: r.id.to_string(),
             names: vec![format!("/{}", r.name.as_str())],

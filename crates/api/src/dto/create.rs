@@ -140,11 +140,7 @@ impl HostConfigBody {
         if !matches!(self.ipc_mode.as_str(), "" | "private" | "shareable") {
             return refuse(&format!("--ipc {}", self.ipc_mode));
         }
-        if self
-            .restart_policy
-            .as_ref()
-            .is_some_and(|r| !matches!(r.name.as_str(), "" | "no"))
-        {
+        if self.restart_policy.as_ref().is_some_and(|r| !matches!(r.name.as_str(), "" | "no")) {
             return refuse("--restart");
         }
         if self.tmpfs.as_ref().is_some_and(|t| !t.is_empty()) {
@@ -156,35 +152,19 @@ impl HostConfigBody {
 
 /// `Entrypoint: [""]` is how the CLI says `--entrypoint ""` (reset the image's).
 fn entrypoint(e: Option<Vec<String>>) -> Option<Vec<String>> {
-    e.map(|v| {
-        if v.len() == 1 && v[0].is_empty() {
-            Vec::new()
-        } else {
-            v
-        }
-    })
+    e.map(|v| if v.len() == 1 && v[0].is_empty() { Vec::new() } else { v })
 }
 
 /// `8080` with host IP `127.0.0.1` → `127.0.0.1:8080`, the engine's record of a binding.
 fn binding_text(b: &PortBinding) -> String {
-    if b.host_ip.is_empty() {
-        b.host_port.clone()
-    } else {
-        format!("{}:{}", b.host_ip, b.host_port)
-    }
+    if b.host_ip.is_empty() { b.host_port.clone() } else { format!("{}:{}", b.host_ip, b.host_port) }
 }
 
 /// The inverse of `binding_text`, for inspect.
 pub fn binding_of(text: &str) -> PortBinding {
     match text.rsplit_once(':') {
-        Some((ip, port)) => PortBinding {
-            host_ip: ip.to_string(),
-            host_port: port.to_string(),
-        },
-        None => PortBinding {
-            host_ip: String::new(),
-            host_port: text.to_string(),
-        },
+        Some((ip, port)) => PortBinding { host_ip: ip.to_string(), host_port: port.to_string() },
+        None => PortBinding { host_ip: String::new(), host_port: text.to_string() },
     }
 }
 
@@ -192,26 +172,13 @@ impl CreateBody {
     pub fn into_options(self, name: Option<String>) -> Result<CreateOptions, ApiError> {
         let host = self.host_config;
         host.refuse_unsupported(&self.user)?;
-        let mounts = host
-            .mounts
-            .unwrap_or_default()
-            .into_iter()
-            .map(MountRequest::try_from)
-            .collect::<Result<_, _>>()?;
+        let mounts =
+            host.mounts.unwrap_or_default().into_iter().map(MountRequest::try_from).collect::<Result<_, _>>()?;
         let port_bindings = host
             .port_bindings
             .unwrap_or_default()
             .into_iter()
-            .map(|(port, bindings)| {
-                (
-                    port,
-                    bindings
-                        .unwrap_or_default()
-                        .iter()
-                        .map(binding_text)
-                        .collect(),
-                )
-            })
+            .map(|(port, bindings)| (port, bindings.unwrap_or_default().iter().map(binding_text).collect()))
             .collect();
         Ok(CreateOptions {
             name,

@@ -52,17 +52,10 @@ impl EventJson {
         Some(EventJson {
             status: container.then(|| e.action.clone()),
             id: container.then(|| e.actor_id.clone()),
-            from: if container {
-                e.attributes.get("image").cloned()
-            } else {
-                None
-            },
+            from: if container { e.attributes.get("image").cloned() } else { None },
             kind,
             action: e.action.clone(),
-            actor: Actor {
-                id: e.actor_id.clone(),
-                attributes: e.attributes.clone(),
-            },
+            actor: Actor { id: e.actor_id.clone(), attributes: e.attributes.clone() },
             scope: "local",
             time: e.time_nano / 1_000_000_000,
             time_nano: e.time_nano,

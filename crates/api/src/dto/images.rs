@@ -9,11 +9,7 @@ use serde::Serialize;
 use super::time;
 
 fn digest(id: &str) -> String {
-    if id.is_empty() {
-        String::new()
-    } else {
-        format!("sha256:{id}")
-    }
+    if id.is_empty() { String::new() } else { format!("sha256:{id}") }
 }
 
 /// One row of `GET /images/json`.
@@ -89,10 +85,7 @@ impl From<(ImageRecord, Vec<String>)> for ImageInspect {
             architecture: "wasm32",
             os: "wasip1",
             size: img.size,
-            root_fs: RootFs {
-                kind: "layers",
-                layers: Vec::new(),
-            },
+            root_fs: RootFs { kind: "layers", layers: Vec::new() },
             history: img.history,
         }
     }
@@ -113,14 +106,8 @@ impl DeleteItem {
         let (what, value) = line.split_once(": ")?;
         let value = Some(value.to_string());
         match what {
-            "Untagged" => Some(DeleteItem {
-                untagged: value,
-                deleted: None,
-            }),
-            "Deleted" => Some(DeleteItem {
-                untagged: None,
-                deleted: value,
-            }),
+            "Untagged" => Some(DeleteItem { untagged: value, deleted: None }),
+            "Deleted" => Some(DeleteItem { untagged: None, deleted: value }),
             _ => None,
         }
     }

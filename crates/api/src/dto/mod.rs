@@ -17,11 +17,7 @@ const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// An RFC 3339 time, or Docker's zero time for 0.
 pub fn time(nanos: i64) -> String {
-    if nanos == 0 {
-        ZERO_TIME.to_string()
-    } else {
-        rfc3339_nanos(nanos)
-    }
+    if nanos == 0 { ZERO_TIME.to_string() } else { rfc3339_nanos(nanos) }
 }
 
 /// Go's `units.HumanDuration`, as `docker ps` shows ages ("Up 5 seconds", "3 minutes ago").

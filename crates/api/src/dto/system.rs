@@ -60,11 +60,7 @@ impl VersionJson {
         ]);
         VersionJson {
             platform: BTreeMap::from([("Name", "Porthole")]),
-            components: vec![Component {
-                name: "Engine",
-                version: VERSION,
-                details,
-            }],
+            components: vec![Component { name: "Engine", version: VERSION, details }],
             version: VERSION,
             api_version: API_VERSION,
             min_api_version: MIN_API_VERSION,
@@ -138,18 +134,12 @@ impl InfoJson {
                 ["Volumes".into(), counts.volumes.to_string()],
                 ["Guests".into(), "WebAssembly (WASI preview 1)".into()],
             ],
-            plugins: BTreeMap::from([
-                ("Volume", vec!["local"]),
-                ("Network", vec![]),
-                ("Log", vec!["json-file"]),
-            ]),
+            plugins: BTreeMap::from([("Volume", vec!["local"]), ("Network", vec![]), ("Log", vec!["json-file"])]),
             memory_limit: true,
             swap_limit: false,
             logging_driver: "json-file",
             cgroup_driver: "none",
-            ncpu: std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(1),
+            ncpu: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
             mem_total: mem_total(),
             name: "porthole",
             operating_system: "Porthole (WASI)",

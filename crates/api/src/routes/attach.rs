@@ -28,25 +28,10 @@ pub async fn attach(
     let id = info.record.id.to_string();
     let tty = info.record.tty;
     let with_stdin = params.flag("stdin") && info.record.open_stdin;
-    let streams = Streams {
-        stdout: params.flag("stdout"),
-        stderr: params.flag("stderr"),
-        timestamps: false,
-    };
+    let streams = Streams { stdout: params.flag("stdout"), stderr: params.flag("stderr"), timestamps: false };
     let events = s.engine.subscribe();
     let on_upgrade = hyper::upgrade::on(&mut req);
-    tokio::spawn(session(
-        s.engine.clone(),
-        Session {
-            id,
-            tty,
-            with_stdin,
-            streams,
-        },
-        output,
-        events,
-        on_upgrade,
-    ));
+    tokio::spawn(session(s.engine.clone(), Session { id, tty, with_stdin, streams }, output, events, on_upgrade));
     Ok(hijack::switching_protocols(tty))
 }
 
@@ -75,11 +60,7 @@ impl Streams {
     }
 
     pub fn payload(&self, line: &LogLine) -> Vec<u8> {
-        if self.timestamps {
-            format!("{} {}", line.time, line.log).into_bytes()
-        } else {
-            line.log.clone().into_bytes()
-        }
+        if self.timestamps { format!("{} {}", line.time, line.log).into_bytes() } else { line.log.clone().into_bytes() }
     }
 }
 
@@ -112,11 +93,7 @@ async fn session(
 }
 
 /// The write end of the guest's stdin, once the container runs.
-async fn guest_stdin(
-    engine: &Engine,
-    id: &str,
-    mut events: broadcast::Receiver<Event>,
-) -> Option<pipe::Sender> {
+async fn guest_stdin(engine: &Engine, id: &str, mut events: broadcast::Receiver<Event>) -> Option<pipe::Sender> {
     loop {
         if let Some(file) = engine.attach(id).ok()?.stdin {
             return pipe::Sender::from_file(file).ok();
@@ -149,10 +126,7 @@ pub async fn follow_output(
 ) {
     let send = |line: LogLine| {
         if streams.wants(&line) && after.as_ref().is_none_or(|t| line.time > *t) {
-            let _ = tx.send(Out::Data(
-                StreamKind::from(line.stream),
-                streams.payload(&line),
-            ));
+            let _ = tx.send(Out::Data(StreamKind::from(line.stream), streams.payload(&line)));
         }
     };
     loop {

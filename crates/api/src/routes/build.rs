@@ -23,14 +23,9 @@ pub const CONTEXT_LIMIT: u64 = 512 << 20;
 
 pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> ApiResult<Response> {
     if params.get("remote").is_some_and(|r| !r.is_empty()) {
-        return Err(ApiError::Unsupported(
-            "building from a remote context".into(),
-        ));
+        return Err(ApiError::Unsupported("building from a remote context".into()));
     }
-    if params
-        .get("buildargs")
-        .is_some_and(|a| !matches!(a, "" | "{}" | "null"))
-    {
+    if params.get("buildargs").is_some_and(|a| !matches!(a, "" | "{}" | "null")) {
         return Err(ApiError::Unsupported("--build-arg".into()));
     }
     let io = |context| move |source| ApiError::Io { context, source };
@@ -42,10 +37,7 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
     receive(body, &archive).await?;
     let options = BuildOptions {
         context: dir.path().join("context"),
-        dockerfile: params
-            .get("dockerfile")
-            .filter(|d| !d.is_empty())
-            .map(String::from),
+        dockerfile: params.get("dockerfile").filter(|d| !d.is_empty()).map(String::from),
         tags: params.all("t"),
     };
     let quiet = params.flag("q");
@@ -68,37 +60,25 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
         drop(dir);
     });
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|m| (Ok::<_, std::convert::Infallible>(format!("{m}\n")), rx))
+        rx.recv().await.map(|m| (Ok::<_, std::convert::Infallible>(format!("{m}\n")), rx))
     });
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(stream)).into_response())
 }
 
 /// Saves the request body to `path`, refusing contexts over the limit.
 async fn receive(body: Body, path: &Path) -> ApiResult<()> {
     let io = |context| move |source| ApiError::Io { context, source };
-    let mut file = tokio::fs::File::create(path)
-        .await
-        .map_err(io("saving the build context"))?;
+    let mut file = tokio::fs::File::create(path).await.map_err(io("saving the build context"))?;
     let mut stream = body.into_data_stream();
     let mut total = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::Io {
-            context: "receiving the build context",
-            source: std::io::Error::other(e),
-        })?;
+        let chunk = chunk
+            .map_err(|e| ApiError::Io { context: "receiving the build context", source: std::io::Error::other(e) })?;
         total += chunk.len() as u64;
         if total > CONTEXT_LIMIT {
             return Err(ApiError::ContextTooLarge);
         }
-        file.write_all(&chunk)
-            .await
-            .map_err(io("saving the build context"))?;
+        file.write_all(&chunk).await.map_err(io("saving the build context"))?;
     }
     file.flush().await.map_err(io("saving the build context"))
 }
@@ -111,21 +91,14 @@ fn run(
     quiet: bool,
     tx: &mpsc::UnboundedSender<serde_json::Value>,
 ) -> Result<String, String> {
-    let file =
-        std::fs::File::open(archive).map_err(|e| format!("reading the build context: {e}"))?;
-    std::fs::create_dir_all(&options.context)
-        .map_err(|e| format!("unpacking the build context: {e}"))?;
-    tar::Archive::new(file)
-        .unpack(&options.context)
-        .map_err(|e| format!("unpacking the build context: {e}"))?;
+    let file = std::fs::File::open(archive).map_err(|e| format!("reading the build context: {e}"))?;
+    std::fs::create_dir_all(&options.context).map_err(|e| format!("unpacking the build context: {e}"))?;
+    tar::Archive::new(file).unpack(&options.context).map_err(|e| format!("unpacking the build context: {e}"))?;
     let _ = std::fs::remove_file(archive);
     let mut progress = |text: &str| {
         if !quiet {
             let _ = tx.send(json!({ "stream": text }));
         }
     };
-    engine
-        .build(options, &mut progress)
-        .map(|out| out.image_id)
-        .map_err(|e| e.to_string())
+    engine.build(options, &mut progress).map(|out| out.image_id).map_err(|e| e.to_string())
 }

@@ -17,10 +17,7 @@ use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::{JsonBody, Params};
 use crate::filters::container_matches;
 
-pub async fn list(
-    State(s): State<AppState>,
-    params: Params,
-) -> ApiResult<Json<Vec<ContainerSummary>>> {
+pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<Vec<ContainerSummary>>> {
     let filters = params.filters()?;
     // As in Docker, a status filter looks at every container, not only running ones.
     let all = params.flag("all") || !filters.values("status").is_empty();
@@ -46,23 +43,11 @@ pub async fn create(
     let options = body.into_options(params.get("name").map(String::from))?;
     let engine = s.engine.clone();
     let id = blocking(move || engine.create(options)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreateResponse {
-            id: id.to_string(),
-            warnings: Vec::new(),
-        }),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(CreateResponse { id: id.to_string(), warnings: Vec::new() })).into_response())
 }
 
-pub async fn inspect(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<ContainerJson>> {
-    Ok(Json(
-        (&blocking(move || s.engine.inspect(&id)).await?).into(),
-    ))
+pub async fn inspect(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ContainerJson>> {
+    Ok(Json((&blocking(move || s.engine.inspect(&id)).await?).into()))
 }
 
 pub async fn start(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
@@ -70,14 +55,8 @@ pub async fn start(State(s): State<AppState>, Path(id): Path<String>) -> ApiResu
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn stop(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> ApiResult<StatusCode> {
-    let timeout = params
-        .number::<i64>("t")?
-        .map(|t| Duration::from_secs(t.max(0) as u64));
+pub async fn stop(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<StatusCode> {
+    let timeout = params.number::<i64>("t")?.map(|t| Duration::from_secs(t.max(0) as u64));
     blocking(move || s.engine.stop(&id, timeout)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -95,20 +74,13 @@ pub async fn restart(State(s): State<AppState>, Path(id): Path<String>) -> ApiRe
 
 /// Docker's wait: the headers go out at once (the CLI blocks on them before it starts the
 /// container), the body `{"StatusCode": N}` when the condition is met.
-pub async fn wait(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> ApiResult<Response> {
+pub async fn wait(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
     let condition = match params.get("condition").unwrap_or("not-running") {
         "" | "not-running" => WaitCondition::NotRunning,
         "next-exit" => WaitCondition::NextExit,
         "removed" => WaitCondition::Removed,
         other => {
-            return Err(ApiError::InvalidParameter {
-                name: "condition",
-                value: other.to_string(),
-            });
+            return Err(ApiError::InvalidParameter { name: "condition", value: other.to_string() });
         }
     };
     let (engine, reference) = (s.engine.clone(), id.clone());
@@ -123,35 +95,19 @@ pub async fn wait(
         };
         Ok::<_, std::convert::Infallible>(format!("{json}\n"))
     });
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response())
 }
 
-pub async fn remove(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> ApiResult<StatusCode> {
-    let options = RemoveOptions {
-        force: params.flag("force"),
-        volumes: params.flag("v"),
-    };
+pub async fn remove(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<StatusCode> {
+    let options = RemoveOptions { force: params.flag("force"), volumes: params.flag("v") };
     blocking(move || s.engine.remove(&id, options)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn prune(
-    State(s): State<AppState>,
-    params: Params,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<serde_json::Value>> {
     params.filters()?.only(&[])?;
     let removed = blocking(move || s.engine.container_prune()).await?;
-    Ok(Json(
-        serde_json::json!({ "ContainersDeleted": removed, "SpaceReclaimed": 0 }),
-    ))
+    Ok(Json(serde_json::json!({ "ContainersDeleted": removed, "SpaceReclaimed": 0 })))
 }
 
 /// Terminal size changes: guests see no window size, so there is nothing to do, but the CLI

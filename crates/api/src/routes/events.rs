@@ -33,23 +33,21 @@ impl History {
         let history = Arc::new(History::default());
         let mut rx = engine.subscribe();
         let h = history.clone();
-        let spawned = std::thread::Builder::new()
-            .name("event-history".into())
-            .spawn(move || {
-                loop {
-                    match rx.blocking_recv() {
-                        Ok(e) if e.kind != EventType::File => {
-                            let mut q = h.0.lock().unwrap();
-                            if q.len() == KEEP {
-                                q.pop_front();
-                            }
-                            q.push_back(e);
+        let spawned = std::thread::Builder::new().name("event-history".into()).spawn(move || {
+            loop {
+                match rx.blocking_recv() {
+                    Ok(e) if e.kind != EventType::File => {
+                        let mut q = h.0.lock().unwrap();
+                        if q.len() == KEEP {
+                            q.pop_front();
                         }
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => break,
+                        q.push_back(e);
                     }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
                 }
-            });
+            }
+        });
         if let Err(e) = spawned {
             tracing::warn!("event history disabled: {e}");
         }
@@ -57,13 +55,7 @@ impl History {
     }
 
     fn since(&self, nanos: i64) -> Vec<Event> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.time_nano >= nanos)
-            .cloned()
-            .collect()
+        self.0.lock().unwrap().iter().filter(|e| e.time_nano >= nanos).cloned().collect()
     }
 }
 
@@ -73,10 +65,7 @@ fn parse_time(name: &'static str, value: Option<&str>) -> ApiResult<Option<i64>>
     let Some(v) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let invalid = || ApiError::InvalidParameter {
-        name,
-        value: v.to_string(),
-    };
+    let invalid = || ApiError::InvalidParameter { name, value: v.to_string() };
     let (secs, frac) = v.split_once('.').unwrap_or((v, ""));
     let secs: i64 = secs.parse().map_err(|_| invalid())?;
     let frac: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
@@ -85,12 +74,9 @@ fn parse_time(name: &'static str, value: Option<&str>) -> ApiResult<Option<i64>>
 }
 
 fn matches(e: &Event, f: &Filters) -> bool {
-    let any = |key: &str, ok: &dyn Fn(&str) -> bool| {
-        f.values(key).is_empty() || f.values(key).iter().any(|v| ok(v))
-    };
+    let any = |key: &str, ok: &dyn Fn(&str) -> bool| f.values(key).is_empty() || f.values(key).iter().any(|v| ok(v));
     let of_kind = |kind: EventType, v: &str| {
-        e.kind == kind
-            && (e.actor_id.starts_with(v) || e.attributes.get("name").is_some_and(|n| n == v))
+        e.kind == kind && (e.actor_id.starts_with(v) || e.attributes.get("name").is_some_and(|n| n == v))
     };
     any("type", &|v| docker_type(e.kind) == Some(v))
         && any("event", &|v| e.action == v)
@@ -100,9 +86,7 @@ fn matches(e: &Event, f: &Filters) -> bool {
 }
 
 fn line(e: &Event) -> Option<String> {
-    EventJson::new(e)
-        .and_then(|j| serde_json::to_string(&j).ok())
-        .map(|s| s + "\n")
+    EventJson::new(e).and_then(|j| serde_json::to_string(&j).ok()).map(|s| s + "\n")
 }
 
 pub async fn events(State(s): State<AppState>, params: Params) -> ApiResult<Response> {
@@ -125,8 +109,7 @@ pub async fn events(State(s): State<AppState>, params: Params) -> ApiResult<Resp
         let now = porthole_store::now_nanos();
         let remaining = until.map(|u| Duration::from_nanos(u.saturating_sub(now).max(0) as u64));
         // Without `--until` the stream lasts as long as the client (a century, in practice).
-        let deadline =
-            tokio::time::sleep(remaining.unwrap_or(Duration::from_secs(100 * 365 * 86_400)));
+        let deadline = tokio::time::sleep(remaining.unwrap_or(Duration::from_secs(100 * 365 * 86_400)));
         tokio::pin!(deadline);
         loop {
             tokio::select! {
@@ -146,15 +129,9 @@ pub async fn events(State(s): State<AppState>, params: Params) -> ApiResult<Resp
         }
     });
     let body = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|l| (Ok::<_, std::convert::Infallible>(l), rx))
+        rx.recv().await.map(|l| (Ok::<_, std::convert::Infallible>(l), rx))
     });
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response())
 }
 
 #[cfg(test)]
@@ -163,14 +140,8 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(
-            parse_time("since", Some("12.5")).unwrap(),
-            Some(12_500_000_000)
-        );
-        assert_eq!(
-            parse_time("since", Some("12")).unwrap(),
-            Some(12_000_000_000)
-        );
+        assert_eq!(parse_time("since", Some("12.5")).unwrap(), Some(12_500_000_000));
+        assert_eq!(parse_time("since", Some("12")).unwrap(), Some(12_000_000_000));
         assert!(parse_time("since", Some("10m")).is_err());
     }
 }

@@ -34,12 +34,7 @@ pub struct ExecEntry {
 
 impl Execs {
     fn get(&self, id: &str) -> ApiResult<ExecEntry> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(id)
-            .cloned()
-            .ok_or_else(|| ApiError::NoSuchExec(id.to_string()))
+        self.0.lock().unwrap().get(id).cloned().ok_or_else(|| ApiError::NoSuchExec(id.to_string()))
     }
 
     fn update(&self, id: &str, f: impl FnOnce(&mut ExecEntry)) {
@@ -61,10 +56,7 @@ pub async fn create(
         return Err(ApiError::Unsupported("-u/--user".into()));
     }
     if body.cmd.is_empty() {
-        return Err(ApiError::InvalidParameter {
-            name: "Cmd",
-            value: "[] (no exec command specified)".into(),
-        });
+        return Err(ApiError::InvalidParameter { name: "Cmd", value: "[] (no exec command specified)".into() });
     }
     let engine = s.engine.clone();
     let info = blocking(move || engine.inspect(&id)).await?;
@@ -72,25 +64,12 @@ pub async fn create(
         return Err(ApiError::NotRunning(info.record.id.to_string()));
     }
     let exec_id = porthole_store::random_id().to_string();
-    let entry = ExecEntry {
-        container: info.record.id.to_string(),
-        body,
-        running: false,
-        exit_code: None,
-    };
+    let entry = ExecEntry { container: info.record.id.to_string(), body, running: false, exit_code: None };
     s.execs.0.lock().unwrap().insert(exec_id.clone(), entry);
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "Id": exec_id })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "Id": exec_id }))).into_response())
 }
 
-pub async fn start(
-    State(s): State<AppState>,
-    Path(exec_id): Path<String>,
-    mut req: Request,
-) -> ApiResult<Response> {
+pub async fn start(State(s): State<AppState>, Path(exec_id): Path<String>, mut req: Request) -> ApiResult<Response> {
     let entry = s.execs.get(&exec_id)?;
     let on_upgrade = hyper::upgrade::on(&mut req);
     let JsonBody(start) = JsonBody::<ExecStartBody>::from_request(req, &()).await?;
@@ -98,18 +77,8 @@ pub async fn start(
     let tty = entry.body.tty;
     if start.detach {
         tokio::spawn(async move {
-            let code = run(
-                &s.engine,
-                &entry,
-                Stdio {
-                    tty,
-                    ..Stdio::default()
-                },
-            )
-            .await;
-            s.execs.update(&exec_id, |e| {
-                (e.running, e.exit_code) = (false, Some(code.0))
-            });
+            let code = run(&s.engine, &entry, Stdio { tty, ..Stdio::default() }).await;
+            s.execs.update(&exec_id, |e| (e.running, e.exit_code) = (false, Some(code.0)));
         });
         return Ok(StatusCode::OK.into_response());
     }
@@ -125,15 +94,9 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
     let (tx, rx) = mpsc::unbounded_channel();
     let writing = tokio::spawn(hijack::pump_output(rx, writer, tty));
     let (stdin, input) = match stdin_pipe(entry.body.attach_stdin) {
-        Ok((stdin, Some(sender))) => (
-            stdin,
-            Some(tokio::spawn(hijack::pump_input(
-                reader,
-                async { Some(sender) },
-                tx.clone(),
-                tty,
-            ))),
-        ),
+        Ok((stdin, Some(sender))) => {
+            (stdin, Some(tokio::spawn(hijack::pump_input(reader, async { Some(sender) }, tx.clone(), tty))))
+        }
         Ok((stdin, None)) => (stdin, None),
         Err(e) => {
             report(&tx, &format!("creating the stdin pipe: {e}"));
@@ -142,17 +105,10 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
     };
     let stdio = Stdio {
         stdin,
-        stdout: Box::new(ChannelWriter {
-            tx: tx.clone(),
-            stream: StreamKind::Stdout,
-        }),
+        stdout: Box::new(ChannelWriter { tx: tx.clone(), stream: StreamKind::Stdout }),
         stderr: Box::new(ChannelWriter {
             tx: tx.clone(),
-            stream: if tty {
-                StreamKind::Stdout
-            } else {
-                StreamKind::Stderr
-            },
+            stream: if tty { StreamKind::Stdout } else { StreamKind::Stderr },
         }),
         tty,
     };
@@ -161,8 +117,7 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
         report(&tx, &message);
     }
     // Recorded before the session closes: the CLI inspects the exec right after.
-    s.execs
-        .update(&exec_id, |e| (e.running, e.exit_code) = (false, Some(code)));
+    s.execs.update(&exec_id, |e| (e.running, e.exit_code) = (false, Some(code)));
     let _ = tx.send(Out::End);
     let _ = writing.await;
     if let Some(input) = input {
@@ -172,10 +127,7 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
 
 /// Shows an error on the session, as Docker prints `OCI runtime exec failed: …` there.
 fn report(tx: &OutSender, message: &str) {
-    let _ = tx.send(Out::Data(
-        StreamKind::Stderr,
-        format!("{message}\n").into_bytes(),
-    ));
+    let _ = tx.send(Out::Data(StreamKind::Stderr, format!("{message}\n").into_bytes()));
 }
 
 /// A pipe for the guest's stdin when the client sends input.
@@ -184,10 +136,7 @@ fn stdin_pipe(attach: bool) -> std::io::Result<(Input, Option<pipe::Sender>)> {
         return Ok((Input::Null, None));
     }
     let (read, write) = rustix::pipe::pipe()?;
-    Ok((
-        Input::File(std::fs::File::from(read)),
-        Some(pipe::Sender::from_owned_fd(write)?),
-    ))
+    Ok((Input::File(std::fs::File::from(read)), Some(pipe::Sender::from_owned_fd(write)?)))
 }
 
 /// Runs the exec on the blocking pool; an exec that cannot start exits 126 (127 when the
@@ -204,30 +153,15 @@ async fn run(engine: &Engine, entry: &ExecEntry, stdio: Stdio) -> (i32, Option<S
         Ok(Ok(code)) => (code, None),
         Ok(Err(e)) => {
             let message = e.to_string();
-            (
-                if message.contains("not found") {
-                    127
-                } else {
-                    126
-                },
-                Some(message),
-            )
+            (if message.contains("not found") { 127 } else { 126 }, Some(message))
         }
         Err(e) => (126, Some(e.to_string())),
     }
 }
 
-pub async fn inspect(
-    State(s): State<AppState>,
-    Path(exec_id): Path<String>,
-) -> ApiResult<Json<ExecInspect>> {
+pub async fn inspect(State(s): State<AppState>, Path(exec_id): Path<String>) -> ApiResult<Json<ExecInspect>> {
     let e = s.execs.get(&exec_id)?;
-    let (entrypoint, arguments) = e
-        .body
-        .cmd
-        .split_first()
-        .map(|(c, a)| (c.clone(), a.to_vec()))
-        .unwrap_or_default();
+    let (entrypoint, arguments) = e.body.cmd.split_first().map(|(c, a)| (c.clone(), a.to_vec())).unwrap_or_default();
     Ok(Json(ExecInspect {
         id: exec_id,
         running: e.running,
@@ -249,10 +183,7 @@ pub async fn inspect(
     }))
 }
 
-pub async fn resize(
-    State(s): State<AppState>,
-    Path(exec_id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub async fn resize(State(s): State<AppState>, Path(exec_id): Path<String>) -> ApiResult<StatusCode> {
     s.execs.get(&exec_id)?;
     Ok(StatusCode::OK)
 }

@@ -13,11 +13,7 @@ use crate::extract::Params;
 /// `reference=busybox` keeps images with a tag of that repository (`busybox:*`) or that exact
 /// tag.
 fn reference_matches(tags: &[String], reference: &str) -> bool {
-    tags.iter().any(|t| {
-        t == reference
-            || t.rsplit_once(':')
-                .is_some_and(|(repo, _)| repo == reference)
-    })
+    tags.iter().any(|t| t == reference || t.rsplit_once(':').is_some_and(|(repo, _)| repo == reference))
 }
 
 pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<Vec<ImageSummary>>> {
@@ -27,12 +23,7 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
     let images = blocking(move || Ok(s.engine.images()))
         .await?
         .into_iter()
-        .filter(|(_, tags)| {
-            filters
-                .values("reference")
-                .iter()
-                .all(|r| reference_matches(tags, r))
-        })
+        .filter(|(_, tags)| filters.values("reference").iter().all(|r| reference_matches(tags, r)))
         .filter(|(_, tags)| dangling.is_none_or(|d| d == tags.is_empty()))
         .map(ImageSummary::from)
         .collect();
@@ -48,55 +39,30 @@ pub async fn pull(State(s): State<AppState>, params: Params) -> ApiResult<Respon
         None => image.to_string(),
     };
     let (engine, wanted) = (s.engine.clone(), reference.clone());
-    if blocking(move || engine.image_inspect(&wanted))
-        .await
-        .is_err()
-    {
+    if blocking(move || engine.image_inspect(&wanted)).await.is_err() {
         return Err(ApiError::PullRefused(image.to_string()));
     }
-    let status =
-        serde_json::json!({ "status": format!("Status: Image is up to date for {reference}") });
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        format!("{status}\n"),
-    )
-        .into_response())
+    let status = serde_json::json!({ "status": format!("Status: Image is up to date for {reference}") });
+    Ok(([(header::CONTENT_TYPE, "application/json")], format!("{status}\n")).into_response())
 }
 
 /// The CLI qualifies Docker Hub names (`docker.io/library/busybox`); local images are
 /// named as the user wrote them.
 fn short_name(image: &str) -> &str {
-    image
-        .strip_prefix("docker.io/library/")
-        .or_else(|| image.strip_prefix("docker.io/"))
-        .unwrap_or(image)
+    image.strip_prefix("docker.io/library/").or_else(|| image.strip_prefix("docker.io/")).unwrap_or(image)
 }
 
 /// Splits `NAME/json` or `NAME/tag` (names contain slashes).
 fn split(rest: &str, suffix: &str) -> ApiResult<String> {
-    rest.strip_suffix(suffix)
-        .filter(|n| !n.is_empty())
-        .map(String::from)
-        .ok_or(ApiError::PageNotFound)
+    rest.strip_suffix(suffix).filter(|n| !n.is_empty()).map(String::from).ok_or(ApiError::PageNotFound)
 }
 
-pub async fn inspect(
-    State(s): State<AppState>,
-    Path(rest): Path<String>,
-) -> ApiResult<Json<ImageInspect>> {
+pub async fn inspect(State(s): State<AppState>, Path(rest): Path<String>) -> ApiResult<Json<ImageInspect>> {
     let name = split(&rest, "/json")?;
-    Ok(Json(
-        blocking(move || s.engine.image_inspect(&name))
-            .await?
-            .into(),
-    ))
+    Ok(Json(blocking(move || s.engine.image_inspect(&name)).await?.into()))
 }
 
-pub async fn tag(
-    State(s): State<AppState>,
-    Path(rest): Path<String>,
-    params: Params,
-) -> ApiResult<StatusCode> {
+pub async fn tag(State(s): State<AppState>, Path(rest): Path<String>, params: Params) -> ApiResult<StatusCode> {
     let name = split(&rest, "/tag")?;
     let repo = short_name(params.get("repo").unwrap_or_default());
     let target = match params.get("tag").filter(|t| !t.is_empty()) {
@@ -114,10 +80,5 @@ pub async fn remove(
 ) -> ApiResult<Json<Vec<DeleteItem>>> {
     let force = params.flag("force");
     let report = blocking(move || s.engine.remove_image(&name, force)).await?;
-    Ok(Json(
-        report
-            .iter()
-            .filter_map(|l| DeleteItem::from_line(l))
-            .collect(),
-    ))
+    Ok(Json(report.iter().filter_map(|l| DeleteItem::from_line(l)).collect()))
 }

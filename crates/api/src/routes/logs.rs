@@ -14,28 +14,17 @@ use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::Params;
 use crate::hijack::{Out, StreamKind, content_type, encode};
 
-pub async fn logs(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> ApiResult<Response> {
+pub async fn logs(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
     let events = s.engine.subscribe();
     let engine = s.engine.clone();
-    let (info, (past, live, running)) =
-        blocking(move || Ok((engine.inspect(&id)?, engine.logs(&id)?))).await?;
+    let (info, (past, live, running)) = blocking(move || Ok((engine.inspect(&id)?, engine.logs(&id)?))).await?;
     let id = info.record.id.to_string();
     let tty = info.record.tty;
-    let streams = Streams {
-        stdout: params.flag("stdout"),
-        stderr: params.flag("stderr"),
-        timestamps: params.flag("timestamps"),
-    };
+    let streams =
+        Streams { stdout: params.flag("stdout"), stderr: params.flag("stderr"), timestamps: params.flag("timestamps") };
     let tail = match params.get("tail").unwrap_or("all") {
         "all" | "" => None,
-        n => Some(n.parse::<usize>().map_err(|_| ApiError::InvalidParameter {
-            name: "tail",
-            value: n.to_string(),
-        })?),
+        n => Some(n.parse::<usize>().map_err(|_| ApiError::InvalidParameter { name: "tail", value: n.to_string() })?),
     };
     let last_time = past.last().map(|l| l.time.clone());
     let wanted: Vec<LogLine> = past.into_iter().filter(|l| streams.wants(l)).collect();
@@ -43,10 +32,7 @@ pub async fn logs(
 
     let (tx, rx) = mpsc::unbounded_channel();
     for line in wanted.into_iter().skip(skip) {
-        let _ = tx.send(Out::Data(
-            StreamKind::from(line.stream),
-            streams.payload(&line),
-        ));
+        let _ = tx.send(Out::Data(StreamKind::from(line.stream), streams.payload(&line)));
     }
     if params.flag("follow") && running {
         tokio::spawn(async move { follow_output(live, events, &id, streams, last_time, tx).await });
@@ -55,16 +41,11 @@ pub async fn logs(
     }
     let stream = futures::stream::unfold(rx, move |mut rx| async move {
         match rx.recv().await {
-            Some(Out::Data(stream, bytes)) => Some((
-                Ok::<_, std::convert::Infallible>(encode(stream, &bytes, tty)),
-                rx,
-            )),
+            Some(Out::Data(stream, bytes)) => {
+                Some((Ok::<_, std::convert::Infallible>(encode(stream, &bytes, tty)), rx))
+            }
             Some(Out::End) | None => None,
         }
     });
-    Ok((
-        [(header::CONTENT_TYPE, content_type(tty))],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, content_type(tty))], Body::from_stream(stream)).into_response())
 }

@@ -4,10 +4,12 @@
 pub mod attach;
 pub mod build;
 pub mod containers;
+pub mod dashboard;
 pub mod events;
 pub mod exec;
 pub mod images;
 pub mod logs;
+pub mod porthole;
 pub mod system;
 pub mod volumes;
 
@@ -25,15 +27,21 @@ pub struct AppState {
     pub engine: Engine,
     pub execs: Arc<exec::Execs>,
     pub history: Arc<events::History>,
+    /// Who last wrote each file, for the dashboard's listings.
+    pub writers: Arc<porthole::writers::Writers>,
+    /// The dashboard shows mutating actions (`porthole serve --allow-actions`).
+    pub allow_actions: bool,
 }
 
 impl AppState {
     pub fn new(engine: Engine) -> Self {
         let history = events::History::record(&engine);
         AppState {
-            engine,
+            engine: engine.clone(),
             execs: Arc::default(),
             history,
+            writers: porthole::writers::Writers::record(&engine),
+            allow_actions: false,
         }
     }
 }
@@ -65,23 +73,14 @@ pub fn routes(state: AppState) -> Router {
         .route("/images/create", post(images::pull))
         // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
         // split by hand: `NAME/json`, `NAME/tag`, `NAME`.
-        .route(
-            "/images/{*rest}",
-            get(images::inspect)
-                .post(images::tag)
-                .delete(images::remove),
-        )
-        .route(
-            "/build",
-            post(build::build).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
+        .route("/images/{*rest}", get(images::inspect).post(images::tag).delete(images::remove))
+        .route("/build", post(build::build).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/volumes", get(volumes::list))
         .route("/volumes/create", post(volumes::create))
         .route("/volumes/prune", post(volumes::prune))
-        .route(
-            "/volumes/{name}",
-            get(volumes::inspect).delete(volumes::remove),
-        )
+        .route("/volumes/{name}", get(volumes::inspect).delete(volumes::remove))
+        .merge(porthole::routes())
+        .merge(dashboard::routes())
         .fallback(|| async { ApiError::PageNotFound })
         .with_state(state)
 }

@@ -15,10 +15,7 @@ pub async fn ping() -> Response {
     let mut r = "OK".into_response();
     let h = r.headers_mut();
     h.insert("Builder-Version", HeaderValue::from_static("1"));
-    h.insert(
-        "Cache-Control",
-        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
-    );
+    h.insert("Cache-Control", HeaderValue::from_static("no-cache, no-store, must-revalidate"));
     h.insert("Pragma", HeaderValue::from_static("no-cache"));
     r
 }

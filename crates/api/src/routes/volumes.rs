@@ -11,10 +11,7 @@ use crate::dto::volumes::{VolumeCreateBody, VolumeJson, VolumeList, VolumePruneR
 use crate::error::{ApiResult, blocking};
 use crate::extract::{JsonBody, Params};
 
-pub async fn create(
-    State(s): State<AppState>,
-    JsonBody(body): JsonBody<VolumeCreateBody>,
-) -> ApiResult<Response> {
+pub async fn create(State(s): State<AppState>, JsonBody(body): JsonBody<VolumeCreateBody>) -> ApiResult<Response> {
     body.check()?;
     let name = Some(body.name).filter(|n| !n.is_empty());
     let labels = body.labels.unwrap_or_default();
@@ -32,45 +29,25 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
         drivers: f.values("driver").to_vec(),
     };
     let volumes = blocking(move || s.engine.volume_list(&filters)).await?;
-    Ok(Json(VolumeList {
-        volumes: volumes.into_iter().map(VolumeJson::from).collect(),
-        warnings: Vec::new(),
-    }))
+    Ok(Json(VolumeList { volumes: volumes.into_iter().map(VolumeJson::from).collect(), warnings: Vec::new() }))
 }
 
-pub async fn inspect(
-    State(s): State<AppState>,
-    Path(name): Path<String>,
-) -> ApiResult<Json<VolumeJson>> {
-    Ok(Json(
-        blocking(move || s.engine.volume_inspect(&name))
-            .await?
-            .into(),
-    ))
+pub async fn inspect(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<VolumeJson>> {
+    Ok(Json(blocking(move || s.engine.volume_inspect(&name)).await?.into()))
 }
 
-pub async fn remove(
-    State(s): State<AppState>,
-    Path(name): Path<String>,
-    params: Params,
-) -> ApiResult<StatusCode> {
+pub async fn remove(State(s): State<AppState>, Path(name): Path<String>, params: Params) -> ApiResult<StatusCode> {
     let force = params.flag("force");
     blocking(move || s.engine.volume_remove(&name, force)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `all=true` arrives as a filter (API ≥ 1.42): without it only anonymous volumes go.
-pub async fn prune(
-    State(s): State<AppState>,
-    params: Params,
-) -> ApiResult<Json<VolumePruneReport>> {
+pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<VolumePruneReport>> {
     let f = params.filters()?;
     f.only(&["all", "label"])?;
     let all = f.boolean("all")?.unwrap_or(false);
     let labels = f.values("label").to_vec();
     let (removed, reclaimed) = blocking(move || s.engine.volume_prune(all, &labels)).await?;
-    Ok(Json(VolumePruneReport {
-        volumes_deleted: removed,
-        space_reclaimed: reclaimed,
-    }))
+    Ok(Json(VolumePruneReport { volumes_deleted: removed, space_reclaimed: reclaimed }))
 }

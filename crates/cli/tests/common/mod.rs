@@ -17,10 +17,7 @@ pub struct Daemon {
 }
 
 pub fn docker_available() -> bool {
-    let found = Command::new("docker")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let found = Command::new("docker").arg("--version").output().is_ok_and(|o| o.status.success());
     // CI installs the CLI (scripts/setup.sh); there a missing one is a failure, not a skip.
     assert!(found || std::env::var_os("CI").is_none(), "the docker CLI is missing; scripts/setup.sh installs it");
     if !found {
@@ -58,12 +55,7 @@ impl Daemon {
             .unwrap_or_else(|| panic!("unexpected first line: {first}"));
         assert!(first.ends_with("porthole.sock"), "{first}");
         assert_eq!(lines.next().unwrap().unwrap(), "ready");
-        Daemon {
-            child,
-            addr,
-            root,
-            docker_config: tempfile::tempdir().unwrap(),
-        }
+        Daemon { child, addr, root, docker_config: tempfile::tempdir().unwrap() }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -99,11 +91,7 @@ impl Daemon {
     /// Runs docker and requires failure; gives stderr.
     pub fn fails(&self, args: &[&str]) -> (Option<i32>, String) {
         let out = self.docker(args);
-        assert!(
-            !out.status.success(),
-            "docker {args:?} succeeded:\n{}",
-            text(&out.stdout)
-        );
+        assert!(!out.status.success(), "docker {args:?} succeeded:\n{}", text(&out.stdout));
         (out.status.code(), text(&out.stderr))
     }
 

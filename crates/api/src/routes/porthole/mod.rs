@@ -1,0 +1,29 @@
+//! Porthole's own read-only endpoints behind the dashboard, under `/porthole/`: the mount
+//! graph, the event stream, file listings and views, container logs. Nothing here changes
+//! state.
+
+mod coalesce;
+mod events;
+mod files;
+mod graph;
+mod logs;
+mod preview;
+pub mod writers;
+
+use axum::Router;
+use axum::routing::get;
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/porthole/graph", get(graph::graph))
+        .route("/porthole/graph.svg", get(graph::svg))
+        .route("/porthole/events", get(events::events))
+        .route("/porthole/volumes/{name}/files", get(files::volume_files))
+        .route("/porthole/volumes/{name}/file", get(files::volume_file))
+        .route("/porthole/containers/{id}/files", get(files::container_files))
+        .route("/porthole/containers/{id}/logs", get(logs::logs))
+        .route("/porthole/containers/{id}/rm-preview", get(preview::rm))
+        .route("/porthole/volumes/prune-preview", get(preview::prune))
+}

@@ -1,0 +1,79 @@
+//! Porthole's own read-only endpoints behind the dashboard, through the real binary after
+//! real docker CLI commands: the graph (JSON and SVG), file listings with the last writer, the
+//! file view refusing links out of the volume, previews, the page and its friendly 404.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Daemon, docker_available};
+
+fn get(d: &Daemon, path: &str) -> String {
+    d.http(&format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", d.addr))
+}
+
+#[test]
+fn graph_files_previews_and_pages() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&[
+        "run",
+        "--name",
+        "data",
+        "-v",
+        "pulp:/var/lib/pulp",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /var/lib/pulp/a.txt",
+    ]);
+    d.ok(&["create", "--name", "web", "--volumes-from", "data:ro", "busybox", "true"]);
+    let data_dir = d.root.path().join("volumes/pulp/_data");
+    std::os::unix::fs::symlink("/etc/passwd", data_dir.join("link")).unwrap();
+
+    let graph = get(&d, "/porthole/graph");
+    assert!(graph.starts_with("HTTP/1.1 200"), "{graph}");
+    assert!(
+        graph.contains(r#""key":"volume:pulp""#) && graph.contains(r#""label":"/var/lib/pulp ro (from data)""#),
+        "{graph}"
+    );
+    let svg = get(&d, "/porthole/graph.svg");
+    assert!(svg.contains("image/svg+xml") && svg.contains(r#"data-key="volume:pulp""#), "{svg}");
+
+    // The writer is recorded from the event stream, a moment after the write.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let files = loop {
+        let files = get(&d, "/porthole/volumes/pulp/files?path=/");
+        if files.contains(r#""last_writer":{"container":"data""#) || Instant::now() > deadline {
+            break files;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(files.contains(r#""name":"a.txt""#) && files.contains(r#""guest_path":"/var/lib/pulp/a.txt""#), "{files}");
+    assert!(files.contains(r#""last_writer":{"container":"data""#), "{files}");
+    assert!(files.contains(r#""link_target":"/etc/passwd""#), "{files}");
+
+    let view = get(&d, "/porthole/volumes/pulp/file?path=/a.txt");
+    assert!(view.contains(r#""content":"hi\n""#), "{view}");
+    let link = get(&d, "/porthole/volumes/pulp/file?path=/link");
+    assert!(link.starts_with("HTTP/1.1 400") && !link.contains("root:"), "{link}");
+    let web = get(&d, "/porthole/containers/web/files?path=/var/lib");
+    assert!(web.contains(r#""name":"pulp""#) && web.contains(r#""mount_point":true"#), "{web}");
+
+    let prune = get(&d, "/porthole/volumes/prune-preview?all=1");
+    assert!(prune.contains(r#""volumes":[]"#), "pulp is in use: {prune}");
+    let rm = get(&d, "/porthole/containers/data/rm-preview");
+    assert!(rm.contains(r#""volumes":[]"#), "named volumes survive rm -v: {rm}");
+
+    let page = get(&d, "/");
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("/static/dashboard.js"), "{page}");
+    let missing = get(&d, "/container/nope");
+    assert!(
+        missing.starts_with("HTTP/1.1 404") && missing.contains("No such container: <code>nope</code>"),
+        "{missing}"
+    );
+    let missing = get(&d, "/porthole/volumes/nope/files");
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+}

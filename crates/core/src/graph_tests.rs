@@ -1,0 +1,210 @@
+//! Tests for `graph`: the Pulp walkthrough as input, the graph's text form as the expected
+//! output, and checks that the SVG carries every node and edge.
+
+use crate::graph::*;
+
+fn image(id: &str, tag: &str, volumes: &[&str], created: i64) -> ImageSummary {
+    ImageSummary {
+        id: id.into(),
+        tags: vec![tag.into()],
+        volumes: volumes.iter().map(|v| v.to_string()).collect(),
+        created,
+    }
+}
+
+fn container(id: &str, name: &str, image_id: &str, created: i64, mounts: Vec<MountSummary>) -> ContainerSummary {
+    ContainerSummary {
+        id: id.into(),
+        name: name.into(),
+        image_id: image_id.into(),
+        image: "img".into(),
+        state: "running".into(),
+        command: "/bin/sh".into(),
+        created,
+        mounts,
+    }
+}
+
+fn volume_mount(
+    dst: &str,
+    volume: &str,
+    rw: bool,
+    inherited_from: Option<&str>,
+    from_image_volume: bool,
+) -> MountSummary {
+    MountSummary {
+        destination: dst.into(),
+        volume: Some(volume.into()),
+        bind_source: None,
+        rw,
+        inherited_from: inherited_from.map(String::from),
+        from_image_volume,
+    }
+}
+
+fn volume(name: &str, anonymous: bool, created: i64) -> VolumeSummary {
+    VolumeSummary {
+        name: name.into(),
+        anonymous,
+        created,
+        size: 2048,
+        files: 3,
+        host_path: format!("/root/volumes/{name}/_data"),
+    }
+}
+
+const ANON1: &str = "aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111";
+const ANON2: &str = "bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222";
+
+/// The Pulp arrangement: a data container made from an image with two `VOLUME`s, a worker
+/// taking them with `--volumes-from`, read-only, and a bind mount.
+fn pulp() -> GraphInput {
+    let bind = MountSummary {
+        destination: "/src".into(),
+        volume: None,
+        bind_source: Some("/home/t/src".into()),
+        rw: false,
+        inherited_from: None,
+        from_image_volume: false,
+    };
+    GraphInput {
+        images: vec![
+            image("sha256:p", "pulp-content:latest", &["/var/lib/pulp", "/var/www"], 1),
+            image("sha256:b", "busybox:latest", &[], 0),
+        ],
+        containers: vec![
+            container(
+                "c2worker0000000",
+                "worker",
+                "sha256:b",
+                20,
+                vec![
+                    volume_mount("/var/lib/pulp", ANON1, false, Some("c1data000000000"), true),
+                    volume_mount("/var/www", ANON2, false, Some("c1data000000000"), true),
+                    bind,
+                ],
+            ),
+            container(
+                "c1data000000000",
+                "volume-demo",
+                "sha256:p",
+                10,
+                vec![
+                    volume_mount("/var/lib/pulp", ANON1, true, None, true),
+                    volume_mount("/var/www", ANON2, true, None, true),
+                ],
+            ),
+        ],
+        volumes: vec![volume(ANON2, true, 11), volume(ANON1, true, 11), volume("pulp", false, 30)],
+    }
+}
+
+fn check(input: &GraphInput, expect: &str) {
+    assert_eq!(build(input).to_string().trim_end(), expect.trim());
+}
+
+#[test]
+fn pulp_walkthrough() {
+    check(
+        &pulp(),
+        r#"
+Image[0] image:sha256:b "busybox:latest"
+Image[1] image:sha256:p "pulp-content:latest" | VOLUME /var/lib/pulp | VOLUME /var/www
+Container[0] container:c1data000000000 "volume-demo" | running · c1data000000 | /bin/sh
+Container[1] container:c2worker0000000 "worker" | running · c2worker0000 | /bin/sh
+Volume[0] volume:aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111 "aaaaaaaaaaaa" | anonymous · 2.0 KiB · 3 files | from VOLUME /var/lib/pulp of image pulp-content:latest, created for container volume-demo
+Volume[1] volume:bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222 "bbbbbbbbbbbb" | anonymous · 2.0 KiB · 3 files | from VOLUME /var/www of image pulp-content:latest, created for container volume-demo
+Volume[2] volume:pulp "pulp" | named · 2.0 KiB · 3 files
+Host[0] host:/root/volumes/aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111/_data "/root/volumes/aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111/_data"
+Host[1] host:/root/volumes/bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222/_data "/root/volumes/bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222/_data"
+Host[2] host:/home/t/src "/home/t/src"
+Host[3] host:/root/volumes/pulp/_data "/root/volumes/pulp/_data"
+image:sha256:p -> container:c1data000000000 : instance of
+image:sha256:b -> container:c2worker0000000 : instance of
+container:c1data000000000 -> volume:aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111 : /var/lib/pulp rw
+container:c1data000000000 -> volume:bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222 : /var/www rw
+container:c2worker0000000 -> volume:aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111 : /var/lib/pulp ro (from volume-demo)
+container:c2worker0000000 -> volume:bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222 : /var/www ro (from volume-demo)
+container:c2worker0000000 -> host:/home/t/src : /src ro
+volume:aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111 -> host:/root/volumes/aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111/_data : stored in
+volume:bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222 -> host:/root/volumes/bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222/_data : stored in
+volume:pulp -> host:/root/volumes/pulp/_data : stored in
+"#,
+    );
+}
+
+#[test]
+fn anonymous_volume_from_dash_v() {
+    let mut input = GraphInput::default();
+    input.containers.push(container(
+        "c1",
+        "web",
+        "sha256:x",
+        1,
+        vec![volume_mount("/cache", ANON1, true, None, false)],
+    ));
+    input.volumes.push(volume(ANON1, true, 1));
+    let g = build(&input);
+    let v = g.nodes.iter().find(|n| n.key == volume_key(ANON1)).unwrap();
+    assert_eq!(v.lines[1], "from -v /cache, created for container web");
+    // No image node for an unknown image, so no dangling edge either.
+    assert!(g.edges.iter().all(|e| e.kind != EdgeKind::Instance));
+}
+
+#[test]
+fn adding_a_container_appends() {
+    let before = build(&pulp());
+    let mut input = pulp();
+    input.containers.push(container(
+        "c0late",
+        "late",
+        "sha256:b",
+        99,
+        vec![volume_mount("/data", "pulp", true, None, false)],
+    ));
+    input.volumes.push(volume("zzz", false, 98));
+    let after = build(&input);
+    for n in &before.nodes {
+        let same = after.nodes.iter().find(|m| m.key == n.key).unwrap();
+        assert_eq!((same.column, same.row), (n.column, n.row), "{} moved", n.key);
+    }
+    let late = after.nodes.iter().find(|n| n.key == "container:c0late").unwrap();
+    assert_eq!(late.row, 2);
+}
+
+#[test]
+fn svg_has_every_node_and_edge_escaped() {
+    let mut input = pulp();
+    input.containers[0].name = "<evil & \"name\">".into();
+    let svg = build(&input).to_svg();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.contains(r#"data-key="volume:pulp""#));
+    assert!(svg.contains(r#"data-key="container:c1data000000000""#));
+    assert!(svg.contains(r#"data-from="container:c2worker0000000" data-to="host:/home/t/src""#));
+    assert!(svg.contains("/var/lib/pulp ro (from volume-demo)</title>"));
+    assert!(svg.contains(">ro · from volume-demo</tspan>"));
+    assert!(svg.contains("class=\"edge mount ro inherited\""));
+    assert!(svg.contains("&lt;evil &amp; &quot;name&quot;&gt;"));
+    assert!(!svg.contains("<evil"));
+    assert_eq!(svg.matches("<g class=\"node ").count(), 11);
+    assert_eq!(svg.matches("<path class=\"edge").count(), 10);
+}
+
+#[test]
+fn hundreds_of_nodes_keep_fixed_rows() {
+    let mut input = GraphInput::default();
+    for i in 0..150 {
+        let name = format!("v{i:03}");
+        input.containers.push(container(
+            &format!("c{i:03}"),
+            &format!("c{i}"),
+            "x",
+            i,
+            vec![volume_mount("/d", &name, true, None, false)],
+        ));
+        input.volumes.push(volume(&name, false, i));
+    }
+    let svg = build(&input).to_svg();
+    // 150 rows of 84 px under a 48 px header, plus the margin.
+    assert!(svg.contains(r#"viewBox="0 0 1180 12668""#), "{}", &svg[..200]);
+}

@@ -1,0 +1,89 @@
+//! The mount graph: gathers plain summaries of the world for `porthole_core::graph`, which
+//! decides the drawing.
+
+use porthole_core::graph::{self, ContainerSummary, Graph, GraphInput, ImageSummary, MountSummary, VolumeSummary};
+use porthole_store::ANONYMOUS_LABEL;
+use porthole_store::copy::usage;
+
+use crate::{Engine, World};
+
+impl Engine {
+    /// The graph of everything now: images, containers, volumes and host directories.
+    pub fn graph(&self) -> Graph {
+        graph::build(&self.graph_input())
+    }
+
+    /// What the graph is built from (taken under the lock, so it is one consistent moment).
+    pub fn graph_input(&self) -> GraphInput {
+        let w = self.world();
+        GraphInput { images: images(&w), containers: self.containers(&w), volumes: self.volumes(&w) }
+    }
+
+    fn containers(&self, w: &World) -> Vec<ContainerSummary> {
+        w.containers
+            .values()
+            .map(|c| {
+                let r = &c.record;
+                let declared = w.images.get(&r.image_id).map(|i| i.config.volume_paths()).unwrap_or_default();
+                let mounts = r
+                    .mounts
+                    .iter()
+                    .map(|m| MountSummary {
+                        destination: m.destination.to_string(),
+                        volume: m.volume.clone(),
+                        bind_source: if m.volume.is_none() { m.source.clone() } else { None },
+                        rw: m.rw,
+                        inherited_from: m.inherited_from.clone(),
+                        // An anonymous volume at a declared path is the image's VOLUME at work.
+                        from_image_volume: !m.named
+                            && m.volume.is_some()
+                            && declared.iter().any(|d| d == m.destination.as_str()),
+                    })
+                    .collect();
+                ContainerSummary {
+                    id: r.id.to_string(),
+                    name: r.name.to_string(),
+                    image_id: r.image_id.clone(),
+                    image: r.image.clone(),
+                    state: r.state.status.as_str().to_string(),
+                    command: std::iter::once(r.path.as_str())
+                        .chain(r.args.iter().map(String::as_str))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    created: r.created,
+                    mounts,
+                }
+            })
+            .collect()
+    }
+
+    fn volumes(&self, w: &World) -> Vec<VolumeSummary> {
+        w.volumes
+            .values()
+            .map(|v| {
+                let data = self.inner.store.volume_data(&v.name);
+                let (size, files) = usage(&data);
+                VolumeSummary {
+                    name: v.name.clone(),
+                    anonymous: v.labels.contains_key(ANONYMOUS_LABEL),
+                    created: v.created,
+                    size,
+                    files,
+                    host_path: data.display().to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+fn images(w: &World) -> Vec<ImageSummary> {
+    w.images
+        .values()
+        .map(|img| ImageSummary {
+            id: img.id.clone(),
+            tags: w.tags.iter().filter(|(_, id)| **id == img.id).map(|(t, _)| t.clone()).collect(),
+            volumes: img.config.volume_paths(),
+            created: img.created,
+        })
+        .collect()
+}

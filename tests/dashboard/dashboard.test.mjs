@@ -1,0 +1,179 @@
+// End-to-end test of the dashboard in Debian's headless Chromium, driven by playwright-core:
+// the page follows real `docker` commands live (no reload), shows a guest's write with the
+// container that made it within 1 s, and recovers after the controller restarts.
+// Run by ./run.sh, which builds the binary and sets PORTHOLE_BIN, PORTHOLE_PORT, SCREENSHOTS.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.PORTHOLE_BIN;
+const PORT = process.env.PORTHOLE_PORT;
+const SHOTS = process.env.SCREENSHOTS;
+const DOCKER = process.env.DOCKER || 'docker'; // from PATH: scripts/setup.sh installs it
+const BASE = `http://127.0.0.1:${PORT}`;
+const root = mkdtempSync(join(tmpdir(), 'porthole-dash-'));
+mkdirSync(SHOTS, { recursive: true });
+
+/** Starts `porthole serve` on the shared root and resolves once it prints `ready`. */
+function startServer(...extra) {
+  const args = ['serve', '--root', root, '--listen', `127.0.0.1:${PORT}`, ...extra];
+  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`porthole serve not ready: ${out}`)), 30000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('ready\n')) { clearTimeout(timer); resolve(child); }
+    });
+    child.on('exit', (code) => reject(new Error(`porthole serve exited with ${code}: ${out}`)));
+  });
+}
+
+function stopServer(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function docker(...args) {
+  return dockerWithInput('', ...args);
+}
+function dockerWithInput(input, ...args) {
+  const env = { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${PORT}`, DOCKER_BUILDKIT: '0' };
+  return execFileSync(DOCKER, args, { env, input, encoding: 'utf8' }).trim();
+}
+
+const q = (attr, value) => `[${attr}="${value}"]`;
+// Each step is one check; the summary line is the count CI reads.
+let started = 0;
+const step = (name) => { started += 1; console.log(`- ${name}`); };
+
+let server = await startServer();
+let browser;
+try {
+  // A fresh profile each run: nothing cached from an earlier page or server.
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'porthole-chromium-')), {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--no-first-run', '--disable-sync', '--disable-quic'],
+    viewport: { width: 1280, height: 720 },
+  });
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => { console.error('page error:', e); process.exitCode = 1; });
+
+  step('the page loads and goes live');
+  await page.goto(BASE + '/');
+  await page.waitForSelector('#status.live');
+  await page.waitForSelector('[data-key^="image:"]');
+  await page.evaluate(() => { window.__noReload = true; });
+
+  step('docker run with a named volume and --volumes-from: nodes and edges appear without reload');
+  const data = docker('run', '-d', '--name', 'data', '-v', 'pulp:/var/lib/pulp', 'busybox', 'sh', '-c', 'sleep 3600');
+  const web = docker('run', '-d', '--name', 'web', '--volumes-from', 'data', 'busybox', 'sh', '-c', 'sleep 3600');
+  await page.waitForSelector(q('data-key', `container:${data}`), { timeout: 5000 });
+  await page.waitForSelector(q('data-key', `container:${web}`), { timeout: 5000 });
+  await page.waitForSelector(q('data-key', 'volume:pulp'), { timeout: 5000 });
+  await page.waitForSelector(`${q('data-from', `container:${data}`)}${q('data-to', 'volume:pulp')}`, { timeout: 5000 });
+  const inherited = await page.waitForSelector(`${q('data-from', `container:${web}`)}${q('data-to', 'volume:pulp')}`, { timeout: 5000 });
+  assert.match(await inherited.textContent(), /\/var\/lib\/pulp rw \(from data\)/); // the edge's <title>
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the page reloaded');
+  await page.screenshot({ path: join(SHOTS, 'dashboard-graph.png') });
+
+  step('a guest write shows in the volume with the writing container within 1 s');
+  await page.click(q('data-key', 'volume:pulp'));
+  await page.waitForSelector('table.files');
+  docker('exec', 'data', 'sh', '-c', 'echo hi > /var/lib/pulp/new.txt');
+  const wrote = Date.now();
+  const row = await page.waitForSelector('table.files tr[data-name="new.txt"] td.writer:has-text("data")', { timeout: 1000 });
+  console.log(`  shown ${Date.now() - wrote} ms after docker exec returned`);
+  assert.match(await page.textContent('table.files tr[data-name="new.txt"]'), /\/var\/lib\/pulp\/new\.txt/);
+  assert.match(await row.textContent(), /^data at /);
+  await page.waitForSelector('#write-list li:has-text("/var/lib/pulp/new.txt")', { timeout: 1000 });
+  await page.screenshot({ path: join(SHOTS, 'dashboard-write.png') });
+
+  step('a guest writing 10,000 files is coalesced: the page keeps up');
+  const flood = Date.now();
+  docker('exec', 'data', 'sh', '-c', 'mkdir /var/lib/pulp/flood; i=0; while [ $i -lt 10000 ]; do echo x > /var/lib/pulp/flood/f$i; i=$((i+1)); done');
+  console.log(`  the guest wrote 10,000 files in ${Date.now() - flood} ms`);
+  await page.waitForSelector('#timeline li.file:has-text("more changes")', { timeout: 2000 });
+  await page.waitForSelector('[data-key="volume:pulp"]:has-text("10001 files")', { timeout: 5000 });
+  const events = await page.locator('#timeline li.file').count();
+  assert.ok(events <= 40, `the timeline keeps at most 40 file entries, has ${events}`);
+  const t = Date.now();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+  assert.ok(Date.now() - t < 500, 'the page stalled after the flood');
+
+  step('the file can be viewed read-only');
+  await page.click('table.files tr[data-name="new.txt"] .viewable');
+  await page.waitForSelector('#file-view:has-text("hi")');
+
+  step('the timeline shows docker commands');
+  await page.waitForSelector('#timeline li:has-text("docker volume create pulp")');
+
+  step('an image VOLUME makes an anonymous volume that says where it came from');
+  dockerWithInput('FROM busybox\nVOLUME /var/lib/pulp /var/www\n', 'build', '-q', '-t', 'pulp-content', '-');
+  docker('run', '-d', '--name', 'volume-demo', 'pulp-content', 'sh', '-c', 'sleep 3600');
+  await page.waitForSelector('[data-key^="volume:"]:has-text("from VOLUME /var/lib/pulp")', { timeout: 5000 });
+  const origin = await page.getAttribute('[data-key^="volume:"]:has-text("from VOLUME /var/lib/pulp")', 'data-key');
+  await page.click(`[data-key="${origin}"]`);
+  await page.waitForSelector('#details:has-text("from VOLUME /var/lib/pulp of image pulp-content:latest, created for container volume-demo")');
+  await page.click('[data-key^="container:"]:has-text("volume-demo")');
+  await page.waitForSelector('#preview:has-text("docker rm -v volume-demo would delete 2 anonymous volume(s)")');
+  assert.equal(await page.locator('#graph .node.volume.doomed').count(), 2);
+  await page.screenshot({ path: join(SHOTS, 'dashboard-rm-preview.png') });
+  await page.keyboard.press('Escape');
+  await page.click('[data-key="volume:pulp"]');
+  await page.waitForSelector('table.files tr[data-name="new.txt"]');
+
+  step('presenter mode reads at 1280x720');
+  await page.keyboard.press('p');
+  assert.equal(await page.evaluate(() => document.body.classList.contains('presenter')), true);
+  await page.screenshot({ path: join(SHOTS, 'dashboard-presenter.png') });
+  await page.keyboard.press('p');
+
+  step('the page recovers after the controller restarts');
+  await stopServer(server);
+  await page.waitForSelector('#status.offline', { timeout: 5000 });
+  server = await startServer();
+  await page.waitForSelector('#status.live', { timeout: 10000 });
+  await page.waitForSelector(q('data-key', `container:${data}`), { timeout: 5000 });
+  await page.waitForSelector(`${q('data-from', `container:${web}`)}${q('data-to', 'volume:pulp')}`, { timeout: 5000 });
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the page reloaded');
+  await page.screenshot({ path: join(SHOTS, 'dashboard-restarted.png') });
+
+  assert.equal(await page.locator('button.action').count(), 0, 'read-only by default');
+
+  step('with --allow-actions, rm -v is offered with what it deletes, and the graph follows');
+  await stopServer(server);
+  server = await startServer('--allow-actions');
+  await page.reload();
+  await page.waitForSelector('#status.live');
+  await page.click('[data-key^="container:"]:has-text("volume-demo")');
+  const rm = await page.waitForSelector('button.action:has-text("docker rm -f -v volume-demo")');
+  page.once('dialog', (d) => {
+    assert.match(d.message(), /It deletes volumes [0-9a-f]{64}, [0-9a-f]{64}/);
+    d.accept();
+  });
+  await rm.click();
+  await page.waitForSelector('[data-key^="container:"]:has-text("volume-demo")', { state: 'detached', timeout: 5000 });
+  await page.waitForFunction(() => document.querySelectorAll('#graph .node.volume.anonymous').length === 0, null, { timeout: 5000 });
+
+  step('unknown ids get a friendly 404 page');
+  const resp = await page.goto(BASE + '/container/no-such-thing');
+  assert.equal(resp.status(), 404);
+  assert.match(await page.textContent('h1'), /No such container: no-such-thing/);
+  console.log(`dashboard: ${started} passed, 0 failed`);
+} catch (e) {
+  console.log(`dashboard: ${started - 1} passed, 1 failed`);
+  throw e;
+} finally {
+  await browser?.close();
+  await stopServer(server);
+  rmSync(root, { recursive: true, force: true });
+}
