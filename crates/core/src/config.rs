@@ -67,7 +67,9 @@ pub fn command_line(
 pub fn merge_env(image: &[String], overrides: &[String]) -> Vec<String> {
     let mut cfg = ImageConfig { env: image.to_vec(), ..ImageConfig::default() };
     for e in overrides {
-        if let Some((k, v)) = e.split_once('=') { cfg.set_env(k, v) }
+        if let Some((k, v)) = e.split_once('=') {
+            cfg.set_env(k, v)
+        }
     }
     cfg.env
 }
@@ -82,7 +84,8 @@ mod tests {
 
     #[test]
     fn command_line_follows_docker() {
-        let img = ImageConfig { entrypoint: Some(v(&["/bin/httpd"])), cmd: Some(v(&["-p", "80"])), ..Default::default() };
+        let img =
+            ImageConfig { entrypoint: Some(v(&["/bin/httpd"])), cmd: Some(v(&["-p", "80"])), ..Default::default() };
         assert_eq!(command_line(&img, None, None), v(&["/bin/httpd", "-p", "80"]));
         assert_eq!(command_line(&img, None, Some(&v(&["-p", "8080"]))), v(&["/bin/httpd", "-p", "8080"]));
         assert_eq!(command_line(&img, Some(&v(&["sh"])), None), v(&["sh"]));

@@ -115,9 +115,7 @@ pub enum DockerfileError {
     #[error("dockerfile contains no stages to build")]
     NoStages,
     /// `# escape=` names something other than `` ` `` or `\`.
-    #[error(
-        "Dockerfile parse error line {line}: invalid escape token '{token}' does not match ` or \\"
-    )]
+    #[error("Dockerfile parse error line {line}: invalid escape token '{token}' does not match ` or \\")]
     InvalidEscape { line: usize, token: String },
     /// A parser directive given twice.
     #[error("Dockerfile parse error line {line}: only one {name} parser directive can be used")]
@@ -127,31 +125,19 @@ pub enum DockerfileError {
     UnknownInstruction { line: usize, instruction: String },
     /// A Docker instruction Porthole does not implement.
     #[error("Dockerfile parse error line {line}: {instruction} is not supported")]
-    UnsupportedInstruction {
-        line: usize,
-        instruction: &'static str,
-    },
+    UnsupportedInstruction { line: usize, instruction: &'static str },
     /// An instruction other than ARG before the first FROM.
     #[error("Dockerfile parse error line {line}: no build stage in current context")]
     NoBuildStage { line: usize },
     /// An instruction without its arguments.
     #[error("Dockerfile parse error line {line}: {instruction} requires at least one argument")]
-    AtLeastOneArgument {
-        line: usize,
-        instruction: &'static str,
-    },
+    AtLeastOneArgument { line: usize, instruction: &'static str },
     /// COPY or ADD without a destination.
     #[error("Dockerfile parse error line {line}: {instruction} requires at least two arguments")]
-    AtLeastTwoArguments {
-        line: usize,
-        instruction: &'static str,
-    },
+    AtLeastTwoArguments { line: usize, instruction: &'static str },
     /// WORKDIR, USER, STOPSIGNAL or MAINTAINER without an argument.
     #[error("Dockerfile parse error line {line}: {instruction} requires exactly one argument")]
-    ExactlyOneArgument {
-        line: usize,
-        instruction: &'static str,
-    },
+    ExactlyOneArgument { line: usize, instruction: &'static str },
     /// FROM with neither `image` nor `image AS name`.
     #[error("Dockerfile parse error line {line}: FROM requires either one or three arguments")]
     FromArguments { line: usize },
@@ -165,16 +151,10 @@ pub enum DockerfileError {
     BlankBaseName { line: usize, image: String },
     /// ENV, LABEL or ARG with an empty name.
     #[error("Dockerfile parse error line {line}: {instruction} names can not be blank")]
-    BlankName {
-        line: usize,
-        instruction: &'static str,
-    },
+    BlankName { line: usize, instruction: &'static str },
     /// Legacy `ENV k` (or `LABEL k`) with no value.
     #[error("Dockerfile parse error line {line}: {instruction} must have two arguments")]
-    MissingValue {
-        line: usize,
-        instruction: &'static str,
-    },
+    MissingValue { line: usize, instruction: &'static str },
     /// A word without `=` in `ENV k=v ...` or `LABEL k=v ...`.
     #[error(
         "Dockerfile parse error line {line}: Syntax error - can't find = in {word:?}. Must be of the form: name=value"
@@ -204,21 +184,11 @@ pub enum DockerfileError {
     #[error("Dockerfile parse error line {line}: Duplicate flag specified: {flag}")]
     DuplicateFlag { line: usize, flag: String },
     /// A boolean flag given something other than true or false.
-    #[error(
-        "Dockerfile parse error line {line}: Expecting boolean value for flag {flag}, not: {value}"
-    )]
-    NotBoolFlag {
-        line: usize,
-        flag: String,
-        value: String,
-    },
+    #[error("Dockerfile parse error line {line}: Expecting boolean value for flag {flag}, not: {value}")]
+    NotBoolFlag { line: usize, flag: String, value: String },
     /// A word whose quotes or `${...}` do not parse, or whose `${VAR?}` is unset.
     #[error("Dockerfile parse error line {line}: failed to process {word:?}: {reason}")]
-    Expand {
-        line: usize,
-        word: String,
-        reason: ExpandError,
-    },
+    Expand { line: usize, word: String, reason: ExpandError },
 }
 
 /// Why one word could not be expanded (Docker's shell-lexer texts).
@@ -317,10 +287,7 @@ impl Directives {
                 "\\" => '\\',
                 "`" => '`',
                 _ => {
-                    return Err(DockerfileError::InvalidEscape {
-                        line,
-                        token: value.into(),
-                    });
+                    return Err(DockerfileError::InvalidEscape { line, token: value.into() });
                 }
             };
         }
@@ -331,12 +298,8 @@ impl Directives {
 
 /// `# name=value`, Docker's directive syntax (`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`).
 fn directive(line: &str) -> Option<(&str, &str)> {
-    let rest = line
-        .strip_prefix('#')?
-        .trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let name_end = rest
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(rest.len());
+    let rest = line.strip_prefix('#')?.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let name_end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
     let name = &rest[..name_end];
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return None;
@@ -350,16 +313,9 @@ fn directive(line: &str) -> Option<(&str, &str)> {
 
 fn logical_lines(text: &str) -> Result<(char, Vec<LogicalLine>), DockerfileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut directives = Directives {
-        escape: '\\',
-        done: false,
-        seen: Vec::new(),
-    };
+    let mut directives = Directives { escape: '\\', done: false, seen: Vec::new() };
     let mut out = Vec::new();
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(index, line)| (index + 1, line));
+    let mut lines = text.lines().enumerate().map(|(index, line)| (index + 1, line));
     while let Some((number, physical)) = lines.next() {
         let trimmed = physical.trim_start();
         directives.consider(number, trimmed)?;
@@ -381,10 +337,7 @@ fn logical_lines(text: &str) -> Result<(char, Vec<LogicalLine>), DockerfileError
             continues = more;
         }
         if !joined.trim().is_empty() {
-            out.push(LogicalLine {
-                line: number,
-                text: joined,
-            });
+            out.push(LogicalLine { line: number, text: joined });
         }
     }
     Ok((directives.escape, out))
@@ -407,10 +360,7 @@ fn is_blank(c: char) -> bool {
 }
 
 fn blank_separated(text: &str) -> Vec<String> {
-    text.split(is_blank)
-        .filter(|word| !word.is_empty())
-        .map(String::from)
-        .collect()
+    text.split(is_blank).filter(|word| !word.is_empty()).map(String::from).collect()
 }
 
 /// Splits `KEYWORD --flag=x args` into the lower-cased keyword, the flags and the argument text.
@@ -460,12 +410,8 @@ enum FlagKind {
 }
 
 const FROM_FLAGS: &[(&str, FlagKind)] = &[("platform", FlagKind::Value)];
-const COPY_FLAGS: &[(&str, FlagKind)] = &[
-    ("chown", FlagKind::Value),
-    ("chmod", FlagKind::Value),
-    ("link", FlagKind::Bool),
-    ("from", FlagKind::Value),
-];
+const COPY_FLAGS: &[(&str, FlagKind)] =
+    &[("chown", FlagKind::Value), ("chmod", FlagKind::Value), ("link", FlagKind::Bool), ("from", FlagKind::Value)];
 const ADD_FLAGS: &[(&str, FlagKind)] = &[
     ("chown", FlagKind::Value),
     ("chmod", FlagKind::Value),
@@ -475,11 +421,7 @@ const ADD_FLAGS: &[(&str, FlagKind)] = &[
 ];
 
 /// Checks flags against what the instruction takes; returns the names used.
-fn check_flags(
-    line: usize,
-    flags: &[String],
-    allowed: &[(&str, FlagKind)],
-) -> Result<Vec<String>, DockerfileError> {
+fn check_flags(line: usize, flags: &[String], allowed: &[(&str, FlagKind)]) -> Result<Vec<String>, DockerfileError> {
     let mut used: Vec<String> = Vec::new();
     for flag in flags {
         let body = flag.strip_prefix("--").unwrap_or(flag);
@@ -489,32 +431,17 @@ fn check_flags(
         };
         let error_flag = || name.to_string();
         let Some(&(_, kind)) = allowed.iter().find(|(known, _)| *known == name) else {
-            return Err(DockerfileError::UnknownFlag {
-                line,
-                flag: error_flag(),
-            });
+            return Err(DockerfileError::UnknownFlag { line, flag: error_flag() });
         };
         if used.iter().any(|seen| seen == name) {
-            return Err(DockerfileError::DuplicateFlag {
-                line,
-                flag: error_flag(),
-            });
+            return Err(DockerfileError::DuplicateFlag { line, flag: error_flag() });
         }
         match (kind, value) {
             (FlagKind::Value, None) | (FlagKind::Bool, Some("")) => {
-                return Err(DockerfileError::MissingFlagValue {
-                    line,
-                    flag: error_flag(),
-                });
+                return Err(DockerfileError::MissingFlagValue { line, flag: error_flag() });
             }
-            (FlagKind::Bool, Some(v))
-                if !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") =>
-            {
-                return Err(DockerfileError::NotBoolFlag {
-                    line,
-                    flag: error_flag(),
-                    value: v.into(),
-                });
+            (FlagKind::Bool, Some(v)) if !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") => {
+                return Err(DockerfileError::NotBoolFlag { line, flag: error_flag(), value: v.into() });
             }
             _ => {}
         }
@@ -523,10 +450,7 @@ fn check_flags(
     Ok(used)
 }
 
-fn parse_instruction(
-    logical: &LogicalLine,
-    escape: char,
-) -> Result<Vec<InstructionKind>, DockerfileError> {
+fn parse_instruction(logical: &LogicalLine, escape: char) -> Result<Vec<InstructionKind>, DockerfileError> {
     let line = logical.line;
     let (keyword, flags, args) = split_command(&logical.text);
     let kinds = match keyword.as_str() {
@@ -546,12 +470,7 @@ fn parse_instruction(
     Ok(kinds)
 }
 
-fn parse_kind(
-    line: usize,
-    keyword: &str,
-    args: &str,
-    escape: char,
-) -> Result<InstructionKind, DockerfileError> {
+fn parse_kind(line: usize, keyword: &str, args: &str, escape: char) -> Result<InstructionKind, DockerfileError> {
     use InstructionKind as K;
     Ok(match keyword {
         "from" => parse_from(line, args)?,
@@ -575,10 +494,7 @@ fn parse_kind(
         "maintainer" => K::Maintainer(exactly_one(line, "MAINTAINER", args)?),
         "expose" => match blank_separated(args) {
             ports if ports.is_empty() => {
-                return Err(DockerfileError::AtLeastOneArgument {
-                    line,
-                    instruction: "EXPOSE",
-                });
+                return Err(DockerfileError::AtLeastOneArgument { line, instruction: "EXPOSE" });
             }
             ports => K::Expose(ports),
         },
@@ -591,32 +507,20 @@ fn parse_kind(
             return Err(DockerfileError::UnsupportedInstruction { line, instruction });
         }
         _ => {
-            return Err(DockerfileError::UnknownInstruction {
-                line,
-                instruction: keyword.to_uppercase(),
-            });
+            return Err(DockerfileError::UnknownInstruction { line, instruction: keyword.to_uppercase() });
         }
     })
 }
 
 fn parse_from(line: usize, args: &str) -> Result<InstructionKind, DockerfileError> {
     match blank_separated(args).as_slice() {
-        [image] => Ok(InstructionKind::From {
-            image: image.clone(),
-            alias: None,
-        }),
+        [image] => Ok(InstructionKind::From { image: image.clone(), alias: None }),
         [image, as_keyword, name] if as_keyword.eq_ignore_ascii_case("as") => {
             let alias = name.to_lowercase();
             if !is_stage_name(&alias) {
-                return Err(DockerfileError::InvalidStageName {
-                    line,
-                    name: name.clone(),
-                });
+                return Err(DockerfileError::InvalidStageName { line, name: name.clone() });
             }
-            Ok(InstructionKind::From {
-                image: image.clone(),
-                alias: Some(alias),
-            })
+            Ok(InstructionKind::From { image: image.clone(), alias: Some(alias) })
         }
         _ => Err(DockerfileError::FromArguments { line }),
     }
@@ -644,10 +548,7 @@ fn sources_and_dest(
 fn parse_volume(line: usize, args: &str) -> Result<Vec<String>, DockerfileError> {
     let paths = json_or_words(line, args)?;
     if paths.is_empty() {
-        return Err(DockerfileError::AtLeastOneArgument {
-            line,
-            instruction: "VOLUME",
-        });
+        return Err(DockerfileError::AtLeastOneArgument { line, instruction: "VOLUME" });
     }
     paths
         .into_iter()
@@ -658,11 +559,7 @@ fn parse_volume(line: usize, args: &str) -> Result<Vec<String>, DockerfileError>
         .collect()
 }
 
-fn exactly_one(
-    line: usize,
-    instruction: &'static str,
-    args: &str,
-) -> Result<String, DockerfileError> {
+fn exactly_one(line: usize, instruction: &'static str, args: &str) -> Result<String, DockerfileError> {
     if args.is_empty() {
         return Err(DockerfileError::ExactlyOneArgument { line, instruction });
     }
@@ -716,10 +613,7 @@ fn name_values(
         let Some((name, value)) = args.split_once(is_blank) else {
             return Err(DockerfileError::MissingValue { line, instruction });
         };
-        return Ok(vec![(
-            name.to_string(),
-            value.trim_start_matches(is_blank).to_string(),
-        )]);
+        return Ok(vec![(name.to_string(), value.trim_start_matches(is_blank).to_string())]);
     }
     words
         .into_iter()
@@ -732,33 +626,17 @@ fn name_values(
 }
 
 /// `ARG a b=2` declares several arguments on one line, as current Docker allows.
-fn parse_arg(
-    line: usize,
-    args: &str,
-    escape: char,
-) -> Result<Vec<InstructionKind>, DockerfileError> {
+fn parse_arg(line: usize, args: &str, escape: char) -> Result<Vec<InstructionKind>, DockerfileError> {
     let words = quoted_words(args, escape);
     if words.is_empty() {
-        return Err(DockerfileError::AtLeastOneArgument {
-            line,
-            instruction: "ARG",
-        });
+        return Err(DockerfileError::AtLeastOneArgument { line, instruction: "ARG" });
     }
     words
         .into_iter()
         .map(|word| match word.split_once('=') {
-            Some(("", _)) => Err(DockerfileError::BlankName {
-                line,
-                instruction: "ARG",
-            }),
-            Some((name, default)) => Ok(InstructionKind::Arg {
-                name: name.into(),
-                default: Some(default.into()),
-            }),
-            None => Ok(InstructionKind::Arg {
-                name: word,
-                default: None,
-            }),
+            Some(("", _)) => Err(DockerfileError::BlankName { line, instruction: "ARG" }),
+            Some((name, default)) => Ok(InstructionKind::Arg { name: name.into(), default: Some(default.into()) }),
+            None => Ok(InstructionKind::Arg { name: word, default: None }),
         })
         .collect()
 }
@@ -823,10 +701,7 @@ struct Scope {
 
 impl Scope {
     fn get(&self, name: &str) -> Option<&str> {
-        self.env
-            .get(name)
-            .or_else(|| self.args.get(name)?.as_ref())
-            .map(String::as_str)
+        self.env.get(name).or_else(|| self.args.get(name)?.as_ref()).map(String::as_str)
     }
 }
 
@@ -840,86 +715,51 @@ struct Substitution {
 
 impl Substitution {
     fn new(escape: char) -> Self {
-        Self {
-            escape,
-            global: Scope::default(),
-            stage: None,
-        }
+        Self { escape, global: Scope::default(), stage: None }
     }
 
     fn stage(&self, line: usize) -> Result<&Scope, DockerfileError> {
-        self.stage
-            .as_ref()
-            .ok_or(DockerfileError::NoBuildStage { line })
+        self.stage.as_ref().ok_or(DockerfileError::NoBuildStage { line })
     }
 
     /// Expands one logical line against the variables set before it, then records what it
     /// sets: `ENV a=1 b=$a` and `ARG a=1 b=$a` read the old `a`, as in Docker.
-    fn apply(
-        &mut self,
-        line: usize,
-        kinds: Vec<InstructionKind>,
-    ) -> Result<Vec<InstructionKind>, DockerfileError> {
-        let kinds = kinds
-            .into_iter()
-            .map(|kind| self.expand(line, kind))
-            .collect::<Result<Vec<_>, _>>()?;
+    fn apply(&mut self, line: usize, kinds: Vec<InstructionKind>) -> Result<Vec<InstructionKind>, DockerfileError> {
+        let kinds = kinds.into_iter().map(|kind| self.expand(line, kind)).collect::<Result<Vec<_>, _>>()?;
         for kind in &kinds {
             self.record(kind);
         }
         Ok(kinds)
     }
 
-    fn expand(
-        &self,
-        line: usize,
-        kind: InstructionKind,
-    ) -> Result<InstructionKind, DockerfileError> {
+    fn expand(&self, line: usize, kind: InstructionKind) -> Result<InstructionKind, DockerfileError> {
         use InstructionKind as K;
-        let x = Expander {
-            escape: self.escape,
-            line,
-        };
+        let x = Expander { escape: self.escape, line };
         Ok(match kind {
             K::From { image, alias } => {
                 let expanded = x.word(&image, &self.global)?;
                 if expanded.is_empty() {
                     return Err(DockerfileError::BlankBaseName { line, image });
                 }
-                K::From {
-                    image: expanded,
-                    alias,
-                }
+                K::From { image: expanded, alias }
             }
             K::Arg { name, default } => {
                 let scope = self.stage.as_ref().unwrap_or(&self.global);
-                K::Arg {
-                    name,
-                    default: default.map(|d| x.word(&d, scope)).transpose()?,
-                }
+                K::Arg { name, default: default.map(|d| x.word(&d, scope)).transpose()? }
             }
             // The shell expands these when the container runs, not the builder.
             K::Run(_) | K::Cmd(_) | K::Entrypoint(_) | K::Maintainer(_) => kind,
             K::Copy { sources, dest } => {
                 let scope = self.stage(line)?;
-                K::Copy {
-                    sources: x.each(&sources, scope)?,
-                    dest: x.word(&dest, scope)?,
-                }
+                K::Copy { sources: x.each(&sources, scope)?, dest: x.word(&dest, scope)? }
             }
             K::Add { sources, dest } => {
                 let scope = self.stage(line)?;
                 let sources = x.each(&sources, scope)?;
                 if let Some(url) = sources.iter().find(|s| is_url(s)) {
-                    return Err(DockerfileError::AddUrl {
-                        line,
-                        url: url.clone(),
-                    });
+                    return Err(DockerfileError::AddUrl { line, url: url.clone() });
                 }
-                K::Add {
-                    sources,
-                    dest: x.word(&dest, scope)?,
-                }
+                K::Add { sources, dest: x.word(&dest, scope)? }
             }
             K::Volume(paths) => {
                 let paths = x.each(&paths, self.stage(line)?)?;
@@ -954,9 +794,7 @@ impl Substitution {
                 }
                 Some(stage) => {
                     let inherited = self.global.args.get(name).cloned().flatten();
-                    stage
-                        .args
-                        .insert(name.clone(), default.clone().or(inherited));
+                    stage.args.insert(name.clone(), default.clone().or(inherited));
                 }
             },
             InstructionKind::Env(pairs) => {
@@ -981,18 +819,9 @@ struct Expander {
 
 impl Expander {
     fn run(&self, text: &str, scope: &Scope) -> Result<(String, Vec<String>), DockerfileError> {
-        Lexer {
-            chars: text.chars().collect(),
-            pos: 0,
-            escape: self.escape,
-            scope,
-        }
-        .process(None)
-        .map_err(|reason| DockerfileError::Expand {
-            line: self.line,
-            word: text.into(),
-            reason,
-        })
+        Lexer { chars: text.chars().collect(), pos: 0, escape: self.escape, scope }
+            .process(None)
+            .map_err(|reason| DockerfileError::Expand { line: self.line, word: text.into(), reason })
     }
 
     fn word(&self, text: &str, scope: &Scope) -> Result<String, DockerfileError> {
@@ -1019,10 +848,7 @@ impl Expander {
             .map(|(name, value)| {
                 let name = self.word(name, scope)?;
                 if name.is_empty() {
-                    return Err(DockerfileError::BlankName {
-                        line: self.line,
-                        instruction,
-                    });
+                    return Err(DockerfileError::BlankName { line: self.line, instruction });
                 }
                 Ok((name, self.word(value, scope)?))
             })
@@ -1069,11 +895,7 @@ impl Lexer<'_> {
                     result.push_str(&value);
                 }
                 '\'' | '"' => {
-                    let value = if c == '"' {
-                        self.double_quoted()?
-                    } else {
-                        self.single_quoted()?
-                    };
+                    let value = if c == '"' { self.double_quoted()? } else { self.single_quoted()? };
                     words.push_raw(&value);
                     result.push_str(&value);
                 }
@@ -1145,11 +967,7 @@ impl Lexer<'_> {
         if self.peek() != Some('{') {
             let name = self.name();
             // A `$` not followed by a name is literal.
-            return Ok(if name.is_empty() {
-                "$".into()
-            } else {
-                self.get(&name).unwrap_or_default()
-            });
+            return Ok(if name.is_empty() { "$".into() } else { self.get(&name).unwrap_or_default() });
         }
         self.pos += 1;
         match self.peek() {
@@ -1269,17 +1087,9 @@ mod tests {
     /// Compares the rendering with `expected`, ignoring indentation and surrounding blank lines.
     #[track_caller]
     fn check(input: &str, expected: &str) {
-        let expected = expected
-            .trim()
-            .lines()
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join("\n");
+        let expected = expected.trim().lines().map(str::trim).collect::<Vec<_>>().join("\n");
         let actual = render(input);
-        assert!(
-            actual == expected,
-            "input:\n{input}\n--- expected:\n{expected}\n--- actual:\n{actual}\n"
-        );
+        assert!(actual == expected, "input:\n{input}\n--- expected:\n{expected}\n--- actual:\n{actual}\n");
     }
 
     #[test]
@@ -1661,35 +1471,20 @@ mod tests {
 
     #[test]
     fn unknown_and_unsupported_instructions() {
-        check(
-            "FROM busybox\n\nFORM x",
-            "error: Dockerfile parse error line 3: unknown instruction: FORM",
-        );
-        check(
-            "FROM busybox\nhealthcheck NONE",
-            "error: Dockerfile parse error line 2: HEALTHCHECK is not supported",
-        );
+        check("FROM busybox\n\nFORM x", "error: Dockerfile parse error line 3: unknown instruction: FORM");
+        check("FROM busybox\nhealthcheck NONE", "error: Dockerfile parse error line 2: HEALTHCHECK is not supported");
     }
 
     #[test]
     fn instruction_before_from() {
-        check(
-            "RUN echo",
-            "error: Dockerfile parse error line 1: no build stage in current context",
-        );
-        check(
-            "ARG a\nCOPY a b",
-            "error: Dockerfile parse error line 2: no build stage in current context",
-        );
+        check("RUN echo", "error: Dockerfile parse error line 1: no build stage in current context");
+        check("ARG a\nCOPY a b", "error: Dockerfile parse error line 2: no build stage in current context");
     }
 
     #[test]
     fn empty_files() {
         check("", "error: the Dockerfile (Dockerfile) cannot be empty");
-        check(
-            "# only a comment\n\n   \n",
-            "error: the Dockerfile (Dockerfile) cannot be empty",
-        );
+        check("# only a comment\n\n   \n", "error: the Dockerfile (Dockerfile) cannot be empty");
         check("ARG a=1", "error: dockerfile contains no stages to build");
     }
 
@@ -1713,10 +1508,7 @@ mod tests {
             ("ARG =1", "ARG names can not be blank"),
         ];
         for (instruction, message) in cases {
-            check(
-                &format!("FROM busybox\n{instruction}"),
-                &format!("error: Dockerfile parse error line 2: {message}"),
-            );
+            check(&format!("FROM busybox\n{instruction}"), &format!("error: Dockerfile parse error line 2: {message}"));
         }
     }
 
@@ -1734,22 +1526,13 @@ mod tests {
             "FROM busybox AS 1st",
             "error: Dockerfile parse error line 1: invalid name for build stage: \"1st\", name can't start with a number or contain symbols",
         );
-        check(
-            "ARG BASE\nFROM $BASE",
-            "error: Dockerfile parse error line 2: base name ($BASE) should not be blank",
-        );
+        check("ARG BASE\nFROM $BASE", "error: Dockerfile parse error line 2: base name ($BASE) should not be blank");
     }
 
     #[test]
     fn flag_errors() {
-        check(
-            "FROM busybox\nCOPY --foo=1 a b",
-            "error: Dockerfile parse error line 2: Unknown flag: foo",
-        );
-        check(
-            "FROM busybox\nCOPY --chown a b",
-            "error: Dockerfile parse error line 2: Missing a value on flag: chown",
-        );
+        check("FROM busybox\nCOPY --foo=1 a b", "error: Dockerfile parse error line 2: Unknown flag: foo");
+        check("FROM busybox\nCOPY --chown a b", "error: Dockerfile parse error line 2: Missing a value on flag: chown");
         check(
             "FROM busybox\nCOPY --link=maybe a b",
             "error: Dockerfile parse error line 2: Expecting boolean value for flag link, not: maybe",
@@ -1798,9 +1581,6 @@ mod tests {
 
     #[test]
     fn syntax_errors_win_over_substitution_errors() {
-        check(
-            "FROM busybox\nWORKDIR /${}\nFORM x",
-            "error: Dockerfile parse error line 3: unknown instruction: FORM",
-        );
+        check("FROM busybox\nWORKDIR /${}\nFORM x", "error: Dockerfile parse error line 3: unknown instruction: FORM");
     }
 }

@@ -27,7 +27,13 @@ pub struct Event {
 
 impl Event {
     pub fn new(kind: EventType, action: &str, actor_id: &str, time_nano: i64) -> Self {
-        Self { kind, action: action.to_string(), actor_id: actor_id.to_string(), attributes: BTreeMap::new(), time_nano }
+        Self {
+            kind,
+            action: action.to_string(),
+            actor_id: actor_id.to_string(),
+            attributes: BTreeMap::new(),
+            time_nano,
+        }
     }
 
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {

@@ -29,9 +29,7 @@ pub fn clean(p: &str) -> String {
 }
 
 /// An absolute, cleaned path inside a container.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct GuestPath(String);
 
@@ -85,15 +83,7 @@ mod tests {
         }
         assert!(GuestPath::new("data").is_none());
         assert_eq!(GuestPath::new("/data/").unwrap().as_str(), "/data");
-        assert!(
-            GuestPath::new("/a/b")
-                .unwrap()
-                .is_within(&GuestPath::new("/a").unwrap())
-        );
-        assert!(
-            !GuestPath::new("/ab")
-                .unwrap()
-                .is_within(&GuestPath::new("/a").unwrap())
-        );
+        assert!(GuestPath::new("/a/b").unwrap().is_within(&GuestPath::new("/a").unwrap()));
+        assert!(!GuestPath::new("/ab").unwrap().is_within(&GuestPath::new("/a").unwrap()));
     }
 }

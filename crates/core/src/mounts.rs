@@ -80,9 +80,7 @@ impl MountError {
     }
 }
 
-const PROPAGATION_MODES: [&str; 6] = [
-    "private", "rprivate", "shared", "rshared", "slave", "rslave",
-];
+const PROPAGATION_MODES: [&str; 6] = ["private", "rprivate", "shared", "rshared", "slave", "rslave"];
 
 /// moby's `linuxValidMountMode`: known options, at most one of each family.
 fn valid_mode(mode: &str) -> bool {
@@ -109,32 +107,22 @@ fn mode_has(mode: &str, opt: &str) -> bool {
 }
 
 fn mode_propagation(mode: &str) -> Option<String> {
-    mode.split(',')
-        .find(|o| PROPAGATION_MODES.contains(o))
-        .map(str::to_string)
+    mode.split(',').find(|o| PROPAGATION_MODES.contains(o)).map(str::to_string)
 }
 
 /// The server-side checks moby makes on every mount (`validateMountConfigImpl`), minus the
 /// existence of a bind source, which needs the file system.
 fn validate(req: &MountRequest) -> Result<(), MountError> {
     let kind = req.kind.map(MountType::as_str).unwrap_or("");
-    let fail = |detail: String| MountError::MountConfig {
-        kind: kind.to_string(),
-        detail,
-    };
+    let fail = |detail: String| MountError::MountConfig { kind: kind.to_string(), detail };
     if req.target.is_empty() {
         return Err(fail("field Target must not be empty".into()));
     }
     if clean(&req.target) == "/" {
-        return Err(fail(
-            "invalid specification: destination can't be '/'".into(),
-        ));
+        return Err(fail("invalid specification: destination can't be '/'".into()));
     }
     if !req.target.starts_with('/') {
-        return Err(fail(format!(
-            "invalid mount path: '{}' mount path must be absolute",
-            req.target
-        )));
+        return Err(fail(format!("invalid mount path: '{}' mount path must be absolute", req.target)));
     }
     match req.kind {
         Some(MountType::Bind) => {
@@ -142,24 +130,17 @@ fn validate(req: &MountRequest) -> Result<(), MountError> {
                 return Err(fail("field Source must not be empty".into()));
             }
             if !req.source.starts_with('/') {
-                return Err(fail(format!(
-                    "invalid mount path: '{}' mount path must be absolute",
-                    req.source
-                )));
+                return Err(fail(format!("invalid mount path: '{}' mount path must be absolute", req.source)));
             }
         }
         Some(MountType::Volume) => {
             if req.readonly && req.source.is_empty() {
-                return Err(fail(
-                    "must not set ReadOnly mode when using anonymous volumes".into(),
-                ));
+                return Err(fail("must not set ReadOnly mode when using anonymous volumes".into()));
             }
         }
         Some(MountType::Tmpfs) => {
             if !req.source.is_empty() {
-                return Err(fail(
-                    "invalid option: Source must not be specified for tmpfs".into(),
-                ));
+                return Err(fail("invalid option: Source must not be specified for tmpfs".into()));
             }
         }
         None => return Err(fail("mount type unknown".into())),
@@ -195,11 +176,7 @@ pub fn parse_volume_flag(raw: &str) -> Result<VolumeFlag, MountError> {
     if !valid_mode(mode) {
         return Err(MountError::InvalidMode(mode.to_string()));
     }
-    let kind = if source.starts_with('/') {
-        MountType::Bind
-    } else {
-        MountType::Volume
-    };
+    let kind = if source.starts_with('/') { MountType::Bind } else { MountType::Volume };
     let request = MountRequest {
         kind: Some(kind),
         source: source.to_string(),
@@ -210,14 +187,8 @@ pub fn parse_volume_flag(raw: &str) -> Result<VolumeFlag, MountError> {
         labels: BTreeMap::new(),
         create_source: true,
     };
-    validate(&request).map_err(|e| MountError::InvalidSpecDetail {
-        raw: raw.to_string(),
-        detail: e.to_string(),
-    })?;
-    Ok(VolumeFlag {
-        request,
-        mode: mode.to_string(),
-    })
+    validate(&request).map_err(|e| MountError::InvalidSpecDetail { raw: raw.to_string(), detail: e.to_string() })?;
+    Ok(VolumeFlag { request, mode: mode.to_string() })
 }
 
 /// Splits one CSV record as Go's `encoding/csv` would for `--mount` values.
@@ -243,10 +214,7 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, MountError> {
     match value {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(MountError::InvalidValue {
-            key: key.to_string(),
-            value: value.to_string(),
-        }),
+        _ => Err(MountError::InvalidValue { key: key.to_string(), value: value.to_string() }),
     }
 }
 
@@ -277,10 +245,7 @@ pub fn parse_mount_flag(value: &str) -> Result<MountRequest, MountError> {
                     "bind" => Some(MountType::Bind),
                     "tmpfs" => Some(MountType::Tmpfs),
                     _ => {
-                        return Err(MountError::MountConfig {
-                            kind: v,
-                            detail: "mount type unknown".into(),
-                        });
+                        return Err(MountError::MountConfig { kind: v, detail: "mount type unknown".into() });
                     }
                 }
             }
@@ -313,16 +278,10 @@ pub fn parse_mount_flag(value: &str) -> Result<MountRequest, MountError> {
         return Err(MountError::TargetRequired);
     }
     if volume_opts && kind != MountType::Volume {
-        return Err(MountError::MixedOptions {
-            prefix: "volume",
-            kind: kind.as_str().into(),
-        });
+        return Err(MountError::MixedOptions { prefix: "volume", kind: kind.as_str().into() });
     }
     if bind_opts && kind != MountType::Bind {
-        return Err(MountError::MixedOptions {
-            prefix: "bind",
-            kind: kind.as_str().into(),
-        });
+        return Err(MountError::MixedOptions { prefix: "bind", kind: kind.as_str().into() });
     }
     Ok(req)
 }
@@ -343,10 +302,7 @@ pub fn parse_volumes_from(spec: &str) -> Result<VolumesFrom, MountError> {
     if !valid_mode(mode) || mode_propagation(mode).is_some() || mode_has(mode, "nocopy") {
         return Err(MountError::InvalidMode(mode.to_string()));
     }
-    Ok(VolumesFrom {
-        container: container.to_string(),
-        read_write: !mode_has(mode, "ro"),
-    })
+    Ok(VolumesFrom { container: container.to_string(), read_write: !mode_has(mode, "ro") })
 }
 
 /// One mount of a container, as `docker inspect` reports it and as the engine sets it up.
@@ -410,8 +366,8 @@ pub fn resolve_mounts(
 
     for spec in &req.volumes_from {
         let from = parse_volumes_from(spec)?;
-        let (id, mounts) = containers(&from.container)
-            .ok_or_else(|| MountError::NoSuchContainer(from.container.clone()))?;
+        let (id, mounts) =
+            containers(&from.container).ok_or_else(|| MountError::NoSuchContainer(from.container.clone()))?;
         for m in mounts {
             let inherited = MountPoint {
                 rw: m.rw && from.read_write,
@@ -429,9 +385,7 @@ pub fn resolve_mounts(
         let flag = parse_volume_flag(raw)?;
         let mount = planned(&flag.request, flag.mode)?;
         if !explicit.insert(mount.destination.clone()) {
-            return Err(MountError::DuplicateMountPoint(
-                mount.destination.to_string(),
-            ));
+            return Err(MountError::DuplicateMountPoint(mount.destination.to_string()));
         }
         points.insert(mount.destination.clone(), mount);
     }
@@ -458,28 +412,25 @@ pub fn resolve_mounts(
                 detail: "invalid specification: destination can't be '/'".into(),
             });
         }
-        points
-            .entry(destination.clone())
-            .or_insert_with(|| MountPoint {
-                kind: MountType::Volume,
-                destination,
-                volume: None,
-                source: None,
-                rw: true,
-                mode: String::new(),
-                propagation: String::new(),
-                copy_data: true,
-                create_source: false,
-                named: false,
-                volume_labels: BTreeMap::new(),
-                inherited_from: None,
-            });
+        points.entry(destination.clone()).or_insert_with(|| MountPoint {
+            kind: MountType::Volume,
+            destination,
+            volume: None,
+            source: None,
+            rw: true,
+            mode: String::new(),
+            propagation: String::new(),
+            copy_data: true,
+            create_source: false,
+            named: false,
+            volume_labels: BTreeMap::new(),
+            inherited_from: None,
+        });
     }
 
     let mut mounts: Vec<MountPoint> = points.into_values().collect();
     mounts.sort_by(|a, b| {
-        (a.destination.components().count(), &a.destination)
-            .cmp(&(b.destination.components().count(), &b.destination))
+        (a.destination.components().count(), &a.destination).cmp(&(b.destination.components().count(), &b.destination))
     });
     Ok(MountPlan { mounts })
 }
@@ -499,11 +450,7 @@ fn planned(req: &MountRequest, mode: String) -> Result<MountPoint, MountError> {
         source: (kind == MountType::Bind).then(|| clean(&req.source)),
         rw: !req.readonly,
         // moby's setBindModeIfNull: local volumes get SELinux-shared `z` when no mode was given.
-        mode: if kind == MountType::Volume && mode.is_empty() {
-            "z".into()
-        } else {
-            mode
-        },
+        mode: if kind == MountType::Volume && mode.is_empty() { "z".into() } else { mode },
         propagation: match kind {
             MountType::Bind => req.propagation.clone().unwrap_or_else(|| "rprivate".into()),
             _ => String::new(),
@@ -525,12 +472,7 @@ impl fmt::Display for MountPoint {
             (MountType::Volume, None, _) => "anonymous (new)".to_string(),
             (kind, _, _) => kind.as_str().to_string(),
         };
-        write!(
-            f,
-            "{} <- {what} {}",
-            self.destination,
-            if self.rw { "rw" } else { "ro" }
-        )?;
+        write!(f, "{} <- {what} {}", self.destination, if self.rw { "rw" } else { "ro" })?;
         if !self.mode.is_empty() {
             write!(f, " mode={}", self.mode)?;
         }

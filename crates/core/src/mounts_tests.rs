@@ -11,10 +11,7 @@ fn render(r: Result<MountPlan, MountError>) -> String {
 }
 
 fn binds(specs: &[&str]) -> MountRequests {
-    MountRequests {
-        binds: specs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
+    MountRequests { binds: specs.iter().map(|s| s.to_string()).collect(), ..Default::default() }
 }
 
 fn no_containers(_: &str) -> Option<(String, Vec<MountPoint>)> {
@@ -23,43 +20,22 @@ fn no_containers(_: &str) -> Option<(String, Vec<MountPoint>)> {
 
 fn check(req: MountRequests, image: &[&str], expect: &str) {
     let image: Vec<String> = image.iter().map(|s| s.to_string()).collect();
-    assert_eq!(
-        render(resolve_mounts(&req, &image, no_containers)),
-        expect.trim()
-    );
+    assert_eq!(render(resolve_mounts(&req, &image, no_containers)), expect.trim());
 }
 
 #[test]
 fn volume_flag_forms() {
     for (spec, expect) in [
-        (
-            "data:/var/lib/data",
-            "/var/lib/data <- volume data rw mode=z copy",
-        ),
-        (
-            "/host:/dst",
-            "/dst <- bind /host rw propagation=rprivate create-source",
-        ),
-        (
-            "/host/:/dst/:ro",
-            "/dst <- bind /host ro mode=ro propagation=rprivate create-source",
-        ),
-        (
-            "/host:/dst:rw,z",
-            "/dst <- bind /host rw mode=rw,z propagation=rprivate create-source",
-        ),
-        (
-            "/host:/dst:rshared",
-            "/dst <- bind /host rw mode=rshared propagation=rshared create-source",
-        ),
+        ("data:/var/lib/data", "/var/lib/data <- volume data rw mode=z copy"),
+        ("/host:/dst", "/dst <- bind /host rw propagation=rprivate create-source"),
+        ("/host/:/dst/:ro", "/dst <- bind /host ro mode=ro propagation=rprivate create-source"),
+        ("/host:/dst:rw,z", "/dst <- bind /host rw mode=rw,z propagation=rprivate create-source"),
+        ("/host:/dst:rshared", "/dst <- bind /host rw mode=rshared propagation=rshared create-source"),
         ("data:/x:nocopy", "/x <- volume data rw mode=nocopy"),
         ("data:/x:ro", "/x <- volume data ro mode=ro copy"),
         ("/dst", "/dst <- anonymous (new) rw mode=z copy"),
         ("/foo:rw", "error: invalid volume specification: '/foo:rw'"),
-        (
-            "a:/b:ro:d",
-            "error: invalid volume specification: 'a:/b:ro:d'",
-        ),
+        ("a:/b:ro:d", "error: invalid volume specification: 'a:/b:ro:d'"),
         (":/x", "error: invalid volume specification: ':/x'"),
         ("data:/x:bogus", "error: invalid mode: bogus"),
         ("data:/x:ro,rw", "error: invalid mode: ro,rw"),
@@ -80,106 +56,48 @@ fn volume_flag_forms() {
             "error: create foo/bar: \"foo/bar\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
         ),
     ] {
-        assert_eq!(
-            render(resolve_mounts(&binds(&[spec]), &[], no_containers)),
-            expect,
-            "-v {spec}"
-        );
+        assert_eq!(render(resolve_mounts(&binds(&[spec]), &[], no_containers)), expect, "-v {spec}");
     }
 }
 
 #[test]
 fn mount_flag_forms() {
     for (spec, expect) in [
-        (
-            "type=volume,src=data,dst=/x",
-            "/x <- volume data rw mode=z copy",
-        ),
-        (
-            "type=bind,source=/h,target=/x,readonly",
-            "/x <- bind /h ro propagation=rprivate",
-        ),
-        (
-            "type=bind,src=/h,dst=/x,bind-create-src",
-            "/x <- bind /h rw propagation=rprivate create-source",
-        ),
-        (
-            "type=volume,dst=/x,volume-nocopy",
-            "/x <- anonymous (new) rw mode=z",
-        ),
+        ("type=volume,src=data,dst=/x", "/x <- volume data rw mode=z copy"),
+        ("type=bind,source=/h,target=/x,readonly", "/x <- bind /h ro propagation=rprivate"),
+        ("type=bind,src=/h,dst=/x,bind-create-src", "/x <- bind /h rw propagation=rprivate create-source"),
+        ("type=volume,dst=/x,volume-nocopy", "/x <- anonymous (new) rw mode=z"),
         ("dst=/x", "/x <- anonymous (new) rw mode=z copy"),
         ("type=tmpfs,dst=/tmp", "/tmp <- tmpfs rw"),
         (
             "type=volume,dst=/x,ro",
             "error: invalid mount config for type \"volume\": must not set ReadOnly mode when using anonymous volumes",
         ),
-        (
-            "type=bind,dst=/x",
-            "error: invalid mount config for type \"bind\": field Source must not be empty",
-        ),
+        ("type=bind,dst=/x", "error: invalid mount config for type \"bind\": field Source must not be empty"),
         (
             "type=bind,src=rel,dst=/x",
             "error: invalid mount config for type \"bind\": invalid mount path: 'rel' mount path must be absolute",
         ),
-        (
-            "type=bind,src=/h,dst=/x,volume-nocopy",
-            "error: cannot mix 'volume-*' options with mount type 'bind'",
-        ),
-        (
-            "type=volume,dst=/x,bind-propagation=shared",
-            "error: cannot mix 'bind-*' options with mount type 'volume'",
-        ),
+        ("type=bind,src=/h,dst=/x,volume-nocopy", "error: cannot mix 'volume-*' options with mount type 'bind'"),
+        ("type=volume,dst=/x,bind-propagation=shared", "error: cannot mix 'bind-*' options with mount type 'volume'"),
         ("src=a", "error: target is required"),
-        (
-            "type=volume,foo=bar,dst=/x",
-            "error: unexpected key 'foo' in 'foo=bar'",
-        ),
-        (
-            "bogus",
-            "error: invalid field 'bogus' must be a key=value pair",
-        ),
+        ("type=volume,foo=bar,dst=/x", "error: unexpected key 'foo' in 'foo=bar'"),
+        ("bogus", "error: invalid field 'bogus' must be a key=value pair"),
         ("ro=maybe,dst=/x", "error: invalid value for ro: maybe"),
-        (
-            "type=nfs,dst=/x",
-            "error: invalid mount config for type \"nfs\": mount type unknown",
-        ),
+        ("type=nfs,dst=/x", "error: invalid mount config for type \"nfs\": mount type unknown"),
     ] {
-        let result = parse_mount_flag(spec).and_then(|m| {
-            resolve_mounts(
-                &MountRequests {
-                    mounts: vec![m],
-                    ..Default::default()
-                },
-                &[],
-                no_containers,
-            )
-        });
+        let result = parse_mount_flag(spec)
+            .and_then(|m| resolve_mounts(&MountRequests { mounts: vec![m], ..Default::default() }, &[], no_containers));
         assert_eq!(render(result), expect, "--mount {spec}");
     }
-    let labelled =
-        parse_mount_flag("type=volume,src=a,dst=/x,\"volume-label=com.example=1\"").unwrap();
-    assert_eq!(
-        labelled.labels.get("com.example").map(String::as_str),
-        Some("1")
-    );
+    let labelled = parse_mount_flag("type=volume,src=a,dst=/x,\"volume-label=com.example=1\"").unwrap();
+    assert_eq!(labelled.labels.get("com.example").map(String::as_str), Some("1"));
 }
 
 #[test]
 fn volumes_from_forms() {
-    assert_eq!(
-        parse_volumes_from("c").unwrap(),
-        VolumesFrom {
-            container: "c".into(),
-            read_write: true
-        }
-    );
-    assert_eq!(
-        parse_volumes_from("c:ro").unwrap(),
-        VolumesFrom {
-            container: "c".into(),
-            read_write: false
-        }
-    );
+    assert_eq!(parse_volumes_from("c").unwrap(), VolumesFrom { container: "c".into(), read_write: true });
+    assert_eq!(parse_volumes_from("c:ro").unwrap(), VolumesFrom { container: "c".into(), read_write: false });
     assert!(parse_volumes_from("c:rw,z").unwrap().read_write);
     for (spec, err) in [
         ("", "volumes-from specification cannot be an empty string"),
@@ -187,11 +105,7 @@ fn volumes_from_forms() {
         ("c:shared", "invalid mode: shared"),
         ("c:bogus", "invalid mode: bogus"),
     ] {
-        assert_eq!(
-            parse_volumes_from(spec).unwrap_err().to_string(),
-            err,
-            "{spec}"
-        );
+        assert_eq!(parse_volumes_from(spec).unwrap_err().to_string(), err, "{spec}");
     }
 }
 
@@ -205,10 +119,7 @@ fn image_volumes_become_anonymous_unless_mounted() {
 /var/lib/pulp <- anonymous (new) rw copy",
     );
     check(
-        MountRequests {
-            volumes: vec!["/var/www/".into(), "/cache".into()],
-            ..binds(&["pulp:/var/lib/pulp"])
-        },
+        MountRequests { volumes: vec!["/var/www/".into(), "/cache".into()], ..binds(&["pulp:/var/lib/pulp"]) },
         &["/var/lib/pulp", "/var/www"],
         "
 /cache <- anonymous (new) rw copy
@@ -229,15 +140,8 @@ fn image_volumes_become_anonymous_unless_mounted() {
 
 #[test]
 fn duplicates_between_explicit_mounts_are_refused() {
-    check(
-        binds(&["aa:/x", "/h:/x/"]),
-        &[],
-        "error: Duplicate mount point: /x",
-    );
-    let req = MountRequests {
-        mounts: vec![parse_mount_flag("src=bb,dst=/x/").unwrap()],
-        ..binds(&["aa:/x"])
-    };
+    check(binds(&["aa:/x", "/h:/x/"]), &[], "error: Duplicate mount point: /x");
+    let req = MountRequests { mounts: vec![parse_mount_flag("src=bb,dst=/x/").unwrap()], ..binds(&["aa:/x"]) };
     check(req, &[], "error: Duplicate mount point: /x/");
 }
 
@@ -260,26 +164,15 @@ fn world(reference: &str) -> Option<(String, Vec<MountPoint>)> {
         let image: Vec<String> = image.iter().map(|s| s.to_string()).collect();
         let mut plan = resolve_mounts(&req, &image, world).unwrap();
         for (i, m) in plan.mounts.iter_mut().enumerate() {
-            m.volume
-                .get_or_insert_with(|| format!("anon{i}{}", reference));
+            m.volume.get_or_insert_with(|| format!("anon{i}{}", reference));
         }
         plan.mounts
     };
     match reference {
-        "c1" => Some((
-            "id1".into(),
-            plan(binds(&["data:/ro:ro"]), &["/var/lib/pulp", "/var/www"]),
-        )),
-        "c2" => Some((
-            "id2".into(),
-            plan(
-                MountRequests {
-                    volumes_from: vec!["c1".into()],
-                    ..Default::default()
-                },
-                &[],
-            ),
-        )),
+        "c1" => Some(("id1".into(), plan(binds(&["data:/ro:ro"]), &["/var/lib/pulp", "/var/www"]))),
+        "c2" => {
+            Some(("id2".into(), plan(MountRequests { volumes_from: vec!["c1".into()], ..Default::default() }, &[])))
+        }
         _ => None,
     }
 }
@@ -290,10 +183,7 @@ fn check_from(req: MountRequests, image: &[&str], expect: &str) {
 }
 
 fn from(specs: &[&str]) -> MountRequests {
-    MountRequests {
-        volumes_from: specs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
+    MountRequests { volumes_from: specs.iter().map(|s| s.to_string()).collect(), ..Default::default() }
 }
 
 #[test]

@@ -24,27 +24,18 @@ fn is_docker_name(s: &str) -> bool {
 }
 
 /// A local volume's name (named or the 64-hex name of an anonymous one).
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct VolumeName(String);
 
 impl VolumeName {
     pub fn new(s: &str) -> Result<Self, NameError> {
-        if is_docker_name(s) {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(NameError::InvalidVolumeName(s.to_string()))
-        }
+        if is_docker_name(s) { Ok(Self(s.to_string())) } else { Err(NameError::InvalidVolumeName(s.to_string())) }
     }
-
 }
 
 /// A container name, stored without Docker's leading `/`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ContainerName(String);
 
@@ -58,13 +49,10 @@ impl ContainerName {
             Err(NameError::InvalidContainerName(s.to_string()))
         }
     }
-
 }
 
 /// A 64-hex-digit id (containers, images, anonymous volumes).
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Id(String);
 
@@ -75,10 +63,7 @@ impl Id {
     }
 
     pub fn new(s: &str) -> Result<Self, NameError> {
-        if s.len() == 64
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             Ok(Self(s.to_string()))
         } else {
             Err(NameError::InvalidId(s.to_string()))
@@ -137,10 +122,7 @@ pub enum Lookup<T> {
 
 /// Finds the item a user means by `reference`, as Docker does: exact name, then exact id,
 /// then a unique id prefix.
-pub fn lookup<'a, T>(
-    items: impl IntoIterator<Item = (&'a str, &'a Id, T)>,
-    reference: &str,
-) -> Lookup<T> {
+pub fn lookup<'a, T>(items: impl IntoIterator<Item = (&'a str, &'a Id, T)>, reference: &str) -> Lookup<T> {
     let reference = reference.strip_prefix('/').unwrap_or(reference);
     let mut by_prefix = Vec::new();
     for (name, id, item) in items {

@@ -2,17 +2,44 @@
 //! randomness so the choice stays pure and testable.
 
 const ADJECTIVES: [&str; 32] = [
-    "admiring", "amazing", "bold", "brave", "busy", "charming", "clever", "cool", "dreamy", "eager",
-    "elastic", "epic", "festive", "focused", "gallant", "gifted", "happy", "hopeful", "jolly", "keen",
-    "kind", "lucid", "modest", "nifty", "optimistic", "peaceful", "quirky", "relaxed", "serene", "sharp",
-    "trusting", "vibrant",
+    "admiring",
+    "amazing",
+    "bold",
+    "brave",
+    "busy",
+    "charming",
+    "clever",
+    "cool",
+    "dreamy",
+    "eager",
+    "elastic",
+    "epic",
+    "festive",
+    "focused",
+    "gallant",
+    "gifted",
+    "happy",
+    "hopeful",
+    "jolly",
+    "keen",
+    "kind",
+    "lucid",
+    "modest",
+    "nifty",
+    "optimistic",
+    "peaceful",
+    "quirky",
+    "relaxed",
+    "serene",
+    "sharp",
+    "trusting",
+    "vibrant",
 ];
 
 const SURNAMES: [&str; 32] = [
-    "agnesi", "babbage", "bohr", "curie", "darwin", "dijkstra", "einstein", "euler", "feynman", "franklin",
-    "galileo", "goldberg", "hopper", "hypatia", "johnson", "kepler", "knuth", "lamarr", "lovelace", "meitner",
-    "morse", "newton", "noether", "pasteur", "ritchie", "shannon", "sinoussi", "tesla", "thompson", "turing",
-    "wozniak", "yalow",
+    "agnesi", "babbage", "bohr", "curie", "darwin", "dijkstra", "einstein", "euler", "feynman", "franklin", "galileo",
+    "goldberg", "hopper", "hypatia", "johnson", "kepler", "knuth", "lamarr", "lovelace", "meitner", "morse", "newton",
+    "noether", "pasteur", "ritchie", "shannon", "sinoussi", "tesla", "thompson", "turing", "wozniak", "yalow",
 ];
 
 /// A name from two random numbers; the caller retries with new ones on a clash.

@@ -15,7 +15,9 @@ pub enum Status {
 /// Why a transition is not allowed; texts are Docker's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
-    #[error("cannot remove container \"/{0}\": container is running: stop the container before removing or force remove")]
+    #[error(
+        "cannot remove container \"/{0}\": container is running: stop the container before removing or force remove"
+    )]
     RemoveRunning(String),
     #[error("Container {0} is not running")]
     NotRunning(String),

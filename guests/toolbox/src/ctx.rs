@@ -122,6 +122,12 @@ pub fn open_output(io: &Io, path: &str, append: bool) -> io::Result<Output> {
         Some(Device::Null | Device::Stdin) => Ok(Output::null()),
         Some(Device::Stdout) => Ok(io.stdout.clone()),
         Some(Device::Stderr) => Ok(io.stderr.clone()),
-        None => std::fs::OpenOptions::new().create(true).write(true).append(append).truncate(!append).open(path).map(Output::file),
+        None => std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)
+            .map(Output::file),
     }
 }

@@ -198,7 +198,12 @@ pub fn blocks(size: u64) -> u64 {
 /// Disk usage of `path` in bytes (each size rounded up as in [`blocks`]), everything below a
 /// directory included, symlinks not followed. `prune` leaves out a path and all below it;
 /// `seen(path, bytes, is_dir, depth)` hears each total once everything below it is counted.
-pub fn usage(path: &str, depth: usize, prune: &dyn Fn(&str) -> bool, seen: &mut dyn FnMut(&str, u64, bool, usize)) -> u64 {
+pub fn usage(
+    path: &str,
+    depth: usize,
+    prune: &dyn Fn(&str) -> bool,
+    seen: &mut dyn FnMut(&str, u64, bool, usize),
+) -> u64 {
     let Ok(st) = sys::lstat(path) else { return 0 };
     let mut total = if st.kind == Kind::Symlink { 0 } else { blocks(st.size) * 512 };
     if st.kind == Kind::Dir {

@@ -35,7 +35,8 @@ impl Class {
                 return Some((Class { negated, items }, i + 1));
             }
             if c == '[' && chars.get(i + 1) == Some(&':') {
-                let name_end = (i + 2..chars.len().saturating_sub(1)).find(|&j| chars[j] == ':' && chars[j + 1] == ']')?;
+                let name_end =
+                    (i + 2..chars.len().saturating_sub(1)).find(|&j| chars[j] == ':' && chars[j + 1] == ']')?;
                 let name: String = chars[i + 2..name_end].iter().collect();
                 items.push(ClassItem::Named(named_class(&name)?));
                 i = name_end + 2;

@@ -35,7 +35,9 @@ pub fn main(argv: Vec<String>) -> i32 {
     if name == "busybox" {
         match args.get(1).map(String::as_str) {
             None | Some("--help") => {
-                print!("BusyBox-compatible toolbox for Porthole (wasm32-wasip1)\nUsage: busybox APPLET [ARGS]...\n\nApplets:\n");
+                print!(
+                    "BusyBox-compatible toolbox for Porthole (wasm32-wasip1)\nUsage: busybox APPLET [ARGS]...\n\nApplets:\n"
+                );
                 for (applet, _) in applets::APPLETS {
                     println!("\t{applet}");
                 }

@@ -24,7 +24,12 @@ pub fn parse(text: &str) -> Vec<MountEntry> {
     text.lines()
         .filter_map(|line| {
             let mut fields = line.split_whitespace().map(unescape);
-            Some(MountEntry { source: fields.next()?, target: fields.next()?, fstype: fields.next()?, options: fields.next()? })
+            Some(MountEntry {
+                source: fields.next()?,
+                target: fields.next()?,
+                fstype: fields.next()?,
+                options: fields.next()?,
+            })
         })
         .collect()
 }
@@ -35,7 +40,8 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        let octal =
+            bytes.get(i + 1..i + 4).filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match octal {
             Some(d) => {
                 out.push(d.iter().fold(0u8, |n, b| n.wrapping_mul(8).wrapping_add(b - b'0')));

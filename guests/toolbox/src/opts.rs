@@ -46,7 +46,11 @@ impl Opts {
                     Some(false) => opts.flags.push(c),
                     Some(true) => {
                         let rest = &letters[i + c.len_utf8()..];
-                        let value = if rest.is_empty() { it.next().cloned().ok_or(OptError::MissingValue(c))? } else { rest.to_string() };
+                        let value = if rest.is_empty() {
+                            it.next().cloned().ok_or(OptError::MissingValue(c))?
+                        } else {
+                            rest.to_string()
+                        };
                         opts.values.push((c, value));
                         break;
                     }

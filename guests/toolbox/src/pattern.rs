@@ -70,9 +70,11 @@ impl Regex {
     /// Whether the pattern matches somewhere in `line`; `accept(start, end)` may reject a match
     /// (grep's -w and -x), and then other matches are tried.
     pub fn find(&self, line: &str, accept: &dyn Fn(&[char], usize, usize) -> bool) -> bool {
-        let text: Vec<char> = if self.icase { line.chars().map(|c| c.to_ascii_lowercase()).collect() } else { line.chars().collect() };
+        let text: Vec<char> =
+            if self.icase { line.chars().map(|c| c.to_ascii_lowercase()).collect() } else { line.chars().collect() };
         let m = Matcher { text: &text };
-        (0..=text.len()).any(|start| self.alternatives.iter().any(|alt| m.seq(alt, start, &|end| accept(&text, start, end))))
+        (0..=text.len())
+            .any(|start| self.alternatives.iter().any(|alt| m.seq(alt, start, &|end| accept(&text, start, end))))
     }
 }
 
@@ -80,7 +82,8 @@ impl Regex {
     /// The non-overlapping matches in `line`, left to right, as char ranges; each is the longest
     /// match at the leftmost start (grep -o).
     pub fn matches(&self, line: &str) -> Vec<(usize, usize)> {
-        let text: Vec<char> = if self.icase { line.chars().map(|c| c.to_ascii_lowercase()).collect() } else { line.chars().collect() };
+        let text: Vec<char> =
+            if self.icase { line.chars().map(|c| c.to_ascii_lowercase()).collect() } else { line.chars().collect() };
         let m = Matcher { text: &text };
         let mut found = Vec::new();
         let mut pos = 0;
@@ -121,7 +124,9 @@ impl Matcher<'_> {
     /// Greedy repetition: one more copy if allowed (and it consumed something, so empty groups
     /// cannot loop), else stop if the minimum is reached.
     fn repeat(&self, piece: &Piece, count: u32, pos: usize, k: &dyn Fn(usize) -> bool) -> bool {
-        if count < piece.max && self.one(&piece.node, pos, &|p| (p > pos || count < piece.min) && self.repeat(piece, count + 1, p, k)) {
+        if count < piece.max
+            && self.one(&piece.node, pos, &|p| (p > pos || count < piece.min) && self.repeat(piece, count + 1, p, k))
+        {
             return true;
         }
         count >= piece.min && k(pos)

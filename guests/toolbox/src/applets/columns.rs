@@ -146,7 +146,8 @@ pub fn cut(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
                 }
                 line.into_owned()
             } else {
-                let fields: Vec<&str> = line.split(delim).enumerate().filter(|(i, _)| wanted(i + 1)).map(|(_, f)| f).collect();
+                let fields: Vec<&str> =
+                    line.split(delim).enumerate().filter(|(i, _)| wanted(i + 1)).map(|(_, f)| f).collect();
                 fields.join(&delim.to_string())
             };
             writeln!(out, "{picked}")?;
@@ -159,7 +160,8 @@ pub fn cut(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
 fn parse_list(list: &str) -> Option<Vec<(usize, usize)>> {
     list.split(',')
         .map(|part| {
-            let num = |s: &str, default: usize| if s.is_empty() { Some(default) } else { s.parse().ok().filter(|n| *n > 0) };
+            let num =
+                |s: &str, default: usize| if s.is_empty() { Some(default) } else { s.parse().ok().filter(|n| *n > 0) };
             match part.split_once('-') {
                 Some((lo, hi)) => Some((num(lo, 1)?, num(hi, usize::MAX)?)),
                 None => num(part, 0).filter(|n| *n > 0).map(|n| (n, n)),

@@ -22,8 +22,11 @@ struct CopyMode {
 pub fn cp(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let Some(o) = ctx.opts(args, "rRadpPfLHvniu") else { return Ok(2) };
     let recursive = o.has('r') || o.has('R') || o.has('a');
-    let mode =
-        CopyMode { recursive, keep_links: (recursive || o.has('d') || o.has('P')) && !o.has('L'), preserve: o.has('a') || o.has('p') };
+    let mode = CopyMode {
+        recursive,
+        keep_links: (recursive || o.has('d') || o.has('P')) && !o.has('L'),
+        preserve: o.has('a') || o.has('p'),
+    };
     let Some((sources, dest)) = split_dest(ctx, &o.operands) else { return Ok(2) };
     let mut errors = Vec::new();
     for src in sources {
@@ -125,7 +128,9 @@ fn copy_dir(src: &str, dest: &str, mode: CopyMode, errors: &mut Vec<String>) {
         return errors.push(cant("create directory", dest, &e));
     }
     match fsx::sorted_entries(src) {
-        Ok(names) => names.iter().for_each(|name| copy_one(&fsx::join(src, name), &fsx::join(dest, name), mode, errors)),
+        Ok(names) => {
+            names.iter().for_each(|name| copy_one(&fsx::join(src, name), &fsx::join(dest, name), mode, errors))
+        }
         Err(e) => errors.push(cant("open", src, &e)),
     }
 }

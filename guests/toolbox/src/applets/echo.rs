@@ -9,7 +9,8 @@ pub fn echo(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let (mut newline, mut escapes) = (true, false);
     let mut words = args;
     while let Some(first) = words.first() {
-        let Some(letters) = first.strip_prefix('-').filter(|l| !l.is_empty() && l.chars().all(|c| "neE".contains(c))) else {
+        let Some(letters) = first.strip_prefix('-').filter(|l| !l.is_empty() && l.chars().all(|c| "neE".contains(c)))
+        else {
             break;
         };
         for c in letters.chars() {

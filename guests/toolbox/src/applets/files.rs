@@ -67,7 +67,9 @@ pub fn rm(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         let result = match sys::lstat(path) {
             Err(e) if o.has('f') && e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err((path.clone(), e)),
-            Ok(s) if s.kind == Kind::Dir && !recursive => Err((path.clone(), io::Error::from_raw_os_error(libc::EISDIR))),
+            Ok(s) if s.kind == Kind::Dir && !recursive => {
+                Err((path.clone(), io::Error::from_raw_os_error(libc::EISDIR)))
+            }
             Ok(s) => remove(path, s.kind),
         };
         if let Err((at, e)) = result {
@@ -120,7 +122,8 @@ pub fn ln(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         [target] => (std::slice::from_ref(target), fsx::basename(target).to_string()),
         [targets @ .., last] => (targets, last.clone()),
     };
-    let into_dir = !o.has('T') && if o.has('n') { sys::lstat(&link_to).is_ok_and(|s| s.kind == Kind::Dir) } else { fsx::is_dir(&link_to) };
+    let into_dir = !o.has('T')
+        && if o.has('n') { sys::lstat(&link_to).is_ok_and(|s| s.kind == Kind::Dir) } else { fsx::is_dir(&link_to) };
     if targets.len() > 1 && !into_dir {
         return Ok(ctx.usage(format_args!("'{link_to}' is not a directory")));
     }

@@ -98,7 +98,15 @@ fn parse(expr: &[String]) -> Result<Find, String> {
 }
 
 impl Find {
-    fn walk(&mut self, ctx: &Ctx, out: &mut impl Write, path: &str, name: &str, kind: Kind, depth: usize) -> io::Result<()> {
+    fn walk(
+        &mut self,
+        ctx: &Ctx,
+        out: &mut impl Write,
+        path: &str,
+        name: &str,
+        kind: Kind,
+        depth: usize,
+    ) -> io::Result<()> {
         if depth >= self.min_depth {
             let mut hit = true;
             for test in &self.tests {

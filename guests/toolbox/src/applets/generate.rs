@@ -38,7 +38,8 @@ pub fn seq(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         return Ok(ctx.usage("invalid increment '0'"));
     }
     let decimals = rest.iter().map(|a| a.split_once('.').map_or(0, |(_, f)| f.len())).max().unwrap_or(0);
-    let width = if equal_width { [first, last].iter().map(|v| format!("{v:.decimals$}").len()).max().unwrap_or(0) } else { 0 };
+    let width =
+        if equal_width { [first, last].iter().map(|v| format!("{v:.decimals$}").len()).max().unwrap_or(0) } else { 0 };
     let mut out = ctx.io.stdout.clone();
     let mut text = String::new();
     let mut i = 0u64;

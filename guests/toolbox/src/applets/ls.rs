@@ -72,7 +72,14 @@ impl Ls {
         }
     }
 
-    fn show_dir(&mut self, ctx: &Ctx, out: &mut impl Write, path: &str, header: bool, first: &mut bool) -> io::Result<()> {
+    fn show_dir(
+        &mut self,
+        ctx: &Ctx,
+        out: &mut impl Write,
+        path: &str,
+        header: bool,
+        first: &mut bool,
+    ) -> io::Result<()> {
         if header {
             if !*first {
                 writeln!(out)?;
@@ -97,7 +104,8 @@ impl Ls {
         }
         self.sort(&mut entries);
         if self.opts.has('l') {
-            let blocks: u64 = entries.iter().filter(|e| e.stat.kind != Kind::Symlink).map(|e| fsx::blocks(e.stat.size)).sum();
+            let blocks: u64 =
+                entries.iter().filter(|e| e.stat.kind != Kind::Symlink).map(|e| fsx::blocks(e.stat.size)).sum();
             writeln!(out, "total {}", blocks / 2)?;
         }
         self.show(out, &entries)?;

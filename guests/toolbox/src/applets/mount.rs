@@ -56,7 +56,10 @@ pub fn df(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
             continue;
         }
         let abs = fsx::canonicalize(path).unwrap_or_else(|_| fsx::absolute(path));
-        let holder = table.iter().filter(|m| abs == m.target || abs.starts_with(&fsx::join(&m.target, ""))).max_by_key(|m| m.target.len());
+        let holder = table
+            .iter()
+            .filter(|m| abs == m.target || abs.starts_with(&fsx::join(&m.target, "")))
+            .max_by_key(|m| m.target.len());
         shown.extend(holder);
     }
     let (unit, scale): (&str, u64) = if o.has('h') {
@@ -92,7 +95,11 @@ pub fn du(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         Some(Err(_)) => return Ok(ctx.usage("invalid number for -d")),
     };
     let show = |bytes: u64| {
-        if o.has('h') { fsx::human_size(bytes) } else { bytes.div_ceil(if o.has('m') { 1 << 20 } else { 1 << 10 }).to_string() }
+        if o.has('h') {
+            fsx::human_size(bytes)
+        } else {
+            bytes.div_ceil(if o.has('m') { 1 << 20 } else { 1 << 10 }).to_string()
+        }
     };
     let paths = if o.operands.is_empty() { vec![".".to_string()] } else { o.operands.clone() };
     let (mut status, mut grand) = (0, 0);
@@ -103,7 +110,8 @@ pub fn du(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
             continue;
         }
         grand += fsx::usage(path, 0, &|_| false, &mut |p, bytes, is_dir, depth| {
-            let listed = if o.has('s') { depth == 0 } else { (is_dir || o.has('a') || depth == 0) && depth <= max_depth };
+            let listed =
+                if o.has('s') { depth == 0 } else { (is_dir || o.has('a') || depth == 0) && depth <= max_depth };
             if listed {
                 lines.push(format!("{}\t{p}\n", show(bytes)));
             }

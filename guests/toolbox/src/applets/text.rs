@@ -20,7 +20,9 @@ fn count_shorthand(args: &[String]) -> Vec<String> {
 fn count(ctx: &Ctx, value: Option<&str>) -> Result<Option<u64>, i32> {
     match value {
         None => Ok(None),
-        Some(v) => v.trim_start_matches('+').parse().map(Some).map_err(|_| ctx.usage(format_args!("invalid number '{v}'"))),
+        Some(v) => {
+            v.trim_start_matches('+').parse().map(Some).map_err(|_| ctx.usage(format_args!("invalid number '{v}'")))
+        }
     }
 }
 
@@ -261,7 +263,8 @@ struct SortKey {
 
 impl SortKey {
     fn new(k: Option<&str>, t: Option<&str>) -> SortKey {
-        let field = |s: &str| s.split('.').next().and_then(|n| n.trim_end_matches(char::is_alphabetic).parse::<usize>().ok());
+        let field =
+            |s: &str| s.split('.').next().and_then(|n| n.trim_end_matches(char::is_alphabetic).parse::<usize>().ok());
         let (first, last) = match k {
             Some(spec) => match spec.split_once(',') {
                 Some((a, b)) => (field(a).unwrap_or(1), field(b)),
@@ -290,6 +293,9 @@ impl SortKey {
 fn leading_number(text: &[u8]) -> f64 {
     let s = String::from_utf8_lossy(text);
     let s = s.trim_start();
-    let end = s.char_indices().find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (c == '-' && i == 0))).map_or(s.len(), |(i, _)| i);
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (c == '-' && i == 0)))
+        .map_or(s.len(), |(i, _)| i);
     s[..end].parse().unwrap_or(0.0)
 }

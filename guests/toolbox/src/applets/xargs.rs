@@ -57,8 +57,11 @@ pub fn xargs(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
             .map(|line| command.iter().map(|a| a.replace(r.as_str(), line)).collect())
             .collect(),
         None => {
-            let items: Vec<String> =
-                if plan.nul { text.split('\0').filter(|s| !s.is_empty()).map(str::to_string).collect() } else { words(&text) };
+            let items: Vec<String> = if plan.nul {
+                text.split('\0').filter(|s| !s.is_empty()).map(str::to_string).collect()
+            } else {
+                words(&text)
+            };
             if items.is_empty() {
                 if plan.skip_empty { Vec::new() } else { vec![command.clone()] }
             } else {

@@ -12,8 +12,8 @@ enum Tok {
 
 /// Operators, longest first so that `<=` is not read as `<`.
 const OPS: &[&str] = &[
-    "<<=", ">>=", "**", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*", "/",
-    "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", "(", ")",
+    "<<=", ">>=", "**", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+    "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", "(", ")",
 ];
 
 /// Evaluates `expr`, reading and assigning `vars`.
@@ -71,8 +71,18 @@ struct Parser<'v> {
 }
 
 /// Binary operators by precedence level, loosest first (assignment and `?:` are handled apart).
-const LEVELS: &[&[&str]] =
-    &[&["||"], &["&&"], &["|"], &["^"], &["&"], &["==", "!="], &["<", "<=", ">", ">="], &["<<", ">>"], &["+", "-"], &["*", "/", "%"]];
+const LEVELS: &[&[&str]] = &[
+    &["||"],
+    &["&&"],
+    &["|"],
+    &["^"],
+    &["&"],
+    &["==", "!="],
+    &["<", "<=", ">", ">="],
+    &["<<", ">>"],
+    &["+", "-"],
+    &["*", "/", "%"],
+];
 
 impl Parser<'_> {
     fn peek_op(&self) -> Option<&'static str> {
@@ -83,7 +93,8 @@ impl Parser<'_> {
     }
 
     fn assign(&mut self) -> Result<i64, String> {
-        if let (Some(Tok::Name(name)), Some(Tok::Op(op))) = (self.tokens.get(self.at).cloned(), self.tokens.get(self.at + 1).cloned())
+        if let (Some(Tok::Name(name)), Some(Tok::Op(op))) =
+            (self.tokens.get(self.at).cloned(), self.tokens.get(self.at + 1).cloned())
             && op.ends_with('=')
             && !matches!(op, "==" | "!=" | "<=" | ">=")
         {
@@ -171,7 +182,9 @@ impl Parser<'_> {
             None | Some("") => Ok(0),
             Some(v) => {
                 let (neg, digits) = v.strip_prefix('-').map_or((false, v), |d| (true, d));
-                number(digits).map(|n| if neg { -n } else { n }).ok_or_else(|| format!("arithmetic syntax error: {name}={v}"))
+                number(digits)
+                    .map(|n| if neg { -n } else { n })
+                    .ok_or_else(|| format!("arithmetic syntax error: {name}={v}"))
             }
         }
     }

@@ -74,7 +74,11 @@ fn cd(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     };
     let new = fsx::absolute(&target);
     let checked = sys::stat(&new).and_then(|s| {
-        if s.kind == sys::Kind::Dir { std::env::set_current_dir(&new) } else { Err(std::io::Error::from_raw_os_error(libc::ENOTDIR)) }
+        if s.kind == sys::Kind::Dir {
+            std::env::set_current_dir(&new)
+        } else {
+            Err(std::io::Error::from_raw_os_error(libc::ENOTDIR))
+        }
     });
     if let Err(e) = checked {
         return sh.fatal(io, &format!("cd: can't cd to {target}: {}", sys::describe(&e)));
@@ -124,8 +128,13 @@ fn loop_control(sh: &mut Shell, args: &[String], io: &Io, name: &str, unwind: fn
 fn export(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     let names: Vec<&String> = args.iter().filter(|a| *a != "-p").collect();
     if names.is_empty() {
-        let listing: String =
-            sh.vars.sorted().iter().filter(|(_, _, e)| *e).map(|(n, v, _)| format!("export {n}={}\n", shell_quote(v))).collect();
+        let listing: String = sh
+            .vars
+            .sorted()
+            .iter()
+            .filter(|(_, _, e)| *e)
+            .map(|(n, v, _)| format!("export {n}={}\n", shell_quote(v)))
+            .collect();
         return say(io, &listing);
     }
     let mut status = 0;

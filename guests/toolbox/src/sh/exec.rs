@@ -218,7 +218,8 @@ impl Shell {
             return Ok(self.substitution_status.unwrap_or(0));
         }
         if self.options.xtrace {
-            let shown: Vec<String> = values.iter().map(|(n, v)| format!("{n}={v}")).chain(argv.iter().cloned()).collect();
+            let shown: Vec<String> =
+                values.iter().map(|(n, v)| format!("{n}={v}")).chain(argv.iter().cloned()).collect();
             io.stderr.note(&format!("+ {}\n", shown.join(" ")));
         }
         self.dispatch(&argv, &values, &io)

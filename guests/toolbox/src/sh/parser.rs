@@ -10,7 +10,8 @@ use super::lexer::{Op, SyntaxError, Token, tokenize};
 type Result<T> = std::result::Result<T, SyntaxError>;
 
 /// Words that are keywords where a command starts.
-const RESERVED: &[&str] = &["if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "case", "esac", "{", "}", "!"];
+const RESERVED: &[&str] =
+    &["if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "case", "esac", "{", "}", "!"];
 
 /// Parses a whole script.
 pub fn parse(src: &str) -> Result<List> {
@@ -25,7 +26,8 @@ pub fn parse(src: &str) -> Result<List> {
 /// Whether `s` can name a variable.
 pub fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic()) && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+    chars.next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 struct Parser {
@@ -221,7 +223,9 @@ impl Parser {
     fn for_clause(&mut self) -> Result<Compound> {
         self.at += 1;
         let var = match self.peek() {
-            Some(Token::Word(w)) if w.as_literal().is_some_and(is_name) => w.as_literal().unwrap_or_default().to_string(),
+            Some(Token::Word(w)) if w.as_literal().is_some_and(is_name) => {
+                w.as_literal().unwrap_or_default().to_string()
+            }
             _ => return Err(SyntaxError::Invalid("bad for loop variable".into())),
         };
         self.at += 1;

@@ -40,7 +40,11 @@ impl Vars {
                     v.value = value.to_string();
                 }
             }
-            (None, value) => self.0.push(Var { name: name.to_string(), value: value.unwrap_or_default().to_string(), exported: true }),
+            (None, value) => self.0.push(Var {
+                name: name.to_string(),
+                value: value.unwrap_or_default().to_string(),
+                exported: true,
+            }),
         }
     }
 
