@@ -16,7 +16,9 @@ if ! command -v node >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
 fi
 (cd "$here" && npm ci --no-audit --no-fund)
-(cd "$repo" && cargo build -p porthole-cli)
+# The same build as the test command (cargo test --workspace), so after it this is a no-op;
+# a plain `cargo build -p porthole-cli` unifies features differently and rebuilds wasmtime.
+(cd "$repo" && cargo test --workspace --no-run)
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 PORTHOLE_BIN="$repo/target/debug/porthole" PORTHOLE_PORT="$port" SCREENSHOTS="$repo/target/screenshots" \
