@@ -223,6 +223,9 @@ async function loadFiles() {
     }
     const nameCell = el('td', {}, name);
     if (f.link_target) nameCell.append(el('span', { class: 'link', text: ` → ${f.link_target}` }));
+    // For a container: where the link leads in its namespace (or that it leads nowhere here).
+    if (f.resolves_to && f.resolves_to !== f.link_target) nameCell.append(el('span', { class: 'link', text: ` ⇒ ${f.resolves_to}` }));
+    if (f.dangling) nameCell.append(el('span', { class: 'badge', text: 'dangling here' }));
     if (f.mount_point) nameCell.append(el('span', { class: 'badge', text: 'mount' }));
     const w = f.last_writer;
     const row = el('tr', { 'data-name': f.name },

@@ -45,6 +45,12 @@ pub struct FileEntry {
     pub host_path: PathBuf,
     /// A mount point of the container (its content is the mount's, not the rootfs').
     pub mount_point: bool,
+    /// In a container's listing, where a symlink leads for that container: the guest path
+    /// its namespace resolves it to, across mounts (walked, never followed on the host).
+    pub resolves_to: Option<String>,
+    /// In a container's listing, a symlink that leads nowhere for that container (missing
+    /// target, or a loop) — for example into a volume it does not mount.
+    pub dangling: bool,
 }
 
 /// A directory's entries, by name.
@@ -143,6 +149,8 @@ fn entries(dir: &Dir, guest: Option<&str>, host: &Path) -> Result<Vec<FileEntry>
             mtime: nanos(&md),
             link_target,
             mount_point: false,
+            resolves_to: None,
+            dangling: false,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -245,11 +253,30 @@ impl Engine {
                     guest_path: Some(d.to_string()),
                     host_path: (*src).clone(),
                     mount_point: true,
+                    resolves_to: None,
+                    dangling: false,
                 }),
             }
         }
         list.sort_by(|a, b| a.name.cmp(&b.name));
+        self.resolve_links(&info.record, &mut list);
         Ok(Listing { path: guest.to_string(), host_path, mounted_at: Vec::new(), entries: list })
+    }
+
+    /// Fills in where each symlink of a container's listing leads for that container, by the
+    /// same walk its guest would make through its mount namespace.
+    fn resolve_links(&self, record: &porthole_store::ContainerRecord, entries: &mut [FileEntry]) {
+        if !entries.iter().any(|e| e.kind == EntryKind::Symlink) {
+            return;
+        }
+        let Ok(ns) = self.namespace(record) else { return };
+        for e in entries.iter_mut().filter(|e| e.kind == EntryKind::Symlink) {
+            let Some(guest) = &e.guest_path else { continue };
+            match ns.resolve(&porthole_wasi::GuestPath::root(), guest.as_bytes(), true) {
+                Ok((loc, node)) if node != porthole_wasi::Node::Missing => e.resolves_to = Some(loc.path.to_string()),
+                _ => e.dangling = true,
+            }
+        }
     }
 
     /// A volume's data directory and where containers mount it.

@@ -105,7 +105,7 @@ fn open_dir(path: &Path) -> Result<Dir> {
 impl Engine {
     /// The container's mount namespace: its rootfs, each mount at its (symlink-resolved)
     /// destination, and a read-only `/proc` with the generated `mounts`.
-    fn namespace(&self, record: &ContainerRecord) -> Result<Namespace> {
+    pub(crate) fn namespace(&self, record: &ContainerRecord) -> Result<Namespace> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(&record.id);
         let mut specs = Vec::new();

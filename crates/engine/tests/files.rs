@@ -103,3 +103,32 @@ fn container_view_marks_mount_points_and_graph_shows_sharing() {
     assert!(text.contains(&format!("container:{data} -> volume:pulp : /var/lib/pulp rw")), "{text}");
     assert!(text.contains(&format!("container:{web} -> volume:pulp : /var/lib/pulp ro (from data)")), "{text}");
 }
+
+/// The Pulp link, seen from two containers: the web server that mounts both volumes follows it
+/// into `/var/lib/pulp`; a container with only `/var/www` sees it dangle.
+#[test]
+fn container_listing_says_where_a_link_leads_for_that_container() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = engine(tmp.path());
+    let both = create(&e, "both", &["pulp:/var/lib/pulp", "www:/var/www"]);
+    let only_www = create(&e, "onlywww", &["www:/var/www"]);
+    let pulp_dir = e.volume_inspect("pulp").unwrap().mountpoint;
+    let www_dir = e.volume_inspect("www").unwrap().mountpoint;
+    fs::create_dir_all(pulp_dir.join("content")).unwrap();
+    fs::write(pulp_dir.join("content/f"), "mirrored").unwrap();
+    symlink("/var/lib/pulp/content/f", www_dir.join("f")).unwrap();
+    symlink("../lib/pulp/content", www_dir.join("content")).unwrap();
+
+    let listing = e.container_files(&both, "/var/www").unwrap();
+    let f = listing.entries.iter().find(|x| x.name == "f").unwrap();
+    assert_eq!(
+        (f.link_target.as_deref(), f.resolves_to.as_deref(), f.dangling),
+        (Some("/var/lib/pulp/content/f"), Some("/var/lib/pulp/content/f"), false)
+    );
+    let dir = listing.entries.iter().find(|x| x.name == "content").unwrap();
+    assert_eq!(dir.resolves_to.as_deref(), Some("/var/lib/pulp/content"));
+
+    let listing = e.container_files(&only_www, "/var/www").unwrap();
+    let f = listing.entries.iter().find(|x| x.name == "f").unwrap();
+    assert_eq!((f.resolves_to.as_deref(), f.dangling), (None, true));
+}

@@ -26,7 +26,7 @@ pub use host::{
 };
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Mount, MountSpec, Namespace, NamespaceError};
-pub use path::{GuestPath, MAX_SYMLINK_HOPS};
+pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node};
 pub use stdio::{Input, Output, Stdio};
 
 mod stdio;
