@@ -4,7 +4,8 @@ use std::cmp::Ordering;
 use std::io::{self, Read, Write};
 
 use crate::ctx::{Ctx, or_stdin};
-use crate::stream::Input;
+use crate::opts::Opts;
+use crate::stream::{Input, Output};
 
 /// Rewrites the obsolete `-N` count form (`head -5`) as `-n N`.
 fn count_shorthand(args: &[String]) -> Vec<String> {
@@ -35,28 +36,49 @@ fn header(out: &mut impl Write, files: &[String], index: usize, path: &str) -> i
     Ok(())
 }
 
-pub fn head(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
-    let Some(o) = ctx.opts(&count_shorthand(args), "n:c:qv") else { return Ok(2) };
-    let (lines, bytes) = match (count(ctx, o.value('n')), count(ctx, o.value('c'))) {
-        (Ok(lines), Ok(bytes)) => (lines.unwrap_or(10), bytes),
-        (Err(code), _) | (_, Err(code)) => return Ok(code),
-    };
+/// The `-n`/`-c` counts head and tail share: lines (10 when not given) and bytes, or the
+/// usage error's exit code.
+fn counts(ctx: &Ctx, o: &Opts) -> Result<(u64, Option<u64>), i32> {
+    Ok((count(ctx, o.value('n'))?.unwrap_or(10), count(ctx, o.value('c'))?))
+}
+
+/// Runs `each` on every operand (stdin when there is none) after its `==> NAME <==` header, as
+/// head and tail do; a file that cannot be opened is reported and makes the status 1. `each`
+/// gets whether it is the last file, and returns its own status.
+fn each_input(
+    ctx: &mut Ctx,
+    operands: &[String],
+    mut each: impl FnMut(&mut Ctx, &mut Output, &str, Input, bool) -> io::Result<i32>,
+) -> io::Result<i32> {
     let mut out = ctx.io.stdout.clone();
     let mut status = 0;
-    let files = or_stdin(&o.operands);
+    let files = or_stdin(operands);
     for (i, path) in files.iter().enumerate() {
         let Some(input) = ctx.open_input(path) else {
             status = 1;
             continue;
         };
         header(&mut out, &files, i, path)?;
+        status = status.max(each(ctx, &mut out, path, input, i + 1 == files.len())?);
+    }
+    Ok(status)
+}
+
+pub fn head(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
+    let Some(o) = ctx.opts(&count_shorthand(args), "n:c:qv") else { return Ok(2) };
+    let (lines, bytes) = match counts(ctx, &o) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    each_input(ctx, &o.operands, |ctx, out, path, input, _| {
         if let Some(n) = bytes {
             let mut data = Vec::new();
-            if let Err(e) = input.take(n).read_to_end(&mut data) {
-                status = ctx.fail(path, &e);
-            }
+            let status = match input.take(n).read_to_end(&mut data) {
+                Ok(_) => 0,
+                Err(e) => ctx.fail(path, &e),
+            };
             out.write_all(&data)?;
-            continue;
+            return Ok(status);
         }
         let mut buf = Vec::new();
         for _ in 0..lines {
@@ -64,14 +86,11 @@ pub fn head(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
             match input.read_line(&mut buf) {
                 Ok(0) => break,
                 Ok(_) => out.write_all(&buf)?,
-                Err(e) => {
-                    status = ctx.fail(path, &e);
-                    break;
-                }
+                Err(e) => return Ok(ctx.fail(path, &e)),
             }
         }
-    }
-    Ok(status)
+        Ok(0)
+    })
 }
 
 /// `tail [-n [+]N] [-c N] [-f] [FILE...]`; `-f` keeps polling a file for what is appended
@@ -79,23 +98,15 @@ pub fn head(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
 pub fn tail(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let Some(o) = ctx.opts(&count_shorthand(args), "n:c:fFqvs:") else { return Ok(2) };
     let from_start = o.value('n').is_some_and(|n| n.starts_with('+'));
-    let (lines, bytes) = match (count(ctx, o.value('n')), count(ctx, o.value('c'))) {
-        (Ok(lines), Ok(bytes)) => (lines.unwrap_or(10), bytes),
-        (Err(code), _) | (_, Err(code)) => return Ok(code),
+    let follow_last = o.has('f') || o.has('F');
+    let (lines, bytes) = match counts(ctx, &o) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
     };
-    let mut out = ctx.io.stdout.clone();
-    let mut status = 0;
-    let files = or_stdin(&o.operands);
-    for (i, path) in files.iter().enumerate() {
-        let Some(input) = ctx.open_input(path) else {
-            status = 1;
-            continue;
-        };
-        header(&mut out, &files, i, path)?;
+    each_input(ctx, &o.operands, |ctx, out, path, input, last| {
         let mut data = Vec::new();
         if let Err(e) = input.read_to_end(&mut data) {
-            status = ctx.fail(path, &e);
-            continue;
+            return Ok(ctx.fail(path, &e));
         }
         let start = match bytes {
             Some(n) => data.len().saturating_sub(n as usize),
@@ -104,11 +115,11 @@ pub fn tail(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         };
         out.write_all(&data[start..])?;
         out.flush()?;
-        if (o.has('f') || o.has('F')) && i + 1 == files.len() && path != "-" {
-            follow(&mut out, input)?;
+        if follow_last && last && path != "-" {
+            follow(out, input)?;
         }
-    }
-    Ok(status)
+        Ok(0)
+    })
 }
 
 /// Copies whatever is appended to `input` from now on, forever.
