@@ -2,6 +2,7 @@
 
 use std::net::{TcpListener, TcpStream};
 
+use crate::abi::rights;
 use crate::errno::Errno;
 use crate::namespace::Location;
 use crate::path::GuestPath;
@@ -14,6 +15,9 @@ pub struct OpenFile {
     pub readable: bool,
     pub writable: bool,
     pub append: bool,
+    /// `DSYNC`, `RSYNC`, `SYNC` and `NONBLOCK` as given at open (or `NONBLOCK` by
+    /// `fd_fdstat_set_flags`), reported back by `fd_fdstat_get`.
+    pub flags: u16,
     /// Set by the first write, so closing reports a `Write` mutation only for written files.
     pub wrote: bool,
 }
@@ -46,8 +50,53 @@ pub enum Descriptor {
     Stream(TcpStream),
 }
 
+/// A descriptor's rights: `base` is checked by operations on it, `inheriting` caps what a
+/// descriptor opened through it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rights {
+    pub base: u64,
+    pub inheriting: u64,
+}
+
+impl Rights {
+    /// What a descriptor of this kind can do when nothing has been dropped.
+    pub fn full(d: &Descriptor) -> Rights {
+        let base = match d {
+            Descriptor::Stdin(_) | Descriptor::Stdout(_) | Descriptor::Stderr(_) => rights::STREAM,
+            Descriptor::File(f) => {
+                let mut r = rights::FILE;
+                if !f.readable {
+                    r &= !rights::FILE_READ;
+                }
+                if !f.writable {
+                    r &= !rights::FILE_WRITE;
+                }
+                r
+            }
+            Descriptor::Dir(_) => rights::DIRECTORY,
+            Descriptor::Listener(_) => {
+                rights::SOCK_ACCEPT | rights::POLL_FD_READWRITE | rights::FD_FDSTAT_SET_FLAGS | rights::FD_FILESTAT_GET
+            }
+            Descriptor::Stream(_) => rights::STREAM | rights::SOCK_SHUTDOWN,
+        };
+        let inheriting = if matches!(d, Descriptor::Dir(_)) { rights::DIRECTORY_INHERITING } else { 0 };
+        Rights { base, inheriting }
+    }
+
+    /// These rights narrowed to what `through` (the directory a descriptor was opened from)
+    /// may pass on.
+    pub fn inherited_from(self, through: Rights) -> Rights {
+        Rights { base: self.base & through.inheriting, inheriting: self.inheriting & through.inheriting }
+    }
+}
+
+struct Slot {
+    descriptor: Descriptor,
+    rights: Rights,
+}
+
 pub struct FdTable {
-    slots: Vec<Option<Descriptor>>,
+    slots: Vec<Option<Slot>>,
     open: usize,
     max_open: usize,
 }
@@ -57,8 +106,14 @@ impl FdTable {
         Self { slots: Vec::new(), open: 0, max_open }
     }
 
-    /// Puts `d` at the lowest free number, as POSIX `open` does; `EMFILE` past the cap.
+    /// Puts `d` at the lowest free number with every right its kind has.
     pub fn insert(&mut self, d: Descriptor) -> Result<u32, Errno> {
+        let rights = Rights::full(&d);
+        self.insert_with_rights(d, rights)
+    }
+
+    /// Puts `d` at the lowest free number, as POSIX `open` does; `EMFILE` past the cap.
+    pub fn insert_with_rights(&mut self, d: Descriptor, rights: Rights) -> Result<u32, Errno> {
         if self.open >= self.max_open {
             return Err(Errno::Mfile);
         }
@@ -69,19 +124,50 @@ impl FdTable {
                 self.slots.len() - 1
             }
         };
-        self.slots[fd] = Some(d);
+        self.slots[fd] = Some(Slot { descriptor: d, rights });
         self.open += 1;
         Ok(fd as u32)
     }
 
     pub fn get(&mut self, fd: u32) -> Result<&mut Descriptor, Errno> {
+        self.slot(fd).map(|s| &mut s.descriptor)
+    }
+
+    fn slot(&mut self, fd: u32) -> Result<&mut Slot, Errno> {
         self.slots.get_mut(fd as usize).and_then(Option::as_mut).ok_or(Errno::Badf)
     }
 
+    pub fn rights(&mut self, fd: u32) -> Result<Rights, Errno> {
+        self.slot(fd).map(|s| s.rights)
+    }
+
+    /// The descriptor, if it has every right in `needed`: else `EBADF` for reading or writing
+    /// (what POSIX answers for a descriptor not open for it) and `ENOTCAPABLE` for the rest.
+    pub fn require(&mut self, fd: u32, needed: u64) -> Result<&mut Descriptor, Errno> {
+        let slot = self.slot(fd)?;
+        let missing = needed & !slot.rights.base;
+        if missing != 0 {
+            let io_only = missing & !(rights::FD_READ | rights::FD_WRITE) == 0;
+            return Err(if io_only { Errno::Badf } else { Errno::Notcapable });
+        }
+        Ok(&mut slot.descriptor)
+    }
+
+    /// `fd_fdstat_set_rights`: rights may only be dropped, never gained (`ENOTCAPABLE`).
+    pub fn restrict(&mut self, fd: u32, to: Rights) -> Result<(), Errno> {
+        let slot = self.slot(fd)?;
+        let now = slot.rights;
+        if to.base & !now.base != 0 || to.inheriting & !now.inheriting != 0 {
+            return Err(Errno::Notcapable);
+        }
+        slot.rights = to;
+        Ok(())
+    }
+
     pub fn remove(&mut self, fd: u32) -> Result<Descriptor, Errno> {
-        let d = self.slots.get_mut(fd as usize).and_then(Option::take).ok_or(Errno::Badf)?;
+        let slot = self.slots.get_mut(fd as usize).and_then(Option::take).ok_or(Errno::Badf)?;
         self.open -= 1;
-        Ok(d)
+        Ok(slot.descriptor)
     }
 
     /// `fd_renumber`: moves `from` onto `to`, closing whatever `to` held.
@@ -91,9 +177,10 @@ impl FdTable {
         if from == to {
             return Ok(None);
         }
-        let moved = self.remove(from)?;
+        let moved = self.slots[from as usize].take().expect("checked above");
+        self.open -= 1;
         let closed = self.slots[to as usize].replace(moved);
-        Ok(closed)
+        Ok(closed.map(|s| s.descriptor))
     }
 
     pub fn get_file(&mut self, fd: u32) -> Result<&mut OpenFile, Errno> {
@@ -114,7 +201,7 @@ impl FdTable {
     /// Every descriptor still open, for reporting written files when the guest ends.
     pub fn drain(&mut self) -> Vec<Descriptor> {
         self.open = 0;
-        self.slots.drain(..).flatten().collect()
+        self.slots.drain(..).flatten().map(|s| s.descriptor).collect()
     }
 }
 

@@ -25,7 +25,7 @@ pub use host::{
     WasiHostBuilder,
 };
 pub use linker::{HostGetter, add_to_linker};
-pub use namespace::{Mount, MountSpec, Namespace, NamespaceError};
+pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node};
 pub use stdio::{Input, Output, Stdio};
 

@@ -6,6 +6,7 @@
 //! even a symlink swapped in by someone else between our walk and the host call cannot take a
 //! guest outside its mount: the walk gives Linux semantics, cap-std is the barrier.
 
+use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
@@ -14,22 +15,53 @@ use cap_std::fs::Dir;
 use crate::errno::Errno;
 use crate::path::{GuestPath, Lookup, Node, Walked, walk};
 
+/// What a mount shows at its mount point.
+pub enum MountSource {
+    /// A host directory and everything beneath it.
+    Dir(Dir),
+    /// One host file (`-v /host/app.conf:/etc/app.conf`): `name` in the directory `parent`,
+    /// reachable at the mount point and nowhere else. Every access goes through `parent`
+    /// with the relative path `name`, so its siblings stay out of reach.
+    File { parent: Dir, name: OsString },
+}
+
 /// One entry of the mount table as the caller describes it.
 pub struct MountSpec {
     /// Where the guest sees it, e.g. `/var/lib/pulp`.
     pub guest_path: String,
-    /// The host directory behind it.
-    pub host_dir: Dir,
+    pub source: MountSource,
     pub readonly: bool,
+}
+
+impl MountSpec {
+    /// A directory mount, the common case.
+    pub fn dir(guest_path: impl Into<String>, dir: Dir, readonly: bool) -> Self {
+        Self { guest_path: guest_path.into(), source: MountSource::Dir(dir), readonly }
+    }
 }
 
 /// A mount in the table.
 pub struct Mount {
     pub path: GuestPath,
-    pub dir: Dir,
+    pub source: MountSource,
     pub readonly: bool,
     /// The `dev` the guest sees in `filestat`: distinct per mount, as on Linux.
     pub dev: u64,
+}
+
+impl Mount {
+    /// The directory every host access to this mount goes through (for a file mount, the
+    /// file's directory, always with the file's name as the path).
+    pub fn dir(&self) -> &Dir {
+        match &self.source {
+            MountSource::Dir(d) => d,
+            MountSource::File { parent, .. } => parent,
+        }
+    }
+
+    pub fn is_file(&self) -> bool {
+        matches!(self.source, MountSource::File { .. })
+    }
 }
 
 /// Why a mount table was refused.
@@ -61,7 +93,8 @@ pub struct Namespace {
 
 impl Namespace {
     pub fn new(root: Dir, root_readonly: bool, specs: Vec<MountSpec>) -> Result<Self, NamespaceError> {
-        let mut mounts = vec![Mount { path: GuestPath::root(), dir: root, readonly: root_readonly, dev: 1 }];
+        let mut mounts =
+            vec![Mount { path: GuestPath::root(), source: MountSource::Dir(root), readonly: root_readonly, dev: 1 }];
         for spec in specs {
             let path = GuestPath::parse_absolute(&spec.guest_path)
                 .map_err(|_| NamespaceError::InvalidMountPoint(spec.guest_path.clone()))?;
@@ -72,7 +105,7 @@ impl Namespace {
                 return Err(NamespaceError::DuplicateMountPoint(path.to_string()));
             }
             let dev = mounts.len() as u64 + 1;
-            mounts.push(Mount { path, dir: spec.host_dir, readonly: spec.readonly, dev });
+            mounts.push(Mount { path, source: spec.source, readonly: spec.readonly, dev });
         }
         Ok(Self { mounts })
     }
@@ -97,6 +130,12 @@ impl Namespace {
             .map(|(i, _)| i)
             .unwrap_or(0);
         let rel = PathBuf::from(path.relative_to(&self.mounts[mount].path));
+        let rel = match &self.mounts[mount].source {
+            MountSource::File { name, .. } if rel.as_os_str() == "." => PathBuf::from(name),
+            // Below a file: the host answers ENOTDIR, as Linux does.
+            MountSource::File { name, .. } => PathBuf::from(name).join(rel),
+            MountSource::Dir(_) => rel,
+        };
         Location { path: path.clone(), mount, rel }
     }
 
@@ -108,7 +147,7 @@ impl Namespace {
     /// Mount points are directories even where the underlying directory lacks them, and so are
     /// the directories leading to them (the guest can always walk to its mounts).
     fn leads_to_mount(&self, path: &GuestPath) -> bool {
-        path.is_root() || self.mounts[1..].iter().any(|m| m.path.starts_with(path))
+        path.is_root() || self.mounts[1..].iter().any(|m| m.path.starts_with(path) && !(m.is_file() && &m.path == path))
     }
 
     /// Names of the mount points directly inside `dir` (and directories leading to deeper ones),
@@ -149,7 +188,7 @@ impl Lookup for Namespace {
             return Ok(Node::Dir);
         }
         let loc = self.locate(path);
-        let dir = &self.mounts[loc.mount].dir;
+        let dir = self.mounts[loc.mount].dir();
         match dir.symlink_metadata(&loc.rel) {
             Ok(md) if md.file_type().is_symlink() => {
                 let target = dir.read_link_contents(&loc.rel)?;
@@ -169,7 +208,7 @@ impl Namespace {
     pub fn open_file(&self, path: &str) -> Result<std::fs::File, Errno> {
         let (loc, node) = self.resolve(&GuestPath::root(), path.as_bytes(), true)?;
         match node {
-            Node::File => Ok(self.mounts[loc.mount].dir.open(&loc.rel)?.into_std()),
+            Node::File => Ok(self.mounts[loc.mount].dir().open(&loc.rel)?.into_std()),
             Node::Dir => Err(Errno::Isdir),
             _ => Err(Errno::Noent),
         }

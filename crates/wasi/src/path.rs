@@ -121,6 +121,27 @@ pub struct Walked {
     pub trailing_slash: bool,
 }
 
+/// Does `path` (as the guest wrote it, before any symlink) climb above the directory it is
+/// relative to? WASI refuses such a path for a directory descriptor the guest opened itself
+/// (`ENOTCAPABLE`); the preopened mounts instead share one namespace in which `..` leaves a
+/// mount, because wasi-libc sends a cwd-relative `../x` relative to the deepest preopen.
+pub fn climbs_above_start(path: &[u8]) -> bool {
+    let mut depth = 0i64;
+    for c in path.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
 /// Resolves `path` (relative to the directory `start`, or to the container root when absolute)
 /// like Linux's path walk. `follow_final` says whether a symlink in the last component is
 /// followed; a trailing `/` always follows it and requires a directory.
@@ -192,6 +213,22 @@ pub fn walk(lookup: &impl Lookup, start: &GuestPath, path: &[u8], follow_final: 
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn climbing_above_the_start() {
+        for (path, climbs) in [
+            ("a/b", false),
+            ("a/../b", false),
+            ("a/b/../../c", false),
+            ("..", true),
+            ("a/../..", true),
+            ("dir/nested/../../../dir/nested/file", true),
+            ("./../x", true),
+            ("a//.//..", false),
+        ] {
+            assert_eq!(climbs_above_start(path.as_bytes()), climbs, "{path}");
+        }
+    }
 
     /// A file system as a table: `"/a/b" -> Node`; parents of listed paths are directories.
     struct Table(HashMap<String, Node>);

@@ -60,10 +60,7 @@ pub fn open_dir(p: &Path) -> Dir {
 pub type M<'a> = (&'a str, &'a Path, bool);
 
 pub fn namespace(root: &Path, mounts: &[M<'_>]) -> Namespace {
-    let specs = mounts
-        .iter()
-        .map(|(g, h, ro)| MountSpec { guest_path: g.to_string(), host_dir: open_dir(h), readonly: *ro })
-        .collect();
+    let specs = mounts.iter().map(|(g, h, ro)| MountSpec::dir(*g, open_dir(h), *ro)).collect();
     Namespace::new(open_dir(root), false, specs).unwrap()
 }
 

@@ -5,7 +5,7 @@ use std::os::unix::fs::FileExt;
 
 use crate::abi::{DIRENT_SIZE, fdflags, filetype, fstflags, rights};
 use crate::errno::Errno;
-use crate::fdtable::{Descriptor, DirEntry};
+use crate::fdtable::{Descriptor, DirEntry, Rights};
 use crate::filestat::{Filestat, filetype_of};
 use crate::host::{HostResult, WasiHost};
 use crate::memory::GuestMemory;
@@ -24,6 +24,7 @@ impl WasiHost {
         advice: u8,
     ) -> HostResult<()> {
         self.fds.get_file(fd)?;
+        self.fds.require(fd, rights::FD_ADVISE)?;
         if advice > 5 {
             return Err(Errno::Inval.into());
         }
@@ -31,6 +32,7 @@ impl WasiHost {
     }
 
     pub fn fd_allocate(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, offset: u64, len: u64) -> HostResult<()> {
+        self.fds.require(fd, rights::FD_ALLOCATE)?;
         let f = self.fds.get_file(fd)?;
         if !f.writable {
             return Err(Errno::Badf.into());
@@ -50,7 +52,7 @@ impl WasiHost {
     }
 
     pub fn fd_datasync(&mut self, _mem: &mut GuestMemory<'_>, fd: u32) -> HostResult<()> {
-        match self.fds.get(fd)? {
+        match self.fds.require(fd, rights::FD_DATASYNC)? {
             Descriptor::File(f) => Ok(f.file.sync_data()?),
             Descriptor::Dir(_) => Ok(()),
             _ => Err(Errno::Inval.into()),
@@ -58,7 +60,7 @@ impl WasiHost {
     }
 
     pub fn fd_sync(&mut self, _mem: &mut GuestMemory<'_>, fd: u32) -> HostResult<()> {
-        match self.fds.get(fd)? {
+        match self.fds.require(fd, rights::FD_SYNC)? {
             Descriptor::File(f) => Ok(f.file.sync_all()?),
             Descriptor::Dir(_) => Ok(()),
             _ => Err(Errno::Inval.into()),
@@ -67,25 +69,14 @@ impl WasiHost {
 
     pub fn fd_fdstat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> HostResult<()> {
         let tty = self.tty;
-        let (ftype, flags, base, inheriting) = match self.fds.get(fd)? {
+        let Rights { base, inheriting } = self.fds.rights(fd)?;
+        let (ftype, flags) = match self.fds.get(fd)? {
             Descriptor::Stdin(_) | Descriptor::Stdout(_) | Descriptor::Stderr(_) => {
-                let t = if tty { filetype::CHARACTER_DEVICE } else { filetype::UNKNOWN };
-                (t, 0, rights::STREAM, 0)
+                (if tty { filetype::CHARACTER_DEVICE } else { filetype::UNKNOWN }, 0)
             }
-            Descriptor::File(f) => {
-                let mut base = rights::FILE_COMMON;
-                if f.readable {
-                    base |= rights::FD_READ;
-                }
-                if f.writable {
-                    base |= rights::WRITING;
-                }
-                let flags = if f.append { fdflags::APPEND } else { 0 };
-                (filetype::REGULAR_FILE, flags, base, 0)
-            }
-            Descriptor::Dir(_) => (filetype::DIRECTORY, 0, rights::ALL, rights::ALL),
-            Descriptor::Listener(_) => (filetype::SOCKET_STREAM, 0, rights::SOCK_ACCEPT | rights::POLL_FD_READWRITE, 0),
-            Descriptor::Stream(_) => (filetype::SOCKET_STREAM, 0, rights::STREAM | rights::SOCK_SHUTDOWN, 0),
+            Descriptor::File(f) => (filetype::REGULAR_FILE, f.flags | if f.append { fdflags::APPEND } else { 0 }),
+            Descriptor::Dir(_) => (filetype::DIRECTORY, 0),
+            Descriptor::Listener(_) | Descriptor::Stream(_) => (filetype::SOCKET_STREAM, 0),
         };
         mem.write_u8(out, ftype)?;
         mem.write_u8(out + 1, 0)?;
@@ -97,12 +88,17 @@ impl WasiHost {
     }
 
     pub fn fd_fdstat_set_flags(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, flags: u16) -> HostResult<()> {
-        match self.fds.get(fd)? {
+        // As Linux's F_SETFL: the sync flags are fixed at open.
+        if flags & (fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC) != 0 {
+            return Err(Errno::Inval.into());
+        }
+        match self.fds.require(fd, rights::FD_FDSTAT_SET_FLAGS)? {
             Descriptor::File(f) => {
                 let mut oflags = rustix::fs::fcntl_getfl(&f.file).map_err(std::io::Error::from)?;
                 oflags.set(rustix::fs::OFlags::APPEND, flags & fdflags::APPEND != 0);
                 rustix::fs::fcntl_setfl(&f.file, oflags).map_err(std::io::Error::from)?;
                 f.append = flags & fdflags::APPEND != 0;
+                f.flags = (f.flags & !fdflags::NONBLOCK) | (flags & fdflags::NONBLOCK);
                 Ok(())
             }
             Descriptor::Stream(s) => Ok(s.set_nonblocking(flags & fdflags::NONBLOCK != 0)?),
@@ -115,18 +111,15 @@ impl WasiHost {
         &mut self,
         _mem: &mut GuestMemory<'_>,
         fd: u32,
-        _base: u64,
-        _inheriting: u64,
+        base: u64,
+        inheriting: u64,
     ) -> HostResult<()> {
-        // Rights may only shrink, and Porthole enforces access by open mode, so there is
-        // nothing to record.
-        self.fds.get(fd)?;
-        Ok(())
+        Ok(self.fds.restrict(fd, Rights { base, inheriting })?)
     }
 
     pub fn fd_filestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> HostResult<()> {
         let tty = self.tty;
-        let stat = match self.fds.get(fd)? {
+        let stat = match self.fds.require(fd, rights::FD_FILESTAT_GET)? {
             Descriptor::File(f) => {
                 let md = cap_std::fs::Metadata::from_file(&f.file)?;
                 Filestat::from_metadata(&md, self.ns.mount(f.location.mount).dev)
@@ -153,6 +146,8 @@ impl WasiHost {
         if !f.writable {
             return Err(Errno::Badf.into());
         }
+        self.fds.require(fd, rights::FD_FILESTAT_SET_SIZE)?;
+        let f = self.fds.get_file(fd)?;
         f.file.set_len(size)?;
         f.wrote = true;
         Ok(())
@@ -168,7 +163,7 @@ impl WasiHost {
     ) -> HostResult<()> {
         let atime = time_spec(atim, fstflags::ATIM, fstflags::ATIM_NOW, fst)?;
         let mtime = time_spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW, fst)?;
-        let path = match self.fds.get(fd)? {
+        let path = match self.fds.require(fd, rights::FD_FILESTAT_SET_TIMES)? {
             Descriptor::File(f) => f.location.path.clone(),
             Descriptor::Dir(d) => d.path.clone(),
             _ => return Err(Errno::Badf.into()),
@@ -201,6 +196,7 @@ impl WasiHost {
         out: u32,
     ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
+        self.fds.require(fd, rights::FD_READ | rights::FD_SEEK)?;
         let f = self.fds.get_file(fd)?;
         if !f.readable {
             return Err(Errno::Badf.into());
@@ -227,6 +223,7 @@ impl WasiHost {
         out: u32,
     ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
+        self.fds.require(fd, rights::FD_WRITE | rights::FD_SEEK)?;
         let f = self.fds.get_file(fd)?;
         if !f.writable {
             return Err(Errno::Badf.into());
@@ -244,7 +241,10 @@ impl WasiHost {
     pub fn fd_read(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, out: u32) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let mut total = 0usize;
-        match self.fds.get(fd)? {
+        if let Descriptor::Dir(_) = self.fds.get(fd)? {
+            return Err(Errno::Isdir.into());
+        }
+        match self.fds.require(fd, rights::FD_READ)? {
             Descriptor::File(f) => {
                 if !f.readable {
                     return Err(Errno::Badf.into());
@@ -281,7 +281,10 @@ impl WasiHost {
     pub fn fd_write(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, count: u32, out: u32) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let mut total = 0usize;
-        match self.fds.get(fd)? {
+        if let Descriptor::Dir(_) = self.fds.get(fd)? {
+            return Err(Errno::Isdir.into());
+        }
+        match self.fds.require(fd, rights::FD_WRITE)? {
             Descriptor::File(f) => {
                 if !f.writable {
                     return Err(Errno::Badf.into());
@@ -321,6 +324,8 @@ impl WasiHost {
         cookie: u64,
         out: u32,
     ) -> HostResult<()> {
+        self.fds.get_dir(fd)?;
+        self.fds.require(fd, rights::FD_READDIR)?;
         let dir = self.fds.get_dir(fd)?;
         if cookie == 0 || dir.listing.is_none() {
             let path = dir.path.clone();
@@ -354,9 +359,15 @@ impl WasiHost {
     fn list_directory(&self, path: &GuestPath) -> Result<Vec<DirEntry>, Errno> {
         let loc = self.ns.locate(path);
         let mounts_here = self.ns.mount_entries_in(path);
+        // `..` of `/` is `/` itself, as on Linux.
+        let ino_of = |p: &GuestPath| self.stat_location(&self.ns.locate(p)).map(|s| s.ino);
         let mut entries = vec![
-            DirEntry { name: b".".to_vec(), ino: 0, filetype: filetype::DIRECTORY },
-            DirEntry { name: b"..".to_vec(), ino: 0, filetype: filetype::DIRECTORY },
+            DirEntry { name: b".".to_vec(), ino: ino_of(path)?, filetype: filetype::DIRECTORY },
+            DirEntry {
+                name: b"..".to_vec(),
+                ino: ino_of(&path.parent().unwrap_or_else(GuestPath::root))?,
+                filetype: filetype::DIRECTORY,
+            },
         ];
         let host = self.host_dir(&loc);
         let listed = if loc.rel.as_os_str() == "." { host.entries() } else { host.read_dir(&loc.rel) };
@@ -380,8 +391,9 @@ impl WasiHost {
         for name in mounts_here {
             let mut child = path.clone();
             child.push(&name);
-            let ino = self.stat_location(&self.ns.locate(&child)).map(|s| s.ino).unwrap_or(0);
-            entries.push(DirEntry { name: name.into_bytes(), ino, filetype: filetype::DIRECTORY });
+            let stat = self.stat_location(&self.ns.locate(&child)).unwrap_or_default();
+            let filetype = if stat.filetype == filetype::UNKNOWN { filetype::DIRECTORY } else { stat.filetype };
+            entries.push(DirEntry { name: name.into_bytes(), ino: stat.ino, filetype });
         }
         Ok(entries)
     }
@@ -400,11 +412,15 @@ impl WasiHost {
             2 => SeekFrom::End(offset),
             _ => return Err(Errno::Inval.into()),
         };
-        let new = match self.fds.get(fd)? {
-            Descriptor::File(f) => f.file.seek(pos)?,
+        // `fd_tell` is a seek by 0 from the current position and needs only FD_TELL.
+        let needed = if offset == 0 && whence == 1 { rights::FD_TELL } else { rights::FD_SEEK };
+        match self.fds.get(fd)? {
+            Descriptor::File(_) => {}
             Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
             _ => return Err(Errno::Spipe.into()),
-        };
+        }
+        let Descriptor::File(f) = self.fds.require(fd, needed)? else { unreachable!("a file, checked above") };
+        let new = f.file.seek(pos)?;
         mem.write_u64(out, new)?;
         Ok(())
     }

@@ -8,12 +8,12 @@ use cap_std::fs::{Dir, OpenOptions};
 
 use crate::abi::{LOOKUP_SYMLINK_FOLLOW, fdflags, fstflags, oflags, rights};
 use crate::errno::Errno;
-use crate::fdtable::{Descriptor, OpenDir, OpenFile};
+use crate::fdtable::{Descriptor, OpenDir, OpenFile, Rights};
 use crate::filestat::Filestat;
 use crate::host::{HostResult, MutationKind, WasiHost};
 use crate::memory::GuestMemory;
 use crate::namespace::Location;
-use crate::path::{GuestPath, Node};
+use crate::path::{GuestPath, Node, climbs_above_start};
 
 /// The time a `fstflags` pair asks for: a given time, now, or unchanged.
 pub(crate) fn time_spec(ts: u64, set: u16, now: u16, flags: u16) -> Result<Option<SystemTimeSpec>, Errno> {
@@ -33,16 +33,24 @@ impl WasiHost {
         Ok(self.fds.get_dir(fd)?.path.clone())
     }
 
-    /// Reads the path argument and walks it from directory `fd`.
+    /// The rights of directory `fd`, if it has every right in `needed` (`ENOTDIR` for another
+    /// kind of descriptor, `ENOTCAPABLE` for a missing right).
+    fn dir_rights(&mut self, fd: u32, needed: u64) -> Result<Rights, Errno> {
+        self.fds.get_dir(fd)?;
+        self.fds.require(fd, needed)?;
+        self.fds.rights(fd)
+    }
+
+    /// Reads the path argument and walks it from directory `fd`, which must have `needed`.
     fn resolve_at(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: u32,
-        ptr: u32,
-        len: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
         follow: bool,
     ) -> Result<(Location, Node), Errno> {
-        let (loc, node, _) = self.resolve_at_with_slash(mem, fd, ptr, len, follow)?;
+        let (loc, node, _) = self.resolve_at_with_slash(mem, fd, needed, (ptr, len), follow)?;
         Ok((loc, node))
     }
 
@@ -52,17 +60,27 @@ impl WasiHost {
         &mut self,
         mem: &GuestMemory<'_>,
         fd: u32,
-        ptr: u32,
-        len: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
         follow: bool,
     ) -> Result<(Location, Node, bool), Errno> {
+        self.dir_rights(fd, needed)?;
         let start = self.dir_path(fd)?;
         let path = mem.read_vec(ptr, len)?;
+        // WASI names files relative to a directory descriptor; an absolute path is refused
+        // (wasi-libc never sends one: it picks the preopen and strips the prefix). Absolute
+        // symlink *targets* are another matter: the walk resolves them from the container root.
+        if path.first() == Some(&b'/') {
+            return Err(Errno::Notcapable);
+        }
+        if self.fds.get_dir(fd)?.preopen.is_none() && climbs_above_start(&path) {
+            return Err(Errno::Notcapable);
+        }
         self.ns.resolve_with_slash(&start, &path, follow)
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
-        &self.ns.mount(loc.mount).dir
+        self.ns.mount(loc.mount).dir()
     }
 
     /// `EROFS` when `loc` lies in a read-only mount.
@@ -78,8 +96,11 @@ impl WasiHost {
     /// The `filestat` of a walked location (which is not a symlink unless the walk kept it).
     pub(crate) fn stat_location(&self, loc: &Location) -> Result<Filestat, Errno> {
         let mount = self.ns.mount(loc.mount);
-        let md =
-            if loc.rel.as_os_str() == "." { mount.dir.dir_metadata() } else { mount.dir.symlink_metadata(&loc.rel) };
+        let md = if loc.rel.as_os_str() == "." {
+            mount.dir().dir_metadata()
+        } else {
+            mount.dir().symlink_metadata(&loc.rel)
+        };
         match md {
             Ok(md) => Ok(Filestat::from_metadata(&md, mount.dev)),
             // A directory leading to a mount, absent from the directory beneath.
@@ -89,7 +110,7 @@ impl WasiHost {
     }
 
     pub fn path_create_directory(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
-        let (loc, node) = self.resolve_at(mem, fd, path, len, false)?;
+        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_CREATE_DIRECTORY, (path, len), false)?;
         if node != Node::Missing {
             return Err(Errno::Exist.into());
         }
@@ -108,7 +129,8 @@ impl WasiHost {
         len: u32,
         out: u32,
     ) -> HostResult<()> {
-        let (loc, node) = self.resolve_at(mem, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
+        let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow)?;
         if node == Node::Missing {
             return Err(Errno::Noent.into());
         }
@@ -129,7 +151,7 @@ impl WasiHost {
         fst: u16,
     ) -> HostResult<()> {
         let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
-        let (loc, node) = self.resolve_at(mem, fd, path, len, follow)?;
+        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_FILESTAT_SET_TIMES, (path, len), follow)?;
         if node == Node::Missing {
             return Err(Errno::Noent.into());
         }
@@ -157,8 +179,10 @@ impl WasiHost {
         new: u32,
         new_len: u32,
     ) -> HostResult<()> {
-        let (src, src_node) = self.resolve_at(mem, old_fd, old, old_len, old_flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
-        let (dst, dst_node, dst_slash) = self.resolve_at_with_slash(mem, new_fd, new, new_len, false)?;
+        let follow = old_flags & LOOKUP_SYMLINK_FOLLOW != 0;
+        let (src, src_node) = self.resolve_at(mem, old_fd, rights::PATH_LINK_SOURCE, (old, old_len), follow)?;
+        let (dst, dst_node, dst_slash) =
+            self.resolve_at_with_slash(mem, new_fd, rights::PATH_LINK_TARGET, (new, new_len), false)?;
         match (&src_node, &dst_node) {
             (Node::Missing, _) => return Err(Errno::Noent.into()),
             (Node::Dir, _) => return Err(Errno::Perm.into()),
@@ -191,13 +215,23 @@ impl WasiHost {
         out: u32,
     ) -> HostResult<()> {
         let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
-        let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, path, len, follow)?;
         let creat = oflags & oflags::CREAT != 0;
         let excl = oflags & oflags::EXCL != 0;
         let trunc = oflags & oflags::TRUNC != 0;
         let append = fdflags & fdflags::APPEND != 0;
+        let mut needed = rights::PATH_OPEN;
+        if creat {
+            needed |= rights::PATH_CREATE_FILE;
+        }
+        if trunc {
+            needed |= rights::PATH_FILESTAT_SET_SIZE;
+        }
+        let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, needed, (path, len), follow)?;
+        let dir_rights = self.fds.rights(fd)?;
+        // As wasmtime-wasi: only FD_READ / FD_WRITE in the requested rights choose the access
+        // mode; the other bits describe what the guest means to do and are granted by type.
         let readable = base & rights::READING != 0;
-        let writable = base & rights::WRITING != 0 || append || trunc;
+        let writable = base & rights::FD_WRITE != 0 || append || trunc;
 
         let descriptor = match node {
             Node::Dir => {
@@ -224,38 +258,67 @@ impl WasiHost {
                 if writable || created {
                     self.check_writable(&loc)?;
                 }
-                let mut opts = OpenOptions::new();
-                opts.read(readable || !writable)
-                    .write(writable && !append)
-                    .append(append)
-                    .truncate(trunc)
-                    .create(creat)
-                    .create_new(creat && excl);
-                opts.follow(FollowSymlinks::No);
-                if fdflags & (fdflags::SYNC | fdflags::DSYNC | fdflags::RSYNC) != 0 {
-                    use cap_std::fs::OpenOptionsExt;
-                    opts.custom_flags(libc_sync_flag());
-                }
-                let file = self.host_dir(&loc).open_with(&loc.rel, &opts)?.into_std();
-                if fdflags & fdflags::NONBLOCK != 0 {
-                    // Regular files never block; the flag is kept only for fd_fdstat_get.
+                let file = self.open_host_file(&loc, created, excl, readable, writable, trunc, fdflags)?;
+                if append {
+                    // Set after the open: std's rules (which cap-std applies) refuse O_APPEND
+                    // with O_TRUNC, which POSIX allows.
+                    let flags = rustix::fs::fcntl_getfl(&file).map_err(std::io::Error::from)?;
+                    rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND).map_err(std::io::Error::from)?;
                 }
                 if created {
                     self.notify(MutationKind::Create, &loc.path, loc.mount, None);
                 }
+                let kept = fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC | fdflags::NONBLOCK;
                 Descriptor::File(OpenFile {
                     file,
                     location: loc,
                     readable: readable || !writable,
                     writable,
                     append,
+                    flags: fdflags & kept,
                     wrote: trunc,
                 })
             }
         };
-        let new_fd = self.fds.insert(descriptor)?;
+        let rights = Rights::full(&descriptor).inherited_from(dir_rights);
+        let new_fd = self.fds.insert_with_rights(descriptor, rights)?;
         mem.write_u32(out, new_fd)?;
         Ok(())
+    }
+
+    /// Opens (or creates) the regular file at `loc` through its mount's `Dir`, never following a
+    /// final symlink on the host (the walk already resolved every link in guest space).
+    #[allow(clippy::too_many_arguments)]
+    fn open_host_file(
+        &self,
+        loc: &Location,
+        create: bool,
+        excl: bool,
+        readable: bool,
+        writable: bool,
+        trunc: bool,
+        fdflags: u16,
+    ) -> Result<std::fs::File, Errno> {
+        let mut opts = OpenOptions::new();
+        // std's rules refuse O_CREAT without write access, which POSIX allows; a file being
+        // created is ours to write, and the descriptor's own flags keep the guest from writing.
+        opts.read(readable || !writable)
+            .write(writable || create)
+            .truncate(trunc)
+            .create(create)
+            .create_new(create && excl);
+        opts.follow(FollowSymlinks::No);
+        let sync = fdflags & (fdflags::SYNC | fdflags::DSYNC | fdflags::RSYNC);
+        if sync != 0 {
+            use cap_std::fs::OpenOptionsExt;
+            let flag = if fdflags & (fdflags::SYNC | fdflags::RSYNC) != 0 {
+                rustix::fs::OFlags::SYNC
+            } else {
+                rustix::fs::OFlags::DSYNC
+            };
+            opts.custom_flags(flag.bits() as i32);
+        }
+        Ok(self.host_dir(loc).open_with(&loc.rel, &opts)?.into_std())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -269,7 +332,7 @@ impl WasiHost {
         buf_len: u32,
         out: u32,
     ) -> HostResult<()> {
-        let (_, node) = self.resolve_at(mem, fd, path, len, false)?;
+        let (_, node) = self.resolve_at(mem, fd, rights::PATH_READLINK, (path, len), false)?;
         let target = match node {
             Node::Symlink(t) => t,
             Node::Missing => return Err(Errno::Noent.into()),
@@ -283,7 +346,7 @@ impl WasiHost {
     }
 
     pub fn path_remove_directory(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
-        let (loc, node) = self.resolve_at(mem, fd, path, len, false)?;
+        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_REMOVE_DIRECTORY, (path, len), false)?;
         match node {
             Node::Dir => {}
             Node::Missing => return Err(Errno::Noent.into()),
@@ -315,8 +378,10 @@ impl WasiHost {
         new: u32,
         new_len: u32,
     ) -> HostResult<()> {
-        let (src, src_node, src_slash) = self.resolve_at_with_slash(mem, fd, old, old_len, false)?;
-        let (dst, _, dst_slash) = self.resolve_at_with_slash(mem, new_fd, new, new_len, false)?;
+        let (src, src_node, src_slash) =
+            self.resolve_at_with_slash(mem, fd, rights::PATH_RENAME_SOURCE, (old, old_len), false)?;
+        let (dst, _, dst_slash) =
+            self.resolve_at_with_slash(mem, new_fd, rights::PATH_RENAME_TARGET, (new, new_len), false)?;
         if src_node == Node::Missing {
             return Err(Errno::Noent.into());
         }
@@ -358,7 +423,7 @@ impl WasiHost {
         if target.is_empty() {
             return Err(Errno::Noent.into());
         }
-        let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, new, new_len, false)?;
+        let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, rights::PATH_SYMLINK, (new, new_len), false)?;
         if node != Node::Missing {
             return Err(Errno::Exist.into());
         }
@@ -375,19 +440,17 @@ impl WasiHost {
     }
 
     pub fn path_unlink_file(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
-        let (loc, node) = self.resolve_at(mem, fd, path, len, false)?;
+        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), false)?;
         match node {
             Node::Missing => return Err(Errno::Noent.into()),
             Node::Dir => return Err(Errno::Isdir.into()),
             _ => {}
         }
+        // A file mount point cannot be unlinked, as on Linux.
+        self.check_not_mount_point(&loc)?;
         self.check_writable(&loc)?;
         self.host_dir(&loc).remove_file(&loc.rel)?;
         self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
         Ok(())
     }
-}
-
-fn libc_sync_flag() -> i32 {
-    rustix::fs::OFlags::SYNC.bits() as i32
 }
