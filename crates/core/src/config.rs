@@ -74,9 +74,31 @@ pub fn merge_env(image: &[String], overrides: &[String]) -> Vec<String> {
     cfg.env
 }
 
+/// `HOME` for a guest that runs as root: uid 0's home directory in the image's `/etc/passwd`,
+/// as runc sets it, or `/root` when the file has no such entry.
+pub fn root_home(passwd: &str) -> String {
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 6 && f[2] == "0" && f[5].starts_with('/'))
+        .map(|f| f[5].to_string())
+        .unwrap_or_else(|| "/root".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn home_of_root_from_passwd() {
+        assert_eq!(
+            root_home("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/nonexistent:/bin/false\n"),
+            "/root"
+        );
+        assert_eq!(root_home("toor:x:0:0::/home/toor:/bin/sh"), "/home/toor");
+        assert_eq!(root_home("nobody:x:65534:65534::/:/bin/false\ngarbage\n"), "/root");
+        assert_eq!(root_home(""), "/root");
+    }
 
     fn v(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()

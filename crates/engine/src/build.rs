@@ -193,7 +193,7 @@ impl Engine {
             std::fs::create_dir_all(&tmp).context(|| "preparing a VOLUME for RUN".into())?;
             let in_rootfs = crate::run::resolve_in_rootfs(&s.rootfs(), v);
             crate::volumes::copy_up(&in_rootfs, &tmp).context(|| format!("copying {v}"))?;
-            specs.push(MountSpec { guest_path: clean(v), host_dir: open(&tmp)?, readonly: false });
+            specs.push(MountSpec::dir(clean(v), open(&tmp)?, false));
         }
         let ns = Namespace::new(open(&s.rootfs())?, false, specs).map_err(|e| EngineError::Build(e.to_string()))?;
         let mut env = s.config.env.clone();

@@ -13,7 +13,9 @@ use porthole_core::state::{Ending, Status, exit_codes};
 use porthole_runtime::{Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{GuestPath, Input, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost};
+use porthole_wasi::{
+    GuestPath, Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost,
+};
 use tokio::sync::broadcast;
 
 use crate::error::IoContext;
@@ -102,6 +104,22 @@ fn open_dir(path: &Path) -> Result<Dir> {
     Dir::open_ambient_dir(path, ambient_authority()).context(|| format!("opening {}", path.display()))
 }
 
+/// The mount of host path `host` at `guest`: a directory, or (a bind of one file, as Docker
+/// allows) that file alone, reached through its resolved parent directory.
+fn mount_spec(guest: String, host: &Path, readonly: bool) -> Result<MountSpec> {
+    let meta = std::fs::metadata(host).context(|| format!("opening {}", host.display()))?;
+    if meta.is_dir() {
+        return Ok(MountSpec::dir(guest, open_dir(host)?, readonly));
+    }
+    // The operator named this host path; its links are the host's to resolve, once, here.
+    let real = host.canonicalize().context(|| format!("resolving {}", host.display()))?;
+    let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
+        return Err(EngineError::Runtime(format!("cannot mount {}: not a file or directory", host.display())));
+    };
+    let source = MountSource::File { parent: open_dir(parent)?, name: name.to_owned() };
+    Ok(MountSpec { guest_path: guest, source, readonly })
+}
+
 impl Engine {
     /// The container's mount namespace: its rootfs, each mount at its (symlink-resolved)
     /// destination, and a read-only `/proc` with the generated `mounts`.
@@ -128,14 +146,14 @@ impl Engine {
                 m.kind.as_str(),
                 if m.rw { "rw" } else { "ro" }
             ));
-            specs.push(MountSpec { guest_path: guest, host_dir: open_dir(&host)?, readonly: !m.rw });
+            specs.push(mount_spec(guest, &host, !m.rw)?);
         }
         let proc_dir = store.container_dir(&record.id).join("proc");
         std::fs::create_dir_all(&proc_dir).context(|| "creating /proc".into())?;
         table.push("proc /proc proc ro 0 0".into());
         std::fs::write(proc_dir.join("mounts"), table.join("\n") + "\n").context(|| "writing /proc/mounts".into())?;
         if !specs.iter().any(|s| s.guest_path == "/proc") {
-            specs.push(MountSpec { guest_path: "/proc".into(), host_dir: open_dir(&proc_dir)?, readonly: true });
+            specs.push(MountSpec::dir("/proc", open_dir(&proc_dir)?, true));
         }
         Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs)
             .map_err(|e| EngineError::Runtime(e.to_string()))
@@ -191,7 +209,7 @@ impl Engine {
         }
         let record = c.record.clone();
         let ns = self.namespace(&record)?;
-        let env = guest_env(&record);
+        let env = guest_env(&record, &ns);
         let program = match self.program(&ns, &record.path, &env) {
             Ok(p) => p,
             Err((code, msg)) => {
@@ -420,7 +438,7 @@ impl Engine {
             c.record.state.status.can_kill(c.record.id.as_str())?;
             (c.record.clone(), self.namespace(&c.record)?)
         };
-        let mut env = guest_env(&record);
+        let mut env = guest_env(&record, &ns);
         env = porthole_core::config::merge_env(&env, &opts.env);
         if let Some(wd) = &opts.workdir {
             env = porthole_core::config::merge_env(&env, &[format!("PWD={wd}")]);
@@ -450,10 +468,14 @@ impl Engine {
     }
 }
 
-/// The guest's environment: the container's, plus `HOSTNAME` and `PWD` (the working
-/// directory, which the toolbox shell enters at start; WASI has no process cwd).
-fn guest_env(record: &ContainerRecord) -> Vec<String> {
+/// The guest's environment: the container's, plus `HOSTNAME`, `HOME` when unset (as runc
+/// sets them) and `PWD` (the working directory, which the toolbox shell enters at start; WASI
+/// has no process cwd).
+fn guest_env(record: &ContainerRecord, ns: &Namespace) -> Vec<String> {
     let mut extra = vec![format!("HOSTNAME={}", record.id.short())];
+    if !record.config.env.iter().any(|e| e.starts_with("HOME=")) {
+        extra.push(format!("HOME={}", porthole_core::config::root_home(&read_passwd(ns))));
+    }
     if !record.config.working_dir.is_empty() {
         extra.push(format!("PWD={}", record.config.working_dir));
     }
@@ -462,6 +484,17 @@ fn guest_env(record: &ContainerRecord) -> Vec<String> {
         env.push(format!("PATH={DEFAULT_PATH}"));
     }
     env
+}
+
+/// The container's `/etc/passwd`, read as the guest would see it (through its namespace),
+/// at most 64 KiB of it; empty if there is none.
+fn read_passwd(ns: &Namespace) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    if let Ok(f) = ns.open_file("/etc/passwd") {
+        let _ = f.take(64 << 10).read_to_string(&mut text);
+    }
+    text
 }
 
 /// `/proc/mounts` escapes blanks in fields as octal, like the kernel.

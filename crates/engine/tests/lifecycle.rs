@@ -266,6 +266,35 @@ fn a_file_that_is_not_a_program_is_126_and_a_missing_one_127() {
     assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 127);
 }
 
+/// `docker run` of a user's module that Porthole cannot run: 126 and a message that names why.
+#[test]
+fn a_module_with_an_unknown_import_or_no_start_is_126_naming_the_problem() {
+    let (t, e) = engine();
+    let cases = [
+        (
+            "missiles.wasm",
+            r#"(module (import "env" "launch_missiles" (func)) (memory (export "memory") 1) (func (export "_start")))"#,
+            "launch_missiles",
+        ),
+        ("library.wasm", r#"(module (memory (export "memory") 1))"#, "no `_start` export"),
+    ];
+    for (name, wat, named) in cases {
+        let path = t.path().join(name);
+        std::fs::write(&path, wat).unwrap();
+        let id = e
+            .create(CreateOptions {
+                image: "busybox".into(),
+                cmd: Some(vec![format!("/{name}")]),
+                mounts: MountRequests { binds: vec![format!("{}:/{name}:ro", path.display())], ..Default::default() },
+                ..Default::default()
+            })
+            .unwrap();
+        let err = e.start(id.as_str()).unwrap_err().to_string();
+        assert!(err.contains(named), "{err}");
+        assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 126);
+    }
+}
+
 #[test]
 fn rmi_removes_one_tag_while_in_use_but_not_the_last() {
     let (_t, e) = engine();

@@ -255,6 +255,36 @@ fn nested_mounts_and_symlinked_volume_paths() {
 }
 
 #[test]
+fn a_single_file_can_be_bind_mounted_and_only_it_is_reachable() {
+    let e = engine();
+    let conf_dir = e.base.join("conf");
+    fs::create_dir_all(&conf_dir).unwrap();
+    fs::write(conf_dir.join("app.conf"), "port=80\n").unwrap();
+    fs::write(conf_dir.join("secret.txt"), "beside the file\n").unwrap();
+    let conf = conf_dir.join("app.conf");
+
+    // Read-only: readable at its mount point only; writes, removal and replacement refused.
+    let script = "cat /etc/app.conf; ls /etc | grep -c app.conf; cat /etc/app.conf/../secret.txt; \
+                  echo x > /etc/app.conf; rm /etc/app.conf; echo new > /tmp/n; mv /tmp/n /etc/app.conf; cat /etc/app.conf";
+    let (_, out, _) = e.sh("busybox", script, binds(&[&format!("{}:/etc/app.conf:ro", conf.display())]));
+    assert!(out.starts_with("port=80\n1\n"), "{out}");
+    assert!(!out.contains("beside the file"), "a sibling of the mounted file was reached: {out}");
+    assert!(out.contains("Not a directory"), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(out.contains("Resource busy"), "rename onto a mount point is EBUSY, as on Linux: {out}");
+    assert!(out.ends_with("port=80\n"), "{out}");
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "port=80\n");
+
+    // Read-write, by --mount: the guest's write lands in the host file.
+    let flag = format!("type=bind,source={},target=/srv/app.conf", conf.display());
+    let mounts = MountRequests { mounts: vec![parse_mount_flag(&flag).unwrap()], ..Default::default() };
+    let (code, out, _) = e.sh("busybox", "echo port=8080 > /srv/app.conf && cat /srv/app.conf", mounts);
+    assert_eq!((code, out.as_str()), (0, "port=8080\n"));
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "port=8080\n");
+    assert_eq!(fs::read_to_string(conf_dir.join("secret.txt")).unwrap(), "beside the file\n");
+}
+
+#[test]
 fn errors_name_the_problem() {
     let e = engine();
     let err = |opts: CreateOptions| e.engine.create(opts).unwrap_err().to_string();

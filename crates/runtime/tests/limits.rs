@@ -140,3 +140,45 @@ fn wild_pointers_get_efault() {
     let exit = common::runtime().run(&program, host, &Limits::default()).unwrap();
     assert_eq!(exit, Exit::Code(6 * 21));
 }
+
+/// Absurd flags, rights, whence values and lengths from a hand-written guest: each call gets an
+/// errno back (the guest exits with how many calls failed), and the host never panics.
+#[test]
+fn absurd_flags_and_lengths_get_errnos() {
+    let wat = br#"(module
+        (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_advise" (func $fd_advise (param i32 i64 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $set_flags (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_fdstat_set_rights" (func $set_rights (param i32 i64 i64) (result i32)))
+        (import "wasi_snapshot_preview1" "path_filestat_set_times" (func $set_times (param i32 i32 i32 i32 i64 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_allocate" (func $allocate (param i32 i64 i64) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "f")
+        (func $failed (param i32) (result i32) (i32.ne (local.get 0) (i32.const 0)))
+        (func (export "_start")
+            (local $n i32)
+            ;; every oflag and fdflag bit set, all rights
+            (local.set $n (call $failed (call $path_open (i32.const 3) (i32.const -1) (i32.const 0) (i32.const 1) (i32.const 0xffff) (i64.const -1) (i64.const -1) (i32.const 0xffff) (i32.const 64))))
+            ;; a path length of 4 GiB - 1
+            (local.set $n (i32.add (local.get $n) (call $failed (call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const -1) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 64)))))
+            ;; whence 99 and a seek on a directory
+            (local.set $n (i32.add (local.get $n) (call $failed (call $fd_seek (i32.const 3) (i64.const -9223372036854775808) (i32.const 99) (i32.const 64)))))
+            ;; advice 200 on a descriptor that does not exist
+            (local.set $n (i32.add (local.get $n) (call $failed (call $fd_advise (i32.const 4000) (i64.const -1) (i64.const -1) (i32.const 200)))))
+            ;; sync flags cannot be set after open
+            (local.set $n (i32.add (local.get $n) (call $failed (call $set_flags (i32.const 3) (i32.const 0xffff)))))
+            ;; rights cannot grow
+            (local.set $n (i32.add (local.get $n) (call $failed (call $set_rights (i32.const 3) (i64.const -1) (i64.const -1)))))
+            ;; both "set" and "now" for a time
+            (local.set $n (i32.add (local.get $n) (call $failed (call $set_times (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i64.const -1) (i64.const -1) (i32.const 0xf)))))
+            ;; allocate on a directory, past any size
+            (local.set $n (i32.add (local.get $n) (call $failed (call $allocate (i32.const 3) (i64.const -1) (i64.const -1)))))
+            (call $exit (local.get $n))))"#;
+    let program = common::runtime().load(wat).unwrap();
+    let root = empty_root();
+    let host = porthole_wasi::WasiHost::builder(common::namespace(root.path(), &[])).arg("absurd").build().unwrap();
+    let exit = common::runtime().run(&program, host, &Limits::default()).unwrap();
+    assert_eq!(exit, Exit::Code(8), "every call must fail with an errno");
+}

@@ -217,7 +217,9 @@ impl WasiHostBuilder {
     }
 
     pub fn build(self) -> Result<WasiHost, Errno> {
-        let preopens: Vec<GuestPath> = self.ns.mounts().iter().map(|m| m.path.clone()).collect();
+        // A file mount is reached through the directory above it, not as a preopen.
+        let preopens: Vec<GuestPath> =
+            self.ns.mounts().iter().filter(|m| !m.is_file()).map(|m| m.path.clone()).collect();
         let mut fds = FdTable::new(self.max_fds.max(3 + preopens.len() + self.listeners.len()));
         fds.insert(Descriptor::Stdin(self.stdio.stdin))?;
         fds.insert(Descriptor::Stdout(self.stdio.stdout))?;
