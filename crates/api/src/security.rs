@@ -102,10 +102,10 @@ impl Access {
     /// Decides whether a request from `peer` carrying `authorization` is served; the refusal
     /// says why, for the 403.
     fn admit(&self, peer: Option<Peer>, authorization: Option<&HeaderValue>) -> Result<Admission, String> {
-        if let (Some(token), Some(sent)) = (&self.token, authorization) {
-            if token.admits(sent) {
-                return Ok(Admission::Token);
-            }
+        if let (Some(token), Some(sent)) = (&self.token, authorization)
+            && token.admits(sent)
+        {
+            return Ok(Admission::Token);
         }
         let wrong_token = authorization.is_some() && self.token.is_some();
         match peer {
@@ -232,7 +232,8 @@ mod tests {
         let right = bearer("s3cret-s3cret-s3cret");
         let wrong = bearer("s3cret-s3cret-s3creT");
         let remote = Peer::Remote("192.0.2.7".parse().unwrap());
-        let cases: [(&Access, Option<Peer>, Option<&HeaderValue>, Result<Admission, &str>); 10] = [
+        type Case<'a> = (&'a Access, Option<Peer>, Option<&'a HeaderValue>, Result<Admission, &'a str>);
+        let cases: [Case; 10] = [
             (&own, Some(Peer::Unix), None, Ok(Admission::Local)),
             (&own, Some(Peer::Loopback { uid: Some(1000) }), None, Ok(Admission::Local)),
             (

@@ -67,7 +67,8 @@ fn access(args: &ServeArgs) -> anyhow::Result<Access> {
         }
         None => None,
     };
-    if !args.listen.ip().is_loopback() && !(args.allow_remote && token.is_some()) {
+    let remote_allowed = args.allow_remote && token.is_some();
+    if !args.listen.ip().is_loopback() && !remote_allowed {
         bail!(
             "refusing to listen on {}, which other machines can reach: anyone reaching it could run guests and \
              read every file this user can. Pass --allow-remote --token-file FILE to serve clients that send \
