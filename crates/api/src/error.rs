@@ -35,6 +35,11 @@ pub enum ApiError {
     ContextTooLarge,
     #[error("{0}")]
     Forbidden(String),
+    /// A volume driver other than `local` (Docker looks it up among plugins and fails).
+    #[error("error looking up volume plugin {0}: plugin \"{0}\" not found")]
+    PluginNotFound(String),
+    #[error("Minimum memory limit allowed is 6MB")]
+    MemoryBelowMinimum,
     #[error("{context}: {source}")]
     Io { context: &'static str, source: std::io::Error },
     #[error("the engine task failed: {0}")]
@@ -50,13 +55,17 @@ impl ApiError {
                 ErrorKind::Invalid => StatusCode::BAD_REQUEST,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            ApiError::PageNotFound | ApiError::NoSuchExec(_) | ApiError::PullRefused(_) => StatusCode::NOT_FOUND,
+            ApiError::PageNotFound
+            | ApiError::NoSuchExec(_)
+            | ApiError::PullRefused(_)
+            | ApiError::PluginNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidJson(_)
             | ApiError::InvalidParameter { .. }
             | ApiError::InvalidFilter(_)
             | ApiError::Unsupported(_)
             | ApiError::VersionTooNew(_)
-            | ApiError::ContextTooLarge => StatusCode::BAD_REQUEST,
+            | ApiError::ContextTooLarge
+            | ApiError::MemoryBelowMinimum => StatusCode::BAD_REQUEST,
             ApiError::NotRunning(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Io { .. } | ApiError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,

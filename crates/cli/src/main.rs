@@ -26,9 +26,17 @@ pub struct ServeArgs {
     /// State directory (volumes, containers, images); default: the per-user data directory.
     #[arg(long)]
     pub root: Option<PathBuf>,
-    /// TCP address to listen on; only a loopback address unless you say otherwise here.
+    /// TCP address to listen on. Only a loopback address, served to this user only, unless
+    /// `--allow-remote` and `--token-file` are given.
     #[arg(long, default_value = "127.0.0.1:2375")]
     pub listen: SocketAddr,
+    /// Allow a `--listen` address other machines can reach; requires `--token-file`.
+    #[arg(long, requires = "token_file")]
+    pub allow_remote: bool,
+    /// A file holding a token (at least 16 printable characters): requests carrying
+    /// `Authorization: Bearer <token>` are served over TCP whoever and wherever they come from.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
     /// Let the dashboard stop and remove containers and prune volumes (it is read-only
     /// without this).
     #[arg(long)]
@@ -36,6 +44,10 @@ pub struct ServeArgs {
     /// Where compiled guests are cached (default: inside the root); tests share one.
     #[arg(long, hide = true)]
     pub module_cache: Option<PathBuf>,
+    /// Seconds a connection may take to send a request header (also the idle limit between
+    /// requests); tests shorten it.
+    #[arg(long, hide = true, default_value_t = porthole_api::ServeOptions::DEFAULT_HEADER_TIMEOUT.as_secs())]
+    pub header_timeout: u64,
 }
 
 fn main() -> anyhow::Result<()> {

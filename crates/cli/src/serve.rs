@@ -1,12 +1,15 @@
-//! `porthole serve`: lock the root (one controller per root), open the engine, bind the TCP
-//! and unix listeners, announce readiness, serve until SIGINT/SIGTERM, then stop running guests.
+//! `porthole serve`: decide who may connect (refusing a reachable address without a token),
+//! lock the root (one controller per root, 0700), open the engine, bind the TCP and unix
+//! listeners, announce readiness, serve until SIGINT/SIGTERM, then stop running guests.
 
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use porthole_api::{Access, ServeOptions, Token};
 use porthole_engine::{Engine, EngineConfig};
 
 use crate::ServeArgs;
@@ -54,28 +57,57 @@ fn bind_unix(path: &Path) -> anyhow::Result<tokio::net::UnixListener> {
     Ok(listener)
 }
 
+/// Who may use the TCP listener: this user on loopback, and whoever has the token. An address
+/// other machines can reach needs both `--allow-remote` and a token.
+fn access(args: &ServeArgs) -> anyhow::Result<Access> {
+    let token = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Some(Token::new(text.trim()).with_context(|| format!("the token in {}", path.display()))?)
+        }
+        None => None,
+    };
+    let remote_allowed = args.allow_remote && token.is_some();
+    if !args.listen.ip().is_loopback() && !remote_allowed {
+        bail!(
+            "refusing to listen on {}, which other machines can reach: anyone reaching it could run guests and \
+             read every file this user can. Pass --allow-remote --token-file FILE to serve clients that send \
+             the token (see README), or listen on 127.0.0.1",
+            args.listen
+        );
+    }
+    Ok(Access { token, ..Access::own_user() })
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let access = access(&args)?;
     let root = match args.root {
         Some(r) => r,
         None => default_root()?,
     };
-    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    // Private from the start (the engine also tightens an existing root).
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&root)
+        .with_context(|| format!("creating {}", root.display()))?;
     let root = root.canonicalize().with_context(|| format!("resolving {}", root.display()))?;
     let _lock = lock_root(&root)?;
     let (engine, _recovery) = Engine::open(EngineConfig { root: root.clone(), module_cache: args.module_cache })
         .context("opening the engine")?;
-    if !args.listen.ip().is_loopback() {
-        eprintln!(
-            "warning: listening on {}, which is not a loopback address: anyone who can reach it can run guests and read volumes",
-            args.listen
-        );
-    }
+    let options = ServeOptions { access, header_timeout: Duration::from_secs(args.header_timeout.max(1)) };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    runtime.block_on(serve(engine, &root, args.listen, args.allow_actions))
+    runtime.block_on(serve(engine, &root, args.listen, args.allow_actions, options))
 }
 
-async fn serve(engine: Engine, root: &Path, listen: std::net::SocketAddr, allow_actions: bool) -> anyhow::Result<()> {
+async fn serve(
+    engine: Engine,
+    root: &Path,
+    listen: std::net::SocketAddr,
+    allow_actions: bool,
+    options: ServeOptions,
+) -> anyhow::Result<()> {
     let tcp = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = tcp.local_addr()?;
     let socket = root.join("porthole.sock");
@@ -93,7 +125,7 @@ async fn serve(engine: Engine, root: &Path, listen: std::net::SocketAddr, allow_
         eprintln!("porthole: shutting down: stopping running containers");
         let _ = tokio::task::spawn_blocking(move || stop_all(&stopping)).await;
     };
-    porthole_api::serve(&api, tcp, Some(unix), shutdown).await.context("serving")?;
+    porthole_api::serve(&api, tcp, Some(unix), options, shutdown).await.context("serving")?;
     let _ = std::fs::remove_file(&socket);
     Ok(())
 }

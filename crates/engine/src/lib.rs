@@ -120,7 +120,7 @@ impl Engine {
     /// Opens the state root (recovering from a crash), loads it, and makes sure the base
     /// image `busybox` exists.
     pub fn open(config: EngineConfig) -> Result<(Engine, Recovery)> {
-        std::fs::create_dir_all(&config.root).context(|| format!("creating {}", config.root.display()))?;
+        porthole_store::create_private_dir(&config.root).context(|| format!("creating {}", config.root.display()))?;
         let (store, recovery) = Store::open(&config.root).context(|| format!("opening {}", config.root.display()))?;
         let runtime = Runtime::new(RuntimeConfig {
             module_cache: Some(config.module_cache.clone().unwrap_or_else(|| store.module_cache_dir())),

@@ -246,7 +246,7 @@ impl Engine {
             b.env(k, v)
         });
         let host = host.build().map_err(|e| EngineError::Runtime(format!("preparing the guest: {e}")))?;
-        let limits = Limits { memory_bytes: record.host.memory_bytes.map(|m| m as usize) };
+        let limits = Limits::with_memory(record.host.memory_bytes);
 
         let c = w.containers.get_mut(&id).unwrap();
         c.record.state.status = Status::Running;
@@ -458,7 +458,8 @@ impl Engine {
         let exit = self
             .inner
             .runtime
-            .run(&program, host, &Limits::default())
+            // The container's memory cap applies to what runs in it, as a cgroup's would.
+            .run(&program, host, &Limits::with_memory(record.host.memory_bytes))
             .map_err(|e| EngineError::Runtime(e.to_string()))?;
         Ok(match exit {
             Exit::Code(c) => c,

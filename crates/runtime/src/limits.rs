@@ -1,25 +1,49 @@
 //! Per-guest resource caps, enforced by a wasmtime `ResourceLimiter`.
 
 /// Caps for one guest run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest linear memory in bytes; `None` leaves only wasm32's 4 GiB.
     pub memory_bytes: Option<usize>,
 }
 
+impl Limits {
+    /// The memory cap of a guest run that asks for none (`docker run` without `--memory`,
+    /// `exec`, build steps): Docker leaves such containers unlimited, but here every guest
+    /// lives in the controller's own address space, so one runaway guest would take the
+    /// controller (and every other guest) with it.
+    pub const DEFAULT_MEMORY_BYTES: usize = 512 << 20;
+
+    /// The caps for `memory_bytes` (`--memory`), or the default when it is `None`.
+    pub fn with_memory(memory_bytes: Option<u64>) -> Self {
+        let memory = memory_bytes.map_or(Self::DEFAULT_MEMORY_BYTES, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        Limits { memory_bytes: Some(memory) }
+    }
+}
+
+impl Default for Limits {
+    /// The default memory cap.
+    fn default() -> Self {
+        Limits::with_memory(None)
+    }
+}
+
 /// Refuses growth past the cap with a trap (rather than `memory.grow` returning -1, which a
 /// Rust guest turns into an abort that looks like any other crash) and remembers that it did,
-/// so the run is reported as out of memory.
+/// so the run is reported as out of memory. Growth that fails for any other reason (past the
+/// module's declared maximum, past wasm32's 4 GiB, the host refusing to map more) is treated
+/// the same way: the kernel's OOM killer would end such a process too.
 pub(crate) struct MemoryLimiter {
     cap: Option<usize>,
     exceeded: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("guest memory limit of {cap} bytes exceeded (wanted {wanted})")]
-pub(crate) struct MemoryLimitExceeded {
-    cap: usize,
-    wanted: usize,
+pub(crate) enum OutOfMemory {
+    #[error("guest memory limit of {cap} bytes exceeded (wanted {wanted})")]
+    Cap { cap: usize, wanted: usize },
+    #[error("guest memory could not grow: {0}")]
+    GrowFailed(String),
 }
 
 impl MemoryLimiter {
@@ -37,10 +61,15 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         match self.cap {
             Some(cap) if desired > cap => {
                 self.exceeded = true;
-                Err(wasmtime::Error::new(MemoryLimitExceeded { cap, wanted: desired }))
+                Err(wasmtime::Error::new(OutOfMemory::Cap { cap, wanted: desired }))
             }
             _ => Ok(true),
         }
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.exceeded = true;
+        Err(wasmtime::Error::new(OutOfMemory::GrowFailed(error.to_string())))
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {

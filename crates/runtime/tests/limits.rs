@@ -1,6 +1,6 @@
 //! Limits and control: stop by epoch interruption (a spinning guest, a sleeping guest), memory
-//! caps reported as out of memory, the descriptor cap, and bad modules refused with a clear
-//! error — all while other guests keep running.
+//! caps and every failed memory growth reported as out of memory, the descriptor cap, and bad
+//! modules refused with a clear error — all while other guests keep running.
 
 mod common;
 
@@ -58,6 +58,34 @@ fn memory_eater_is_stopped_at_its_cap_while_others_run() {
     let (out, exit) = eater.join().unwrap();
     assert_eq!(exit, Exit::OutOfMemory, "{out}");
     assert!(out.contains("eating"));
+}
+
+/// Runs a hand-written module under `limits` and gives how it ended.
+fn run_wat(wat: &str, limits: &Limits) -> Exit {
+    let program = common::runtime().load(wat.as_bytes()).unwrap();
+    let root = empty_root();
+    let host = porthole_wasi::WasiHost::builder(common::namespace(root.path(), &[])).arg("grow").build().unwrap();
+    common::runtime().run(&program, host, limits).unwrap()
+}
+
+/// A `memory.grow` that fails for any reason is out of memory, not a trap or a -1 the guest
+/// might ignore: past the module's own maximum, past wasm32's 4 GiB (even with a larger cap),
+/// and past the default cap when none is given.
+#[test]
+fn every_failed_memory_growth_is_out_of_memory() {
+    let grow = |memory: &str, pages: u32| {
+        format!(
+            r#"(module (memory (export "memory") {memory})
+                (func (export "_start") (drop (memory.grow (i32.const {pages})))))"#
+        )
+    };
+    let huge = Limits { memory_bytes: Some(usize::MAX) };
+    assert_eq!(run_wat(&grow("1 2", 10), &huge), Exit::OutOfMemory, "past the declared maximum");
+    assert_eq!(run_wat(&grow("1", 70_000), &huge), Exit::OutOfMemory, "past wasm32's 4 GiB");
+    let default_pages = (Limits::DEFAULT_MEMORY_BYTES >> 16) as u32;
+    assert_eq!(run_wat(&grow("1", default_pages), &Limits::default()), Exit::OutOfMemory, "past the default cap");
+    assert_eq!(run_wat(&grow("1", default_pages - 1), &Limits::default()), Exit::Code(0), "up to the default cap");
+    assert_eq!(Limits::with_memory(Some(64 << 20)).memory_bytes, Some(64 << 20));
 }
 
 #[test]

@@ -47,14 +47,24 @@ pub struct Store {
     root: PathBuf,
 }
 
+/// Creates `dir` (and missing parents) readable by its owner only, and makes an existing one
+/// so: the state root holds every volume's files and every container's rootfs, which other
+/// users must not read through it.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
 /// The exit code recorded for containers that were running when the controller died.
 pub const EXIT_CODE_CONTROLLER_DIED: i32 = 255;
 
 impl Store {
     /// Opens (creating if needed) the state root and recovers from an interrupted run.
     pub fn open(root: &Path) -> io::Result<(Self, Recovery)> {
+        create_private_dir(root)?;
         for dir in ["volumes", "containers", "images", "module-cache"] {
-            fs::create_dir_all(root.join(dir))?;
+            create_private_dir(&root.join(dir))?;
         }
         let store = Self { root: root.canonicalize()? };
         let recovery = store.recover()?;
@@ -296,6 +306,22 @@ fn remove_temporaries(dir: &Path) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_root_and_its_directories_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join("old");
+        fs::create_dir_all(old.join("volumes")).unwrap();
+        fs::set_permissions(old.join("volumes"), fs::Permissions::from_mode(0o755)).unwrap();
+        for root in [tmp.path().join("new/root"), old] {
+            Store::open(&root).unwrap();
+            for dir in ["", "volumes", "containers", "images", "module-cache"] {
+                let mode = fs::metadata(root.join(dir)).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o700, "{}", root.join(dir).display());
+            }
+        }
+    }
 
     #[test]
     fn recovery_marks_running_exited_removes_incomplete_and_adopts_volumes() {

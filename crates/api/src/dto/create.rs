@@ -39,6 +39,13 @@ pub struct HostConfigBody {
     pub readonly_rootfs: bool,
     pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
     pub memory: i64,
+    pub nano_cpus: i64,
+    pub cpu_shares: i64,
+    pub cpu_period: i64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub pids_limit: Option<i64>,
+    pub volume_driver: String,
     pub privileged: bool,
     pub network_mode: String,
     pub cap_add: Option<Vec<String>>,
@@ -88,6 +95,27 @@ pub struct BindOptions {
 pub struct VolumeOptions {
     pub no_copy: bool,
     pub labels: Option<BTreeMap<String, String>>,
+    pub driver_config: Option<DriverConfig>,
+}
+
+/// `--mount volume-driver=…,volume-opt=…`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DriverConfig {
+    pub name: String,
+    pub options: Option<BTreeMap<String, String>>,
+}
+
+/// Docker's smallest `--memory` (`linuxMinMemory`).
+const MIN_MEMORY: i64 = 6 << 20;
+
+/// Only the `local` volume driver exists here; any other is a plugin Docker would fail to
+/// find, and is refused the same way.
+pub fn check_volume_driver(driver: &str) -> Result<(), ApiError> {
+    match driver {
+        "" | "local" => Ok(()),
+        other => Err(ApiError::PluginNotFound(other.to_string())),
+    }
 }
 
 impl TryFrom<MountBody> for MountRequest {
@@ -102,6 +130,12 @@ impl TryFrom<MountBody> for MountRequest {
         };
         let bind = m.bind_options.unwrap_or_default();
         let volume = m.volume_options.unwrap_or_default();
+        if let Some(driver) = &volume.driver_config {
+            check_volume_driver(&driver.name)?;
+            if driver.options.as_ref().is_some_and(|o| !o.is_empty()) {
+                return Err(ApiError::Unsupported("--mount volume-opt".into()));
+            }
+        }
         Ok(MountRequest {
             kind: Some(kind),
             source: m.source,
@@ -146,7 +180,31 @@ impl HostConfigBody {
         if self.tmpfs.as_ref().is_some_and(|t| !t.is_empty()) {
             return refuse("--tmpfs (use --mount type=tmpfs)");
         }
-        Ok(())
+        // Guests share the controller's threads: there is no scheduler share to give them.
+        if self.nano_cpus != 0 {
+            return refuse("--cpus");
+        }
+        if self.cpu_shares != 0 {
+            return refuse("-c/--cpu-shares");
+        }
+        if self.cpu_period != 0 {
+            return refuse("--cpu-period");
+        }
+        if self.cpu_quota != 0 {
+            return refuse("--cpu-quota");
+        }
+        if !self.cpuset_cpus.is_empty() {
+            return refuse("--cpuset-cpus");
+        }
+        // A guest cannot start processes yet, so there is nothing to count; 0 and -1 mean
+        // unlimited in Docker too.
+        if self.pids_limit.is_some_and(|p| p > 0) {
+            return refuse("--pids-limit");
+        }
+        if self.memory != 0 && self.memory < MIN_MEMORY {
+            return Err(ApiError::MemoryBelowMinimum);
+        }
+        check_volume_driver(&self.volume_driver)
     }
 }
 
@@ -210,4 +268,50 @@ impl CreateBody {
 pub struct CreateResponse {
     pub id: String,
     pub warnings: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A create body (JSON) → `ok` or the refusal's status and text.
+    fn check(body: &str) -> String {
+        let body: CreateBody = serde_json::from_str(body).unwrap();
+        match body.into_options(None) {
+            Ok(_) => "ok".into(),
+            Err(e) => format!("{} {e}", e.status().as_u16()),
+        }
+    }
+
+    #[test]
+    fn limits_are_refused_by_name_or_with_dockers_text() {
+        let cases = [
+            (r#"{"HostConfig": {"Memory": 1}}"#, "400 Minimum memory limit allowed is 6MB"),
+            (r#"{"HostConfig": {"Memory": 6291455}}"#, "400 Minimum memory limit allowed is 6MB"),
+            (r#"{"HostConfig": {"Memory": 6291456}}"#, "ok"),
+            (r#"{"HostConfig": {"Memory": 0, "PidsLimit": -1}}"#, "ok"),
+            (r#"{"HostConfig": {"NanoCpus": 500000000}}"#, "400 --cpus is not supported by Porthole"),
+            (r#"{"HostConfig": {"CpuShares": 512}}"#, "400 -c/--cpu-shares is not supported by Porthole"),
+            (r#"{"HostConfig": {"CpuQuota": 50000}}"#, "400 --cpu-quota is not supported by Porthole"),
+            (r#"{"HostConfig": {"CpuPeriod": 100000}}"#, "400 --cpu-period is not supported by Porthole"),
+            (r#"{"HostConfig": {"CpusetCpus": "0"}}"#, "400 --cpuset-cpus is not supported by Porthole"),
+            (r#"{"HostConfig": {"PidsLimit": 10}}"#, "400 --pids-limit is not supported by Porthole"),
+            (r#"{"HostConfig": {"VolumeDriver": "local"}}"#, "ok"),
+            (
+                r#"{"HostConfig": {"VolumeDriver": "foo"}}"#,
+                r#"404 error looking up volume plugin foo: plugin "foo" not found"#,
+            ),
+            (
+                r#"{"HostConfig": {"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"DriverConfig": {"Name": "foo"}}}]}}"#,
+                r#"404 error looking up volume plugin foo: plugin "foo" not found"#,
+            ),
+            (
+                r#"{"HostConfig": {"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": {"type": "tmpfs"}}}}]}}"#,
+                "400 --mount volume-opt is not supported by Porthole",
+            ),
+        ];
+        for (body, expect) in cases {
+            assert_eq!(check(body), expect, "{body}");
+        }
+    }
 }

@@ -21,9 +21,7 @@ pub struct VolumeCreateBody {
 impl VolumeCreateBody {
     /// Only the `local` driver without options exists here; anything else is refused.
     pub fn check(&self) -> Result<(), ApiError> {
-        if !matches!(self.driver.as_str(), "" | "local") {
-            return Err(ApiError::Unsupported(format!("volume driver {:?}", self.driver)));
-        }
+        crate::dto::create::check_volume_driver(&self.driver)?;
         if self.driver_opts.as_ref().is_some_and(|o| !o.is_empty()) {
             return Err(ApiError::Unsupported("--opt (volume driver options)".into()));
         }

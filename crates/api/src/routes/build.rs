@@ -18,7 +18,7 @@ use super::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Params;
 
-/// The largest build context accepted.
+/// The largest build context accepted, both as received and as it would be unpacked.
 pub const CONTEXT_LIMIT: u64 = 512 << 20;
 
 pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> ApiResult<Response> {
@@ -35,6 +35,12 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
         .map_err(io("creating the build directory"))?;
     let archive = dir.path().join("context.tar");
     receive(body, &archive).await?;
+    let counted = archive.clone();
+    if tokio::task::spawn_blocking(move || unpacked_size(&counted)).await?.map_err(io("reading the build context"))?
+        > CONTEXT_LIMIT
+    {
+        return Err(ApiError::ContextTooLarge);
+    }
     let options = BuildOptions {
         context: dir.path().join("context"),
         dockerfile: params.get("dockerfile").filter(|d| !d.is_empty()).map(String::from),
@@ -81,6 +87,17 @@ async fn receive(body: Body, path: &Path) -> ApiResult<()> {
         file.write_all(&chunk).await.map_err(io("saving the build context"))?;
     }
     file.flush().await.map_err(io("saving the build context"))
+}
+
+/// What unpacking `archive` would write: the sizes its headers declare (a sparse entry's full
+/// size, a PAX size), not the bytes it occupies, so a few KiB cannot unpack to gigabytes.
+fn unpacked_size(archive: &Path) -> std::io::Result<u64> {
+    let mut tar = tar::Archive::new(std::fs::File::open(archive)?);
+    let mut total = 0u64;
+    for entry in tar.entries_with_seek()? {
+        total = total.saturating_add(entry?.size());
+    }
+    Ok(total)
 }
 
 /// Unpacks and builds; the error is the message the CLI shows.

@@ -38,8 +38,15 @@ impl Daemon {
     }
 
     pub fn start_on(root: tempfile::TempDir) -> Daemon {
+        Self::start_with(root, &["--listen", "127.0.0.1:0"])
+    }
+
+    /// `porthole serve ARGS` on `root` (ARGS must include `--listen`).
+    pub fn start_with(root: tempfile::TempDir, args: &[&str]) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_porthole"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--root"])
+            .arg("serve")
+            .args(args)
+            .arg("--root")
             .arg(root.path())
             .arg("--module-cache")
             .arg(module_cache())
