@@ -3,19 +3,21 @@
 //! guest), commit a content-addressed image and tag it. As in Docker, what a RUN writes under
 //! a declared VOLUME is discarded.
 
-use std::path::{Component, Path, PathBuf};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use porthole_core::config::ImageConfig;
 use porthole_core::dockerfile::{self, InstructionKind};
 use porthole_core::event::EventType;
 use porthole_core::guest_path::clean;
 use porthole_runtime::{Exit, Limits};
-use porthole_store::copy::copy_tree;
+use porthole_store::copy::{copy_file, copy_tree};
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{MountSpec, Namespace, Stdio, WasiHost};
+use porthole_wasi::{MountSpec, Namespace, Node, Stdio, WasiHost};
 
 use crate::containers::find_image;
 use crate::error::IoContext;
+use crate::guestfs::GuestFs;
 use crate::images::Collect;
 use crate::{Engine, EngineError, Result};
 
@@ -44,15 +46,20 @@ impl Stage {
     fn rootfs(&self) -> PathBuf {
         self.dir.join("rootfs")
     }
+
+    /// The stage's rootfs for host-side access in its own path space.
+    fn tree(&self) -> Result<GuestFs> {
+        GuestFs::open(&self.rootfs()).context(|| "opening the build rootfs".into())
+    }
 }
 
 impl Engine {
     /// Builds an image, reporting progress as the legacy builder prints it.
     pub fn build(&self, opts: BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<BuildOutput> {
         let name = opts.dockerfile.clone().unwrap_or_else(|| "Dockerfile".into());
-        let path = context_path(&opts.context, &name)?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|_| EngineError::Build(format!("Cannot locate specified Dockerfile: {name}")))?;
+        let context = GuestFs::open(&opts.context).context(|| format!("opening {}", opts.context.display()))?;
+        let text = read_dockerfile(&context, &name)
+            .ok_or_else(|| EngineError::Build(format!("Cannot locate specified Dockerfile: {name}")))?;
         let parsed = dockerfile::parse(&text).map_err(|e| EngineError::Build(e.to_string()))?;
         let total = parsed.instructions.len();
         let mut stage: Option<Stage> = None;
@@ -73,7 +80,7 @@ impl Engine {
                     continue;
                 }
                 let s = stage.as_mut().expect("the parser requires FROM first");
-                self.apply(s, &ins.kind, &opts.context, progress)?;
+                self.apply(s, &ins.kind, &context, progress)?;
                 s.history.push(source.to_string());
             }
             let s = stage.take().expect("the parser requires FROM");
@@ -113,8 +120,8 @@ impl Engine {
                 )));
             }
         };
-        copy_tree(&self.inner.store.image_dir(&base.id).join("rootfs"), &dir.join("rootfs"))
-            .context(|| format!("copying {image}"))?;
+        let from = open(&self.inner.store.image_dir(&base.id).join("rootfs"))?;
+        copy_tree(&from, &open(&dir.join("rootfs"))?).context(|| format!("copying {image}"))?;
         Ok(Stage { dir, config: base.config.clone(), parent: base.id.clone(), history: base.history.clone() })
     }
 
@@ -122,7 +129,7 @@ impl Engine {
         &self,
         s: &mut Stage,
         kind: &InstructionKind,
-        context: &Path,
+        context: &GuestFs,
         progress: &mut dyn FnMut(&str),
     ) -> Result<()> {
         match kind {
@@ -157,8 +164,7 @@ impl Engine {
             InstructionKind::Workdir(dir) => {
                 let abs =
                     if dir.starts_with('/') { clean(dir) } else { clean(&format!("{}/{dir}", workdir(&s.config))) };
-                std::fs::create_dir_all(s.rootfs().join(abs.trim_start_matches('/')))
-                    .context(|| format!("WORKDIR {abs}"))?;
+                s.tree()?.create_dir_all(&abs).context(|| format!("WORKDIR {abs}"))?;
                 s.config.working_dir = abs;
                 Ok(())
             }
@@ -188,11 +194,11 @@ impl Engine {
         let scratch = s.dir.join("run-volumes");
         let _ = std::fs::remove_dir_all(&scratch);
         let mut specs = Vec::new();
+        let tree = s.tree()?;
         for (i, v) in s.config.volume_paths().iter().enumerate() {
             let tmp = scratch.join(i.to_string());
             std::fs::create_dir_all(&tmp).context(|| "preparing a VOLUME for RUN".into())?;
-            let in_rootfs = crate::run::resolve_in_rootfs(&s.rootfs(), v);
-            crate::volumes::copy_up(&in_rootfs, &tmp).context(|| format!("copying {v}"))?;
+            crate::volumes::copy_up(&tree, v, &tmp).context(|| format!("copying {v}"))?;
             specs.push(MountSpec::dir(clean(v), open(&tmp)?, false));
         }
         let ns = Namespace::new(open(&s.rootfs())?, false, specs).map_err(|e| EngineError::Build(e.to_string()))?;
@@ -261,43 +267,67 @@ fn workdir(config: &ImageConfig) -> String {
     if config.working_dir.is_empty() { "/".into() } else { config.working_dir.clone() }
 }
 
-/// A path inside the build context; `..` that would leave it is refused.
-fn context_path(context: &Path, rel: &str) -> Result<PathBuf> {
-    let cleaned = clean(&format!("/{rel}"));
-    let inside = Path::new(&cleaned).components().filter(|c| matches!(c, Component::Normal(_))).collect::<PathBuf>();
+/// A path named in the Dockerfile inside the build context: `..` that would leave it is refused.
+fn check_inside(rel: &str) -> Result<()> {
     if clean(rel).starts_with("..") {
         return Err(EngineError::Build(format!("forbidden path outside the build context: {rel}")));
     }
-    Ok(context.join(inside))
+    Ok(())
 }
 
-/// COPY/ADD: files and directories from the context into the stage's rootfs.
-fn copy_into(s: &Stage, context: &Path, sources: &[String], dest: &str) -> Result<()> {
+/// The Dockerfile, found in the context as any source is (links resolved inside it).
+fn read_dockerfile(context: &GuestFs, name: &str) -> Option<String> {
+    check_inside(name).ok()?;
+    let r = context.resolve(name, true).ok().filter(|r| r.node == Node::File)?;
+    let mut text = String::new();
+    context.open_file(&r).ok()?.into_std().read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// COPY/ADD: files and directories from the context into the stage's rootfs. Sources are
+/// resolved inside the context (a link's absolute target starts at the context's root, `..`
+/// stops there), as Docker's builder does; destinations in the stage's path space, as the
+/// guest would see them. Nothing is followed on the host.
+fn copy_into(s: &Stage, context: &GuestFs, sources: &[String], dest: &str) -> Result<()> {
     let dest_abs = if dest.starts_with('/') { dest.to_string() } else { format!("{}/{dest}", workdir(&s.config)) };
+    let dest_abs = clean(&dest_abs);
     let dest_is_dir = dest.ends_with('/') || sources.len() > 1;
-    let target = s.rootfs().join(clean(&dest_abs).trim_start_matches('/'));
+    let rootfs = s.tree()?;
+    let creating = |path: &str| rootfs.create_dir_all(path).context(|| format!("creating {path}"));
     for src in sources {
-        let from = context_path(context, src)?;
-        let md = std::fs::symlink_metadata(&from).map_err(|_| {
-            EngineError::Build(format!("COPY failed: file not found in build context or excluded by .dockerignore: stat {src}: file does not exist"))
-        })?;
-        if md.is_dir() {
-            std::fs::create_dir_all(&target).context(|| format!("creating {dest}"))?;
-            copy_tree(&from, &target).context(|| format!("copying {src}"))?;
-        } else {
-            let file_target =
-                if dest_is_dir || target.is_dir() { target.join(from.file_name().unwrap()) } else { target.clone() };
-            if let Some(parent) = file_target.parent() {
-                std::fs::create_dir_all(parent).context(|| format!("creating {}", parent.display()))?;
-            }
-            if md.is_symlink() {
-                let _ = std::fs::remove_file(&file_target);
-                std::os::unix::fs::symlink(std::fs::read_link(&from).context(|| src.clone())?, &file_target)
-                    .context(|| src.clone())?;
-            } else {
-                std::fs::copy(&from, &file_target).context(|| format!("copying {src}"))?;
-            }
+        check_inside(src)?;
+        let from = context.resolve(src, true).ok().filter(|r| matches!(r.node, Node::Dir | Node::File)).ok_or_else(
+            || {
+                EngineError::Build(format!(
+                    "COPY failed: file not found in build context or excluded by .dockerignore: stat {src}: file does not exist"
+                ))
+            },
+        )?;
+        let reading = |e| EngineError::Io { context: format!("copying {src}"), source: e };
+        if from.node == Node::Dir {
+            let to = creating(&dest_abs)?;
+            let (from, to) = (context.open_dir(&from).map_err(reading)?, rootfs.open_dir(&to).map_err(reading)?);
+            copy_tree(&from, &to).map_err(reading)?;
+            continue;
         }
+        // A file keeps its own name when copied into a directory.
+        let into_dir = dest_is_dir || rootfs.resolve(&dest_abs, true).is_ok_and(|r| r.node == Node::Dir);
+        let target = if into_dir {
+            let dir = creating(&dest_abs)?;
+            let name = clean(src).rsplit('/').next().unwrap_or_default().to_string();
+            rootfs.resolve_from_dir(&dir, &name)
+        } else {
+            let (parent, name) = dest_abs.rsplit_once('/').unwrap_or(("", &dest_abs));
+            let dir = creating(if parent.is_empty() { "/" } else { parent })?;
+            rootfs.resolve_from_dir(&dir, name)
+        };
+        let target = target.context(|| format!("copying {src} to {dest}"))?;
+        if target.node == Node::Dir {
+            return Err(EngineError::Build(format!("cannot copy to {dest}: {} is a directory", target.path)));
+        }
+        let (src_dir, src_name) = context.open_parent(&from).map_err(reading)?;
+        let (dst_dir, dst_name) = rootfs.open_parent(&target).map_err(reading)?;
+        copy_file(&src_dir, &src_name, &dst_dir, &dst_name).map_err(reading)?;
     }
     Ok(())
 }

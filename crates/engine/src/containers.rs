@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
 use porthole_core::config::{ImageConfig, command_line, merge_env};
 use porthole_core::event::EventType;
 use porthole_core::mounts::{MountPoint, MountRequests, MountType, resolve_mounts};
@@ -14,6 +16,7 @@ use porthole_store::copy::copy_tree;
 use porthole_store::{ContainerRecord, HostOptions, ImageRecord, StateRecord};
 
 use crate::error::IoContext;
+use crate::guestfs::GuestFs;
 use crate::volumes::copy_up;
 use crate::{Container, Engine, EngineError, Result, World};
 
@@ -178,11 +181,13 @@ impl Engine {
         let store = &self.inner.store;
         let rootfs = store.rootfs(id);
         std::fs::create_dir_all(&rootfs).context(|| format!("creating {}", rootfs.display()))?;
-        copy_tree(&store.image_dir(&image.id).join("rootfs"), &rootfs)
-            .context(|| "copying the image's files".into())?;
+        let tree = GuestFs::open(&rootfs).context(|| format!("opening {}", rootfs.display()))?;
+        let image_rootfs = store.image_dir(&image.id).join("rootfs");
+        let image_dir = Dir::open_ambient_dir(&image_rootfs, ambient_authority())
+            .context(|| format!("opening {}", image_rootfs.display()))?;
+        copy_tree(&image_dir, tree.dir()).context(|| "copying the image's files".into())?;
         let mut mounts = Vec::with_capacity(plan.len());
         for mut m in plan {
-            let in_rootfs = crate::run::resolve_in_rootfs(&rootfs, m.destination.as_str());
             match m.kind {
                 MountType::Volume if m.inherited_from.is_none() => {
                     let name = self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone())?;
@@ -190,7 +195,7 @@ impl Engine {
                         anonymous_created.push(name.clone());
                     }
                     if m.copy_data {
-                        copy_up(&in_rootfs, &store.volume_data(&name))
+                        copy_up(&tree, m.destination.as_str(), &store.volume_data(&name))
                             .context(|| format!("copying {} into volume {name}", m.destination))?;
                     }
                     m.volume = Some(name);
@@ -209,11 +214,23 @@ impl Engine {
                 }
                 _ => {}
             }
-            // Like runc, make the mount point exist in the rootfs so listings show it.
-            let _ = std::fs::create_dir_all(&in_rootfs);
+            // Like runc, make the mount point exist in the rootfs so listings show it (an empty
+            // file for a bind of one file); where the image's links make that impossible (a
+            // loop, a file on the way) the namespace still shows the mount point.
+            let dest = m.destination.as_str();
+            let file_bind = m.kind == MountType::Bind && m.source.as_deref().is_some_and(|s| Path::new(s).is_file());
+            if file_bind {
+                let parent = dest.rsplit_once('/').map(|(p, _)| p).filter(|p| !p.is_empty()).unwrap_or("/");
+                let missing = tree.resolve(dest, true).is_ok_and(|r| r.node == porthole_wasi::Node::Missing);
+                if tree.create_dir_all(parent).is_ok() && missing {
+                    let _ = tree.write_file(dest, b"");
+                }
+            } else {
+                let _ = tree.create_dir_all(dest);
+            }
             mounts.push(m);
         }
-        write_etc(&rootfs, id).context(|| "writing /etc/hostname and /etc/hosts".into())?;
+        write_etc(&tree, id).context(|| "writing /etc/hostname and /etc/hosts".into())?;
         Ok(mounts)
     }
 
@@ -325,13 +342,28 @@ fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
     config
 }
 
-/// `/etc/hostname` (the short id, as Docker sets it) and `/etc/hosts`.
-fn write_etc(rootfs: &Path, id: &Id) -> std::io::Result<()> {
-    let etc = rootfs.join("etc");
-    std::fs::create_dir_all(&etc)?;
-    std::fs::write(etc.join("hostname"), format!("{}\n", id.short()))?;
-    std::fs::write(
-        etc.join("hosts"),
-        format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{}\n", id.short()),
-    )
+/// `/etc/hostname` (the short id, as Docker sets it) and `/etc/hosts`, written where the guest
+/// would find them. Docker bind-mounts these files at start; where the image's links leave no
+/// such place (`/etc` a link loop or a file, a link into a missing directory) the guest cannot
+/// read them at that path either, so they are skipped rather than failing the create.
+fn write_etc(rootfs: &GuestFs, id: &Id) -> std::io::Result<()> {
+    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{}\n", id.short());
+    let files = [("/etc/hostname", format!("{}\n", id.short())), ("/etc/hosts", hosts)];
+    if let Err(e) = rootfs.create_dir_all("/etc") {
+        return if unreachable_in_guest(&e) { Ok(()) } else { Err(e) };
+    }
+    for (path, contents) in files {
+        match rootfs.write_file(path, contents.as_bytes()) {
+            Err(e) if !unreachable_in_guest(&e) => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Errors of the walk itself: the path leads nowhere for the guest.
+fn unreachable_in_guest(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    e.kind() == std::io::ErrorKind::NotFound
+        || [Errno::LOOP, Errno::NOTDIR, Errno::ISDIR].iter().any(|c| e.raw_os_error() == Some(c.raw_os_error()))
 }

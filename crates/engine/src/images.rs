@@ -2,7 +2,10 @@
 //! removal.
 
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
+
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::{MetadataExt, OpenOptions};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -42,22 +45,24 @@ impl Collect {
     }
 }
 
-/// A digest of a directory tree: names, kinds, modes, link targets and file contents.
-fn tree_digest(dir: &Path, hasher: &mut Sha256) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let md = std::fs::symlink_metadata(e.path())?;
-        hasher.update(e.file_name().as_encoded_bytes());
+/// A digest of a directory tree: names, kinds, modes, link targets and file contents. Read
+/// through a `Dir`, never following a link: the tree is a build stage's, made by guests.
+fn tree_digest(dir: &Dir, hasher: &mut Sha256) -> std::io::Result<()> {
+    let mut names: Vec<_> = dir.entries()?.map(|e| e.map(|e| e.file_name())).collect::<std::io::Result<_>>()?;
+    names.sort();
+    for name in names {
+        let md = dir.symlink_metadata(&name)?;
+        hasher.update(name.as_encoded_bytes());
         hasher.update(md.mode().to_le_bytes());
         if md.is_symlink() {
-            hasher.update(std::fs::read_link(e.path())?.as_os_str().as_encoded_bytes());
+            hasher.update(dir.read_link_contents(&name)?.as_os_str().as_encoded_bytes());
         } else if md.is_dir() {
             hasher.update(b"/");
-            tree_digest(&e.path(), hasher)?;
+            tree_digest(&dir.open_dir_nofollow(&name)?, hasher)?;
             hasher.update(b"..");
         } else {
-            hasher.update(std::fs::read(e.path())?);
+            let mut file = dir.open_with(&name, OpenOptions::new().read(true).follow(FollowSymlinks::No))?.into_std();
+            std::io::copy(&mut file, hasher)?;
         }
     }
     Ok(())
@@ -77,7 +82,9 @@ impl Engine {
         let rootfs = build_dir.join("rootfs");
         let mut hasher = Sha256::new();
         hasher.update(serde_json::to_vec(&config).expect("config serializes"));
-        tree_digest(&rootfs, &mut hasher).context(|| "hashing the image".into())?;
+        Dir::open_ambient_dir(&rootfs, ambient_authority())
+            .and_then(|d| tree_digest(&d, &mut hasher))
+            .context(|| "hashing the image".into())?;
         let id: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let store = &self.inner.store;
         let mut w = self.world();

@@ -12,6 +12,7 @@ mod containers;
 mod error;
 mod files;
 mod graph;
+mod guestfs;
 mod images;
 mod logs;
 mod preview;

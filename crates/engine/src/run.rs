@@ -2,7 +2,7 @@
 //! exec, attach and logs.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -13,12 +13,11 @@ use porthole_core::state::{Ending, Status, exit_codes};
 use porthole_runtime::{Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{
-    GuestPath, Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost,
-};
+use porthole_wasi::{Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost};
 use tokio::sync::broadcast;
 
 use crate::error::IoContext;
+use crate::guestfs::GuestFs;
 use crate::logs::{LogLine, LogSink, LogStream, LogWriter, read_log};
 use crate::{Container, Engine, EngineError, Result, World};
 
@@ -64,20 +63,6 @@ pub struct ExecOptions {
     pub env: Vec<String>,
     pub workdir: Option<String>,
     pub stdio: Stdio,
-}
-
-/// The host path of guest path `dest` in `rootfs`, following the rootfs's own symlinks as
-/// Docker does for mount destinations (a `VOLUME /var/www` where `/var/www` links elsewhere
-/// mounts at the link's target).
-pub(crate) fn resolve_in_rootfs(rootfs: &Path, dest: &str) -> PathBuf {
-    resolve_guest_path(rootfs, dest).map(|(_, host)| host).unwrap_or_else(|| rootfs.join(dest.trim_start_matches('/')))
-}
-
-fn resolve_guest_path(rootfs: &Path, dest: &str) -> Option<(String, PathBuf)> {
-    let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).ok()?;
-    let ns = Namespace::new(dir, true, Vec::new()).ok()?;
-    let (loc, _) = ns.resolve(&GuestPath::root(), dest.as_bytes(), true).ok()?;
-    Some((loc.path.to_string(), rootfs.join(&loc.rel)))
 }
 
 /// Reports a guest's file changes as engine events, tagged with the container.
@@ -126,6 +111,9 @@ impl Engine {
     pub(crate) fn namespace(&self, record: &ContainerRecord) -> Result<Namespace> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(&record.id);
+        // Mount destinations follow the rootfs's own symlinks, as Docker does (a `VOLUME
+        // /var/www` where `/var/www` links elsewhere mounts at the link's target).
+        let tree = GuestFs::open(&rootfs).context(|| format!("opening {}", rootfs.display()))?;
         let mut specs = Vec::new();
         let mut table = vec![format!("rootfs / rootfs {} 0 0", if record.host.read_only_rootfs { "ro" } else { "rw" })];
         for (i, m) in record.mounts.iter().enumerate() {
@@ -137,9 +125,10 @@ impl Engine {
                 }
                 _ => crate::mount_source(store, m),
             };
-            let guest = resolve_guest_path(&rootfs, m.destination.as_str())
-                .map(|(g, _)| g)
-                .unwrap_or_else(|| m.destination.to_string());
+            let guest = tree
+                .resolve(m.destination.as_str(), true)
+                .map(|r| r.path.to_string())
+                .unwrap_or_else(|_| m.destination.to_string());
             table.push(format!(
                 "{} {guest} {} {} 0 0",
                 escape_mount_field(&host.display().to_string()),

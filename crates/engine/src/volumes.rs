@@ -4,12 +4,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
 use porthole_core::event::EventType;
 use porthole_core::names::{Id, VolumeName};
-use porthole_store::copy::{copy_attributes, copy_tree, is_empty_dir, usage};
+use porthole_store::copy::{copy_dir_attributes, copy_tree, is_empty_dir, usage};
 use porthole_store::{ANONYMOUS_LABEL, VolumeRecord};
+use porthole_wasi::Node;
 
 use crate::error::IoContext;
+use crate::guestfs::GuestFs;
 use crate::{Engine, EngineError, Result, World};
 
 /// A volume as `docker volume inspect` shows it.
@@ -149,14 +153,21 @@ impl Engine {
 }
 
 /// Docker's copy-up: fills an empty volume from the image's directory at the mount's
-/// destination, keeping modes, times and links; the volume root takes that directory's mode.
-/// Nothing happens when the volume already has files or the image has no such directory.
-pub(crate) fn copy_up(image_dir: &Path, volume: &Path) -> std::io::Result<bool> {
-    let Ok(md) = std::fs::metadata(image_dir) else { return Ok(false) };
-    if !md.is_dir() || !is_empty_dir(volume)? {
+/// destination (resolved in the rootfs as the guest would), keeping modes, times and links; the
+/// volume root takes that directory's mode. Nothing happens when the volume already has files or
+/// the image has no such directory.
+pub(crate) fn copy_up(rootfs: &GuestFs, destination: &str, volume: &Path) -> std::io::Result<bool> {
+    let Ok(from) = rootfs.resolve(destination, true) else { return Ok(false) };
+    if from.node != Node::Dir {
         return Ok(false);
     }
-    copy_tree(image_dir, volume)?;
-    copy_attributes(&md, volume)?;
+    let volume = Dir::open_ambient_dir(volume, ambient_authority())?;
+    if !is_empty_dir(&volume)? {
+        return Ok(false);
+    }
+    let from = rootfs.open_dir(&from)?;
+    let md = from.dir_metadata()?;
+    copy_tree(&from, &volume)?;
+    copy_dir_attributes(&md, &volume)?;
     Ok(true)
 }

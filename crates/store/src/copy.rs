@@ -1,74 +1,130 @@
-//! Copying directory trees the way copy-up and container rootfs copies need: modes, times and
-//! symlinks kept (links are copied as links, never followed), hard links kept as hard links.
+//! Copying directory trees the way copy-up, container rootfs copies and COPY need: modes, times
+//! and symlinks kept (links are copied as links, never followed), hard links kept as hard links.
+//!
+//! Every access goes through a `cap_std::fs::Dir` and no symlink is ever followed on the host:
+//! the trees hold image content, which is untrusted, and its links are the guest's, so a link to
+//! a host path is stored verbatim, never read through or written through.
 
 use std::collections::HashMap;
-use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
-use std::path::Path;
+use std::ffi::OsStr;
+use std::io;
+use std::path::{Path, PathBuf};
 
-/// Copies the contents of `src` into the existing directory `dst`.
-pub fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, Metadata, MetadataExt, OpenOptions, OpenOptionsExt, PermissionsExt};
+
+/// Copies the contents of `src` into the directory `dst`, merging with what is there as
+/// unpacking a layer does: a directory already in `dst` is kept and filled, anything else in the
+/// way (a file, a symlink) is replaced.
+pub fn copy_tree(src: &Dir, dst: &Dir) -> io::Result<()> {
     let mut links = HashMap::new();
-    copy_dir_contents(src, dst, &mut links)
+    copy_dir_contents(src, dst, dst, Path::new(""), &mut links)
 }
 
-fn copy_dir_contents(
-    src: &Path,
-    dst: &Path,
-    links: &mut HashMap<(u64, u64), std::path::PathBuf>,
-) -> std::io::Result<()> {
-    for entry in fs::read_dir(src)? {
-        let entry = entry?;
-        let from = entry.path();
-        let to = dst.join(entry.file_name());
-        let md = fs::symlink_metadata(&from)?;
+/// Hard-linked files seen so far, by `(dev, ino)`: where the first copy went, relative to the
+/// root of the destination.
+type Links = HashMap<(u64, u64), PathBuf>;
+
+fn copy_dir_contents(src: &Dir, dst: &Dir, root: &Dir, rel: &Path, links: &mut Links) -> io::Result<()> {
+    for entry in src.entries()? {
+        let name = entry?.file_name();
+        let md = src.symlink_metadata(&name)?;
         let ft = md.file_type();
         if ft.is_symlink() {
-            symlink(fs::read_link(&from)?, &to)?;
-            continue;
-        }
-        if ft.is_dir() {
-            fs::create_dir(&to)?;
-            copy_dir_contents(&from, &to, links)?;
+            let target = src.read_link_contents(&name)?;
+            clear(dst, &name, false)?;
+            dst.symlink_contents(target, &name)?;
+        } else if ft.is_dir() {
+            clear(dst, &name, true)?;
+            match dst.create_dir(&name) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
+            let to = dst.open_dir_nofollow(&name)?;
+            copy_dir_contents(&src.open_dir_nofollow(&name)?, &to, root, &rel.join(&name), links)?;
+            // A directory's times after its contents are copied.
+            copy_dir_attributes(&md, &to)?;
         } else if ft.is_file() {
-            let key = (md.dev(), md.ino());
+            let here = rel.join(&name);
             if md.nlink() > 1 {
-                if let Some(first) = links.get(&key) {
-                    fs::hard_link(first, &to)?;
+                if let Some(first) = links.get(&(md.dev(), md.ino())) {
+                    clear(dst, &name, false)?;
+                    root.hard_link(first, dst, &name)?;
                     continue;
                 }
-                links.insert(key, to.clone());
+                links.insert((md.dev(), md.ino()), here);
             }
-            fs::copy(&from, &to)?;
-        } else {
-            // Devices, sockets and fifos have no place in a guest's file system.
-            continue;
+            copy_file(src, &name, dst, &name)?;
         }
-        copy_attributes(&md, &to)?;
+        // Devices, sockets and fifos have no place in a guest's file system.
     }
     Ok(())
 }
 
-/// Gives `to` the mode and times of `md` (a directory's times after its contents are copied).
-pub fn copy_attributes(md: &fs::Metadata, to: &Path) -> std::io::Result<()> {
-    fs::set_permissions(to, fs::Permissions::from_mode(md.permissions().mode()))?;
-    let times = fs::FileTimes::new().set_accessed(md.accessed()?).set_modified(md.modified()?);
-    fs::File::open(to)?.set_times(times)
+/// Removes what is at `name` in `dir` (without following it), unless it is a directory and
+/// `keep_dir` is set.
+fn clear(dir: &Dir, name: &OsStr, keep_dir: bool) -> io::Result<()> {
+    match dir.symlink_metadata(name) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(md) if md.is_dir() && keep_dir => Ok(()),
+        Ok(md) if md.is_dir() => dir.remove_dir_all(name),
+        Ok(_) => dir.remove_file(name),
+    }
+}
+
+/// Copies the regular file `name` of `src` to `dst_name` in `dst`, keeping its mode and times.
+/// Whatever was at `dst_name` is replaced, never written through: it may be a symlink, or a file
+/// hard-linked elsewhere.
+pub fn copy_file(src: &Dir, name: impl AsRef<Path>, dst: &Dir, dst_name: impl AsRef<Path>) -> io::Result<()> {
+    let dst_name = dst_name.as_ref();
+    let from = src.open_with(name, OpenOptions::new().read(true).follow(FollowSymlinks::No))?;
+    let md = from.metadata()?;
+    if !md.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    clear(dst, dst_name.as_os_str(), false)?;
+    let mut to = dst
+        .open_with(dst_name, OpenOptions::new().write(true).create_new(true).follow(FollowSymlinks::No).mode(0o600))?
+        .into_std();
+    io::copy(&mut from.into_std(), &mut to)?;
+    set_attributes(&md, &to)
+}
+
+/// Gives the directory `to` the mode and times of `md`.
+pub fn copy_dir_attributes(md: &Metadata, to: &Dir) -> io::Result<()> {
+    // A `Dir` may be an `O_PATH` descriptor, which cannot change attributes: reopen it.
+    let opts = OpenOptions::new().read(true).follow(FollowSymlinks::No).maybe_dir(true).clone();
+    set_attributes(md, &to.open_with(".", &opts)?.into_std())
+}
+
+fn set_attributes(md: &Metadata, to: &std::fs::File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    to.set_permissions(std::fs::Permissions::from_mode(md.permissions().mode()))?;
+    let times =
+        std::fs::FileTimes::new().set_accessed(md.accessed()?.into_std()).set_modified(md.modified()?.into_std());
+    to.set_times(times)
 }
 
 /// True when `dir` has no entries.
-pub fn is_empty_dir(dir: &Path) -> std::io::Result<bool> {
-    Ok(fs::read_dir(dir)?.next().is_none())
+pub fn is_empty_dir(dir: &Dir) -> io::Result<bool> {
+    Ok(dir.entries()?.next().is_none())
 }
 
 /// Bytes and files below `dir` (not following links), for `volume ls` sizes and the dashboard.
 pub fn usage(dir: &Path) -> (u64, u64) {
+    Dir::open_ambient_dir(dir, ambient_authority()).map(|d| dir_usage(&d)).unwrap_or((0, 0))
+}
+
+fn dir_usage(dir: &Dir) -> (u64, u64) {
     let mut total = (0, 0);
-    let Ok(entries) = fs::read_dir(dir) else { return total };
+    let Ok(entries) = dir.entries() else { return total };
     for entry in entries.flatten() {
-        let Ok(md) = entry.path().symlink_metadata() else { continue };
+        let name = entry.file_name();
+        let Ok(md) = dir.symlink_metadata(&name) else { continue };
         if md.is_dir() {
-            let (b, f) = usage(&entry.path());
+            let (b, f) = dir.open_dir_nofollow(&name).map(|d| dir_usage(&d)).unwrap_or((0, 0));
             total = (total.0 + b, total.1 + f);
         } else {
             total = (total.0 + md.len(), total.1 + 1);
@@ -80,6 +136,12 @@ pub fn usage(dir: &Path) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
+
+    fn open(p: &Path) -> Dir {
+        Dir::open_ambient_dir(p, ambient_authority()).unwrap()
+    }
 
     #[test]
     fn keeps_links_modes_and_hard_links() {
@@ -90,11 +152,35 @@ mod tests {
         fs::set_permissions(src.path().join("d/f"), fs::Permissions::from_mode(0o640)).unwrap();
         fs::hard_link(src.path().join("d/f"), src.path().join("h")).unwrap();
         symlink("/etc/passwd", src.path().join("abs")).unwrap();
-        copy_tree(src.path(), dst.path()).unwrap();
+        copy_tree(&open(src.path()), &open(dst.path())).unwrap();
         assert_eq!(fs::read_link(dst.path().join("abs")).unwrap(), Path::new("/etc/passwd"));
         let f = fs::metadata(dst.path().join("d/f")).unwrap();
         assert_eq!(f.permissions().mode() & 0o777, 0o640);
         assert_eq!(f.ino(), fs::metadata(dst.path().join("h")).unwrap().ino());
         assert_eq!(usage(dst.path()), (2 + "/etc/passwd".len() as u64, 3));
+    }
+
+    /// A destination whose entries are links out of it: they are replaced, never written
+    /// through, and an existing directory is merged into.
+    #[test]
+    fn merging_replaces_links_and_never_writes_through_them() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("victim"), "canary").unwrap();
+        fs::create_dir(src.path().join("d")).unwrap();
+        fs::write(src.path().join("d/new"), "n").unwrap();
+        fs::write(src.path().join("victim"), "payload").unwrap();
+        fs::write(src.path().join("sub"), "file").unwrap();
+        symlink(outside.path().join("victim"), dst.path().join("victim")).unwrap();
+        symlink(outside.path(), dst.path().join("sub")).unwrap();
+        fs::create_dir(dst.path().join("d")).unwrap();
+        fs::write(dst.path().join("d/old"), "o").unwrap();
+        copy_tree(&open(src.path()), &open(dst.path())).unwrap();
+        assert_eq!(fs::read_to_string(outside.path().join("victim")).unwrap(), "canary");
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
+        assert_eq!(fs::read_to_string(dst.path().join("victim")).unwrap(), "payload");
+        assert_eq!(fs::read_to_string(dst.path().join("sub")).unwrap(), "file");
+        assert!(dst.path().join("d/old").exists() && dst.path().join("d/new").exists());
     }
 }

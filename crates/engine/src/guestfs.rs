@@ -1,0 +1,225 @@
+//! Host-side file access to a tree whose symlinks are not ours: a container's rootfs, a build
+//! stage, a build context. Image content and build contexts are untrusted input.
+//!
+//! A path is resolved as the guest would resolve it — by `porthole_wasi`'s kernel-like walk over
+//! a one-mount namespace on the tree's `cap_std::fs::Dir`: absolute link targets restart at the
+//! tree's root, `..` stops there — and the operation is then made through that `Dir` with the
+//! walked, symlink-free relative path, never following a link on the host. So a link to
+//! `/etc/hosts` in an image leads to the image's `/etc/hosts`, never the host's, and a build
+//! context's links stay inside the context, as Docker's builder resolves them.
+
+use std::ffi::OsString;
+use std::io;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, File, OpenOptions, OpenOptionsExt};
+use porthole_wasi::{Errno, GuestPath, MAX_SYMLINK_HOPS, Namespace, Node};
+
+/// A tree opened for host-side access in its own path space.
+pub(crate) struct GuestFs {
+    /// Only the root mount: the tree itself.
+    ns: Namespace,
+}
+
+/// A path after the walk.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    /// The symlink-free path in the tree's space, e.g. `/srv/data`.
+    pub path: GuestPath,
+    /// The same path relative to the tree's directory (`.` for its root).
+    pub rel: PathBuf,
+    pub node: Node,
+}
+
+impl GuestFs {
+    pub fn open(root: &Path) -> io::Result<Self> {
+        Ok(Self::new(Dir::open_ambient_dir(root, ambient_authority())?))
+    }
+
+    pub fn new(root: Dir) -> Self {
+        Self { ns: Namespace::new(root, false, Vec::new()).expect("a namespace without mounts is valid") }
+    }
+
+    pub fn dir(&self) -> &Dir {
+        self.ns.mount(0).dir()
+    }
+
+    /// Resolves `path` (relative ones from the root) as the guest would; `follow_final` says
+    /// whether a symlink in the last component is followed.
+    pub fn resolve(&self, path: &str, follow_final: bool) -> io::Result<Resolved> {
+        self.resolve_from(&GuestPath::root(), path, follow_final)
+    }
+
+    /// Resolves `name` inside the directory `dir`, following a link there as the guest would.
+    pub fn resolve_from_dir(&self, dir: &Resolved, name: &str) -> io::Result<Resolved> {
+        self.resolve_from(&dir.path, name, true)
+    }
+
+    fn resolve_from(&self, start: &GuestPath, path: &str, follow_final: bool) -> io::Result<Resolved> {
+        let (loc, node) = self.ns.resolve(start, path.as_bytes(), follow_final).map_err(errno_to_io)?;
+        Ok(Resolved { path: loc.path, rel: loc.rel, node })
+    }
+
+    /// `mkdir -p` in the tree's path space: each component is walked as the guest would, a
+    /// symlink on the way is followed inside the tree, and a missing directory — also a
+    /// dangling link's target — is created, as Docker does for WORKDIR and mount points.
+    pub fn create_dir_all(&self, path: &str) -> io::Result<Resolved> {
+        let mut hops = 0;
+        let path = self.mkdir_p(&GuestPath::root(), path, &mut hops)?;
+        self.resolve(&path.to_string(), true)
+    }
+
+    fn mkdir_p(&self, start: &GuestPath, path: &str, hops: &mut usize) -> io::Result<GuestPath> {
+        let mut cur = if path.starts_with('/') { GuestPath::root() } else { start.clone() };
+        for comp in path.split('/') {
+            match comp {
+                "" | "." => continue,
+                ".." => {
+                    cur.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            cur = match self.resolve_from(&cur, comp, true) {
+                Ok(r) => match r.node {
+                    Node::Dir => r.path,
+                    Node::Missing => {
+                        // The walk ended symlink-free, so its parent is a directory of the tree.
+                        match self.dir().create_dir(&r.rel) {
+                            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                            _ => r.path,
+                        }
+                    }
+                    _ => return Err(errno_to_io(Errno::Notdir)),
+                },
+                // A link whose target lies below a missing directory: make the target.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let Node::Symlink(target) = self.resolve_from(&cur, comp, false)?.node else { return Err(e) };
+                    *hops += 1;
+                    if *hops > MAX_SYMLINK_HOPS {
+                        return Err(errno_to_io(Errno::Loop));
+                    }
+                    let target = String::from_utf8(target).map_err(|_| errno_to_io(Errno::Ilseq))?;
+                    self.mkdir_p(&cur, &target, hops)?
+                }
+                Err(e) => return Err(e),
+            };
+        }
+        Ok(cur)
+    }
+
+    /// Opens the directory `r` names, refusing a symlink there.
+    pub fn open_dir(&self, r: &Resolved) -> io::Result<Dir> {
+        if r.path.is_root() { self.dir().try_clone() } else { self.dir().open_dir_nofollow(&r.rel) }
+    }
+
+    /// The directory holding `r` and `r`'s name in it, for operations on the entry itself.
+    pub fn open_parent(&self, r: &Resolved) -> io::Result<(Dir, OsString)> {
+        let (Some(parent), Some(name)) = (r.path.parent(), r.path.file_name()) else {
+            return Err(errno_to_io(Errno::Isdir));
+        };
+        let rel = PathBuf::from(parent.relative_to(&GuestPath::root()));
+        let dir = if parent.is_root() { self.dir().try_clone()? } else { self.dir().open_dir_nofollow(rel)? };
+        Ok((dir, name.into()))
+    }
+
+    /// Opens the regular file `r` names for reading, refusing a symlink there.
+    pub fn open_file(&self, r: &Resolved) -> io::Result<File> {
+        self.dir().open_with(&r.rel, OpenOptions::new().read(true).follow(FollowSymlinks::No))
+    }
+
+    /// Writes `contents` to `path` as the guest's `echo > path` would land: a link is followed
+    /// in the tree's space; the file found there is replaced (never written through, as it may
+    /// be hard-linked elsewhere) with mode 0644. The parent must exist.
+    pub fn write_file(&self, path: &str, contents: &[u8]) -> io::Result<()> {
+        let r = self.resolve(path, true)?;
+        if r.node == Node::Dir {
+            return Err(errno_to_io(Errno::Isdir));
+        }
+        let (dir, name) = self.open_parent(&r)?;
+        match dir.remove_file(&name) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut f = dir
+            .open_with(&name, OpenOptions::new().write(true).create_new(true).follow(FollowSymlinks::No).mode(0o644))?;
+        f.write_all(contents)
+    }
+}
+
+/// The walk's errors as the host's: `ENOENT` stays `NotFound`, the rest keep their Linux code.
+fn errno_to_io(e: Errno) -> io::Error {
+    use rustix::io::Errno as E;
+    let raw = match e {
+        Errno::Noent => E::NOENT,
+        Errno::Notdir => E::NOTDIR,
+        Errno::Loop => E::LOOP,
+        Errno::Isdir => E::ISDIR,
+        Errno::Nametoolong => E::NAMETOOLONG,
+        Errno::Ilseq => E::ILSEQ,
+        Errno::Inval => E::INVAL,
+        Errno::Acces => E::ACCESS,
+        Errno::Perm => E::PERM,
+        _ => E::IO,
+    };
+    io::Error::from_raw_os_error(raw.raw_os_error())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    /// A tree with links that name host paths (absolute, and `..` out of it), next to an
+    /// outside directory holding a canary.
+    fn setup() -> (tempfile::TempDir, PathBuf, GuestFs) {
+        let t = tempfile::tempdir().unwrap();
+        let outside = t.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("canary"), "canary").unwrap();
+        let root = t.path().join("root");
+        fs::create_dir_all(root.join("etc")).unwrap();
+        symlink(outside.join("canary"), root.join("etc/hostname")).unwrap();
+        symlink(&outside, root.join("abs")).unwrap();
+        symlink("../../../../../../../..", root.join("up")).unwrap();
+        symlink("loop", root.join("loop")).unwrap();
+        let g = GuestFs::open(&root).unwrap();
+        (t, outside, g)
+    }
+
+    fn untouched(outside: &Path) {
+        assert_eq!(fs::read_to_string(outside.join("canary")).unwrap(), "canary");
+        assert_eq!(fs::read_dir(outside).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn writes_follow_links_inside_the_tree() {
+        let (t, outside, g) = setup();
+        let inner = format!("{}/canary", outside.display());
+        assert!(g.write_file("/etc/hostname", b"id\n").is_err(), "its directory is missing in the tree");
+        g.create_dir_all(&outside.display().to_string()).unwrap();
+        assert_eq!(g.resolve("/etc/hostname", true).unwrap().path.to_string(), inner);
+        g.write_file("/etc/hostname", b"id\n").unwrap();
+        assert_eq!(fs::read_to_string(t.path().join("root").join(inner.trim_start_matches('/'))).unwrap(), "id\n");
+        untouched(&outside);
+    }
+
+    #[test]
+    fn mkdir_p_creates_link_targets_inside_the_tree() {
+        let (t, outside, g) = setup();
+        let r = g.create_dir_all("/abs/made/deeper").unwrap();
+        assert_eq!(r.path.to_string(), format!("{}/made/deeper", outside.display()));
+        assert!(t.path().join("root").join(r.rel).is_dir());
+        assert_eq!(g.create_dir_all("/up/etc").unwrap().path.to_string(), "/etc");
+        assert_eq!(g.create_dir_all("/loop/x").unwrap_err().raw_os_error(), Some(libc_loop()));
+        untouched(&outside);
+    }
+
+    fn libc_loop() -> i32 {
+        rustix::io::Errno::LOOP.raw_os_error()
+    }
+}
