@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing Porthole needs on a fresh machine: the WebAssembly
-# targets the guests are compiled for, and the stock docker CLI (a client only: Porthole is the
-# daemon) for the end-to-end tests. Safe to run again.
+# targets the guests are compiled for, the stock docker CLI (a client only: Porthole is the
+# daemon) for the end-to-end tests, and clang with Debian's wasi-libc, which builds the C test
+# program (a real wasi-libc guest). Safe to run again.
 set -euo pipefail
 rustup target add wasm32-wasip1 wasm32-wasip2
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+updated=""
+apt_install() {
+    [ -n "$updated" ] || { $sudo_cmd apt-get update -qq; updated=1; }
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@"
+}
 if ! command -v docker >/dev/null 2>&1; then
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    $sudo_cmd apt-get install -y -qq docker-cli || $sudo_cmd apt-get install -y -qq docker.io
+    apt_install docker-cli || apt_install docker.io
+fi
+if ! [ -f /usr/lib/wasm32-wasi/libc.a ] || ! command -v clang >/dev/null 2>&1; then
+    apt_install clang lld wasi-libc libclang-rt-dev-wasm32
 fi
