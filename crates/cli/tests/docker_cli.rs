@@ -251,6 +251,22 @@ fn run_reports_exit_codes_and_engine_errors() {
     assert_eq!(code, Some(125));
     assert!(err.contains("invalid mode: zz"), "{err}");
 
+    // A user's own module, bind-mounted as a single file: one Porthole cannot run exits 126
+    // naming why; a missing one 127.
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("missiles.wasm");
+    std::fs::write(
+        &module,
+        r#"(module (import "env" "launch_missiles" (func)) (memory (export "memory") 1) (func (export "_start")))"#,
+    )
+    .unwrap();
+    let bind = format!("{}:/missiles.wasm:ro", module.display());
+    let out = d.docker(&["run", "--rm", "-v", &bind, "busybox", "/missiles.wasm"]);
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("launch_missiles"), "{}", text(&out.stderr));
+    let (code, err) = d.fails(&["run", "--rm", "busybox", "/no/such.wasm"]);
+    assert_eq!(code, Some(127), "{err}");
+
     // stdin through -i, closed when the client's input ends.
     let mut child = d
         .command(&["run", "-i", "--rm", "busybox", "cat"])

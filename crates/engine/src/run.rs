@@ -13,7 +13,9 @@ use porthole_core::state::{Ending, Status, exit_codes};
 use porthole_runtime::{Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost};
+use porthole_wasi::{
+    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost,
+};
 use tokio::sync::broadcast;
 
 use crate::error::IoContext;
@@ -197,13 +199,20 @@ impl Engine {
             return Ok(());
         }
         let record = c.record.clone();
-        let ns = self.namespace(&record)?;
+        let ns = match self.namespace(&record) {
+            Ok(ns) => ns,
+            Err(e) => return Err(self.start_failed(&mut w, &id, exit_codes::ENGINE_ERROR, e)),
+        };
         let env = guest_env(&record, &ns);
         let program = match self.program(&ns, &record.path, &env) {
-            Ok(p) => p,
+            Ok(p) => Ok(p),
+            // Found but not runnable (not a module, an import Porthole lacks, no `_start`): as
+            // with runc, whose execve fails after the container started, the reason goes to the
+            // container's stderr and it exits 126.
+            Err((code, msg)) if code == exit_codes::NOT_EXECUTABLE => Err(msg),
             Err((code, msg)) => {
-                self.record_exit(&mut w, &id, code, false, &msg);
-                return Err(EngineError::Invalid(format!("failed to create task for container: {msg}: unknown")));
+                let e = EngineError::Invalid(format!("failed to create task for container: {msg}: unknown"));
+                return Err(self.start_failed(&mut w, &id, code, e));
             }
         };
         let live = w.containers[&id].live.clone();
@@ -217,6 +226,7 @@ impl Engine {
         };
         // With a TTY, Docker merges stderr into stdout.
         let stderr_stream = if record.tty { LogStream::Stdout } else { LogStream::Stderr };
+        let mut refusal_out = LogWriter { sink: sink.clone(), stream: stderr_stream };
         let stdio = Stdio {
             stdin,
             stdout: Box::new(LogWriter { sink: sink.clone(), stream: LogStream::Stdout }),
@@ -266,7 +276,13 @@ impl Engine {
         std::thread::Builder::new()
             .name(format!("guest-{}", id.short()))
             .spawn(move || {
-                let result = engine.inner.runtime.run(&program, host, &limits);
+                let result = match &program {
+                    Ok(program) => engine.inner.runtime.run(program, host, &limits),
+                    Err(refusal) => {
+                        let _ = std::io::Write::write_all(&mut refusal_out, format!("{refusal}\n").as_bytes());
+                        Ok(Exit::Code(exit_codes::NOT_EXECUTABLE))
+                    }
+                };
                 let (ending, error) = match result {
                     Ok(Exit::Code(c)) => (Ending::Exited(c), String::new()),
                     Ok(Exit::Stopped) => (Ending::Killed, String::new()),
@@ -286,6 +302,16 @@ impl Engine {
     }
 
     /// Marks a container exited with `code`, saves it and wakes waiters.
+    /// A start that failed before the guest ran: the container exits with `code` and the error,
+    /// and one made with `--rm` is removed, as Docker does (the CLI waits for that removal).
+    fn start_failed(&self, w: &mut World, id: &Id, code: i32, error: EngineError) -> EngineError {
+        self.record_exit(w, id, code, false, &error.to_string());
+        if w.containers.get(id).is_some_and(|c| c.record.host.auto_remove) {
+            let _ = self.remove_locked(w, id, true);
+        }
+        error
+    }
+
     fn record_exit(&self, w: &mut World, id: &Id, code: i32, oom: bool, error: &str) {
         let Some(c) = w.containers.get_mut(id) else { return };
         c.running = None;

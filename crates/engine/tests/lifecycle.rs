@@ -252,12 +252,12 @@ fn concurrent_creates_and_removes_never_lose_a_reference() {
 #[test]
 fn a_file_that_is_not_a_program_is_126_and_a_missing_one_127() {
     let (_t, e) = engine();
-    let id = e
-        .create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/etc/passwd".into()]), ..Default::default() })
-        .unwrap();
-    let err = e.start(id.as_str()).unwrap_err().to_string();
-    assert!(err.contains("exec /etc/passwd: exec format error"), "{err}");
-    assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 126);
+    // Found but not a program: it starts, says why on stderr and exits 126, as runc's failed
+    // execve does.
+    let (code, out, _) =
+        run(&e, CreateOptions { image: "busybox".into(), cmd: Some(vec!["/etc/passwd".into()]), ..Default::default() });
+    assert_eq!(code, 126);
+    assert!(out.contains("exec /etc/passwd: exec format error"), "{out}");
     let id = e
         .create(CreateOptions { image: "busybox".into(), cmd: Some(vec!["/bin/nope".into()]), ..Default::default() })
         .unwrap();
@@ -281,17 +281,17 @@ fn a_module_with_an_unknown_import_or_no_start_is_126_naming_the_problem() {
     for (name, wat, named) in cases {
         let path = t.path().join(name);
         std::fs::write(&path, wat).unwrap();
-        let id = e
-            .create(CreateOptions {
+        let (code, out, _) = run(
+            &e,
+            CreateOptions {
                 image: "busybox".into(),
                 cmd: Some(vec![format!("/{name}")]),
                 mounts: MountRequests { binds: vec![format!("{}:/{name}:ro", path.display())], ..Default::default() },
                 ..Default::default()
-            })
-            .unwrap();
-        let err = e.start(id.as_str()).unwrap_err().to_string();
-        assert!(err.contains(named), "{err}");
-        assert_eq!(e.inspect(id.as_str()).unwrap().record.state.exit_code, 126);
+            },
+        );
+        assert_eq!(code, 126, "{out}");
+        assert!(out.contains(named), "{out}");
     }
 }
 

@@ -19,11 +19,8 @@ fn compile_c(name: &str) -> Option<PathBuf> {
     let out_dir = manifest.join("../../target/c-guests");
     fs::create_dir_all(&out_dir).unwrap();
     let wasm = out_dir.join(format!("{name}.wasm"));
-    let status = Command::new("clang")
-        .args(["--target=wasm32-wasi", "-O2", "-Wall", "-o"])
-        .arg(&wasm)
-        .arg(&source)
-        .status();
+    let status =
+        Command::new("clang").args(["--target=wasm32-wasi", "-O2", "-Wall", "-o"]).arg(&wasm).arg(&source).status();
     match status {
         Ok(s) if s.success() => Some(wasm),
         Ok(s) => panic!("clang failed ({s}) on {}", source.display()),
