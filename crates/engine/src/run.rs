@@ -102,7 +102,7 @@ fn mount_spec(guest: String, host: &Path, readonly: bool) -> Result<MountSpec> {
         return Err(EngineError::Runtime(format!("cannot mount {}: not a file or directory", host.display())));
     };
     let source = MountSource::File { parent: open_dir(parent)?, name: name.to_owned() };
-    Ok(MountSpec { guest_path: guest, source, readonly })
+    Ok(MountSpec { guest_path: guest, source, readonly, quota: None })
 }
 
 impl Engine {
