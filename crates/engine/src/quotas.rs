@@ -2,6 +2,10 @@
 //! that mounts it at the same time, so they draw on one count) and one per container rootfs
 //! (shared by its main guest and its `exec`s).
 //!
+//! A rootfs quota limits what the container adds to its image, as Docker's quota on the
+//! writable layer does: its limit is the size asked for plus what the image held (deleting an
+//! image file therefore makes room, where Docker's whiteout would not).
+//!
 //! A quota's count is measured (a walk of the tree) when the first guest needs it and kept
 //! while any guest holds it; when the last one ends, the next start measures again, so changes
 //! made outside guests (copy-up, a volume removed and made again) are seen.
@@ -36,20 +40,25 @@ pub(crate) struct ContainerQuotas {
 }
 
 impl Quotas {
-    /// The live quota for `key`, or a new one of `limit` bytes measured from `tree`. The walk
-    /// happens without any lock held; if two starts race, the first one stored wins.
-    pub fn get_or_measure(&self, key: QuotaKey, limit: u64, tree: &Path) -> Result<Arc<Quota>> {
+    /// The live quota for `key`, or the one `make` builds (measuring trees). `make` runs
+    /// without any lock held; if two starts race, the first one stored wins.
+    pub fn get_or_make(&self, key: QuotaKey, make: impl FnOnce() -> Result<Quota>) -> Result<Arc<Quota>> {
         if let Some(q) = self.0.lock().unwrap().get(&key).and_then(Weak::upgrade) {
             return Ok(q);
         }
-        let dir = Dir::open_ambient_dir(tree, ambient_authority()).context(|| format!("opening {}", tree.display()))?;
-        let measured = Arc::new(Quota::new(limit, measure(&dir)));
+        let made = Arc::new(make()?);
         let mut map = self.0.lock().unwrap();
         map.retain(|_, q| q.strong_count() > 0);
         if let Some(q) = map.get(&key).and_then(Weak::upgrade) {
             return Ok(q);
         }
-        map.insert(key, Arc::downgrade(&measured));
-        Ok(measured)
+        map.insert(key, Arc::downgrade(&made));
+        Ok(made)
     }
+}
+
+/// What `tree` holds, as a quota counts it.
+pub(crate) fn measure_tree(tree: &Path) -> Result<u64> {
+    let dir = Dir::open_ambient_dir(tree, ambient_authority()).context(|| format!("opening {}", tree.display()))?;
+    Ok(measure(&dir))
 }

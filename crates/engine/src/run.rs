@@ -15,14 +15,14 @@ use porthole_runtime::{Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
 use porthole_wasi::{
-    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost,
+    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Quota, Stdio, StopSignal, WasiHost,
 };
 use tokio::sync::broadcast;
 
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;
 use crate::logs::{LogLine, LogSink, LogStream, LogWriter, read_log};
-use crate::quotas::{ContainerQuotas, QuotaKey};
+use crate::quotas::{ContainerQuotas, QuotaKey, measure_tree};
 use crate::{Container, Engine, EngineError, Result, World};
 
 /// Docker's default `PATH`, used when the image sets none.
@@ -116,7 +116,7 @@ impl Engine {
     /// on its rootfs and each volume's `size`. The world lock is held only to read the
     /// records; measuring what the trees already hold happens after it is released.
     pub(crate) fn container_quotas(&self, reference: &str) -> Result<(Id, ContainerQuotas)> {
-        let (id, root_limit, volume_limits) = {
+        let (id, image_id, root_limit, volume_limits) = {
             let w = self.world();
             let c = w.container(reference)?;
             let volume_limits: Vec<(String, u64)> = c
@@ -128,17 +128,23 @@ impl Engine {
                 .filter_map(|v| w.volumes.get(v))
                 .filter_map(|v| Some((v.name.clone(), volume_size(&v.options).ok()??.0)))
                 .collect();
-            (c.record.id.clone(), c.record.host.storage_size, volume_limits)
+            (c.record.id.clone(), c.record.image_id.clone(), c.record.host.storage_size, volume_limits)
         };
         let store = &self.inner.store;
         let quotas = &self.inner.quotas;
         let root = match root_limit {
-            Some(limit) => Some(quotas.get_or_measure(QuotaKey::Rootfs(id.clone()), limit, &store.rootfs(&id))?),
+            Some(size) => Some(quotas.get_or_make(QuotaKey::Rootfs(id.clone()), || {
+                // The image's own bytes are not the container's: only what it adds counts.
+                let image = measure_tree(&store.image_dir(&image_id).join("rootfs")).unwrap_or(0);
+                Ok(Quota::new(size.saturating_add(image), measure_tree(&store.rootfs(&id))?))
+            })?),
             None => None,
         };
         let mut volumes = BTreeMap::new();
         for (name, limit) in volume_limits {
-            let q = quotas.get_or_measure(QuotaKey::Volume(name.clone()), limit, &store.volume_data(&name))?;
+            let q = quotas.get_or_make(QuotaKey::Volume(name.clone()), || {
+                Ok(Quota::new(limit, measure_tree(&store.volume_data(&name))?))
+            })?;
             volumes.insert(name, q);
         }
         Ok((id, ContainerQuotas { root, volumes }))
