@@ -212,7 +212,8 @@ fn absurd_flags_and_lengths_get_errnos() {
 }
 
 /// A volume's disk quota: a write past it writes what fits and then fails with `ENOSPC`, as a
-/// full disk would; truncating and removing give the space back; hard links are counted once;
+/// full disk would, and so does growing a file by truncation; truncating and removing give the
+/// space back; hard links are counted once;
 /// other mounts are not limited.
 #[test]
 fn disk_quota_gives_enospc_and_frees_on_delete() {
@@ -236,6 +237,7 @@ fn disk_quota_gives_enospc_and_frees_on_delete() {
         "rm /v/a",
         "append /v/c 7890",
         "append /v/c !",
+        "truncate /v/c 11",
         "write /big 0123456789abcdefghij",
     ];
     let (out, exit) = common::run_with(porthole_guests::PROBE, &script, ns, |b| b, &Limits::default());
@@ -253,6 +255,7 @@ fn disk_quota_gives_enospc_and_frees_on_delete() {
         "rm /v/a => ok",
         "append /v/c 7890 => ok",
         "append /v/c ! => err ENOSPC",
+        "truncate /v/c 11 => err ENOSPC",
         "write /big 0123456789abcdefghij => ok",
     ];
     assert_eq!(out.lines().collect::<Vec<_>>(), expect);

@@ -521,19 +521,17 @@ impl<'q> Fit<'q> {
         Ok(Fit { quota, len, pos, bytes })
     }
 
-    /// `iovs` cut to the bytes that fit.
-    fn iovs(&self, iovs: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    /// `iovs` cut to the bytes that fit (without allocating: this is every write's path).
+    fn iovs<'a>(&self, iovs: &'a [(u32, u32)]) -> impl Iterator<Item = (u32, u32)> + 'a {
         let mut left = self.bytes;
-        let mut cut = Vec::new();
-        for &(buf, len) in iovs {
+        iovs.iter().map_while(move |&(buf, len)| {
             let n = (len as u64).min(left);
-            if n == 0 {
-                break;
+            if n == 0 && len > 0 {
+                return None;
             }
-            cut.push((buf, n as u32));
             left -= n;
-        }
-        cut
+            Some((buf, n as u32))
+        })
     }
 
     /// A write failed after `written` bytes: the rest of the charge goes back.
