@@ -75,6 +75,27 @@ fn volume_size_is_a_quota() {
     assert!(e.volume_inspect("bad").is_err());
 }
 
+/// Two containers running at once on one volume draw on one count.
+#[test]
+fn containers_on_one_volume_share_its_quota() {
+    let (_t, e) = engine(None);
+    let info = e.volume_create(Some("shared"), BTreeMap::new(), options(&[("size", "1m")])).unwrap();
+    let ids: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|f| {
+            let id = e.create(with_volume(&format!("sleep 1; yes > /v/{f}"), "shared")).unwrap();
+            e.start(id.as_str()).unwrap();
+            id.to_string()
+        })
+        .collect();
+    for id in &ids {
+        assert_ne!(e.wait(id, WaitCondition::NotRunning).unwrap(), 0, "{}", output(&e, id));
+        assert!(output(&e, id).contains("No space left on device"), "{}", output(&e, id));
+    }
+    let len = |f: &str| fs::metadata(info.mountpoint.join(f)).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(len("a") + len("b"), 1 << 20);
+}
+
 #[test]
 fn storage_opt_size_is_a_quota_on_what_the_container_adds() {
     let (_t, e) = engine(None);
