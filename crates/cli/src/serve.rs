@@ -93,8 +93,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", root.display()))?;
     let root = root.canonicalize().with_context(|| format!("resolving {}", root.display()))?;
     let _lock = lock_root(&root)?;
-    let (engine, _recovery) = Engine::open(EngineConfig { root: root.clone(), module_cache: args.module_cache })
-        .context("opening the engine")?;
+    let (engine, _recovery) =
+        Engine::open(EngineConfig { root: root.clone(), module_cache: args.module_cache, fd_budget: None })
+            .context("opening the engine")?;
     let options = ServeOptions { access, header_timeout: Duration::from_secs(args.header_timeout.max(1)) };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;

@@ -1,6 +1,7 @@
 //! Resource options through the stock docker CLI: Docker's memory minimum, the default memory
 //! cap ending a runaway guest as OOMKilled, options Porthole cannot enforce refused by name, and
-//! volume drivers that do not exist refused as Docker refuses them.
+//! volume drivers that do not exist refused as Docker refuses them, and the size options as
+//! disk quotas.
 
 mod common;
 
@@ -69,4 +70,28 @@ fn unknown_volume_drivers_are_not_found() {
         d.addr
     ));
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+}
+
+#[test]
+fn size_options_are_disk_quotas() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["volume", "create", "--opt", "size=1m", "quota"]);
+    assert_eq!(d.ok(&["volume", "inspect", "--format", "{{.Options.size}}", "quota"]), "1m\n");
+    let out = d.docker(&["run", "--rm", "-v", "quota:/v", "busybox", "sh", "-c", "yes > /v/big"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(common::text(&out.stderr).contains("No space left on device"), "{}", common::text(&out.stderr));
+    assert_eq!(d.ok(&["run", "--rm", "-v", "quota:/v", "busybox", "sh", "-c", "rm /v/big && echo room"]), "room\n");
+
+    let out = d.docker(&["run", "--rm", "--storage-opt", "size=1m", "busybox", "sh", "-c", "yes > /big"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(common::text(&out.stderr).contains("No space left on device"), "{}", common::text(&out.stderr));
+
+    let (_, err) = d.fails(&["volume", "create", "--opt", "size=lots", "bad"]);
+    assert!(err.contains("invalid size: 'lots'"), "{err}");
+    let (code, err) = d.fails(&["run", "--rm", "--storage-opt", "dm.basesize=1g", "busybox", "true"]);
+    assert_eq!(code, Some(125), "{err}");
+    assert!(err.contains("--storage-opt dm.basesize is not supported by Porthole"), "{err}");
 }

@@ -9,6 +9,7 @@ pub mod guest_path;
 pub mod mounts;
 pub mod names;
 pub mod names_gen;
+pub mod size;
 pub mod state;
 pub mod time;
 

@@ -210,11 +210,10 @@ impl Engine {
         let program = self.program_for_build(&ns, &argv[0], &env)?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
-        let host = WasiHost::builder(ns).args(argv.iter().cloned()).stdio(Stdio {
-            stdout: Box::new(out.clone()),
-            stderr: Box::new(out.clone()),
-            ..Stdio::default()
-        });
+        let host = WasiHost::builder(ns)
+            .fd_budget(self.inner.fd_budget.clone())
+            .args(argv.iter().cloned())
+            .stdio(Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() });
         let host = env.iter().fold(host, |b, e| {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)

@@ -38,6 +38,8 @@ pub struct CreateOptions {
     pub port_bindings: BTreeMap<String, Vec<String>>,
     pub exposed_ports: Vec<String>,
     pub memory_bytes: Option<u64>,
+    /// `--storage-opt size=`: a quota in bytes on the container's writable rootfs.
+    pub storage_size: Option<u64>,
 }
 
 /// `docker rm` options.
@@ -131,6 +133,7 @@ impl Engine {
                 read_only_rootfs: opts.read_only_rootfs,
                 port_bindings: opts.port_bindings.clone(),
                 memory_bytes: opts.memory_bytes,
+                storage_size: opts.storage_size,
             },
             mounts,
             state: StateRecord::default(),
@@ -190,7 +193,8 @@ impl Engine {
         for mut m in plan {
             match m.kind {
                 MountType::Volume if m.inherited_from.is_none() => {
-                    let name = self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone())?;
+                    let name =
+                        self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone(), BTreeMap::new())?;
                     if m.volume.is_none() {
                         anonymous_created.push(name.clone());
                     }

@@ -269,7 +269,7 @@ impl Engine {
         if !entries.iter().any(|e| e.kind == EntryKind::Symlink) {
             return;
         }
-        let Ok(ns) = self.namespace(record) else { return };
+        let Ok(ns) = self.namespace(record, &crate::quotas::ContainerQuotas::default()) else { return };
         for e in entries.iter_mut().filter(|e| e.kind == EntryKind::Symlink) {
             let Some(guest) = &e.guest_path else { continue };
             match ns.resolve(&porthole_wasi::GuestPath::root(), guest.as_bytes(), true) {

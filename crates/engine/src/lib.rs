@@ -16,6 +16,7 @@ mod guestfs;
 mod images;
 mod logs;
 mod preview;
+mod quotas;
 mod run;
 mod volumes;
 
@@ -27,6 +28,7 @@ use porthole_core::event::{Event, EventType};
 use porthole_core::names::{Id, Lookup, lookup};
 use porthole_runtime::{Runtime, RuntimeConfig};
 use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord};
+use porthole_wasi::FdBudget;
 use tokio::sync::broadcast;
 
 pub use build::{BuildOptions, BuildOutput};
@@ -47,6 +49,9 @@ pub struct EngineConfig {
     /// Where compiled guests are cached; `None` means `<root>/module-cache`. Tests share one
     /// across temporary roots so each guest is compiled once.
     pub module_cache: Option<PathBuf>,
+    /// How many descriptors all guests together may hold; `None` is the guests' part of the
+    /// process's `RLIMIT_NOFILE` (see `porthole_wasi::guest_share_of`). Tests set it small.
+    pub fd_budget: Option<usize>,
 }
 
 /// A container as the engine holds it: its record and, while it runs, its handle.
@@ -109,6 +114,10 @@ struct Inner {
     changed: Condvar,
     events: broadcast::Sender<Event>,
     programs: run::ProgramCache,
+    /// The descriptors guests may hold, shared fairly between them.
+    fd_budget: FdBudget,
+    /// Disk quotas held by running guests.
+    quotas: quotas::Quotas,
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -147,10 +156,17 @@ impl Engine {
                 changed: Condvar::new(),
                 events,
                 programs: run::ProgramCache::default(),
+                fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
+                quotas: quotas::Quotas::default(),
             }),
         };
         engine.ensure_base_image()?;
         Ok((engine, recovery))
+    }
+
+    /// The descriptor budget guests share (for `docker info` and tests).
+    pub fn fd_budget(&self) -> &FdBudget {
+        &self.inner.fd_budget
     }
 
     pub fn root(&self) -> &Path {

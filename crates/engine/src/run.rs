@@ -1,7 +1,7 @@
 //! Running guests: start (namespace, program, stdio, limits), stop and kill, wait, restart,
 //! exec, attach and logs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -9,18 +9,20 @@ use std::time::Duration;
 use porthole_core::event::EventType;
 use porthole_core::mounts::{MountPoint, MountType};
 use porthole_core::names::Id;
+use porthole_core::size::volume_size;
 use porthole_core::state::{Ending, Status, exit_codes};
 use porthole_runtime::{Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
 use porthole_wasi::{
-    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Stdio, StopSignal, WasiHost,
+    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Quota, Stdio, StopSignal, WasiHost,
 };
 use tokio::sync::broadcast;
 
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;
 use crate::logs::{LogLine, LogSink, LogStream, LogWriter, read_log};
+use crate::quotas::{ContainerQuotas, QuotaKey, measure_tree};
 use crate::{Container, Engine, EngineError, Result, World};
 
 /// Docker's default `PATH`, used when the image sets none.
@@ -104,13 +106,51 @@ fn mount_spec(guest: String, host: &Path, readonly: bool) -> Result<MountSpec> {
         return Err(EngineError::Runtime(format!("cannot mount {}: not a file or directory", host.display())));
     };
     let source = MountSource::File { parent: open_dir(parent)?, name: name.to_owned() };
-    Ok(MountSpec { guest_path: guest, source, readonly })
+    Ok(MountSpec { guest_path: guest, source, readonly, quota: None })
 }
 
 impl Engine {
+    /// The disk quotas a guest of the container `reference` runs under: `--storage-opt size=`
+    /// on its rootfs and each volume's `size`. The world lock is held only to read the
+    /// records; measuring what the trees already hold happens after it is released.
+    pub(crate) fn container_quotas(&self, reference: &str) -> Result<(Id, ContainerQuotas)> {
+        let (id, image_id, root_limit, volume_limits) = {
+            let w = self.world();
+            let c = w.container(reference)?;
+            let volume_limits: Vec<(String, u64)> = c
+                .record
+                .mounts
+                .iter()
+                .filter(|m| m.rw)
+                .filter_map(|m| m.volume.as_ref())
+                .filter_map(|v| w.volumes.get(v))
+                .filter_map(|v| Some((v.name.clone(), volume_size(&v.options).ok()??.0)))
+                .collect();
+            (c.record.id.clone(), c.record.image_id.clone(), c.record.host.storage_size, volume_limits)
+        };
+        let store = &self.inner.store;
+        let quotas = &self.inner.quotas;
+        let root = match root_limit {
+            Some(size) => Some(quotas.get_or_make(QuotaKey::Rootfs(id.clone()), || {
+                // The image's own bytes are not the container's: only what it adds counts.
+                let image = measure_tree(&store.image_dir(&image_id).join("rootfs")).unwrap_or(0);
+                Ok(Quota::new(size.saturating_add(image), measure_tree(&store.rootfs(&id))?))
+            })?),
+            None => None,
+        };
+        let mut volumes = BTreeMap::new();
+        for (name, limit) in volume_limits {
+            let q = quotas.get_or_make(QuotaKey::Volume(name.clone()), || {
+                Ok(Quota::new(limit, measure_tree(&store.volume_data(&name))?))
+            })?;
+            volumes.insert(name, q);
+        }
+        Ok((id, ContainerQuotas { root, volumes }))
+    }
+
     /// The container's mount namespace: its rootfs, each mount at its (symlink-resolved)
-    /// destination, and a read-only `/proc` with the generated `mounts`.
-    pub(crate) fn namespace(&self, record: &ContainerRecord) -> Result<Namespace> {
+    /// destination, and a read-only `/proc` with the generated `mounts`, under `quotas`.
+    pub(crate) fn namespace(&self, record: &ContainerRecord, quotas: &ContainerQuotas) -> Result<Namespace> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(&record.id);
         // Mount destinations follow the rootfs's own symlinks, as Docker does (a `VOLUME
@@ -137,7 +177,8 @@ impl Engine {
                 m.kind.as_str(),
                 if m.rw { "rw" } else { "ro" }
             ));
-            specs.push(mount_spec(guest, &host, !m.rw)?);
+            let quota = m.volume.as_ref().and_then(|v| quotas.volumes.get(v)).cloned();
+            specs.push(mount_spec(guest, &host, !m.rw)?.with_quota(quota));
         }
         let proc_dir = store.container_dir(&record.id).join("proc");
         std::fs::create_dir_all(&proc_dir).context(|| "creating /proc".into())?;
@@ -146,8 +187,9 @@ impl Engine {
         if !specs.iter().any(|s| s.guest_path == "/proc") {
             specs.push(MountSpec::dir("/proc", open_dir(&proc_dir)?, true));
         }
-        Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs)
-            .map_err(|e| EngineError::Runtime(e.to_string()))
+        Ok(Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs)
+            .map_err(|e| EngineError::Runtime(e.to_string()))?
+            .with_root_quota(quotas.root.clone()))
     }
 
     /// Finds `argv0` as the guest would (a path, or a name searched in `PATH`) and loads it.
@@ -192,14 +234,16 @@ impl Engine {
 
     /// `docker start`: a running container is left alone, as Docker does.
     pub fn start(&self, reference: &str) -> Result<()> {
+        let (id, quotas) = self.container_quotas(reference)?;
         let mut w = self.world();
-        let id = w.container_id(reference)?;
+        // By id: the name may have been taken by another container while the lock was free.
+        let id = w.container_id(id.as_str())?;
         let c = w.containers.get(&id).unwrap();
         if !c.record.state.status.can_start(c.record.name.as_str())? {
             return Ok(());
         }
         let record = c.record.clone();
-        let ns = match self.namespace(&record) {
+        let ns = match self.namespace(&record, &quotas) {
             Ok(ns) => ns,
             Err(e) => return Err(self.start_failed(&mut w, &id, exit_codes::ENGINE_ERROR, e)),
         };
@@ -235,6 +279,7 @@ impl Engine {
         };
         let signal = StopSignal::default();
         let host = WasiHost::builder(ns)
+            .fd_budget(self.inner.fd_budget.clone())
             .arg(record.path.clone())
             .args(record.args.clone())
             .stdio(stdio)
@@ -447,11 +492,12 @@ impl Engine {
     /// `docker exec`: another guest in the running container, with the same mounts; blocks
     /// until it ends and returns its exit code.
     pub fn exec(&self, reference: &str, opts: ExecOptions) -> Result<i32> {
+        let (id, quotas) = self.container_quotas(reference)?;
         let (record, ns) = {
             let w = self.world();
-            let c = w.container(reference)?;
+            let c = w.container(id.as_str())?;
             c.record.state.status.can_kill(c.record.id.as_str())?;
-            (c.record.clone(), self.namespace(&c.record)?)
+            (c.record.clone(), self.namespace(&c.record, &quotas)?)
         };
         let mut env = guest_env(&record, &ns);
         env = porthole_core::config::merge_env(&env, &opts.env);
@@ -462,6 +508,7 @@ impl Engine {
             .program(&ns, &opts.cmd[0], &env)
             .map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
         let host = WasiHost::builder(ns)
+            .fd_budget(self.inner.fd_budget.clone())
             .args(opts.cmd.clone())
             .stdio(opts.stdio)
             .observer(Arc::new(FileEvents { engine: self.clone(), container: record.id.to_string() }));

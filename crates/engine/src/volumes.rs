@@ -8,6 +8,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use porthole_core::event::EventType;
 use porthole_core::names::{Id, VolumeName};
+use porthole_core::size::volume_size;
 use porthole_store::copy::{copy_dir_attributes, copy_tree, is_empty_dir, usage};
 use porthole_store::{ANONYMOUS_LABEL, VolumeRecord};
 use porthole_wasi::Node;
@@ -65,11 +66,17 @@ impl Engine {
         }
     }
 
-    /// `docker volume create [NAME]`: creating an existing name returns it unchanged, as
-    /// Docker does.
-    pub fn volume_create(&self, name: Option<&str>, labels: BTreeMap<String, String>) -> Result<VolumeInfo> {
+    /// `docker volume create [NAME] [--opt size=10m]`: creating an existing name returns it
+    /// unchanged, as Docker does. `size` (the only driver option) is the volume's disk quota.
+    pub fn volume_create(
+        &self,
+        name: Option<&str>,
+        labels: BTreeMap<String, String>,
+        options: BTreeMap<String, String>,
+    ) -> Result<VolumeInfo> {
+        volume_size(&options).map_err(|e| EngineError::Invalid(e.to_string()))?;
         let mut w = self.world();
-        let name = self.create_volume_locked(&mut w, name, labels)?;
+        let name = self.create_volume_locked(&mut w, name, labels, options)?;
         let record = w.volumes[&name].clone();
         Ok(self.volume_info(&w, &record))
     }
@@ -81,6 +88,7 @@ impl Engine {
         w: &mut World,
         name: Option<&str>,
         mut labels: BTreeMap<String, String>,
+        options: BTreeMap<String, String>,
     ) -> Result<String> {
         let name = match name {
             Some(n) => VolumeName::new(n)?.to_string(),
@@ -92,7 +100,7 @@ impl Engine {
         if w.volumes.contains_key(&name) {
             return Ok(name);
         }
-        let record = VolumeRecord { name: name.clone(), created: porthole_store::now_nanos(), labels };
+        let record = VolumeRecord { name: name.clone(), created: porthole_store::now_nanos(), labels, options };
         self.inner.store.create_volume(&record).context(|| format!("create {name}"))?;
         w.volumes.insert(name.clone(), record);
         self.emit(self.event(EventType::Volume, "create", &name).with("driver", "local"));

@@ -58,7 +58,9 @@ fn reset_times(t: &Path) {
 fn engine() -> Env {
     let tmp = tempfile::tempdir().unwrap();
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) = Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache) }).unwrap();
+    let (engine, _) =
+        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
+            .unwrap();
     let t = tmp.path().join("outside");
     fs::create_dir(&t).unwrap();
     for (p, content) in CANARIES {

@@ -11,7 +11,7 @@ use porthole_engine::{CreateOptions, Engine, EngineConfig, EntryKind, ErrorKind,
 
 fn engine(tmp: &Path) -> Engine {
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    Engine::open(EngineConfig { root: tmp.join("root"), module_cache: Some(cache) }).unwrap().0
+    Engine::open(EngineConfig { root: tmp.join("root"), module_cache: Some(cache), fd_budget: None }).unwrap().0
 }
 
 fn create(engine: &Engine, name: &str, binds: &[&str]) -> String {

@@ -16,7 +16,9 @@ use porthole_engine::{
 fn engine() -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().unwrap();
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) = Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache) }).unwrap();
+    let (engine, _) =
+        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
+            .unwrap();
     (tmp, engine)
 }
 
@@ -206,7 +208,7 @@ fn events_tell_the_story_including_which_container_wrote_a_file() {
 #[test]
 fn concurrent_creates_and_removes_never_lose_a_reference() {
     let (_t, e) = engine();
-    e.volume_create(Some("shared"), BTreeMap::new()).unwrap();
+    e.volume_create(Some("shared"), BTreeMap::new(), BTreeMap::new()).unwrap();
     let workers: Vec<_> = (0..4)
         .map(|i| {
             let e = e.clone();

@@ -19,7 +19,9 @@ struct Env {
 fn engine() -> Env {
     let tmp = tempfile::tempdir().unwrap();
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) = Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache) }).unwrap();
+    let (engine, _) =
+        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
+            .unwrap();
     let base = tmp.path().to_path_buf();
     Env { _tmp: tmp, engine, base }
 }
@@ -103,7 +105,7 @@ fn copy_up_skips_non_empty_named_volumes_nocopy_and_binds() {
     let e = engine();
     e.build("pulp-content", PULP, &[]);
     // A named volume that already has files keeps them.
-    e.engine.volume_create(Some("pulp"), BTreeMap::new()).unwrap();
+    e.engine.volume_create(Some("pulp"), BTreeMap::new(), BTreeMap::new()).unwrap();
     let pulp_dir = e.engine.volume_inspect("pulp").unwrap().mountpoint;
     fs::write(pulp_dir.join("mine.txt"), "mine").unwrap();
     e.sh("pulp-content", "true", binds(&["pulp:/var/lib/pulp"]));

@@ -23,7 +23,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 fn engine() -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().unwrap();
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) = Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache) }).unwrap();
+    let (engine, _) =
+        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
+            .unwrap();
     (tmp, engine)
 }
 

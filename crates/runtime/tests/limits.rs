@@ -210,3 +210,98 @@ fn absurd_flags_and_lengths_get_errnos() {
     let exit = common::runtime().run(&program, host, &Limits::default()).unwrap();
     assert_eq!(exit, Exit::Code(8), "every call must fail with an errno");
 }
+
+/// A volume's disk quota: a write past it writes what fits and then fails with `ENOSPC`, as a
+/// full disk would, and so does growing a file by truncation; truncating and removing give the
+/// space back; hard links are counted once;
+/// other mounts are not limited.
+#[test]
+fn disk_quota_gives_enospc_and_frees_on_delete() {
+    use std::sync::Arc;
+    let root = empty_root();
+    let vol = empty_root();
+    let quota = Arc::new(porthole_wasi::Quota::new(10, 0));
+    let specs =
+        vec![porthole_wasi::MountSpec::dir("/v", common::open_dir(vol.path()), false).with_quota(Some(quota.clone()))];
+    let ns = porthole_wasi::Namespace::new(common::open_dir(root.path()), false, specs).unwrap();
+    let script = [
+        "write /v/a 0123456789abc",
+        "read /v/a",
+        "write /v/b x",
+        "truncate /v/a 4",
+        "append /v/b 123456",
+        "append /v/b 7",
+        "link /v/b /v/c",
+        "rm /v/b",
+        "append /v/c 7",
+        "rm /v/a",
+        "append /v/c 7890",
+        "append /v/c !",
+        "truncate /v/c 11",
+        "write /big 0123456789abcdefghij",
+    ];
+    let (out, exit) = common::run_with(porthole_guests::PROBE, &script, ns, |b| b, &Limits::default());
+    assert_eq!(exit, Exit::Code(0), "{out}");
+    let expect = [
+        "write /v/a 0123456789abc => err ENOSPC",
+        "read /v/a => ok \"0123456789\"",
+        "write /v/b x => err ENOSPC",
+        "truncate /v/a 4 => ok",
+        "append /v/b 123456 => ok",
+        "append /v/b 7 => err ENOSPC",
+        "link /v/b /v/c => ok",
+        "rm /v/b => ok",
+        "append /v/c 7 => err ENOSPC",
+        "rm /v/a => ok",
+        "append /v/c 7890 => ok",
+        "append /v/c ! => err ENOSPC",
+        "truncate /v/c 11 => err ENOSPC",
+        "write /big 0123456789abcdefghij => ok",
+    ];
+    assert_eq!(out.lines().collect::<Vec<_>>(), expect);
+    assert_eq!(std::fs::read_to_string(vol.path().join("c")).unwrap(), "1234567890");
+    assert_eq!(quota.used(), 10);
+    assert_eq!(porthole_wasi::measure(&common::open_dir(vol.path())), 10);
+}
+
+/// Guests drawing on one small descriptor budget at once: each is stopped by `EMFILE` (its
+/// share) or `ENFILE` (the budget gone), never more than the budget is handed out, and all of
+/// it comes back when they end.
+#[test]
+fn descriptor_budget_is_shared_and_returned() {
+    let budget = porthole_wasi::FdBudget::new(100);
+    let guests: Vec<_> = (0..4)
+        .map(|_| {
+            let budget = budget.clone();
+            std::thread::spawn(move || {
+                let root = empty_root();
+                let ns = common::namespace(root.path(), &[]);
+                common::run_with(
+                    porthole_guests::HOG,
+                    &["fds", "/", "1000"],
+                    ns,
+                    |b| b.fd_budget(budget),
+                    &Limits::default(),
+                )
+            })
+        })
+        .collect();
+    let mut opened = 0;
+    let mut outs = Vec::new();
+    for g in guests {
+        let (out, exit) = g.join().unwrap();
+        outs.push(out.clone());
+        assert_eq!(exit, Exit::Code(0), "{out}");
+        let (n, errno) = out.trim().strip_prefix("opened ").unwrap().split_once(" then Uncategorized errno=").unwrap();
+        assert!(["Some(33)", "Some(41)"].contains(&errno), "{out}");
+        opened += n.parse::<usize>().unwrap();
+    }
+    assert!(opened <= 100, "{opened} descriptors handed out of 100: {outs:?}");
+    assert_eq!(budget.in_use(), 0);
+    // Alone, a guest may use the whole budget again.
+    let root = empty_root();
+    let ns = common::namespace(root.path(), &[]);
+    let (out, _) =
+        common::run_with(porthole_guests::HOG, &["fds", "/"], ns, |b| b.fd_budget(budget.clone()), &Limits::default());
+    assert_eq!(out.trim(), "opened 100 then Uncategorized errno=Some(33)");
+}

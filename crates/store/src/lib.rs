@@ -244,7 +244,10 @@ impl Store {
                 }
                 fs::create_dir_all(dir.join("_data"))?;
                 let created = fs::metadata(&dir).and_then(|m| m.modified()).map(epoch_nanos).unwrap_or(0);
-                write_json(&dir.join("meta.json"), &VolumeRecord { name: name.clone(), created, labels })?;
+                write_json(
+                    &dir.join("meta.json"),
+                    &VolumeRecord { name: name.clone(), created, labels, options: BTreeMap::new() },
+                )?;
                 r.adopted_volumes.push(name);
             }
         }

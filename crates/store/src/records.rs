@@ -15,6 +15,9 @@ pub struct VolumeRecord {
     pub created: i64,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Driver options as given (`--opt size=10m`), shown by inspect as `Options`.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
 }
 
 /// Docker marks volumes made for a `VOLUME` or `-v /dst` with this label.
@@ -39,6 +42,8 @@ pub struct HostOptions {
     /// `-p` as given (`8080:80/tcp` → host port by container port).
     pub port_bindings: BTreeMap<String, Vec<String>>,
     pub memory_bytes: Option<u64>,
+    /// `--storage-opt size=`: a quota in bytes on the writable rootfs.
+    pub storage_size: Option<u64>,
 }
 
 /// Run state, as `State` in `docker inspect`.

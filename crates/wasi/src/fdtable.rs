@@ -3,6 +3,7 @@
 use std::net::{TcpListener, TcpStream};
 
 use crate::abi::rights;
+use crate::budget::FdLease;
 use crate::errno::Errno;
 use crate::namespace::Location;
 use crate::path::GuestPath;
@@ -93,17 +94,37 @@ impl Rights {
 struct Slot {
     descriptor: Descriptor,
     rights: Rights,
+    /// Drawn from the controller's budget (everything the guest opened itself; not the
+    /// stdio, preopens and listeners it started with).
+    budgeted: bool,
 }
 
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
     open: usize,
     max_open: usize,
+    /// The guest's draw on the controller-wide budget, once the starting descriptors are in.
+    lease: Option<FdLease>,
 }
 
 impl FdTable {
     pub fn new(max_open: usize) -> Self {
-        Self { slots: Vec::new(), open: 0, max_open }
+        Self { slots: Vec::new(), open: 0, max_open, lease: None }
+    }
+
+    /// From now on every insert also draws on the controller-wide budget.
+    pub fn draw_on(&mut self, lease: FdLease) {
+        self.lease = Some(lease);
+    }
+
+    /// Returns a closed slot's descriptor to the budget.
+    fn returned(&mut self, slot: Slot) -> Descriptor {
+        if slot.budgeted
+            && let Some(lease) = &mut self.lease
+        {
+            lease.release();
+        }
+        slot.descriptor
     }
 
     /// Puts `d` at the lowest free number with every right its kind has.
@@ -112,11 +133,16 @@ impl FdTable {
         self.insert_with_rights(d, rights)
     }
 
-    /// Puts `d` at the lowest free number, as POSIX `open` does; `EMFILE` past the cap.
+    /// Puts `d` at the lowest free number, as POSIX `open` does; `EMFILE` past the guest's
+    /// cap or its share of the budget, `ENFILE` when the budget is gone.
     pub fn insert_with_rights(&mut self, d: Descriptor, rights: Rights) -> Result<u32, Errno> {
         if self.open >= self.max_open {
             return Err(Errno::Mfile);
         }
+        let budgeted = match &mut self.lease {
+            Some(lease) => lease.acquire().map(|()| true)?,
+            None => false,
+        };
         let fd = match self.slots.iter().position(Option::is_none) {
             Some(i) => i,
             None => {
@@ -124,7 +150,7 @@ impl FdTable {
                 self.slots.len() - 1
             }
         };
-        self.slots[fd] = Some(Slot { descriptor: d, rights });
+        self.slots[fd] = Some(Slot { descriptor: d, rights, budgeted });
         self.open += 1;
         Ok(fd as u32)
     }
@@ -167,7 +193,7 @@ impl FdTable {
     pub fn remove(&mut self, fd: u32) -> Result<Descriptor, Errno> {
         let slot = self.slots.get_mut(fd as usize).and_then(Option::take).ok_or(Errno::Badf)?;
         self.open -= 1;
-        Ok(slot.descriptor)
+        Ok(self.returned(slot))
     }
 
     /// `fd_renumber`: moves `from` onto `to`, closing whatever `to` held.
@@ -180,7 +206,7 @@ impl FdTable {
         let moved = self.slots[from as usize].take().expect("checked above");
         self.open -= 1;
         let closed = self.slots[to as usize].replace(moved);
-        Ok(closed.map(|s| s.descriptor))
+        Ok(closed.map(|s| self.returned(s)))
     }
 
     pub fn get_file(&mut self, fd: u32) -> Result<&mut OpenFile, Errno> {
@@ -201,7 +227,8 @@ impl FdTable {
     /// Every descriptor still open, for reporting written files when the guest ends.
     pub fn drain(&mut self) -> Vec<Descriptor> {
         self.open = 0;
-        self.slots.drain(..).flatten().map(|s| s.descriptor).collect()
+        let slots: Vec<Slot> = self.slots.drain(..).flatten().collect();
+        slots.into_iter().map(|s| self.returned(s)).collect()
     }
 }
 
@@ -226,5 +253,26 @@ mod tests {
         assert!(t.renumber(0, 2).unwrap().is_some());
         assert_eq!(t.get(0).err(), Some(Errno::Badf));
         assert_eq!(t.insert(dir()), Ok(0));
+    }
+
+    #[test]
+    fn budget_is_drawn_after_the_starting_descriptors_and_returned_on_close() {
+        let budget = crate::budget::FdBudget::new(2);
+        let mut t = FdTable::new(10);
+        t.insert(dir()).unwrap();
+        t.draw_on(budget.lease());
+        assert_eq!(t.insert(dir()), Ok(1));
+        assert_eq!(t.insert(dir()), Ok(2));
+        assert_eq!(t.insert(dir()).err(), Some(Errno::Mfile));
+        assert_eq!(budget.in_use(), 2);
+        // Closing a starting descriptor returns nothing; closing an opened one does.
+        t.remove(0).unwrap();
+        assert_eq!(budget.in_use(), 2);
+        assert!(t.renumber(1, 2).unwrap().is_some());
+        assert_eq!(budget.in_use(), 1);
+        t.drain();
+        assert_eq!(budget.in_use(), 0);
+        drop(t);
+        assert_eq!(budget.lease().acquire(), Ok(()));
     }
 }

@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::budget::FdBudget;
 use crate::errno::Errno;
 use crate::fdtable::{Descriptor, FdTable, OpenDir};
 use crate::namespace::{MountId, Namespace};
@@ -121,6 +122,7 @@ pub struct WasiHostBuilder {
     observer: Option<Arc<dyn MutationObserver>>,
     stop: StopSignal,
     max_fds: usize,
+    budget: Option<FdBudget>,
 }
 
 impl WasiHost {
@@ -136,6 +138,7 @@ impl WasiHost {
             observer: None,
             stop: StopSignal::default(),
             max_fds: DEFAULT_MAX_FDS,
+            budget: None,
         }
     }
 
@@ -216,6 +219,12 @@ impl WasiHostBuilder {
         self
     }
 
+    /// Every descriptor the guest opens also draws on `budget`, shared with other guests.
+    pub fn fd_budget(mut self, budget: FdBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     pub fn build(self) -> Result<WasiHost, Errno> {
         // A file mount is reached through the directory above it, not as a preopen.
         let preopens: Vec<GuestPath> =
@@ -231,6 +240,9 @@ impl WasiHostBuilder {
         for l in self.listeners {
             l.set_nonblocking(true)?;
             fds.insert(Descriptor::Listener(l))?;
+        }
+        if let Some(budget) = &self.budget {
+            fds.draw_on(budget.lease());
         }
         Ok(WasiHost {
             args: self.args.into_iter().map(String::into_bytes).collect(),

@@ -9,6 +9,7 @@
 //! Use: build a [`Namespace`], a [`WasiHost`] over it, and [`add_to_linker`].
 
 mod abi;
+mod budget;
 mod errno;
 mod fdtable;
 mod filestat;
@@ -18,7 +19,9 @@ mod memory;
 mod namespace;
 mod ops;
 mod path;
+mod quota;
 
+pub use budget::{FdBudget, FdLease, MIN_SHARE, guest_share_of};
 pub use errno::Errno;
 pub use host::{
     DEFAULT_MAX_FDS, GuestExit, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
@@ -27,6 +30,7 @@ pub use host::{
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node};
+pub use quota::{Quota, measure};
 pub use stdio::{Input, Output, Stdio};
 
 mod stdio;

@@ -9,11 +9,13 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use cap_std::fs::Dir;
 
 use crate::errno::Errno;
 use crate::path::{GuestPath, Lookup, Node, Walked, walk};
+use crate::quota::Quota;
 
 /// What a mount shows at its mount point.
 pub enum MountSource {
@@ -31,12 +33,20 @@ pub struct MountSpec {
     pub guest_path: String,
     pub source: MountSource,
     pub readonly: bool,
+    /// A disk quota on what the guest writes here (a volume's `size`).
+    pub quota: Option<Arc<Quota>>,
 }
 
 impl MountSpec {
     /// A directory mount, the common case.
     pub fn dir(guest_path: impl Into<String>, dir: Dir, readonly: bool) -> Self {
-        Self { guest_path: guest_path.into(), source: MountSource::Dir(dir), readonly }
+        Self { guest_path: guest_path.into(), source: MountSource::Dir(dir), readonly, quota: None }
+    }
+
+    /// This mount with writes in it counted against `quota`.
+    pub fn with_quota(mut self, quota: Option<Arc<Quota>>) -> Self {
+        self.quota = quota;
+        self
     }
 }
 
@@ -47,6 +57,7 @@ pub struct Mount {
     pub readonly: bool,
     /// The `dev` the guest sees in `filestat`: distinct per mount, as on Linux.
     pub dev: u64,
+    pub quota: Option<Arc<Quota>>,
 }
 
 impl Mount {
@@ -93,8 +104,13 @@ pub struct Namespace {
 
 impl Namespace {
     pub fn new(root: Dir, root_readonly: bool, specs: Vec<MountSpec>) -> Result<Self, NamespaceError> {
-        let mut mounts =
-            vec![Mount { path: GuestPath::root(), source: MountSource::Dir(root), readonly: root_readonly, dev: 1 }];
+        let mut mounts = vec![Mount {
+            path: GuestPath::root(),
+            source: MountSource::Dir(root),
+            readonly: root_readonly,
+            dev: 1,
+            quota: None,
+        }];
         for spec in specs {
             let path = GuestPath::parse_absolute(&spec.guest_path)
                 .map_err(|_| NamespaceError::InvalidMountPoint(spec.guest_path.clone()))?;
@@ -105,9 +121,16 @@ impl Namespace {
                 return Err(NamespaceError::DuplicateMountPoint(path.to_string()));
             }
             let dev = mounts.len() as u64 + 1;
-            mounts.push(Mount { path, source: spec.source, readonly: spec.readonly, dev });
+            mounts.push(Mount { path, source: spec.source, readonly: spec.readonly, dev, quota: spec.quota });
         }
         Ok(Self { mounts })
+    }
+
+    /// This namespace with writes to the container root counted against `quota`
+    /// (`--storage-opt size=`).
+    pub fn with_root_quota(mut self, quota: Option<Arc<Quota>>) -> Self {
+        self.mounts[0].quota = quota;
+        self
     }
 
     pub fn mounts(&self) -> &[Mount] {

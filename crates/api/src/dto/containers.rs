@@ -74,6 +74,9 @@ pub struct HostConfigJson {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountRequestJson>,
     pub memory: u64,
+    /// `--storage-opt size=` in bytes, as Docker shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_opt: Option<BTreeMap<String, String>>,
     pub network_mode: &'static str,
     pub privileged: bool,
     pub restart_policy: RestartPolicy,
@@ -206,6 +209,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 port_bindings: port_bindings(info),
                 mounts: r.host.mounts.iter().map(MountRequestJson::from).collect(),
                 memory: r.host.memory_bytes.unwrap_or(0),
+                storage_opt: r.host.storage_size.map(|s| BTreeMap::from([("size".to_string(), s.to_string())])),
                 network_mode: "default",
                 privileged: false,
                 restart_policy: RestartPolicy { name: "no".into(), maximum_retry_count: 0 },

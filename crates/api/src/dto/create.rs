@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use porthole_core::mounts::{MountRequest, MountRequests, MountType};
+use porthole_core::size::ByteSize;
 use porthole_engine::CreateOptions;
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +55,7 @@ pub struct HostConfigBody {
     pub ipc_mode: String,
     pub restart_policy: Option<RestartPolicy>,
     pub tmpfs: Option<BTreeMap<String, String>>,
+    pub storage_opt: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, Clone)]
@@ -206,6 +208,17 @@ impl HostConfigBody {
         }
         check_volume_driver(&self.volume_driver)
     }
+
+    /// `--storage-opt size=20m`, the quota on the writable rootfs; `size` is the only key.
+    fn storage_size(&self) -> Result<Option<u64>, ApiError> {
+        let opts = self.storage_opt.clone().unwrap_or_default();
+        if let Some(key) = opts.keys().find(|k| k.as_str() != "size") {
+            return Err(ApiError::Unsupported(format!("--storage-opt {key}")));
+        }
+        let size = opts.get("size").map(|s| ByteSize::parse(s)).transpose();
+        size.map(|s| s.map(|b| b.0))
+            .map_err(|e| ApiError::InvalidParameter { name: "--storage-opt size", value: e.to_string() })
+    }
 }
 
 /// `Entrypoint: [""]` is how the CLI says `--entrypoint ""` (reset the image's).
@@ -230,6 +243,7 @@ impl CreateBody {
     pub fn into_options(self, name: Option<String>) -> Result<CreateOptions, ApiError> {
         let host = self.host_config;
         host.refuse_unsupported(&self.user)?;
+        let storage_size = host.storage_size()?;
         let mounts =
             host.mounts.unwrap_or_default().into_iter().map(MountRequest::try_from).collect::<Result<_, _>>()?;
         let port_bindings = host
@@ -259,6 +273,7 @@ impl CreateBody {
             port_bindings,
             exposed_ports: self.exposed_ports.unwrap_or_default().into_keys().collect(),
             memory_bytes: u64::try_from(host.memory).ok().filter(|m| *m > 0),
+            storage_size,
         })
     }
 }
@@ -308,6 +323,15 @@ mod tests {
             (
                 r#"{"HostConfig": {"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": {"type": "tmpfs"}}}}]}}"#,
                 "400 --mount volume-opt is not supported by Porthole",
+            ),
+            (r#"{"HostConfig": {"StorageOpt": {"size": "20m"}}}"#, "ok"),
+            (
+                r#"{"HostConfig": {"StorageOpt": {"size": "lots"}}}"#,
+                "400 invalid value for --storage-opt size: invalid size: 'lots'",
+            ),
+            (
+                r#"{"HostConfig": {"StorageOpt": {"dm.basesize": "1g"}}}"#,
+                "400 --storage-opt dm.basesize is not supported by Porthole",
             ),
         ];
         for (body, expect) in cases {

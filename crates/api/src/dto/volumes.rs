@@ -19,13 +19,9 @@ pub struct VolumeCreateBody {
 }
 
 impl VolumeCreateBody {
-    /// Only the `local` driver without options exists here; anything else is refused.
+    /// Only the `local` driver exists here; its one option, `size`, the engine checks.
     pub fn check(&self) -> Result<(), ApiError> {
-        crate::dto::create::check_volume_driver(&self.driver)?;
-        if self.driver_opts.as_ref().is_some_and(|o| !o.is_empty()) {
-            return Err(ApiError::Unsupported("--opt (volume driver options)".into()));
-        }
-        Ok(())
+        crate::dto::create::check_volume_driver(&self.driver)
     }
 }
 
@@ -50,7 +46,7 @@ impl From<VolumeInfo> for VolumeJson {
             labels: v.record.labels,
             mountpoint: v.mountpoint.display().to_string(),
             name: v.record.name,
-            options: None,
+            options: Some(v.record.options).filter(|o| !o.is_empty()),
             scope: "local",
         }
     }

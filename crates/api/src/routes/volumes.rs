@@ -15,7 +15,8 @@ pub async fn create(State(s): State<AppState>, JsonBody(body): JsonBody<VolumeCr
     body.check()?;
     let name = Some(body.name).filter(|n| !n.is_empty());
     let labels = body.labels.unwrap_or_default();
-    let info = blocking(move || s.engine.volume_create(name.as_deref(), labels)).await?;
+    let options = body.driver_opts.unwrap_or_default();
+    let info = blocking(move || s.engine.volume_create(name.as_deref(), labels, options)).await?;
     Ok((StatusCode::CREATED, Json(VolumeJson::from(info))).into_response())
 }
 

@@ -12,6 +12,7 @@ use crate::memory::GuestMemory;
 use crate::ops::path::time_spec;
 use crate::ops::poll::wait_readable;
 use crate::path::GuestPath;
+use crate::quota::Quota;
 use std::os::unix::ffi::OsStringExt;
 
 impl WasiHost {
@@ -38,8 +39,16 @@ impl WasiHost {
             return Err(Errno::Badf.into());
         }
         let want = offset.checked_add(len).ok_or(Errno::Fbig)?;
-        if want > f.file.metadata()?.len() {
-            f.file.set_len(want)?;
+        let now = f.file.metadata()?.len();
+        if want > now {
+            let quota = self.ns.mount(f.location.mount).quota.as_deref();
+            if let Some(q) = quota {
+                q.reserve(want - now)?;
+            }
+            if let Err(e) = f.file.set_len(want) {
+                quota.inspect(|q| q.release(want - now));
+                return Err(e.into());
+            }
             f.wrote = true;
         }
         Ok(())
@@ -148,7 +157,21 @@ impl WasiHost {
         }
         self.fds.require(fd, rights::FD_FILESTAT_SET_SIZE)?;
         let f = self.fds.get_file(fd)?;
-        f.file.set_len(size)?;
+        let quota = self.ns.mount(f.location.mount).quota.as_deref();
+        let Some(q) = quota else {
+            f.file.set_len(size)?;
+            f.wrote = true;
+            return Ok(());
+        };
+        let now = f.file.metadata()?.len();
+        if size > now {
+            q.reserve(size - now)?;
+        }
+        if let Err(e) = f.file.set_len(size) {
+            q.release(size.saturating_sub(now));
+            return Err(e.into());
+        }
+        q.release(now.saturating_sub(size));
         f.wrote = true;
         Ok(())
     }
@@ -228,9 +251,14 @@ impl WasiHost {
         if !f.writable {
             return Err(Errno::Badf.into());
         }
+        let quota = self.ns.mount(f.location.mount).quota.as_deref();
+        let fit = Fit::charge(quota, &f.file, |_| Ok(offset), &iovs)?;
         let mut total = 0u64;
-        for (buf, len) in iovs {
-            f.file.write_all_at(mem.slice(buf, len)?, offset + total)?;
+        for (buf, len) in fit.iovs(&iovs) {
+            if let Err(e) = f.file.write_all_at(mem.slice(buf, len)?, offset + total) {
+                fit.refund_unwritten(total);
+                return Err(e.into());
+            }
             total += len as u64;
         }
         f.wrote = true;
@@ -289,8 +317,14 @@ impl WasiHost {
                 if !f.writable {
                     return Err(Errno::Badf.into());
                 }
-                for (buf, len) in iovs {
-                    f.file.write_all(mem.slice(buf, len)?)?;
+                let quota = self.ns.mount(f.location.mount).quota.as_deref();
+                let append = f.append;
+                let fit = Fit::charge(quota, &f.file, |file| file_position(file, append), &iovs)?;
+                for (buf, len) in fit.iovs(&iovs) {
+                    if let Err(e) = f.file.write_all(mem.slice(buf, len)?) {
+                        fit.refund_unwritten(total as u64);
+                        return Err(e.into());
+                    }
                     total += len as usize;
                 }
                 f.wrote = true;
@@ -453,5 +487,57 @@ fn system_time(t: cap_fs_ext::SystemTimeSpec) -> std::time::SystemTime {
     match t {
         cap_fs_ext::SystemTimeSpec::SymbolicNow => std::time::SystemTime::now(),
         cap_fs_ext::SystemTimeSpec::Absolute(t) => t.into_std(),
+    }
+}
+
+/// Where a write on `file` lands: its end with `O_APPEND`, else its position.
+fn file_position(mut file: &std::fs::File, append: bool) -> std::io::Result<u64> {
+    if append { Ok(file.metadata()?.len()) } else { file.stream_position() }
+}
+
+/// How much of a write to a regular file its mount's quota lets through, already charged.
+struct Fit<'q> {
+    quota: Option<&'q Quota>,
+    /// File length and write offset when charged.
+    len: u64,
+    pos: u64,
+    /// Bytes that may be written (the whole write without a quota).
+    bytes: u64,
+}
+
+impl<'q> Fit<'q> {
+    /// Charges writing `iovs` at the offset `position` gives; `ENOSPC` when no byte fits.
+    fn charge(
+        quota: Option<&'q Quota>,
+        file: &std::fs::File,
+        position: impl FnOnce(&std::fs::File) -> std::io::Result<u64>,
+        iovs: &[(u32, u32)],
+    ) -> Result<Self, Errno> {
+        let count: u64 = iovs.iter().map(|(_, l)| *l as u64).sum();
+        let Some(q) = quota else { return Ok(Fit { quota, len: 0, pos: 0, bytes: count }) };
+        let len = file.metadata()?.len();
+        let pos = position(file)?;
+        let bytes = q.charge_write(len, pos, count)?;
+        Ok(Fit { quota, len, pos, bytes })
+    }
+
+    /// `iovs` cut to the bytes that fit (without allocating: this is every write's path).
+    fn iovs<'a>(&self, iovs: &'a [(u32, u32)]) -> impl Iterator<Item = (u32, u32)> + 'a {
+        let mut left = self.bytes;
+        iovs.iter().map_while(move |&(buf, len)| {
+            let n = (len as u64).min(left);
+            if n == 0 && len > 0 {
+                return None;
+            }
+            left -= n;
+            Some((buf, n as u32))
+        })
+    }
+
+    /// A write failed after `written` bytes: the rest of the charge goes back.
+    fn refund_unwritten(&self, written: u64) {
+        if let Some(q) = self.quota {
+            q.refund(self.len, self.pos, self.bytes, written);
+        }
     }
 }

@@ -88,6 +88,47 @@ impl WasiHost {
         if self.ns.mount(loc.mount).readonly { Err(Errno::Rofs) } else { Ok(()) }
     }
 
+    /// The length a quota counts for the regular file at `loc` (0 for anything else, or when
+    /// its mount has no quota, so unquoted mounts pay no `stat`).
+    fn counted_len(&self, loc: &Location) -> u64 {
+        if self.ns.mount(loc.mount).quota.is_none() {
+            return 0;
+        }
+        match self.host_dir(loc).symlink_metadata(&loc.rel) {
+            Ok(md) if md.is_file() => md.len(),
+            _ => 0,
+        }
+    }
+
+    /// [`Self::counted_len`] if `loc` is the file's last link (removing it frees the bytes).
+    fn last_link_len(&self, loc: &Location) -> u64 {
+        use cap_std::fs::MetadataExt;
+        if self.ns.mount(loc.mount).quota.is_none() {
+            return 0;
+        }
+        match self.host_dir(loc).symlink_metadata(&loc.rel) {
+            Ok(md) if md.is_file() && md.nlink() == 1 => md.len(),
+            _ => 0,
+        }
+    }
+
+    /// Are `a` and `b` (in one mount) names of the same inode?
+    fn same_file(&self, a: &Location, b: &Location) -> bool {
+        use cap_std::fs::MetadataExt;
+        let dir = self.host_dir(a);
+        match (dir.symlink_metadata(&a.rel), dir.symlink_metadata(&b.rel)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+
+    /// Gives `bytes` back to the quota of `loc`'s mount, if it has one.
+    fn credit(&self, loc: &Location, bytes: u64) {
+        if let Some(q) = &self.ns.mount(loc.mount).quota {
+            q.release(bytes);
+        }
+    }
+
     /// `EBUSY` for removing or renaming a mount point, as Linux answers.
     fn check_not_mount_point(&self, loc: &Location) -> Result<(), Errno> {
         if self.ns.is_mount_point(&loc.path) { Err(Errno::Busy) } else { Ok(()) }
@@ -258,7 +299,10 @@ impl WasiHost {
                 if writable || created {
                     self.check_writable(&loc)?;
                 }
+                // Truncating gives the file's bytes back to its quota.
+                let truncated = if trunc && !created { self.counted_len(&loc) } else { 0 };
                 let file = self.open_host_file(&loc, created, excl, readable, writable, trunc, fdflags)?;
+                self.credit(&loc, truncated);
                 if append {
                     // Set after the open: std's rules (which cap-std applies) refuse O_APPEND
                     // with O_TRUNC, which POSIX allows.
@@ -401,8 +445,11 @@ impl WasiHost {
             return Err(Errno::Inval.into());
         }
         self.check_writable(&src)?;
+        // A file replaced by the rename is gone unless the source is another name of it.
+        let replaced = if self.same_file(&src, &dst) { 0 } else { self.last_link_len(&dst) };
         let dir = self.host_dir(&src);
         dir.rename(&src.rel, dir, &dst.rel)?;
+        self.credit(&dst, replaced);
         self.notify(MutationKind::Rename, &dst.path, dst.mount, Some(&src.path));
         Ok(())
     }
@@ -449,7 +496,9 @@ impl WasiHost {
         // A file mount point cannot be unlinked, as on Linux.
         self.check_not_mount_point(&loc)?;
         self.check_writable(&loc)?;
+        let freed = self.last_link_len(&loc);
         self.host_dir(&loc).remove_file(&loc.rel)?;
+        self.credit(&loc, freed);
         self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
         Ok(())
     }

@@ -37,6 +37,9 @@ fn main() {
                     Ok(f) => open.push(f),
                     Err(e) => {
                         println!("opened {} then {:?} errno={:?}", open.len(), e.kind(), e.raw_os_error());
+                        // Holding them a while, so guests run side by side compete.
+                        let hold = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0);
+                        std::thread::sleep(std::time::Duration::from_millis(hold));
                         break;
                     }
                 }
@@ -49,7 +52,7 @@ fn main() {
         }
         Some("exit") => std::process::exit(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0)),
         _ => {
-            eprintln!("usage: hog spin|eat|sleep SECS|fds DIR|exit N");
+            eprintln!("usage: hog spin|eat|sleep SECS|fds DIR [HOLD_MS]|exit N");
             std::process::exit(2);
         }
     }

@@ -179,6 +179,7 @@ fn errno_name(e: &io::Error) -> String {
         (libc::ENOSYS, "ENOSYS"),
         (libc::EILSEQ, "EILSEQ"),
         (libc::EMFILE, "EMFILE"),
+        (libc::ENOSPC, "ENOSPC"),
         (libc::ENOTSUP, "ENOTSUP"),
         (libc::EFAULT, "EFAULT"),
         (libc::EBUSY, "EBUSY"),
