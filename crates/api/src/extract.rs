@@ -118,13 +118,15 @@ impl Filters {
         }
     }
 
-    /// A boolean filter (`dangling=true`, `all=1`); `None` when absent.
+    /// A boolean filter (`dangling=true`, `all=1`); `None` when absent, an error for any other
+    /// value.
     pub fn boolean(&self, key: &'static str) -> Result<Option<bool>, ApiError> {
         match self.values(key).first().map(String::as_str) {
             None => Ok(None),
             Some("true" | "1") => Ok(Some(true)),
             Some("false" | "0") => Ok(Some(false)),
-            Some(v) => Err(ApiError::InvalidParameter { name: key, value: v.to_string() }),
+            // Docker's text: `invalid filter 'dangling=invalid'`.
+            Some(v) => Err(ApiError::InvalidFilter(format!("{key}={v}"))),
         }
     }
 }

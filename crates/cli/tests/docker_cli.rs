@@ -195,6 +195,10 @@ fn pulp_walkthrough() {
     let pruned = d.ok(&["volume", "prune", "-f"]);
     assert!(pruned.contains("Deleted Volumes:") && pruned.contains("Total reclaimed space"), "{pruned}");
     assert_eq!(d.ok(&["volume", "ls", "-q"]), "keep\n");
+    let (_, err) = d.fails(&["volume", "ls", "-f", "dangling=invalid"]);
+    assert!(err.contains("invalid filter 'dangling=invalid'"), "{err}");
+    let (_, err) = d.fails(&["volume", "ls", "-f", "colour=blue"]);
+    assert!(err.contains("invalid filter 'colour'"), "{err}");
     let inspect: serde_json::Value = serde_json::from_str(&d.ok(&["volume", "inspect", "keep"])).unwrap();
     assert_eq!(inspect[0]["Driver"], "local");
     assert_eq!(inspect[0]["Scope"], "local");

@@ -71,6 +71,10 @@ pub enum MountError {
     TargetRequired,
     #[error("cannot mix '{prefix}-*' options with mount type '{kind}'")]
     MixedOptions { prefix: &'static str, kind: String },
+    #[error(
+        "mode ro-non-recursive is not supported by Porthole: a read-only mount is read-only all the way down (use ro)"
+    )]
+    NonRecursiveReadOnly,
 }
 
 impl MountError {
@@ -90,7 +94,8 @@ fn valid_mode(mode: &str) -> bool {
     let mut counts = [0; 5];
     for opt in mode.split(',') {
         let family = match opt {
-            "rw" | "ro" => 0,
+            // `rro` and `ro-force-recursive` are what Porthole's `ro` always is.
+            "rw" | "ro" | "rro" | "ro-force-recursive" | "ro-non-recursive" => 0,
             "z" | "Z" => 1,
             o if PROPAGATION_MODES.contains(&o) => 2,
             "nocopy" => 3,
@@ -137,6 +142,10 @@ fn validate(req: &MountRequest) -> Result<(), MountError> {
             if req.readonly && req.source.is_empty() {
                 return Err(fail("must not set ReadOnly mode when using anonymous volumes".into()));
             }
+            // Propagation is a bind option (`-v name:/dst:shared` is refused by moby).
+            if req.propagation.is_some() {
+                return Err(fail("field BindOptions must not be specified".into()));
+            }
         }
         Some(MountType::Tmpfs) => {
             if !req.source.is_empty() {
@@ -176,12 +185,15 @@ pub fn parse_volume_flag(raw: &str) -> Result<VolumeFlag, MountError> {
     if !valid_mode(mode) {
         return Err(MountError::InvalidMode(mode.to_string()));
     }
+    if mode_has(mode, "ro-non-recursive") {
+        return Err(MountError::NonRecursiveReadOnly);
+    }
     let kind = if source.starts_with('/') { MountType::Bind } else { MountType::Volume };
     let request = MountRequest {
         kind: Some(kind),
         source: source.to_string(),
         target: target.to_string(),
-        readonly: mode_has(mode, "ro"),
+        readonly: ["ro", "rro", "ro-force-recursive"].iter().any(|ro| mode_has(mode, ro)),
         nocopy: mode_has(mode, "nocopy"),
         propagation: mode_propagation(mode),
         labels: BTreeMap::new(),

@@ -15,7 +15,7 @@ use porthole_runtime::{Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
 use porthole_wasi::{
-    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Quota, Stdio, StopSignal, WasiHost,
+    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Node, Quota, Stdio, StopSignal, WasiHost,
 };
 use tokio::sync::broadcast;
 
@@ -167,10 +167,22 @@ impl Engine {
                 }
                 _ => crate::mount_source(store, m),
             };
-            let guest = tree
-                .resolve(m.destination.as_str(), true)
-                .map(|r| r.path.to_string())
-                .unwrap_or_else(|_| m.destination.to_string());
+            let resolved = tree.resolve(m.destination.as_str(), true).ok();
+            let guest = resolved.as_ref().map(|r| r.path.to_string()).unwrap_or_else(|| m.destination.to_string());
+            // A directory over a file (an image `VOLUME` at a file's path) or a file over a
+            // directory: refused at start as runc refuses the mount, with its words.
+            let under = resolved.map(|r| r.node);
+            let source_is_dir = host.is_dir();
+            if matches!(under, Some(Node::File)) && source_is_dir || matches!(under, Some(Node::Dir)) && !source_is_dir
+            {
+                return Err(EngineError::Invalid(format!(
+                    "failed to create task for container: error mounting \"{}\" to rootfs at \"{}\": not a directory: \
+                     Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path \
+                     exists and is the expected type: unknown",
+                    host.display(),
+                    m.destination
+                )));
+            }
             table.push(format!(
                 "{} {guest} {} {} 0 0",
                 escape_mount_field(&host.display().to_string()),

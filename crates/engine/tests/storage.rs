@@ -287,6 +287,30 @@ fn a_single_file_can_be_bind_mounted_and_only_it_is_reachable() {
 }
 
 #[test]
+fn a_volume_over_a_file_is_refused_at_start_as_runc_refuses_the_mount() {
+    let e = engine();
+    e.build("volume-over-file", "FROM busybox\nRUN echo x > /data\nVOLUME /data\n", &[]);
+    let id = e.engine.create(CreateOptions { image: "volume-over-file".into(), ..Default::default() }).unwrap();
+    let err = e.engine.start(id.as_str()).unwrap_err().to_string();
+    assert!(err.contains("to rootfs at \"/data\": not a directory"), "{err}");
+    assert!(err.contains("Are you trying to mount a directory onto a file (or vice-versa)?"), "{err}");
+    assert_eq!(e.engine.inspect(id.as_str()).unwrap().record.state.exit_code, 125);
+    // And a file bound over a directory of the image.
+    let file = e.base.join("a-file");
+    fs::write(&file, "f").unwrap();
+    let id = e
+        .engine
+        .create(CreateOptions {
+            image: "busybox".into(),
+            mounts: binds(&[&format!("{}:/etc", file.display())]),
+            ..Default::default()
+        })
+        .unwrap();
+    let err = e.engine.start(id.as_str()).unwrap_err().to_string();
+    assert!(err.contains("to rootfs at \"/etc\": not a directory"), "{err}");
+}
+
+#[test]
 fn errors_name_the_problem() {
     let e = engine();
     let err = |opts: CreateOptions| e.engine.create(opts).unwrap_err().to_string();
