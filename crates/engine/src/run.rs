@@ -1,7 +1,7 @@
 //! Running guests: start (namespace, program, stdio, limits), stop and kill, wait, restart,
 //! exec, attach and logs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use porthole_core::mounts::{MountPoint, MountType};
 use porthole_core::names::Id;
 use porthole_core::size::volume_size;
 use porthole_core::state::{Ending, Status, exit_codes};
-use porthole_runtime::{Exit, Limits, Program, Stopper};
+use porthole_runtime::{BoundedCache, Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
 use porthole_wasi::{
@@ -41,9 +41,15 @@ impl Running {
     }
 }
 
-/// Compiled programs by file identity, so starting a container does not re-hash its binary.
-#[derive(Default)]
-pub(crate) struct ProgramCache(Mutex<HashMap<(u64, u64, i64, u64), Program>>);
+/// Compiled programs by file identity, so restarting a container does not re-read and re-hash
+/// its binary; bounded, as every container's rootfs holds its own copy of each file.
+pub(crate) struct ProgramCache(Mutex<BoundedCache<(u64, u64, i64, u64), Program>>);
+
+impl Default for ProgramCache {
+    fn default() -> Self {
+        Self(Mutex::new(BoundedCache::new(64)))
+    }
+}
 
 /// What `docker wait --condition` waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +236,7 @@ impl Engine {
         let md = file.metadata().map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
         let key = (md.dev(), md.ino(), md.mtime_nsec() + md.mtime() * 1_000_000_000, md.size());
         if let Some(p) = self.inner.programs.0.lock().unwrap().get(&key) {
-            return Ok(p.clone());
+            return Ok(p);
         }
         let mut bytes = Vec::with_capacity(md.size() as usize);
         std::io::Read::read_to_end(&mut { file }, &mut bytes)

@@ -6,7 +6,6 @@ use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
 use crate::LoadError;
@@ -24,8 +23,9 @@ impl ModuleCache {
         Self { dir, engine_hash: h.finish() }
     }
 
-    pub fn get_or_compile(&self, engine: &Engine, bytes: &[u8]) -> Result<Module, LoadError> {
-        let digest = hex(&Sha256::digest(bytes));
+    /// The module of `bytes` (whose sha256 is `digest`), from the cache or compiled into it.
+    pub fn get_or_compile(&self, engine: &Engine, digest: &[u8; 32], bytes: &[u8]) -> Result<Module, LoadError> {
+        let digest = hex(digest);
         let path = self.dir.join(format!("{digest}-{:016x}.cwasm", self.engine_hash));
         if path.exists() {
             // SAFETY: the file was written by `Module::serialize` of an engine with the same

@@ -2,14 +2,17 @@
 //! on disk, one `InstancePre` per program, a fresh `Store` per guest run, memory caps, and stop
 //! by epoch interruption.
 
+mod bounded;
 mod cache;
 mod limits;
 
 use std::path::{Path, PathBuf};
 
 use porthole_wasi::{GuestExit, StopSignal, Stopped, WasiHost};
+use sha2::Digest;
 use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, UpdateDeadline};
 
+pub use bounded::BoundedCache;
 pub use limits::Limits;
 use limits::MemoryLimiter;
 
@@ -74,7 +77,13 @@ pub struct Runtime {
     engine: Engine,
     linker: std::sync::Arc<Linker<GuestState>>,
     cache: Option<cache::ModuleCache>,
+    /// Programs by the sha256 of their bytes: a binary copied into many containers is
+    /// deserialized and linked once, and the cache stays bounded.
+    loaded: std::sync::Arc<std::sync::Mutex<BoundedCache<[u8; 32], Program>>>,
 }
+
+/// How many distinct programs stay loaded.
+const LOADED_PROGRAMS: usize = 64;
 
 /// Stops one guest: sets its signal (seen by blocking host calls) and bumps the engine epoch
 /// (seen by compiled code at its next loop back-edge or call).
@@ -100,7 +109,8 @@ impl Runtime {
         porthole_wasi::add_to_linker(&mut linker, |s: &mut GuestState| &mut s.wasi)
             .map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let cache = config.module_cache.map(|dir| cache::ModuleCache::new(dir, &engine));
-        Ok(Self { engine, linker: std::sync::Arc::new(linker), cache })
+        let loaded = std::sync::Arc::new(std::sync::Mutex::new(BoundedCache::new(LOADED_PROGRAMS)));
+        Ok(Self { engine, linker: std::sync::Arc::new(linker), cache, loaded })
     }
 
     pub fn load_file(&self, path: &Path) -> Result<Program, LoadError> {
@@ -111,15 +121,21 @@ impl Runtime {
     /// Compiles (or fetches from the cache) and links a WASI preview 1 command module.
     pub fn load(&self, bytes: &[u8]) -> Result<Program, LoadError> {
         check_header(bytes)?;
+        let digest: [u8; 32] = sha2::Sha256::digest(bytes).into();
+        if let Some(p) = self.loaded.lock().unwrap().get(&digest) {
+            return Ok(p);
+        }
         let module = match &self.cache {
-            Some(cache) => cache.get_or_compile(&self.engine, bytes)?,
+            Some(cache) => cache.get_or_compile(&self.engine, &digest, bytes)?,
             None => Module::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(e.to_string()))?,
         };
         if module.get_export("_start").is_none() {
             return Err(LoadError::NoStart);
         }
         let pre = self.linker.instantiate_pre(&module).map_err(|e| LoadError::Link(e.to_string()))?;
-        Ok(Program { pre })
+        let program = Program { pre };
+        self.loaded.lock().unwrap().insert(digest, program.clone());
+        Ok(program)
     }
 
     pub fn stopper(&self, signal: &StopSignal) -> Stopper {
