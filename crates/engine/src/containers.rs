@@ -285,7 +285,9 @@ impl Engine {
         let name = c.record.name.to_string();
         let code = c.record.state.exit_code;
         self.inner.store.remove_container(id).context(|| format!("removing container {id}"))?;
-        w.containers.remove(id);
+        if let Some(c) = w.containers.remove(id) {
+            c.publish(true);
+        }
         w.removed_exit_codes.insert(id.clone(), code);
         self.emit(self.event(EventType::Container, "destroy", id.as_str()).with("name", name));
         if with_volumes {

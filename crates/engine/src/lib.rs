@@ -62,11 +62,27 @@ struct Container {
     exits: u64,
     /// Live output, for attach and `logs -f`.
     live: broadcast::Sender<logs::LogLine>,
+    /// What waiters watch (`docker wait`, `run`): published on every start, exit and removal.
+    phase: tokio::sync::watch::Sender<run::Phase>,
 }
 
 impl Container {
     fn new(record: ContainerRecord) -> Self {
-        Self { record, running: None, exits: 0, live: broadcast::channel(1024).0 }
+        let phase = tokio::sync::watch::channel(run::Phase::default()).0;
+        let c = Self { record, running: None, exits: 0, live: broadcast::channel(1024).0, phase };
+        c.publish(false);
+        c
+    }
+
+    /// Tells waiters where the container is now (`removed`: it is about to leave the world).
+    fn publish(&self, removed: bool) {
+        let phase = run::Phase {
+            running: self.record.state.status.is_running(),
+            exits: self.exits,
+            exit_code: self.record.state.exit_code,
+            removed,
+        };
+        self.phase.send_replace(phase);
     }
 }
 

@@ -51,6 +51,28 @@ impl Default for ProgramCache {
     }
 }
 
+/// A container's state as waiters see it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Phase {
+    pub running: bool,
+    pub exits: u64,
+    pub exit_code: i32,
+    pub removed: bool,
+}
+
+impl WaitCondition {
+    /// Is the wait over, for a waiter that started when the container had exited `exits_then`
+    /// times? A removed container ends every wait.
+    fn met(self, p: &Phase, exits_then: u64) -> bool {
+        p.removed
+            || match self {
+                WaitCondition::NotRunning => !p.running,
+                WaitCondition::NextExit => p.exits > exits_then,
+                WaitCondition::Removed => false,
+            }
+    }
+}
+
 /// What `docker wait --condition` waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitCondition {
@@ -318,6 +340,7 @@ impl Engine {
         c.record.state.error.clear();
         c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
+        c.publish(false);
         for m in record.mounts.iter().filter(|m| m.volume.is_some()) {
             self.emit(
                 self.event(EventType::Volume, "mount", m.volume.as_deref().unwrap())
@@ -385,6 +408,7 @@ impl Engine {
         c.record.state.error = error.to_string();
         c.record.state.finished_at = porthole_store::now_nanos();
         let _ = self.inner.store.save_container(&c.record);
+        c.publish(false);
         let name = c.record.name.to_string();
         let image = c.record.image.clone();
         let mounts: Vec<MountPoint> = c.record.mounts.clone();
@@ -457,6 +481,27 @@ impl Engine {
             .map(|c| c.record.state.exit_code)
             .or_else(|| w.removed_exit_codes.get(&id).copied())
             .unwrap_or(0))
+    }
+
+    /// `docker wait` without holding a thread: the container is looked up now (so one that
+    /// `--rm` removes a moment later still reports its exit code), and the returned future
+    /// resolves with the exit code when `cond` is met. Dropping it (the client went away)
+    /// leaves nothing behind.
+    pub fn wait_async(
+        &self,
+        reference: &str,
+        cond: WaitCondition,
+    ) -> Result<impl std::future::Future<Output = i32> + Send + use<>> {
+        let w = self.world();
+        let c = w.container(reference)?;
+        let mut rx = c.phase.subscribe();
+        let exits_then = c.exits;
+        drop(w);
+        Ok(async move {
+            let met = rx.wait_for(|p| cond.met(p, exits_then)).await.map(|p| p.exit_code);
+            // Err: the container left without a last word; its last known code stands.
+            met.unwrap_or_else(|_| rx.borrow().exit_code)
+        })
     }
 
     pub(crate) fn wait_locked<'a>(

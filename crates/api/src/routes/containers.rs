@@ -83,16 +83,11 @@ pub async fn wait(State(s): State<AppState>, Path(id): Path<String>, params: Par
             return Err(ApiError::InvalidParameter { name: "condition", value: other.to_string() });
         }
     };
-    let (engine, reference) = (s.engine.clone(), id.clone());
-    blocking(move || engine.inspect(&reference)).await?;
+    // Looked up now, waited for without a thread: the wait ends when the client goes away
+    // (the body is dropped), and a container --rm removes meanwhile still reports its code.
+    let waiting = blocking(move || s.engine.wait_async(&id, condition)).await?;
     let body = futures::stream::once(async move {
-        let result = blocking(move || s.engine.wait(&id, condition)).await;
-        let json = match result {
-            Ok(code) => serde_json::json!({ "StatusCode": code, "Error": null }),
-            Err(e) => {
-                serde_json::json!({ "StatusCode": -1, "Error": { "Message": e.to_string() } })
-            }
-        };
+        let json = serde_json::json!({ "StatusCode": waiting.await, "Error": null });
         Ok::<_, std::convert::Infallible>(format!("{json}\n"))
     });
     Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response())
