@@ -31,7 +31,7 @@ use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord
 use porthole_wasi::FdBudget;
 use tokio::sync::broadcast;
 
-pub use build::{BuildOptions, BuildOutput};
+pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
@@ -64,12 +64,24 @@ struct Container {
     live: broadcast::Sender<logs::LogLine>,
     /// What waiters watch (`docker wait`, `run`): published on every start, exit and removal.
     phase: tokio::sync::watch::Sender<run::Phase>,
+    /// `docker exec` guests running in it, by serial: they end when the container's main
+    /// guest does, as processes end with their PID namespace.
+    execs: BTreeMap<u64, porthole_runtime::Stopper>,
+    next_exec: u64,
 }
 
 impl Container {
     fn new(record: ContainerRecord) -> Self {
         let phase = tokio::sync::watch::channel(run::Phase::default()).0;
-        let c = Self { record, running: None, exits: 0, live: broadcast::channel(1024).0, phase };
+        let c = Self {
+            record,
+            running: None,
+            exits: 0,
+            live: broadcast::channel(1024).0,
+            phase,
+            execs: BTreeMap::new(),
+            next_exec: 0,
+        };
         c.publish(false);
         c
     }

@@ -401,6 +401,9 @@ impl Engine {
     fn record_exit(&self, w: &mut World, id: &Id, code: i32, oom: bool, error: &str) {
         let Some(c) = w.containers.get_mut(id) else { return };
         c.running = None;
+        for exec in c.execs.values() {
+            exec.stop();
+        }
         c.exits += 1;
         c.record.state.status = Status::Exited;
         c.record.state.exit_code = code;
@@ -556,13 +559,27 @@ impl Engine {
     /// until it ends and returns its exit code.
     pub fn exec(&self, reference: &str, opts: ExecOptions) -> Result<i32> {
         let (id, quotas) = self.container_quotas(reference)?;
-        let (record, ns) = {
-            let w = self.world();
+        let signal = StopSignal::default();
+        let (record, ns, serial) = {
+            let mut w = self.world();
             let c = w.container(id.as_str())?;
             c.record.state.status.can_kill(c.record.id.as_str())?;
-            (c.record.clone(), self.namespace(&c.record, &quotas)?)
+            let (record, ns) = (c.record.clone(), self.namespace(&c.record, &quotas)?);
+            // Registered while the lock proves the container runs, so its end reaches this guest.
+            let c = w.containers.get_mut(&record.id).expect("looked up above");
+            c.next_exec += 1;
+            c.execs.insert(c.next_exec, self.inner.runtime.stopper(&signal));
+            (record, ns, c.next_exec)
         };
-        let mut env = guest_env(&record, &ns);
+        let result = self.run_exec(&record, ns, signal, opts);
+        if let Some(c) = self.world().containers.get_mut(&record.id) {
+            c.execs.remove(&serial);
+        }
+        result
+    }
+
+    fn run_exec(&self, record: &ContainerRecord, ns: Namespace, signal: StopSignal, opts: ExecOptions) -> Result<i32> {
+        let mut env = guest_env(record, &ns);
         env = porthole_core::config::merge_env(&env, &opts.env);
         if let Some(wd) = &opts.workdir {
             env = porthole_core::config::merge_env(&env, &[format!("PWD={wd}")]);
@@ -572,6 +589,7 @@ impl Engine {
             .map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
         let host = WasiHost::builder(ns)
             .fd_budget(self.inner.fd_budget.clone())
+            .stop_signal(signal)
             .args(opts.cmd.clone())
             .stdio(opts.stdio)
             .observer(Arc::new(FileEvents { engine: self.clone(), container: record.id.to_string() }));

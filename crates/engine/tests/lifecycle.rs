@@ -297,6 +297,41 @@ fn a_module_with_an_unknown_import_or_no_start_is_126_naming_the_problem() {
     }
 }
 
+/// `docker exec -d` of an endless writer, then `docker stop` and `rm`: the exec ends with the
+/// container (as processes end with their PID namespace), and the volume it wrote can go.
+#[test]
+fn execs_end_with_their_container() {
+    let (_t, e) = engine();
+    let id = e
+        .create(CreateOptions {
+            image: "busybox".into(),
+            cmd: Some(vec!["top".into()]),
+            mounts: MountRequests { binds: vec!["scratch:/v".into()], ..Default::default() },
+            ..Default::default()
+        })
+        .unwrap()
+        .to_string();
+    e.start(&id).unwrap();
+    let exec = {
+        let (e, id) = (e.clone(), id.clone());
+        std::thread::spawn(move || {
+            let cmd = vec!["sh".into(), "-c".into(), "while true; do echo x >> /v/f; done".into()];
+            e.exec(&id, ExecOptions { cmd, env: vec![], workdir: None, stdio: Default::default() })
+        })
+    };
+    let volume = e.volume_inspect("scratch").unwrap().mountpoint;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !volume.join("f").exists() {
+        assert!(std::time::Instant::now() < deadline, "the exec never wrote");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    e.stop(&id, None).unwrap();
+    assert_eq!(exec.join().unwrap().unwrap(), 137, "the exec was stopped with its container");
+    e.remove(&id, RemoveOptions { force: false, volumes: false }).unwrap();
+    e.volume_remove("scratch", false).unwrap();
+    assert!(!volume.exists());
+}
+
 #[test]
 fn rmi_removes_one_tag_while_in_use_but_not_the_last() {
     let (_t, e) = engine();
