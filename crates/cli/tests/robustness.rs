@@ -82,3 +82,41 @@ fn abandoned_waits_hold_no_thread_and_do_not_delay_shutdown() {
         let _ = w.wait();
     }
 }
+
+#[test]
+fn a_build_stops_when_its_client_goes_away() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), "FROM busybox\nRUN while true; do :; done\n").unwrap();
+    let mut client = d
+        .command(&["build", "-t", "forever", ctx.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(client.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("Running in") {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0, "the build never ran its step");
+    }
+    let images = d.root.path().join("images");
+    let building = || {
+        std::fs::read_dir(&images)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".build-"))
+            .count()
+    };
+    assert_eq!(building(), 1, "the step runs in a build stage");
+    client.kill().unwrap();
+    client.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while building() > 0 {
+        assert!(Instant::now() < deadline, "the RUN step kept running after its client went away");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(d.docker(&["image", "inspect", "forever"]).status.code() != Some(0), "nothing was tagged");
+}

@@ -5,6 +5,8 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use porthole_core::config::ImageConfig;
 use porthole_core::dockerfile::{self, InstructionKind};
@@ -13,7 +15,7 @@ use porthole_core::guest_path::clean;
 use porthole_runtime::{Exit, Limits};
 use porthole_store::copy::{copy_file, copy_tree};
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{MountSpec, Namespace, Node, Stdio, WasiHost};
+use porthole_wasi::{MountSpec, Namespace, Node, Stdio, StopSignal, WasiHost};
 
 use crate::containers::find_image;
 use crate::error::IoContext;
@@ -29,6 +31,21 @@ pub struct BuildOptions {
     pub tags: Vec<String>,
 }
 
+/// Set when whoever asked for a build has gone away: the running `RUN` step is stopped and no
+/// other step starts.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildOutput {
     pub image_id: String,
@@ -40,6 +57,7 @@ struct Stage {
     config: ImageConfig,
     parent: String,
     history: Vec<String>,
+    cancel: CancelToken,
 }
 
 impl Stage {
@@ -56,6 +74,16 @@ impl Stage {
 impl Engine {
     /// Builds an image, reporting progress as the legacy builder prints it.
     pub fn build(&self, opts: BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<BuildOutput> {
+        self.build_cancellable(opts, &CancelToken::default(), progress)
+    }
+
+    /// [`Engine::build`], stopped (its running step too) when `cancel` is set.
+    pub fn build_cancellable(
+        &self,
+        opts: BuildOptions,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<BuildOutput> {
         let name = opts.dockerfile.clone().unwrap_or_else(|| "Dockerfile".into());
         let context = GuestFs::open(&opts.context).context(|| format!("opening {}", opts.context.display()))?;
         let text = read_dockerfile(&context, &name)
@@ -65,13 +93,16 @@ impl Engine {
         let mut stage: Option<Stage> = None;
         let result = (|| -> Result<BuildOutput> {
             for (i, ins) in parsed.instructions.iter().enumerate() {
+                if cancel.is_cancelled() {
+                    return Err(EngineError::Build("build cancelled: the client went away".into()));
+                }
                 let source = text.lines().nth(ins.line.saturating_sub(1)).unwrap_or("").trim();
                 progress(&format!("Step {}/{total} : {source}\n", i + 1));
                 if let InstructionKind::From { image, .. } = &ins.kind {
                     if let Some(old) = stage.take() {
                         let _ = std::fs::remove_dir_all(&old.dir);
                     }
-                    let s = self.start_stage(image)?;
+                    let s = self.start_stage(image, cancel)?;
                     progress(&format!(
                         " ---> {}\n",
                         if s.parent.is_empty() { "scratch".to_string() } else { s.parent[..12].to_string() }
@@ -100,12 +131,19 @@ impl Engine {
         result
     }
 
-    fn start_stage(&self, image: &str) -> Result<Stage> {
+    fn start_stage(&self, image: &str, cancel: &CancelToken) -> Result<Stage> {
+        let cancel = cancel.clone();
         let dir =
             self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
         std::fs::create_dir_all(dir.join("rootfs")).context(|| "creating the build directory".into())?;
         if image == "scratch" {
-            return Ok(Stage { dir, config: ImageConfig::default(), parent: String::new(), history: Vec::new() });
+            return Ok(Stage {
+                dir,
+                config: ImageConfig::default(),
+                parent: String::new(),
+                history: Vec::new(),
+                cancel,
+            });
         }
         let base = {
             let w = self.world();
@@ -122,7 +160,7 @@ impl Engine {
         };
         let from = open(&self.inner.store.image_dir(&base.id).join("rootfs"))?;
         copy_tree(&from, &open(&dir.join("rootfs"))?).context(|| format!("copying {image}"))?;
-        Ok(Stage { dir, config: base.config.clone(), parent: base.id.clone(), history: base.history.clone() })
+        Ok(Stage { dir, config: base.config.clone(), parent: base.id.clone(), history: base.history.clone(), cancel })
     }
 
     fn apply(
@@ -210,8 +248,11 @@ impl Engine {
         let program = self.program_for_build(&ns, &argv[0], &env)?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
+        let signal = StopSignal::default();
+        let stopper = self.inner.runtime.stopper(&signal);
         let host = WasiHost::builder(ns)
             .fd_budget(self.inner.fd_budget.clone())
+            .stop_signal(signal)
             .args(argv.iter().cloned())
             .stdio(Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() });
         let host = env.iter().fold(host, |b, e| {
@@ -225,6 +266,9 @@ impl Engine {
         let mut shown = 0;
         let exit = loop {
             std::thread::sleep(std::time::Duration::from_millis(20));
+            if s.cancel.is_cancelled() {
+                stopper.stop();
+            }
             let text = out.text();
             if text.len() > shown {
                 progress(&text[shown..]);
@@ -239,6 +283,9 @@ impl Engine {
             }
         };
         let _ = std::fs::remove_dir_all(&scratch);
+        if s.cancel.is_cancelled() {
+            return Err(EngineError::Build("build cancelled: the client went away".into()));
+        }
         let code = match exit.map_err(|e| EngineError::Runtime(e.to_string()))? {
             Exit::Code(0) => return Ok(()),
             Exit::Code(c) => c,

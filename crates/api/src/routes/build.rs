@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use porthole_engine::{BuildOptions, Engine};
+use porthole_engine::{BuildOptions, CancelToken, Engine};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -49,8 +49,23 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
     let quiet = params.flag("q");
     let (tx, rx) = mpsc::unbounded_channel::<serde_json::Value>();
     let engine = s.engine.clone();
+    // A client that goes away (Ctrl-C on docker build) drops the response stream: the build
+    // stops, its running step too.
+    // (Checked by polling a weak sender: a strong one would keep the stream open forever.)
+    let cancel = CancelToken::default();
+    let (weak, token) = (tx.downgrade(), cancel.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            match weak.upgrade() {
+                None => break,
+                Some(tx) if tx.is_closed() => break token.cancel(),
+                Some(_) => {}
+            }
+        }
+    });
     tokio::task::spawn_blocking(move || {
-        let result = run(&engine, &archive, options, quiet, &tx);
+        let result = run(&engine, &archive, options, quiet, &cancel, &tx);
         match result {
             Ok(id) => {
                 if quiet {
@@ -106,6 +121,7 @@ fn run(
     archive: &Path,
     options: BuildOptions,
     quiet: bool,
+    cancel: &CancelToken,
     tx: &mpsc::UnboundedSender<serde_json::Value>,
 ) -> Result<String, String> {
     let file = std::fs::File::open(archive).map_err(|e| format!("reading the build context: {e}"))?;
@@ -117,5 +133,5 @@ fn run(
             let _ = tx.send(json!({ "stream": text }));
         }
     };
-    engine.build(options, &mut progress).map(|out| out.image_id).map_err(|e| e.to_string())
+    engine.build_cancellable(options, cancel, &mut progress).map(|out| out.image_id).map_err(|e| e.to_string())
 }
