@@ -201,6 +201,7 @@ impl Engine {
                     if m.copy_data {
                         copy_up(&tree, m.destination.as_str(), &store.volume_data(&name))
                             .context(|| format!("copying {} into volume {name}", m.destination))?;
+                        self.inner.sizes.invalidate(&name);
                     }
                     m.volume = Some(name);
                 }

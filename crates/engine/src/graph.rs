@@ -3,7 +3,6 @@
 
 use porthole_core::graph::{self, ContainerSummary, Graph, GraphInput, ImageSummary, MountSummary, VolumeSummary};
 use porthole_store::ANONYMOUS_LABEL;
-use porthole_store::copy::usage;
 
 use crate::{Engine, World};
 
@@ -13,10 +12,17 @@ impl Engine {
         graph::build(&self.graph_input())
     }
 
-    /// What the graph is built from (taken under the lock, so it is one consistent moment).
+    /// What the graph is built from (taken under the lock, so it is one consistent moment;
+    /// the volumes' sizes are filled in after it, from the size cache).
     pub fn graph_input(&self) -> GraphInput {
-        let w = self.world();
-        GraphInput { images: images(&w), containers: self.containers(&w), volumes: self.volumes(&w) }
+        let mut input = {
+            let w = self.world();
+            GraphInput { images: images(&w), containers: self.containers(&w), volumes: self.volumes(&w) }
+        };
+        for v in &mut input.volumes {
+            (v.size, v.files) = self.inner.sizes.get(&v.name, std::path::Path::new(&v.host_path));
+        }
+        input
     }
 
     fn containers(&self, w: &World) -> Vec<ContainerSummary> {
@@ -62,13 +68,12 @@ impl Engine {
             .values()
             .map(|v| {
                 let data = self.inner.store.volume_data(&v.name);
-                let (size, files) = usage(&data);
                 VolumeSummary {
                     name: v.name.clone(),
                     anonymous: v.labels.contains_key(ANONYMOUS_LABEL),
                     created: v.created,
-                    size,
-                    files,
+                    size: 0,
+                    files: 0,
                     host_path: data.display().to_string(),
                 }
             })

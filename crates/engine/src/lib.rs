@@ -18,6 +18,7 @@ mod logs;
 mod preview;
 mod quotas;
 mod run;
+mod sizes;
 mod volumes;
 
 use std::collections::BTreeMap;
@@ -146,6 +147,8 @@ struct Inner {
     fd_budget: FdBudget,
     /// Disk quotas held by running guests.
     quotas: quotas::Quotas,
+    /// Volume sizes, kept current by file events.
+    sizes: sizes::VolumeSizes,
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -186,6 +189,7 @@ impl Engine {
                 programs: run::ProgramCache::default(),
                 fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
                 quotas: quotas::Quotas::default(),
+                sizes: sizes::VolumeSizes::default(),
             }),
         };
         engine.ensure_base_image()?;

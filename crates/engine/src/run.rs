@@ -1,7 +1,7 @@
 //! Running guests: start (namespace, program, stdio, limits), stop and kill, wait, restart,
 //! exec, attach and logs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -97,14 +97,32 @@ pub struct ExecOptions {
     pub stdio: Stdio,
 }
 
-/// Reports a guest's file changes as engine events, tagged with the container.
+/// Reports a guest's file changes as engine events, tagged with the container, and tells the
+/// size cache which volume changed.
 struct FileEvents {
     engine: Engine,
     container: String,
+    /// Mount point (as the guest sees it) → volume name, for the container's volumes.
+    volumes: HashMap<String, String>,
+}
+
+impl FileEvents {
+    fn new(engine: &Engine, record: &ContainerRecord, ns: &Namespace) -> Self {
+        // The namespace's mounts after the root are the record's, in order (then `/proc`).
+        let volumes = ns.mounts()[1..]
+            .iter()
+            .zip(&record.mounts)
+            .filter_map(|(mount, m)| Some((mount.path.to_string(), m.volume.clone()?)))
+            .collect();
+        Self { engine: engine.clone(), container: record.id.to_string(), volumes }
+    }
 }
 
 impl MutationObserver for FileEvents {
     fn mutated(&self, m: &Mutation) {
+        if let Some(volume) = self.volumes.get(&m.mount_point) {
+            self.engine.inner.sizes.invalidate(volume);
+        }
         let mut e = self
             .engine
             .event(EventType::File, &format!("{:?}", m.kind).to_lowercase(), &self.container)
@@ -318,13 +336,14 @@ impl Engine {
             tty: record.tty,
         };
         let signal = StopSignal::default();
+        let events = Arc::new(FileEvents::new(self, &record, &ns));
         let host = WasiHost::builder(ns)
             .fd_budget(self.inner.fd_budget.clone())
             .arg(record.path.clone())
             .args(record.args.clone())
             .stdio(stdio)
             .stop_signal(signal.clone())
-            .observer(Arc::new(FileEvents { engine: self.clone(), container: id.to_string() }));
+            .observer(events);
         let host = env.iter().fold(host, |b, e| {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)
@@ -587,12 +606,13 @@ impl Engine {
         let program = self
             .program(&ns, &opts.cmd[0], &env)
             .map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
+        let events = Arc::new(FileEvents::new(self, record, &ns));
         let host = WasiHost::builder(ns)
             .fd_budget(self.inner.fd_budget.clone())
             .stop_signal(signal)
             .args(opts.cmd.clone())
             .stdio(opts.stdio)
-            .observer(Arc::new(FileEvents { engine: self.clone(), container: record.id.to_string() }));
+            .observer(events);
         let host = env.iter().fold(host, |b, e| {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)

@@ -9,7 +9,7 @@ use cap_std::fs::Dir;
 use porthole_core::event::EventType;
 use porthole_core::names::{Id, VolumeName};
 use porthole_core::size::volume_size;
-use porthole_store::copy::{copy_dir_attributes, copy_tree, is_empty_dir, usage};
+use porthole_store::copy::{copy_dir_attributes, copy_tree, is_empty_dir};
 use porthole_store::{ANONYMOUS_LABEL, VolumeRecord};
 use porthole_wasi::Node;
 
@@ -56,14 +56,16 @@ impl VolumeFilters {
 }
 
 impl Engine {
+    /// A volume's record and users, taken under the world lock; its size comes after.
     fn volume_info(&self, w: &World, record: &VolumeRecord) -> VolumeInfo {
         let mountpoint = self.inner.store.volume_data(&record.name);
-        VolumeInfo {
-            usage: usage(&mountpoint),
-            record: record.clone(),
-            mountpoint,
-            users: w.volume_users(&record.name),
-        }
+        VolumeInfo { usage: (0, 0), record: record.clone(), mountpoint, users: w.volume_users(&record.name) }
+    }
+
+    /// Fills in the sizes, outside the world lock (measured once, then kept current).
+    fn with_usage(&self, mut info: VolumeInfo) -> VolumeInfo {
+        info.usage = self.inner.sizes.get(&info.record.name, &info.mountpoint);
+        info
     }
 
     /// `docker volume create [NAME] [--opt size=10m]`: creating an existing name returns it
@@ -77,8 +79,9 @@ impl Engine {
         volume_size(&options).map_err(|e| EngineError::Invalid(e.to_string()))?;
         let mut w = self.world();
         let name = self.create_volume_locked(&mut w, name, labels, options)?;
-        let record = w.volumes[&name].clone();
-        Ok(self.volume_info(&w, &record))
+        let info = self.volume_info(&w, &w.volumes[&name]);
+        drop(w);
+        Ok(self.with_usage(info))
     }
 
     /// Creates a volume (or finds the named one); anonymous volumes get a 64-hex name and
@@ -108,14 +111,20 @@ impl Engine {
     }
 
     pub fn volume_list(&self, filters: &VolumeFilters) -> Result<Vec<VolumeInfo>> {
-        let w = self.world();
-        Ok(w.volumes.values().map(|r| self.volume_info(&w, r)).filter(|i| filters.matches(i)).collect())
+        let listed: Vec<VolumeInfo> = {
+            let w = self.world();
+            w.volumes.values().map(|r| self.volume_info(&w, r)).filter(|i| filters.matches(i)).collect()
+        };
+        Ok(listed.into_iter().map(|i| self.with_usage(i)).collect())
     }
 
     pub fn volume_inspect(&self, name: &str) -> Result<VolumeInfo> {
-        let w = self.world();
-        let record = w.volumes.get(name).ok_or_else(|| EngineError::NoSuchVolume(name.to_string()))?.clone();
-        Ok(self.volume_info(&w, &record))
+        let info = {
+            let w = self.world();
+            let record = w.volumes.get(name).ok_or_else(|| EngineError::NoSuchVolume(name.to_string()))?;
+            self.volume_info(&w, record)
+        };
+        Ok(self.with_usage(info))
     }
 
     /// `docker volume rm [-f]`: a volume any container holds is never removed; `-f` only
@@ -138,6 +147,7 @@ impl Engine {
         }
         self.inner.store.remove_volume(name).context(|| format!("remove {name}"))?;
         w.volumes.remove(name);
+        self.inner.sizes.forget(name);
         self.emit(self.event(EventType::Volume, "destroy", name).with("driver", "local"));
         Ok(())
     }
@@ -150,7 +160,7 @@ impl Engine {
         let mut removed = Vec::new();
         let mut reclaimed = 0;
         for name in candidates {
-            let bytes = usage(&self.inner.store.volume_data(&name)).0;
+            let bytes = self.inner.sizes.get(&name, &self.inner.store.volume_data(&name)).0;
             self.remove_volume_locked(&mut w, &name)?;
             reclaimed += bytes;
             removed.push(name);

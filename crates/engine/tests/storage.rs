@@ -310,6 +310,23 @@ fn a_volume_over_a_file_is_refused_at_start_as_runc_refuses_the_mount() {
     assert!(err.contains("to rootfs at \"/etc\": not a directory"), "{err}");
 }
 
+/// Sizes come from a cache the guests' writes keep current, not from a walk per request.
+#[test]
+fn volume_sizes_follow_the_guests_writes() {
+    let e = engine();
+    e.engine.volume_create(Some("sized"), BTreeMap::new(), BTreeMap::new()).unwrap();
+    assert_eq!(e.engine.volume_inspect("sized").unwrap().usage, (0, 0));
+    let (code, _, _) = e.sh("busybox", "echo 1234 > /v/a; echo 12 > /v/b", binds(&["sized:/v"]));
+    assert_eq!(code, 0);
+    assert_eq!(e.engine.volume_inspect("sized").unwrap().usage, (8, 2));
+    let (code, _, _) = e.sh("busybox", "rm /v/a", binds(&["sized:/v"]));
+    assert_eq!(code, 0);
+    let listed = e.engine.volume_list(&VolumeFilters::default()).unwrap();
+    assert_eq!(listed.iter().find(|v| v.record.name == "sized").unwrap().usage, (3, 1));
+    let graph = e.engine.graph_input();
+    assert_eq!(graph.volumes.iter().find(|v| v.name == "sized").map(|v| (v.size, v.files)), Some((3, 1)));
+}
+
 #[test]
 fn errors_name_the_problem() {
     let e = engine();

@@ -95,7 +95,8 @@ async fn session(
 /// The write end of the guest's stdin, once the container runs.
 async fn guest_stdin(engine: &Engine, id: &str, mut events: broadcast::Receiver<Event>) -> Option<pipe::Sender> {
     loop {
-        if let Some(file) = engine.attach(id).ok()?.stdin {
+        let (e, reference) = (engine.clone(), id.to_string());
+        if let Some(file) = blocking(move || e.attach(&reference)).await.ok()?.stdin {
             return pipe::Sender::from_file(file).ok();
         }
         loop {

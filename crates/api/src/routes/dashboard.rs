@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
+use crate::error::blocking;
 use crate::extract::Params;
 
 const SCRIPT: &str = include_str!("../../../../web/static/dashboard.js");
@@ -62,7 +63,8 @@ async fn index(State(s): State<AppState>, params: Params) -> Response {
 }
 
 async fn container(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> Response {
-    match s.engine.inspect(&id) {
+    let (engine, reference) = (s.engine.clone(), id.clone());
+    match blocking(move || engine.inspect(&reference)).await {
         Ok(info) => page(&s, &params, porthole_core::graph::container_key(info.record.id.as_str())),
         Err(_) => render(StatusCode::NOT_FOUND, &NotFound { what: "container", name: id }),
     }
@@ -70,8 +72,9 @@ async fn container(State(s): State<AppState>, Path(id): Path<String>, params: Pa
 
 async fn volume(State(s): State<AppState>, Path(name): Path<String>, params: Params) -> Response {
     // Existence only: the page fetches the rest through /porthole/*.
-    match s.engine.volume_list(&Default::default()).map(|vs| vs.into_iter().any(|v| v.record.name == name)) {
-        Ok(true) => page(&s, &params, porthole_core::graph::volume_key(&name)),
+    let (engine, reference) = (s.engine.clone(), name.clone());
+    match blocking(move || engine.volume_inspect(&reference)).await {
+        Ok(_) => page(&s, &params, porthole_core::graph::volume_key(&name)),
         _ => render(StatusCode::NOT_FOUND, &NotFound { what: "volume", name }),
     }
 }

@@ -24,8 +24,10 @@ pub async fn rm(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<
     Ok(Json(Preview { command, volumes }))
 }
 
-pub async fn prune(State(s): State<AppState>, params: Params) -> Json<Preview> {
+pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<Preview>> {
     let all = params.flag("all");
     let command = if all { "docker volume prune --all" } else { "docker volume prune" }.to_string();
-    Json(Preview { command, volumes: s.engine.prune_preview(all) })
+    let engine = s.engine.clone();
+    let volumes = blocking(move || Ok(engine.prune_preview(all))).await?;
+    Ok(Json(Preview { command, volumes }))
 }
