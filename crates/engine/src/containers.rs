@@ -87,33 +87,53 @@ pub fn normalize_tag(reference: &str) -> String {
 }
 
 impl Engine {
-    /// `docker create`. On failure nothing is left behind but named volumes it created, as
-    /// with Docker.
+    /// `docker create`, in three phases so that no file is copied under the world lock:
+    /// under it, decide and reserve (the name, the volumes, created or named, held for this
+    /// container); then, unlocked, make the files (rootfs copy, copy-up, `/etc`); under it
+    /// again, commit the record. On failure nothing is left behind but named volumes it
+    /// created, as with Docker.
     pub fn create(&self, opts: CreateOptions) -> Result<Id> {
-        let mut w = self.world();
-        let image = find_image(&w, &opts.image)?.clone();
-        let name = self.pick_name(&w, opts.name.as_deref())?;
-        let plan = resolve_mounts(&opts.mounts, &image.config.volume_paths(), |reference| {
-            w.container(reference).ok().map(|c| (c.record.id.to_string(), c.record.mounts.clone()))
-        })?;
-        let config = container_config(&image.config, &opts);
-        let argv = command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref());
-        if argv.is_empty() {
-            return Err(EngineError::Invalid("no command specified".into()));
-        }
         let id = porthole_store::random_id();
-        let mut anonymous_created = Vec::new();
-        let result = self.materialize(&mut w, &id, &image, plan.mounts, &mut anonymous_created);
-        let mounts = match result {
+        let (image, name, mounts, anonymous_created) = {
+            let mut w = self.world();
+            let image = find_image(&w, &opts.image)?.clone();
+            let name = self.pick_name(&w, opts.name.as_deref())?;
+            let plan = resolve_mounts(&opts.mounts, &image.config.volume_paths(), |reference| {
+                w.container(reference).ok().map(|c| (c.record.id.to_string(), c.record.mounts.clone()))
+            })?;
+            if command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref()).is_empty() {
+                return Err(EngineError::Invalid("no command specified".into()));
+            }
+            let mut anonymous_created = Vec::new();
+            let mounts = match self.create_volumes(&mut w, plan.mounts, &mut anonymous_created) {
+                Ok(m) => m,
+                Err(e) => {
+                    for v in anonymous_created {
+                        let _ = self.remove_volume_locked(&mut w, &v);
+                    }
+                    return Err(e);
+                }
+            };
+            let volumes = mounts.iter().filter_map(|m| m.volume.clone()).collect();
+            w.creating.insert(id.clone(), crate::Reservation { name: name.clone(), volumes });
+            (image, name, mounts, anonymous_created)
+        };
+        let materialized = self.materialize(&id, &image, mounts);
+        let mut w = self.world();
+        w.creating.remove(&id);
+        let mounts = match materialized {
             Ok(m) => m,
             Err(e) => {
-                let _ = std::fs::remove_dir_all(self.inner.store.container_dir(&id));
                 for v in anonymous_created {
                     let _ = self.remove_volume_locked(&mut w, &v);
                 }
+                drop(w);
+                let _ = std::fs::remove_dir_all(self.inner.store.container_dir(&id));
                 return Err(e);
             }
         };
+        let config = container_config(&image.config, &opts);
+        let argv = command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref());
         let record = ContainerRecord {
             id: id.clone(),
             name,
@@ -151,9 +171,17 @@ impl Engine {
     }
 
     fn pick_name(&self, w: &World, requested: Option<&str>) -> Result<ContainerName> {
+        // A name is taken by a container or by one being created.
+        let holder = |name: &ContainerName| {
+            w.containers
+                .iter()
+                .find(|(_, c)| &c.record.name == name)
+                .map(|(id, _)| id)
+                .or_else(|| w.creating.iter().find(|(_, r)| &r.name == name).map(|(id, _)| id))
+        };
         if let Some(n) = requested.filter(|n| !n.is_empty()) {
             let name = ContainerName::new(n)?;
-            if let Some((id, _)) = w.containers.iter().find(|(_, c)| c.record.name == name) {
+            if let Some(id) = holder(&name) {
                 return Err(EngineError::NameInUse { name: name.to_string(), id: id.to_string() });
             }
             return Ok(name);
@@ -165,22 +193,40 @@ impl Engine {
                 u32::from_le_bytes(r[..4].try_into().unwrap()),
                 u32::from_le_bytes(r[4..].try_into().unwrap()),
             );
-            if !w.containers.values().any(|c| c.record.name.as_str() == candidate) {
-                return Ok(ContainerName::new(&candidate)?);
+            let candidate = ContainerName::new(&candidate)?;
+            if holder(&candidate).is_none() {
+                return Ok(candidate);
             }
         }
     }
 
-    /// Makes the plan real: the rootfs copy, the volumes (created, named, copied up), bind
-    /// sources, mount-point directories, `/etc/hostname` and `/etc/hosts`.
-    fn materialize(
+    /// The plan's volumes, under the world lock: each new one created (named ones found or
+    /// made), and named in its mount point.
+    fn create_volumes(
         &self,
         w: &mut World,
-        id: &Id,
-        image: &ImageRecord,
         plan: Vec<MountPoint>,
         anonymous_created: &mut Vec<String>,
     ) -> Result<Vec<MountPoint>> {
+        let mut mounts = Vec::with_capacity(plan.len());
+        for mut m in plan {
+            if m.kind == MountType::Volume && m.inherited_from.is_none() {
+                let name =
+                    self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone(), BTreeMap::new())?;
+                if m.volume.is_none() {
+                    anonymous_created.push(name.clone());
+                }
+                m.volume = Some(name);
+            }
+            mounts.push(m);
+        }
+        Ok(mounts)
+    }
+
+    /// Makes the plan real, without the world lock (the container's name and volumes are
+    /// reserved): the rootfs copy, copy-up into its new volumes, bind sources, mount-point
+    /// directories, `/etc/hostname` and `/etc/hosts`.
+    fn materialize(&self, id: &Id, image: &ImageRecord, plan: Vec<MountPoint>) -> Result<Vec<MountPoint>> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(id);
         std::fs::create_dir_all(&rootfs).context(|| format!("creating {}", rootfs.display()))?;
@@ -190,20 +236,15 @@ impl Engine {
             .context(|| format!("opening {}", image_rootfs.display()))?;
         copy_tree(&image_dir, tree.dir()).context(|| "copying the image's files".into())?;
         let mut mounts = Vec::with_capacity(plan.len());
-        for mut m in plan {
+        for m in plan {
             match m.kind {
                 MountType::Volume if m.inherited_from.is_none() => {
-                    let name =
-                        self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone(), BTreeMap::new())?;
-                    if m.volume.is_none() {
-                        anonymous_created.push(name.clone());
-                    }
+                    let name = m.volume.as_deref().expect("created by create_volumes");
                     if m.copy_data {
-                        copy_up(&tree, m.destination.as_str(), &store.volume_data(&name))
+                        copy_up(&tree, m.destination.as_str(), &store.volume_data(name))
                             .context(|| format!("copying {} into volume {name}", m.destination))?;
-                        self.inner.sizes.invalidate(&name);
+                        self.inner.sizes.invalidate(name);
                     }
-                    m.volume = Some(name);
                 }
                 MountType::Bind => {
                     let src = Path::new(m.source.as_deref().unwrap_or_default());

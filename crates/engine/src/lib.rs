@@ -69,6 +69,8 @@ struct Container {
     /// guest does, as processes end with their PID namespace.
     execs: BTreeMap<u64, porthole_runtime::Stopper>,
     next_exec: u64,
+    /// A start is preparing the guest outside the lock; another start leaves it alone.
+    starting: bool,
 }
 
 impl Container {
@@ -82,6 +84,7 @@ impl Container {
             phase,
             execs: BTreeMap::new(),
             next_exec: 0,
+            starting: false,
         };
         c.publish(false);
         c
@@ -107,6 +110,15 @@ struct World {
     tags: BTreeMap<String, String>,
     /// Exit codes of containers already removed (`--rm`), for a `wait` that outlives them.
     removed_exit_codes: BTreeMap<Id, i32>,
+    /// Containers being created: their files are being made outside the lock, and their
+    /// name and volumes are already theirs.
+    creating: BTreeMap<Id, Reservation>,
+}
+
+/// What a container being created holds before its record exists.
+struct Reservation {
+    name: porthole_core::names::ContainerName,
+    volumes: Vec<String>,
 }
 
 impl World {
@@ -125,13 +137,16 @@ impl World {
         Ok(&self.containers[&id])
     }
 
-    /// Ids of the containers whose mounts use volume `name`.
+    /// Ids of the containers whose mounts use volume `name` (those being created too).
     fn volume_users(&self, name: &str) -> Vec<Id> {
-        self.containers
+        let existing = self
+            .containers
             .iter()
             .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume.as_deref() == Some(name)))
-            .map(|(id, _)| id.clone())
-            .collect()
+            .map(|(id, _)| id.clone());
+        let creating =
+            self.creating.iter().filter(|(_, r)| r.volumes.iter().any(|v| v == name)).map(|(id, _)| id.clone());
+        existing.chain(creating).collect()
     }
 }
 

@@ -291,64 +291,32 @@ impl Engine {
     }
 
     /// `docker start`: a running container is left alone, as Docker does.
+    /// `docker start`. Under the world lock only to decide and to commit: the namespace, the
+    /// program (perhaps a compile) and the streams are made between, with the container
+    /// marked as starting so that a second start leaves it alone.
     pub fn start(&self, reference: &str) -> Result<()> {
         let (id, quotas) = self.container_quotas(reference)?;
-        let mut w = self.world();
-        // By id: the name may have been taken by another container while the lock was free.
-        let id = w.container_id(id.as_str())?;
-        let c = w.containers.get(&id).unwrap();
-        if !c.record.state.status.can_start(c.record.name.as_str())? {
-            return Ok(());
-        }
-        let record = c.record.clone();
-        let ns = match self.namespace(&record, &quotas) {
-            Ok(ns) => ns,
-            Err(e) => return Err(self.start_failed(&mut w, &id, exit_codes::ENGINE_ERROR, e)),
-        };
-        let env = guest_env(&record, &ns);
-        let program = match self.program(&ns, &record.path, &env) {
-            Ok(p) => Ok(p),
-            // Found but not runnable (not a module, an import Porthole lacks, no `_start`): as
-            // with runc, whose execve fails after the container started, the reason goes to the
-            // container's stderr and it exits 126.
-            Err((code, msg)) if code == exit_codes::NOT_EXECUTABLE => Err(msg),
-            Err((code, msg)) => {
-                let e = EngineError::Invalid(format!("failed to create task for container: {msg}: unknown"));
-                return Err(self.start_failed(&mut w, &id, code, e));
+        let (id, record, live) = {
+            let mut w = self.world();
+            // By id: the name may have been taken by another container while the lock was free.
+            let id = w.container_id(id.as_str())?;
+            let c = w.containers.get_mut(&id).unwrap();
+            if c.starting || !c.record.state.status.can_start(c.record.name.as_str())? {
+                return Ok(());
             }
+            c.starting = true;
+            (id, c.record.clone(), c.live.clone())
         };
-        let live = w.containers[&id].live.clone();
-        let sink =
-            LogSink::open(&self.inner.store.log_path(&id), live).context(|| "opening the container log".into())?;
-        let (stdin, stdin_writer) = if record.open_stdin {
-            let (r, wr) = rustix::pipe::pipe().map_err(|e| EngineError::Runtime(format!("pipe: {e}")))?;
-            (Input::File(std::fs::File::from(r)), Some(std::fs::File::from(wr)))
-        } else {
-            (Input::Null, None)
+        let prepared = self.prepare_start(&id, &record, &quotas, live);
+        let mut w = self.world();
+        match w.containers.get_mut(&id) {
+            Some(c) => c.starting = false,
+            None => return Err(EngineError::NoSuchContainer(id.to_string())),
+        }
+        let Prepared { host, program, stdin_writer, signal, mut refusal_out } = match prepared {
+            Ok(p) => p,
+            Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
         };
-        // With a TTY, Docker merges stderr into stdout.
-        let stderr_stream = if record.tty { LogStream::Stdout } else { LogStream::Stderr };
-        let mut refusal_out = LogWriter { sink: sink.clone(), stream: stderr_stream };
-        let stdio = Stdio {
-            stdin,
-            stdout: Box::new(LogWriter { sink: sink.clone(), stream: LogStream::Stdout }),
-            stderr: Box::new(LogWriter { sink, stream: stderr_stream }),
-            tty: record.tty,
-        };
-        let signal = StopSignal::default();
-        let events = Arc::new(FileEvents::new(self, &record, &ns));
-        let host = WasiHost::builder(ns)
-            .fd_budget(self.inner.fd_budget.clone())
-            .arg(record.path.clone())
-            .args(record.args.clone())
-            .stdio(stdio)
-            .stop_signal(signal.clone())
-            .observer(events);
-        let host = env.iter().fold(host, |b, e| {
-            let (k, v) = e.split_once('=').unwrap_or((e, ""));
-            b.env(k, v)
-        });
-        let host = host.build().map_err(|e| EngineError::Runtime(format!("preparing the guest: {e}")))?;
         let limits = Limits::with_memory(record.host.memory_bytes);
 
         let c = w.containers.get_mut(&id).unwrap();
@@ -406,6 +374,78 @@ impl Engine {
         Ok(())
     }
 
+    /// What `start` makes without the lock: the namespace, the program, the log and streams,
+    /// the guest's host state. An error carries the exit code the container gets.
+    fn prepare_start(
+        &self,
+        id: &Id,
+        record: &ContainerRecord,
+        quotas: &ContainerQuotas,
+        live: broadcast::Sender<LogLine>,
+    ) -> std::result::Result<Prepared, (i32, EngineError)> {
+        let failed = |e: EngineError| (exit_codes::ENGINE_ERROR, e);
+        let ns = self.namespace(record, quotas).map_err(failed)?;
+        let env = guest_env(record, &ns);
+        let program = match self.program(&ns, &record.path, &env) {
+            Ok(p) => Ok(p),
+            // Found but not runnable (not a module, an import Porthole lacks, no `_start`): as
+            // with runc, whose execve fails after the container started, the reason goes to the
+            // container's stderr and it exits 126.
+            Err((code, msg)) if code == exit_codes::NOT_EXECUTABLE => Err(msg),
+            Err((code, msg)) => {
+                return Err((
+                    code,
+                    EngineError::Invalid(format!("failed to create task for container: {msg}: unknown")),
+                ));
+            }
+        };
+        let sink = LogSink::open(&self.inner.store.log_path(id), live)
+            .context(|| "opening the container log".into())
+            .map_err(failed)?;
+        let (stdin, stdin_writer) = if record.open_stdin {
+            let (r, wr) = rustix::pipe::pipe().map_err(|e| failed(EngineError::Runtime(format!("pipe: {e}"))))?;
+            (Input::File(std::fs::File::from(r)), Some(std::fs::File::from(wr)))
+        } else {
+            (Input::Null, None)
+        };
+        // With a TTY, Docker merges stderr into stdout.
+        let stderr_stream = if record.tty { LogStream::Stdout } else { LogStream::Stderr };
+        let refusal_out = LogWriter { sink: sink.clone(), stream: stderr_stream };
+        let stdio = Stdio {
+            stdin,
+            stdout: Box::new(LogWriter { sink: sink.clone(), stream: LogStream::Stdout }),
+            stderr: Box::new(LogWriter { sink, stream: stderr_stream }),
+            tty: record.tty,
+        };
+        let signal = StopSignal::default();
+        let events = Arc::new(FileEvents::new(self, record, &ns));
+        let host = WasiHost::builder(ns)
+            .fd_budget(self.inner.fd_budget.clone())
+            .arg(record.path.clone())
+            .args(record.args.clone())
+            .stdio(stdio)
+            .stop_signal(signal.clone())
+            .observer(events);
+        let host = env.iter().fold(host, |b, e| {
+            let (k, v) = e.split_once('=').unwrap_or((e, ""));
+            b.env(k, v)
+        });
+        let host = host.build().map_err(|e| failed(EngineError::Runtime(format!("preparing the guest: {e}"))))?;
+        Ok(Prepared { host, program, stdin_writer, signal, refusal_out })
+    }
+}
+
+/// A guest ready to run, made by `prepare_start`.
+struct Prepared {
+    host: WasiHost,
+    /// The program, or why it cannot run (told on the container's stderr; exit 126).
+    program: std::result::Result<Program, String>,
+    stdin_writer: Option<std::fs::File>,
+    signal: StopSignal,
+    refusal_out: LogWriter,
+}
+
+impl Engine {
     /// Marks a container exited with `code`, saves it and wakes waiters.
     /// A start that failed before the guest ran: the container exits with `code` and the error,
     /// and one made with `--rm` is removed, as Docker does (the CLI waits for that removal).
