@@ -35,8 +35,8 @@ pub use build::{BuildOptions, BuildOutput};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
-pub use logs::{LogLine, LogStream};
-pub use run::{Attach, ExecOptions, WaitCondition};
+pub use logs::{LogLine, LogOptions, LogReader, LogStream};
+pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
 
 use error::IoContext;
@@ -60,13 +60,14 @@ struct Container {
     running: Option<Running>,
     /// Counts exits, so `wait` for the next exit can tell one happened.
     exits: u64,
-    /// Live output, for attach and `logs -f`.
-    live: broadcast::Sender<logs::LogLine>,
+    /// Its log files and live output, for `logs`, attach and `logs -f`.
+    log: Arc<logs::LogSink>,
 }
 
 impl Container {
-    fn new(record: ContainerRecord) -> Self {
-        Self { record, running: None, exits: 0, live: broadcast::channel(1024).0 }
+    fn new(record: ContainerRecord, store: &Store) -> Self {
+        let log = logs::LogSink::new(store.log_path(&record.id), &record.host.log);
+        Self { record, running: None, exits: 0, log }
     }
 }
 
@@ -138,7 +139,7 @@ impl Engine {
         .map_err(|e| EngineError::Runtime(e.to_string()))?;
         let mut world = World::default();
         for record in store.containers().context(|| "reading containers".into())? {
-            world.containers.insert(record.id.clone(), Container::new(record));
+            world.containers.insert(record.id.clone(), Container::new(record, &store));
         }
         for v in store.volumes().context(|| "reading volumes".into())? {
             world.volumes.insert(v.name.clone(), v);

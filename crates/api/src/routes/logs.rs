@@ -1,11 +1,17 @@
 //! `GET /containers/{id}/logs`: the log so far (`--tail`, `--timestamps`), then with
 //! `--follow` the live output until the container exits. Multiplexed frames unless TTY.
+//!
+//! The past is read on a blocking thread into a small channel as the client takes it, so a
+//! log of any size is sent without being held in memory.
+
+use std::convert::Infallible;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use porthole_engine::LogLine;
+use futures::StreamExt;
+use porthole_engine::{LogOptions, LogReader, Logs};
 use tokio::sync::mpsc;
 
 use super::AppState;
@@ -14,38 +20,66 @@ use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::Params;
 use crate::hijack::{Out, StreamKind, content_type, encode};
 
+/// Encoded lines read ahead of the client at most.
+const READ_AHEAD: usize = 64;
+
 pub async fn logs(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
     let events = s.engine.subscribe();
-    let engine = s.engine.clone();
-    let (info, (past, live, running)) = blocking(move || Ok((engine.inspect(&id)?, engine.logs(&id)?))).await?;
-    let id = info.record.id.to_string();
-    let tty = info.record.tty;
-    let streams =
-        Streams { stdout: params.flag("stdout"), stderr: params.flag("stderr"), timestamps: params.flag("timestamps") };
     let tail = match params.get("tail").unwrap_or("all") {
         "all" | "" => None,
         n => Some(n.parse::<usize>().map_err(|_| ApiError::InvalidParameter { name: "tail", value: n.to_string() })?),
     };
-    let last_time = past.last().map(|l| l.time.clone());
-    let wanted: Vec<LogLine> = past.into_iter().filter(|l| streams.wants(l)).collect();
-    let skip = tail.map_or(0, |n| wanted.len().saturating_sub(n));
+    let engine = s.engine.clone();
+    let (info, Logs { past, live, running }) =
+        blocking(move || Ok((engine.inspect(&id)?, engine.logs(&id, LogOptions { tail })?))).await?;
+    let id = info.record.id.to_string();
+    let tty = info.record.tty;
+    let streams =
+        Streams { stdout: params.flag("stdout"), stderr: params.flag("stderr"), timestamps: params.flag("timestamps") };
+    let follow = params.flag("follow") && running;
 
-    let (tx, rx) = mpsc::unbounded_channel();
-    for line in wanted.into_iter().skip(skip) {
-        let _ = tx.send(Out::Data(StreamKind::from(line.stream), streams.payload(&line)));
-    }
-    if params.flag("follow") && running {
-        tokio::spawn(async move { follow_output(live, events, &id, streams, last_time, tx).await });
-    } else {
-        let _ = tx.send(Out::End);
-    }
-    let stream = futures::stream::unfold(rx, move |mut rx| async move {
-        match rx.recv().await {
-            Some(Out::Data(stream, bytes)) => {
-                Some((Ok::<_, std::convert::Infallible>(encode(stream, &bytes, tty)), rx))
+    let past = past_stream(past, streams, tty);
+    // Started once the past is sent: the live channel holds what is written meanwhile, and the
+    // snapshot split the two exactly.
+    let rest = futures::stream::once(async move {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if follow {
+            tokio::spawn(async move { follow_output(live, events, &id, streams, None, tx).await });
+        }
+        futures::stream::unfold(rx, move |mut rx| async move {
+            match rx.recv().await {
+                Some(Out::Data(stream, bytes)) => Some((Ok::<_, Infallible>(encode(stream, &bytes, tty)), rx)),
+                Some(Out::End) | None => None,
             }
-            Some(Out::End) | None => None,
+        })
+    })
+    .flatten();
+    Ok(([(header::CONTENT_TYPE, content_type(tty))], Body::from_stream(past.chain(rest))).into_response())
+}
+
+/// The lines of `past` the client asked for, encoded, read as they are sent.
+fn past_stream(
+    past: LogReader,
+    streams: Streams,
+    tty: bool,
+) -> impl futures::Stream<Item = Result<Vec<u8>, Infallible>> + Send {
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        for line in past {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!("reading a container log: {e}");
+                    break;
+                }
+            };
+            // A client gone stops the reading.
+            if streams.wants(&line)
+                && tx.blocking_send(encode(StreamKind::from(line.stream), &streams.payload(&line), tty)).is_err()
+            {
+                break;
+            }
         }
     });
-    Ok(([(header::CONTENT_TYPE, content_type(tty))], Body::from_stream(stream)).into_response())
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) })
 }
