@@ -507,3 +507,50 @@ fn shutdown_stops_guests_and_keeps_state() {
     d.ok(&["start", "sleeper"]);
     assert!(d.ok(&["ps", "--format", "{{.Names}}"]).contains("sleeper"));
 }
+
+/// The controller's peak resident memory (`VmHWM`), in MiB.
+fn peak_rss_mib(d: &Daemon) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+}
+
+/// Not a check but a measurement (`--ignored --nocapture`): a 200 MB log written before
+/// rotation existed, read whole and by its tail; prints times and the controller's peak RSS.
+#[test]
+#[ignore]
+fn measure_a_200_mb_log() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["create", "--name", "big", "busybox", "true"]);
+    let log_path = d.ok(&["inspect", "-f", "{{.LogPath}}", "big"]);
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(log_path.trim()).unwrap());
+        let mut written = 0;
+        let mut i = 0u64;
+        while written < 200_000_000 {
+            let line = format!(
+                "{{\"stream\":\"stdout\",\"log\":\"line-{i} of a chatty container\\n\",\"time\":\"2026-11-30T16:00:00.000000000Z\"}}\n"
+            );
+            f.write_all(line.as_bytes()).unwrap();
+            written += line.len();
+            i += 1;
+        }
+    }
+    println!("controller peak RSS before reading: {} MiB", peak_rss_mib(&d));
+    let start = Instant::now();
+    let tail = d.ok(&["logs", "--tail", "10", "big"]);
+    println!("logs --tail 10: {:?}, {} lines", start.elapsed(), tail.lines().count());
+    let start = Instant::now();
+    let out = d.command(&["logs", "big"]).stdout(Stdio::null()).status().unwrap();
+    println!("logs (all, to /dev/null): {:?}, {out}", start.elapsed());
+    let start = Instant::now();
+    let mut s = std::net::TcpStream::connect(&d.addr).unwrap();
+    s.write_all(format!("GET /porthole/containers/big/logs HTTP/1.1\r\nHost: {}\r\n\r\n", d.addr).as_bytes()).unwrap();
+    let mut first = [0u8; 1];
+    s.read_exact(&mut first).unwrap();
+    println!("dashboard log stream, first byte: {:?}", start.elapsed());
+    println!("controller peak RSS after reading: {} MiB", peak_rss_mib(&d));
+}
