@@ -366,6 +366,15 @@ fn logs_rotate_at_max_size_and_tail_reads_the_end() {
     }
     assert_eq!(d.ok(&["logs", "-f", "--tail", "2", "slow"]), "b\nc\nd\n");
 
+    // --since and --until by the times --timestamps shows: since is inclusive, until too.
+    d.ok(&["run", "--name", "abc", "busybox", "sh", "-c", "echo a; echo b; echo c"]);
+    let stamped = d.ok(&["logs", "--timestamps", "abc"]);
+    let times: Vec<&str> = stamped.lines().map(|l| l.split_once(' ').unwrap().0).collect();
+    assert_eq!(times.len(), 3, "{stamped}");
+    assert_eq!(d.ok(&["logs", "--since", times[1], "abc"]), "b\nc\n");
+    assert_eq!(d.ok(&["logs", "--until", times[1], "abc"]), "a\nb\n");
+    assert_eq!(d.ok(&["logs", "--since", times[1], "--until", times[1], "abc"]), "b\n");
+
     // Refused with Docker's texts, naming the option.
     for (opt, message) in [
         (&["--log-opt", "foo=1"][..], "unknown log opt 'foo' for json-file log driver"),

@@ -41,6 +41,10 @@ pub struct LogLine {
 pub struct LogOptions {
     /// Only the last this many lines (`--tail`); `None` is all of them.
     pub tail: Option<usize>,
+    /// Epoch nanoseconds: lines written before `since` are skipped, and reading ends at the
+    /// first one written after `until`, as json-file's reader does (applied after `tail`).
+    pub since: Option<i64>,
+    pub until: Option<i64>,
 }
 
 /// The log files and the live channel of one container, for as long as the engine holds it.
@@ -155,7 +159,11 @@ impl LogSink {
         if let Some(n) = opts.tail {
             files = tail(files, n)?;
         }
-        Ok((LogReader::new(files), live))
+        let mut reader = LogReader::new(files);
+        // RFC 3339 with nanoseconds in UTC is fixed-width: text order is time order.
+        reader.since = opts.since.map(rfc3339_nanos);
+        reader.until = opts.until.map(rfc3339_nanos);
+        Ok((reader, live))
     }
 }
 
@@ -219,6 +227,8 @@ fn tail(mut files: Vec<Span>, mut n: usize) -> std::io::Result<Vec<Span>> {
 pub struct LogReader {
     files: VecDeque<BufReader<std::io::Take<File>>>,
     buf: Vec<u8>,
+    since: Option<String>,
+    until: Option<String>,
 }
 
 impl LogReader {
@@ -230,12 +240,7 @@ impl LogReader {
                 Some(BufReader::new(s.file.take(s.end - s.start)))
             })
             .collect();
-        Self { files, buf: Vec::new() }
-    }
-
-    /// A reader with no lines (a container that is gone before it was read).
-    pub fn empty() -> Self {
-        Self { files: VecDeque::new(), buf: Vec::new() }
+        Self { files, buf: Vec::new(), since: None, until: None }
     }
 }
 
@@ -252,7 +257,12 @@ impl Iterator for LogReader {
                 }
                 // A line torn by a crash is skipped, not fatal.
                 Ok(_) => {
-                    if let Ok(line) = serde_json::from_slice::<LogLine>(&self.buf) {
+                    let Ok(line) = serde_json::from_slice::<LogLine>(&self.buf) else { continue };
+                    if self.until.as_ref().is_some_and(|u| line.time > *u) {
+                        self.files.clear();
+                        return None;
+                    }
+                    if self.since.as_ref().is_none_or(|s| line.time >= *s) {
                         return Some(Ok(line));
                     }
                 }
@@ -302,7 +312,7 @@ mod tests {
             .map(|e| (e.file_name().into_string().unwrap(), e.metadata().unwrap().len()))
             .collect();
         files.sort();
-        let (reader, _) = sink.snapshot(LogOptions { tail }).unwrap();
+        let (reader, _) = sink.snapshot(LogOptions { tail, ..Default::default() }).unwrap();
         (files, reader.map(|l| l.unwrap().log).collect())
     }
 

@@ -56,7 +56,8 @@ fn a_chatty_container_keeps_max_file_files_of_max_size_and_tails_its_last_lines(
     // One line past max-size at most.
     assert!(files.iter().all(|(_, len)| *len <= 100_000 + 200), "{files:?}");
 
-    let tail: Vec<String> = e.logs(id, LogOptions { tail: Some(5) }).unwrap().past.map(|l| l.unwrap().log).collect();
+    let tail: Vec<String> =
+        e.logs(id, LogOptions { tail: Some(5), ..Default::default() }).unwrap().past.map(|l| l.unwrap().log).collect();
     assert_eq!(tail, (11_995..12_000).map(|i| format!("line-{i}\n")).collect::<Vec<_>>());
 
     // Everything kept, oldest first, ending with the last line and without gaps.

@@ -1,5 +1,6 @@
-//! `GET /containers/{id}/logs`: the log so far (`--tail`, `--timestamps`), then with
-//! `--follow` the live output until the container exits. Multiplexed frames unless TTY.
+//! `GET /containers/{id}/logs`: the log so far (`--tail`, `--since`, `--until`,
+//! `--timestamps`), then with `--follow` the live output until the container exits (or a line
+//! passes `--until`). Multiplexed frames unless TTY.
 //!
 //! The past is read on a blocking thread into a small channel as the client takes it, so a
 //! log of any size is sent without being held in memory.
@@ -11,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use porthole_core::time::rfc3339_nanos;
 use porthole_engine::{LogOptions, LogReader, Logs};
 use tokio::sync::mpsc;
 
@@ -29,9 +31,12 @@ pub async fn logs(State(s): State<AppState>, Path(id): Path<String>, params: Par
         "all" | "" => None,
         n => Some(n.parse::<usize>().map_err(|_| ApiError::InvalidParameter { name: "tail", value: n.to_string() })?),
     };
+    let since = timestamp(&params, "since")?;
+    let until = timestamp(&params, "until")?;
     let engine = s.engine.clone();
+    let opts = LogOptions { tail, since, until };
     let (info, Logs { past, live, running }) =
-        blocking(move || Ok((engine.inspect(&id)?, engine.logs(&id, LogOptions { tail })?))).await?;
+        blocking(move || Ok((engine.inspect(&id)?, engine.logs(&id, opts)?))).await?;
     let id = info.record.id.to_string();
     let tty = info.record.tty;
     let streams =
@@ -44,7 +49,8 @@ pub async fn logs(State(s): State<AppState>, Path(id): Path<String>, params: Par
     let rest = futures::stream::once(async move {
         let (tx, rx) = mpsc::unbounded_channel();
         if follow {
-            tokio::spawn(async move { follow_output(live, events, &id, streams, None, tx).await });
+            let until = until.map(rfc3339_nanos);
+            tokio::spawn(async move { follow_output(live, events, &id, streams, until, tx).await });
         }
         futures::stream::unfold(rx, move |mut rx| async move {
             match rx.recv().await {
@@ -55,6 +61,26 @@ pub async fn logs(State(s): State<AppState>, Path(id): Path<String>, params: Par
     })
     .flatten();
     Ok(([(header::CONTENT_TYPE, content_type(tty))], Body::from_stream(past.chain(rest))).into_response())
+}
+
+/// `since` / `until` as the CLI sends them (`--since 10m` becomes `1732982400.000000000`):
+/// seconds and nanoseconds since the epoch; absent, empty or `0` is none.
+fn timestamp(params: &Params, name: &'static str) -> Result<Option<i64>, ApiError> {
+    let text = params.get(name).unwrap_or("");
+    if matches!(text, "" | "0") {
+        return Ok(None);
+    }
+    let invalid = || ApiError::InvalidParameter { name, value: text.to_string() };
+    let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
+    let secs: i64 = secs.parse().map_err(|_| invalid())?;
+    let nanos: i64 = if frac.is_empty() {
+        0
+    } else if frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{frac:0<9}").parse().map_err(|_| invalid())?
+    } else {
+        return Err(invalid());
+    };
+    secs.checked_mul(1_000_000_000).and_then(|s| s.checked_add(nanos)).map(Some).ok_or_else(invalid)
 }
 
 /// The lines of `past` the client asked for, encoded, read as they are sent.

@@ -25,7 +25,7 @@ fn line(l: &LogLine) -> Result<Sse, Infallible> {
 pub async fn logs(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let engine = s.engine.clone();
     let (past, live) = blocking(move || {
-        let Logs { past, live, .. } = engine.logs(&id, LogOptions { tail: Some(TAIL) })?;
+        let Logs { past, live, .. } = engine.logs(&id, LogOptions { tail: Some(TAIL), ..Default::default() })?;
         // At most TAIL lines, each one write of a guest.
         Ok((past.filter_map(Result::ok).collect::<Vec<_>>(), live))
     })
