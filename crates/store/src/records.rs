@@ -112,3 +112,14 @@ pub struct ImageRecord {
     #[serde(default)]
     pub history: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_from_before_log_options_get_the_defaults() {
+        let old: HostOptions = serde_json::from_str(r#"{"binds": [], "auto_remove": false}"#).unwrap();
+        assert_eq!((old.log.max_size, old.log.max_file), (10_000_000, 5));
+    }
+}
