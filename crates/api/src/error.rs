@@ -40,6 +40,9 @@ pub enum ApiError {
     PluginNotFound(String),
     #[error("Minimum memory limit allowed is 6MB")]
     MemoryBelowMinimum,
+    /// `--log-driver` / `--log-opt` refused, with Docker's text where it has one.
+    #[error(transparent)]
+    LogConfig(#[from] porthole_core::log_config::LogConfigError),
     #[error("{context}: {source}")]
     Io { context: &'static str, source: std::io::Error },
     #[error("the engine task failed: {0}")]
@@ -65,7 +68,8 @@ impl ApiError {
             | ApiError::Unsupported(_)
             | ApiError::VersionTooNew(_)
             | ApiError::ContextTooLarge
-            | ApiError::MemoryBelowMinimum => StatusCode::BAD_REQUEST,
+            | ApiError::MemoryBelowMinimum
+            | ApiError::LogConfig(_) => StatusCode::BAD_REQUEST,
             ApiError::NotRunning(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Io { .. } | ApiError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -324,6 +324,76 @@ fn run_reports_exit_codes_and_engine_errors() {
 }
 
 #[test]
+fn logs_rotate_at_max_size_and_tail_reads_the_end() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let script = "i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done";
+    let run = ["run", "-d", "--name", "chatty", "--log-opt", "max-size=50k", "--log-opt", "max-file=2"];
+    d.ok(&[&run[..], &["busybox", "sh", "-c", script]].concat());
+    assert_eq!(d.ok(&["wait", "chatty"]).trim(), "0");
+    assert_eq!(d.ok(&["logs", "--tail", "3", "chatty"]), "line-2997\nline-2998\nline-2999\n");
+    assert_eq!(
+        d.ok(&["inspect", "-f", "{{json .HostConfig.LogConfig}}", "chatty"]).trim(),
+        r#"{"Type":"json-file","Config":{"max-file":"2","max-size":"50k"}}"#
+    );
+    // Two files of about 50 kB on disk; `logs` gives what they hold, oldest first, to the end.
+    let log_path = d.ok(&["inspect", "-f", "{{.LogPath}}", "chatty"]);
+    let dir = Path::new(log_path.trim()).parent().unwrap().to_path_buf();
+    let sizes: Vec<u64> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("container.log"))
+        .map(|e| e.metadata().unwrap().len())
+        .collect();
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert!(sizes.iter().all(|s| *s <= 50_000 + 200), "{sizes:?}");
+    let all = d.ok(&["logs", "chatty"]);
+    let first: usize = all.lines().next().unwrap().strip_prefix("line-").unwrap().parse().unwrap();
+    assert!(first > 0);
+    assert_eq!(all, (first..3000).map(|i| format!("line-{i}\n")).collect::<String>());
+
+    // The default: 10m and 5 files, shown as dockerd shows its merged log-opts.
+    d.ok(&["create", "--name", "quiet", "busybox", "true"]);
+    assert_eq!(
+        d.ok(&["inspect", "-f", "{{json .HostConfig.LogConfig}}", "quiet"]).trim(),
+        r#"{"Type":"json-file","Config":{"max-file":"5","max-size":"10m"}}"#
+    );
+
+    // --tail with -f: the last lines so far, then what follows, nothing twice.
+    d.ok(&["run", "-d", "--name", "slow", "busybox", "sh", "-c", "echo a; echo b; echo c; sleep 2; echo d"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d.ok(&["logs", "slow"]).contains('c') {
+        assert!(Instant::now() < deadline, "no output from the container");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(d.ok(&["logs", "-f", "--tail", "2", "slow"]), "b\nc\nd\n");
+
+    // --since and --until by the times --timestamps shows: since is inclusive, until too.
+    d.ok(&["run", "--name", "abc", "busybox", "sh", "-c", "echo a; echo b; echo c"]);
+    let stamped = d.ok(&["logs", "--timestamps", "abc"]);
+    let times: Vec<&str> = stamped.lines().map(|l| l.split_once(' ').unwrap().0).collect();
+    assert_eq!(times.len(), 3, "{stamped}");
+    assert_eq!(d.ok(&["logs", "--since", times[1], "abc"]), "b\nc\n");
+    assert_eq!(d.ok(&["logs", "--until", times[1], "abc"]), "a\nb\n");
+    assert_eq!(d.ok(&["logs", "--since", times[1], "--until", times[1], "abc"]), "b\n");
+
+    // Refused with Docker's texts, naming the option.
+    for (opt, message) in [
+        (&["--log-opt", "foo=1"][..], "unknown log opt 'foo' for json-file log driver"),
+        (&["--log-opt", "max-size=lots"][..], "invalid size: 'lots'"),
+        (&["--log-opt", "max-file=0"][..], "max-file cannot be less than 1"),
+        (&["--log-driver", "syslog"][..], "--log-driver syslog is not supported by Porthole"),
+        (&["--log-driver", "nope"][..], "logger: no log driver named 'nope' is registered"),
+    ] {
+        let (code, err) = d.fails(&[&["run", "--rm"][..], opt, &["busybox", "true"]].concat());
+        assert_eq!(code, Some(125), "{opt:?}: {err}");
+        assert!(err.contains(message), "{opt:?}: {err}");
+    }
+}
+
+#[test]
 fn refuses_foreign_hosts_and_cross_site_requests() {
     let d = Daemon::start();
     let ping = d.http(&format!("GET /_ping HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", d.addr));
@@ -449,4 +519,51 @@ fn shutdown_stops_guests_and_keeps_state() {
     assert_eq!(d.ok(&["volume", "ls", "-q"]), "kept\n");
     d.ok(&["start", "sleeper"]);
     assert!(d.ok(&["ps", "--format", "{{.Names}}"]).contains("sleeper"));
+}
+
+/// The controller's peak resident memory (`VmHWM`), in MiB.
+fn peak_rss_mib(d: &Daemon) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+}
+
+/// Not a check but a measurement (`--ignored --nocapture`): a 200 MB log written before
+/// rotation existed, read whole and by its tail; prints times and the controller's peak RSS.
+#[test]
+#[ignore]
+fn measure_a_200_mb_log() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["create", "--name", "big", "busybox", "true"]);
+    let log_path = d.ok(&["inspect", "-f", "{{.LogPath}}", "big"]);
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(log_path.trim()).unwrap());
+        let mut written = 0;
+        let mut i = 0u64;
+        while written < 200_000_000 {
+            let line = format!(
+                "{{\"stream\":\"stdout\",\"log\":\"line-{i} of a chatty container\\n\",\"time\":\"2026-11-30T16:00:00.000000000Z\"}}\n"
+            );
+            f.write_all(line.as_bytes()).unwrap();
+            written += line.len();
+            i += 1;
+        }
+    }
+    println!("controller peak RSS before reading: {} MiB", peak_rss_mib(&d));
+    let start = Instant::now();
+    let tail = d.ok(&["logs", "--tail", "10", "big"]);
+    println!("logs --tail 10: {:?}, {} lines", start.elapsed(), tail.lines().count());
+    let start = Instant::now();
+    let out = d.command(&["logs", "big"]).stdout(Stdio::null()).status().unwrap();
+    println!("logs (all, to /dev/null): {:?}, {out}", start.elapsed());
+    let start = Instant::now();
+    let mut s = std::net::TcpStream::connect(&d.addr).unwrap();
+    s.write_all(format!("GET /porthole/containers/big/logs HTTP/1.1\r\nHost: {}\r\n\r\n", d.addr).as_bytes()).unwrap();
+    let mut first = [0u8; 1];
+    s.read_exact(&mut first).unwrap();
+    println!("dashboard log stream, first byte: {:?}", start.elapsed());
+    println!("controller peak RSS after reading: {} MiB", peak_rss_mib(&d));
 }

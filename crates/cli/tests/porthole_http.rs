@@ -1,6 +1,7 @@
 //! Porthole's own read-only endpoints behind the dashboard, through the real binary after
 //! real docker CLI commands: the graph (JSON and SVG), file listings with the last writer, the
-//! file view refusing links out of the volume, previews, the page and its friendly 404.
+//! file view refusing links out of the volume, previews, the page and its friendly 404, and the
+//! log stream starting from the tail.
 
 mod common;
 
@@ -76,4 +77,36 @@ fn graph_files_previews_and_pages() {
     );
     let missing = get(&d, "/porthole/volumes/nope/files");
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+}
+
+/// Reads the server-sent events of `path` until one contains `last`; gives the `data:` lines.
+fn events_until(d: &Daemon, path: &str, last: &str) -> Vec<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::net::TcpStream::connect(&d.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", d.addr).as_bytes()).unwrap();
+    let mut data = Vec::new();
+    for line in BufReader::new(s).lines() {
+        let line = line.expect("the stream ended or stalled");
+        if let Some(event) = line.strip_prefix("data: ") {
+            data.push(event.to_string());
+            if event.contains(last) {
+                return data;
+            }
+        }
+    }
+    panic!("no event with {last}: {data:?}")
+}
+
+#[test]
+fn the_dashboard_log_stream_starts_with_the_last_500_lines() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let script = "i=0; while [ $i -lt 600 ]; do echo line-$i; i=$((i+1)); done";
+    d.ok(&["run", "--name", "chatty", "busybox", "sh", "-c", script]);
+    let events = events_until(&d, "/porthole/containers/chatty/logs", "line-599");
+    assert_eq!(events.len(), 500);
+    assert!(events[0].contains(r#""log":"line-100\n""#), "{}", events[0]);
 }

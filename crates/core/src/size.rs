@@ -1,6 +1,6 @@
 //! Byte sizes as Docker writes them (`10m`, `1g`, `512k`, `1.5GiB`: go-units' `RAMInBytes`,
-//! binary multiples), and the size options that become disk quotas: a volume's `--opt size=`
-//! and `--storage-opt size=`.
+//! binary multiples, and `FromHumanSize`, decimal ones), and the size options that become disk
+//! quotas: a volume's `--opt size=` and `--storage-opt size=`.
 
 use std::collections::BTreeMap;
 
@@ -22,33 +22,44 @@ pub enum SizeError {
 impl ByteSize {
     /// `<number>[.<fraction>][ ][k|m|g|t|p][i][b]`, case-insensitive; a bare number is bytes.
     pub fn parse(text: &str) -> Result<ByteSize, SizeError> {
+        Self::parse_in(text, 1024)
+    }
+
+    /// The same syntax in powers of 1000, as go-units' `FromHumanSize` reads it (`10m` is
+    /// 10 000 000 bytes, and so is `10MiB`): what the json-file log driver's `max-size` uses.
+    pub fn parse_decimal(text: &str) -> Result<ByteSize, SizeError> {
+        Self::parse_in(text, 1000)
+    }
+
+    fn parse_in(text: &str, base: u64) -> Result<ByteSize, SizeError> {
         let invalid = || SizeError::Invalid(text.to_string());
         let digits_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
         let (number, unit) = text.split_at(digits_end);
         let unit = unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase();
         let unit = unit.strip_suffix('b').unwrap_or(&unit);
         let unit = unit.strip_suffix('i').unwrap_or(unit);
-        let shift = match unit {
+        let power = match unit {
             "" => 0,
-            "k" => 10,
-            "m" => 20,
-            "g" => 30,
-            "t" => 40,
-            "p" => 50,
+            "k" => 1,
+            "m" => 2,
+            "g" => 3,
+            "t" => 4,
+            "p" => 5,
             _ => return Err(invalid()),
         };
+        let multiplier = base.pow(power);
         let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
         if whole.is_empty() || fraction.contains('.') || (number.contains('.') && fraction.is_empty()) {
             return Err(invalid());
         }
         let whole: u64 = whole.parse().map_err(|_| invalid())?;
-        let bytes = whole.checked_mul(1 << shift).ok_or_else(invalid)?;
+        let bytes = whole.checked_mul(multiplier).ok_or_else(invalid)?;
         // A fraction of the unit, truncated to whole bytes as go-units does.
         let fraction = if fraction.is_empty() {
             0
         } else {
             let f: f64 = format!("0.{fraction}").parse().map_err(|_| invalid())?;
-            (f * (1u64 << shift) as f64) as u64
+            (f * multiplier as f64) as u64
         };
         bytes.checked_add(fraction).map(ByteSize).ok_or_else(invalid)
     }
@@ -93,6 +104,16 @@ mod tests {
             let got = ByteSize::parse(text).map(|b| b.0).map_err(|e| e.to_string());
             assert_eq!(got, expect.map_err(str::to_string), "{text}");
         }
+    }
+
+    #[test]
+    fn decimal_sizes() {
+        let cases = [("100k", Ok(100_000)), ("10m", Ok(10_000_000)), ("10MiB", Ok(10_000_000)), ("1.5k", Ok(1500))];
+        for (text, expect) in cases {
+            let got = ByteSize::parse_decimal(text).map(|b| b.0).map_err(|e: SizeError| e.to_string());
+            assert_eq!(got, expect, "{text}");
+        }
+        assert_eq!(ByteSize::parse_decimal("lots").unwrap_err().to_string(), "invalid size: 'lots'");
     }
 
     #[test]

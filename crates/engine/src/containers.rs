@@ -8,6 +8,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use porthole_core::config::{ImageConfig, command_line, merge_env};
 use porthole_core::event::EventType;
+use porthole_core::log_config::LogConfig;
 use porthole_core::mounts::{MountPoint, MountRequests, MountType, resolve_mounts};
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::names_gen::generated_name;
@@ -40,6 +41,8 @@ pub struct CreateOptions {
     pub memory_bytes: Option<u64>,
     /// `--storage-opt size=`: a quota in bytes on the container's writable rootfs.
     pub storage_size: Option<u64>,
+    /// `--log-driver` / `--log-opt`, checked (`LogConfig::default()` when none was given).
+    pub log: LogConfig,
 }
 
 /// `docker rm` options.
@@ -154,6 +157,7 @@ impl Engine {
                 port_bindings: opts.port_bindings.clone(),
                 memory_bytes: opts.memory_bytes,
                 storage_size: opts.storage_size,
+                log: opts.log.clone(),
             },
             mounts,
             state: StateRecord::default(),
@@ -165,7 +169,7 @@ impl Engine {
             .event(EventType::Container, "create", id.as_str())
             .with("name", record.name.as_str())
             .with("image", &record.image);
-        w.containers.insert(id.clone(), Container::new(record));
+        w.containers.insert(id.clone(), Container::new(record, &self.inner.store));
         self.emit(event);
         Ok(id)
     }

@@ -36,8 +36,8 @@ pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
-pub use logs::{LogLine, LogStream};
-pub use run::{Attach, ExecOptions, WaitCondition};
+pub use logs::{LogLine, LogOptions, LogReader, LogStream};
+pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
 
 use error::IoContext;
@@ -61,8 +61,8 @@ struct Container {
     running: Option<Running>,
     /// Counts exits, so `wait` for the next exit can tell one happened.
     exits: u64,
-    /// Live output, for attach and `logs -f`.
-    live: broadcast::Sender<logs::LogLine>,
+    /// Its log files and live output, for `logs`, attach and `logs -f`.
+    log: Arc<logs::LogSink>,
     /// What waiters watch (`docker wait`, `run`): published on every start, exit and removal.
     phase: tokio::sync::watch::Sender<run::Phase>,
     /// `docker exec` guests running in it, by serial: they end when the container's main
@@ -74,18 +74,11 @@ struct Container {
 }
 
 impl Container {
-    fn new(record: ContainerRecord) -> Self {
+    fn new(record: ContainerRecord, store: &Store) -> Self {
         let phase = tokio::sync::watch::channel(run::Phase::default()).0;
-        let c = Self {
-            record,
-            running: None,
-            exits: 0,
-            live: broadcast::channel(1024).0,
-            phase,
-            execs: BTreeMap::new(),
-            next_exec: 0,
-            starting: false,
-        };
+        let log = logs::LogSink::new(store.log_path(&record.id), &record.host.log);
+        let c =
+            Self { record, running: None, exits: 0, log, phase, execs: BTreeMap::new(), next_exec: 0, starting: false };
         c.publish(false);
         c
     }
@@ -184,7 +177,7 @@ impl Engine {
         .map_err(|e| EngineError::Runtime(e.to_string()))?;
         let mut world = World::default();
         for record in store.containers().context(|| "reading containers".into())? {
-            world.containers.insert(record.id.clone(), Container::new(record));
+            world.containers.insert(record.id.clone(), Container::new(record, &store));
         }
         for v in store.volumes().context(|| "reading volumes".into())? {
             world.volumes.insert(v.name.clone(), v);

@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;
-use crate::logs::{LogLine, LogSink, LogStream, LogWriter, read_log};
+use crate::logs::{LogLine, LogOptions, LogReader, LogSink, LogStream, LogWriter};
 use crate::quotas::{ContainerQuotas, QuotaKey, measure_tree};
 use crate::{Container, Engine, EngineError, Result, World};
 
@@ -87,6 +87,15 @@ pub struct Attach {
     pub stdin: Option<std::fs::File>,
     pub output: broadcast::Receiver<LogLine>,
     pub tty: bool,
+}
+
+/// `docker logs`: the lines written so far, read as they are iterated, and the live output
+/// after them.
+pub struct Logs {
+    pub past: LogReader,
+    pub live: broadcast::Receiver<LogLine>,
+    /// Whether the container was running when the log was read (`-f` follows only then).
+    pub running: bool,
 }
 
 /// `docker exec` options.
@@ -296,7 +305,7 @@ impl Engine {
     /// marked as starting so that a second start leaves it alone.
     pub fn start(&self, reference: &str) -> Result<()> {
         let (id, quotas) = self.container_quotas(reference)?;
-        let (id, record, live) = {
+        let (id, record, sink) = {
             let mut w = self.world();
             // By id: the name may have been taken by another container while the lock was free.
             let id = w.container_id(id.as_str())?;
@@ -305,9 +314,9 @@ impl Engine {
                 return Ok(());
             }
             c.starting = true;
-            (id, c.record.clone(), c.live.clone())
+            (id, c.record.clone(), c.log.clone())
         };
-        let prepared = self.prepare_start(&id, &record, &quotas, live);
+        let prepared = self.prepare_start(&record, &quotas, sink);
         let mut w = self.world();
         match w.containers.get_mut(&id) {
             Some(c) => c.starting = false,
@@ -378,10 +387,9 @@ impl Engine {
     /// the guest's host state. An error carries the exit code the container gets.
     fn prepare_start(
         &self,
-        id: &Id,
         record: &ContainerRecord,
         quotas: &ContainerQuotas,
-        live: broadcast::Sender<LogLine>,
+        sink: Arc<LogSink>,
     ) -> std::result::Result<Prepared, (i32, EngineError)> {
         let failed = |e: EngineError| (exit_codes::ENGINE_ERROR, e);
         let ns = self.namespace(record, quotas).map_err(failed)?;
@@ -399,9 +407,6 @@ impl Engine {
                 ));
             }
         };
-        let sink = LogSink::open(&self.inner.store.log_path(id), live)
-            .context(|| "opening the container log".into())
-            .map_err(failed)?;
         let (stdin, stdin_writer) = if record.open_stdin {
             let (r, wr) = rustix::pipe::pipe().map_err(|e| failed(EngineError::Runtime(format!("pipe: {e}"))))?;
             (Input::File(std::fs::File::from(r)), Some(std::fs::File::from(wr)))
@@ -463,6 +468,7 @@ impl Engine {
         for exec in c.execs.values() {
             exec.stop();
         }
+        c.log.close();
         c.exits += 1;
         c.record.state.status = Status::Exited;
         c.record.state.exit_code = code;
@@ -586,7 +592,7 @@ impl Engine {
             Some(r) => r.stdin.as_ref().and_then(|f| f.try_clone().ok()),
             None => None,
         };
-        Ok(Attach { stdin, output: c.live.subscribe(), tty: c.record.tty })
+        Ok(Attach { stdin, output: c.log.subscribe(), tty: c.record.tty })
     }
 
     /// Closes the guest's stdin for good (the engine's own copy of the pipe's write end), so
@@ -602,16 +608,19 @@ impl Engine {
 
     /// Output subscription only, for attaching before start (`docker run`).
     pub fn output(&self, reference: &str) -> Result<broadcast::Receiver<LogLine>> {
-        Ok(self.world().container(reference)?.live.subscribe())
+        Ok(self.world().container(reference)?.log.subscribe())
     }
 
-    /// Everything the container wrote so far, and a subscription for what follows.
-    pub fn logs(&self, reference: &str) -> Result<(Vec<LogLine>, broadcast::Receiver<LogLine>, bool)> {
-        let w = self.world();
-        let c = w.container(reference)?;
-        let live = c.live.subscribe();
-        let lines = read_log(&self.inner.store.log_path(&c.record.id)).context(|| "reading the log".into())?;
-        Ok((lines, live, c.record.state.status.is_running()))
+    /// What the container wrote so far (all of it or its tail, read as the reader is
+    /// iterated), and a subscription for what follows, neither losing nor repeating a line.
+    pub fn logs(&self, reference: &str, opts: LogOptions) -> Result<Logs> {
+        let (sink, running) = {
+            let w = self.world();
+            let c = w.container(reference)?;
+            (c.log.clone(), c.record.state.status.is_running())
+        };
+        let (past, live) = sink.snapshot(opts).context(|| "reading the log".into())?;
+        Ok(Logs { past, live, running })
     }
 
     /// `docker exec`: another guest in the running container, with the same mounts; blocks

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, WaitCondition};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, WaitCondition};
 
 const ATIME: u64 = 1_000_000;
 const MTIME: u64 = 2_000_000;
@@ -149,8 +149,8 @@ impl Env {
             .unwrap();
         self.engine.start(id.as_str()).unwrap();
         let code = self.engine.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
-        let (lines, _, _) = self.engine.logs(id.as_str()).unwrap();
-        (code, lines.iter().map(|l| l.log.as_str()).collect())
+        let lines = self.engine.logs(id.as_str(), LogOptions::default()).unwrap().past;
+        (code, lines.map(|l| l.unwrap().log).collect())
     }
 
     /// `docker run --rm IMAGE true`.

@@ -10,7 +10,8 @@ use std::time::Duration;
 use porthole_core::event::EventType;
 use porthole_core::mounts::MountRequests;
 use porthole_engine::{
-    BuildOptions, CreateOptions, Engine, EngineConfig, ExecOptions, RemoveOptions, VolumeFilters, WaitCondition,
+    BuildOptions, CreateOptions, Engine, EngineConfig, ExecOptions, LogOptions, RemoveOptions, VolumeFilters,
+    WaitCondition,
 };
 
 fn engine() -> (tempfile::TempDir, Engine) {
@@ -27,7 +28,7 @@ fn sh(script: &str) -> Option<Vec<String>> {
 }
 
 fn output(e: &Engine, id: &str) -> String {
-    e.logs(id).unwrap().0.iter().map(|l| l.log.as_str()).collect()
+    e.logs(id, LogOptions::default()).unwrap().past.map(|l| l.unwrap().log).collect()
 }
 
 fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {

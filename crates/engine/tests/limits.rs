@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, WaitCondition};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, WaitCondition};
 
 fn engine(fd_budget: Option<usize>) -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().unwrap();
@@ -23,7 +23,7 @@ fn sh(script: &str) -> Option<Vec<String>> {
 }
 
 fn output(e: &Engine, id: &str) -> String {
-    e.logs(id).unwrap().0.iter().map(|l| l.log.as_str()).collect()
+    e.logs(id, LogOptions::default()).unwrap().past.map(|l| l.unwrap().log).collect()
 }
 
 fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {

@@ -8,7 +8,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use porthole_core::mounts::{MountRequests, parse_mount_flag};
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, RemoveOptions, VolumeFilters, WaitCondition};
+use porthole_engine::{
+    BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, RemoveOptions, VolumeFilters, WaitCondition,
+};
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -50,8 +52,8 @@ impl Env {
         let id = self.engine.create(opts).unwrap();
         self.engine.start(id.as_str()).unwrap();
         let code = self.engine.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
-        let (lines, _, _) = self.engine.logs(id.as_str()).unwrap();
-        (code, lines.iter().map(|l| l.log.as_str()).collect(), id.to_string())
+        let lines = self.engine.logs(id.as_str(), LogOptions::default()).unwrap().past;
+        (code, lines.map(|l| l.unwrap().log).collect(), id.to_string())
     }
 
     fn sh(&self, image: &str, script: &str, mounts: MountRequests) -> (i32, String, String) {
@@ -232,8 +234,8 @@ fn restart_keeps_mounts_and_does_not_copy_again() {
     e.engine.restart(id.as_str()).unwrap();
     e.engine.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
     assert_eq!(e.mounts_of(id.as_str()), before);
-    let (lines, _, _) = e.engine.logs(id.as_str()).unwrap();
-    let out: String = lines.iter().map(|l| l.log.as_str()).collect();
+    let lines = e.engine.logs(id.as_str(), LogOptions::default()).unwrap().past;
+    let out: String = lines.map(|l| l.unwrap().log).collect();
     assert_eq!(out, "seed\nchanged\n");
 }
 

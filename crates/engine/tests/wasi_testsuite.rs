@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, LogStream, RemoveOptions, WaitCondition};
+use porthole_engine::{
+    BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, LogStream, RemoveOptions, WaitCondition,
+};
 use suite::{Case, Outcome};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -88,7 +90,7 @@ fn run_in_container(e: &Engine, image: String, case: &Case) -> Outcome {
             Ok(code)
         }
     };
-    let (lines, _, _) = e.logs(&id).unwrap();
+    let lines: Vec<_> = e.logs(&id, LogOptions::default()).unwrap().past.map(Result::unwrap).collect();
     let text = |s: LogStream| lines.iter().filter(|l| l.stream == s).map(|l| l.log.as_str()).collect::<String>();
     let outcome = Outcome { exit, stdout: text(LogStream::Stdout), stderr: text(LogStream::Stderr) };
     e.remove(&id, RemoveOptions { force: true, volumes: true }).unwrap();

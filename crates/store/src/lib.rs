@@ -5,7 +5,8 @@
 //! <root>/volumes/<name>/meta.json      its record
 //! <root>/containers/<id>/config.json   a container's record (written last at create)
 //! <root>/containers/<id>/rootfs/       its writable copy of the image
-//! <root>/containers/<id>/container.log its output, one JSON line per write
+//! <root>/containers/<id>/container.log its output, one JSON line per line (json-file);
+//!                                      rotated to container.log.1, .2, … (max-file)
 //! <root>/images/<id>/{config.json,rootfs/}
 //! <root>/images/tags.json              name:tag -> image id
 //! <root>/module-cache/                 compiled guests

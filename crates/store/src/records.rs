@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use porthole_core::config::ImageConfig;
+use porthole_core::log_config::LogConfig;
 use porthole_core::mounts::{MountPoint, MountRequest};
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::state::Status;
@@ -44,6 +45,8 @@ pub struct HostOptions {
     pub memory_bytes: Option<u64>,
     /// `--storage-opt size=`: a quota in bytes on the writable rootfs.
     pub storage_size: Option<u64>,
+    /// `--log-driver` / `--log-opt`, defaults merged in; records older than it get the defaults.
+    pub log: LogConfig,
 }
 
 /// Run state, as `State` in `docker inspect`.
@@ -108,4 +111,15 @@ pub struct ImageRecord {
     /// Dockerfile instructions that made it, for `docker history`-like display.
     #[serde(default)]
     pub history: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_from_before_log_options_get_the_defaults() {
+        let old: HostOptions = serde_json::from_str(r#"{"binds": [], "auto_remove": false}"#).unwrap();
+        assert_eq!((old.log.max_size, old.log.max_file), (10_000_000, 5));
+    }
 }

@@ -80,6 +80,16 @@ pub struct HostConfigJson {
     pub network_mode: &'static str,
     pub privileged: bool,
     pub restart_policy: RestartPolicy,
+    pub log_config: LogConfigJson,
+}
+
+/// `HostConfig.LogConfig`: always json-file, with the options as merged at create.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogConfigJson {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    pub config: BTreeMap<String, String>,
 }
 
 /// A `--mount` as `HostConfig.Mounts` shows it.
@@ -213,6 +223,10 @@ impl From<&ContainerInfo> for ContainerJson {
                 network_mode: "default",
                 privileged: false,
                 restart_policy: RestartPolicy { name: "no".into(), maximum_retry_count: 0 },
+                log_config: LogConfigJson {
+                    kind: porthole_core::log_config::JSON_FILE,
+                    config: r.host.log.options.clone(),
+                },
             },
             mounts: mounts(info),
             config: ConfigJson {

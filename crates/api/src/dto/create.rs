@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use porthole_core::log_config::LogConfig;
 use porthole_core::mounts::{MountRequest, MountRequests, MountType};
 use porthole_core::size::ByteSize;
 use porthole_engine::CreateOptions;
@@ -56,6 +57,16 @@ pub struct HostConfigBody {
     pub restart_policy: Option<RestartPolicy>,
     pub tmpfs: Option<BTreeMap<String, String>>,
     pub storage_opt: Option<BTreeMap<String, String>>,
+    pub log_config: Option<LogConfigBody>,
+}
+
+/// `--log-driver` / `--log-opt`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LogConfigBody {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub config: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, Clone)]
@@ -244,6 +255,8 @@ impl CreateBody {
         let host = self.host_config;
         host.refuse_unsupported(&self.user)?;
         let storage_size = host.storage_size()?;
+        let log = host.log_config.unwrap_or_default();
+        let log = LogConfig::parse(&log.kind, &log.config.unwrap_or_default())?;
         let mounts =
             host.mounts.unwrap_or_default().into_iter().map(MountRequest::try_from).collect::<Result<_, _>>()?;
         let port_bindings = host
@@ -274,6 +287,7 @@ impl CreateBody {
             exposed_ports: self.exposed_ports.unwrap_or_default().into_keys().collect(),
             memory_bytes: u64::try_from(host.memory).ok().filter(|m| *m > 0),
             storage_size,
+            log,
         })
     }
 }
@@ -332,6 +346,24 @@ mod tests {
             (
                 r#"{"HostConfig": {"StorageOpt": {"dm.basesize": "1g"}}}"#,
                 "400 --storage-opt dm.basesize is not supported by Porthole",
+            ),
+            (r#"{"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}}}}"#, "ok"),
+            (r#"{"HostConfig": {"LogConfig": {"Type": "", "Config": {}}}}"#, "ok"),
+            (
+                r#"{"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"foo": "1"}}}}"#,
+                "400 unknown log opt 'foo' for json-file log driver",
+            ),
+            (
+                r#"{"HostConfig": {"LogConfig": {"Type": "", "Config": {"max-size": "lots"}}}}"#,
+                "400 invalid size: 'lots'",
+            ),
+            (
+                r#"{"HostConfig": {"LogConfig": {"Type": "splunk"}}}"#,
+                "400 --log-driver splunk is not supported by Porthole",
+            ),
+            (
+                r#"{"HostConfig": {"LogConfig": {"Type": "foo"}}}"#,
+                "400 logger: no log driver named 'foo' is registered",
             ),
         ];
         for (body, expect) in cases {

@@ -116,17 +116,18 @@ fn is_container(e: &Event, id: &str, actions: &[&str]) -> bool {
 }
 
 /// Sends the container's output to `tx` until it exits (its `die` event), then `Out::End`.
-/// `after` skips lines already sent from the log file (by their time).
+/// With `until` (RFC 3339), it ends at the first line written after it (`logs -f --until`).
 pub async fn follow_output(
     mut output: broadcast::Receiver<LogLine>,
     mut events: broadcast::Receiver<Event>,
     id: &str,
     streams: Streams,
-    after: Option<String>,
+    until: Option<String>,
     tx: OutSender,
 ) {
+    let past_until = |line: &LogLine| until.as_ref().is_some_and(|u| line.time > *u);
     let send = |line: LogLine| {
-        if streams.wants(&line) && after.as_ref().is_none_or(|t| line.time > *t) {
+        if streams.wants(&line) {
             let _ = tx.send(Out::Data(StreamKind::from(line.stream), streams.payload(&line)));
         }
     };
@@ -134,6 +135,7 @@ pub async fn follow_output(
         tokio::select! {
             biased;
             line = output.recv() => match line {
+                Ok(line) if past_until(&line) => break,
                 Ok(line) => send(line),
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => break,
@@ -142,6 +144,9 @@ pub async fn follow_output(
                 Ok(e) if is_container(&e, id, &["die", "destroy"]) => {
                     // Everything the guest wrote was sent before its exit was announced.
                     while let Ok(line) = output.try_recv() {
+                        if past_until(&line) {
+                            break;
+                        }
                         send(line);
                     }
                     break;
