@@ -528,11 +528,11 @@ fn peak_rss_mib(d: &Daemon) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
 }
 
-/// Not a check but a measurement (`--ignored --nocapture`): a 200 MB log written before
-/// rotation existed, read whole and by its tail; prints times and the controller's peak RSS.
+/// A 50 MB log (as one written before rotation existed), read whole and by its tail: the
+/// controller streams it, so its peak RSS stays small (it took 11.8 GB for a 7.8 GB log
+/// before). Prints the times (`--nocapture`); asserts sizes only.
 #[test]
-#[ignore]
-fn measure_a_200_mb_log() {
+fn a_large_log_is_streamed_not_loaded() {
     if !docker_available() {
         return;
     }
@@ -543,7 +543,7 @@ fn measure_a_200_mb_log() {
         let mut f = std::io::BufWriter::new(std::fs::File::create(log_path.trim()).unwrap());
         let mut written = 0;
         let mut i = 0u64;
-        while written < 200_000_000 {
+        while written < 50_000_000 {
             let line = format!(
                 "{{\"stream\":\"stdout\",\"log\":\"line-{i} of a chatty container\\n\",\"time\":\"2026-11-30T16:00:00.000000000Z\"}}\n"
             );
@@ -565,5 +565,8 @@ fn measure_a_200_mb_log() {
     let mut first = [0u8; 1];
     s.read_exact(&mut first).unwrap();
     println!("dashboard log stream, first byte: {:?}", start.elapsed());
-    println!("controller peak RSS after reading: {} MiB", peak_rss_mib(&d));
+    let peak = peak_rss_mib(&d);
+    println!("controller peak RSS after reading: {peak} MiB");
+    assert_eq!(tail.lines().count(), 10);
+    assert!(peak < 128, "the controller's peak RSS reached {peak} MiB reading a 50 MB log");
 }
