@@ -77,3 +77,22 @@ fn graph_files_previews_and_pages() {
     let missing = get(&d, "/porthole/volumes/nope/files");
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 }
+
+/// A stray file where the store keeps directories: the controller starts anyway, moves it to
+/// quarantine, and `docker info` lists it under `Warnings`.
+#[test]
+fn info_warns_of_what_recovery_quarantined() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("volumes")).unwrap();
+    std::fs::write(root.path().join("volumes/stray.txt"), "not a volume").unwrap();
+    let d = Daemon::start_on(root);
+    let response = get(&d, "/info");
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let body = body.find('{').map(|i| &body[i..body.rfind('}').unwrap() + 1]).unwrap_or(body);
+    let info: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"));
+    let warnings = info["Warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().starts_with("unreadable stray stray.txt moved to "), "{warnings:?}");
+    let quarantined: Vec<_> = std::fs::read_dir(d.root.path().join("quarantine")).unwrap().collect();
+    assert_eq!(quarantined.len(), 1);
+}

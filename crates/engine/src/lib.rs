@@ -78,6 +78,9 @@ struct World {
     tags: BTreeMap<String, String>,
     /// Exit codes of containers already removed (`--rm`), for a `wait` that outlives them.
     removed_exit_codes: BTreeMap<Id, i32>,
+    /// Volumes a quarantined (unreadable) container record names: `volume prune` keeps them,
+    /// since that container may still be restored.
+    held_by_quarantine: std::collections::BTreeSet<String>,
 }
 
 impl World {
@@ -118,6 +121,8 @@ struct Inner {
     fd_budget: FdBudget,
     /// Disk quotas held by running guests.
     quotas: quotas::Quotas,
+    /// What an operator should look at, found at open (`docker info`'s `Warnings`).
+    warnings: Vec<String>,
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -147,6 +152,12 @@ impl Engine {
             world.images.insert(img.id.clone(), img);
         }
         world.tags = store.tags().context(|| "reading image tags".into())?;
+        world.held_by_quarantine = store
+            .quarantine_holds(world.volumes.keys().map(String::as_str))
+            .context(|| "reading the quarantine".into())?
+            .into_iter()
+            .collect();
+        let warnings = open_warnings(&store, &recovery).context(|| "reading the quarantine".into())?;
         let (events, _) = broadcast::channel(4096);
         let engine = Engine {
             inner: Arc::new(Inner {
@@ -158,6 +169,7 @@ impl Engine {
                 programs: run::ProgramCache::default(),
                 fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
                 quotas: quotas::Quotas::default(),
+                warnings,
             }),
         };
         engine.ensure_base_image()?;
@@ -191,6 +203,11 @@ impl Engine {
         Event::new(kind, action, actor, porthole_store::now_nanos())
     }
 
+    /// Things an operator should look at: what recovery could not read, now in quarantine.
+    pub fn warnings(&self) -> &[String] {
+        &self.inner.warnings
+    }
+
     /// Counts for `docker info`.
     pub fn counts(&self) -> Counts {
         let w = self.world();
@@ -203,6 +220,19 @@ impl Engine {
             volumes: w.volumes.len(),
         }
     }
+}
+
+/// This open's recovery warnings, then one for each thing left in quarantine by earlier ones
+/// (it stays there, and in `docker info`, until an operator removes it).
+fn open_warnings(store: &Store, recovery: &Recovery) -> std::io::Result<Vec<String>> {
+    let mut warnings = recovery.warnings();
+    for path in store.quarantine_entries()? {
+        if !recovery.quarantined.iter().any(|q| q.to == path) {
+            warnings
+                .push(format!("{} is in quarantine: Porthole could not read it at an earlier start", path.display()));
+        }
+    }
+    Ok(warnings)
 }
 
 /// Totals for `docker info`.

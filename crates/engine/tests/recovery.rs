@@ -93,3 +93,42 @@ fn killed_mid_create_leaves_a_consistent_store() {
     let dirs = std::fs::read_dir(root.join("containers")).unwrap().count();
     assert_eq!(dirs, containers.len(), "no container directory without a record ({recovery:?})");
 }
+
+/// Records torn by a crash or a disk error: the engine still opens, the unreadable ones are in
+/// quarantine and listed as warnings, and the anonymous volume of a quarantined container is
+/// not pruned (that container may be restored by hand).
+#[test]
+fn unreadable_records_are_quarantined_and_their_volumes_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let (held, kept) = {
+        let (engine, _) = open(&root);
+        let mounts = MountRequests { volumes: vec!["/data".into()], ..Default::default() };
+        let torn = engine.create(CreateOptions { image: "busybox".into(), mounts, ..Default::default() }).unwrap();
+        let kept = engine.create(CreateOptions { image: "busybox".into(), ..Default::default() }).unwrap();
+        engine.volume_create(Some("torn-meta"), Default::default(), Default::default()).unwrap();
+        let held = engine.inspect(torn.as_str()).unwrap().record.mounts[0].volume.clone().unwrap();
+        let record = root.join("containers").join(torn.as_str()).join("config.json");
+        let text = std::fs::read_to_string(&record).unwrap();
+        std::fs::write(&record, &text[..text.find(&held).unwrap() + held.len() + 1]).unwrap();
+        std::fs::write(root.join("volumes/torn-meta/meta.json"), "{\"na").unwrap();
+        std::fs::write(root.join("volumes/notes.txt"), "a stray file").unwrap();
+        std::fs::write(root.join("images/tags.json"), "{").unwrap();
+        (held, kept)
+    };
+    let (engine, recovery) = open(&root);
+    assert_eq!(recovery.quarantined.len(), 4, "{recovery:?}");
+    assert_eq!(engine.warnings(), recovery.warnings());
+    assert_eq!(engine.list(true).iter().map(|c| c.record.id.clone()).collect::<Vec<_>>(), [kept]);
+    assert!(engine.volume_inspect("torn-meta").is_ok());
+    assert!(engine.volume_inspect(&held).unwrap().users.is_empty());
+    let (pruned, _) = engine.volume_prune(false, &[]).unwrap();
+    assert!(!pruned.contains(&held), "{pruned:?}");
+    assert!(engine.volume_inspect(&held).is_ok());
+    drop(engine);
+    // Still in quarantine, and still a warning, at the next start.
+    let (engine, recovery) = open(&root);
+    assert!(recovery.quarantined.is_empty());
+    assert_eq!(engine.warnings().len(), 4, "{:?}", engine.warnings());
+    assert!(engine.volume_prune(false, &[]).unwrap().0.is_empty());
+}
