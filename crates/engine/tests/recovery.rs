@@ -132,3 +132,37 @@ fn unreadable_records_are_quarantined_and_their_volumes_kept() {
     assert_eq!(engine.warnings().len(), 4, "{:?}", engine.warnings());
     assert!(engine.volume_prune(false, &[]).unwrap().0.is_empty());
 }
+
+/// `docker inspect` after a restart shows the HostConfig given at create, `--mount`s included.
+#[test]
+fn host_config_survives_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let mount = porthole_core::mounts::MountRequest {
+        kind: Some(porthole_core::mounts::MountType::Volume),
+        source: "kept".into(),
+        target: "/kept".into(),
+        readonly: true,
+        labels: [("team".to_string(), "a".to_string())].into(),
+        ..Default::default()
+    };
+    let before = {
+        let (engine, _) = open(&root);
+        let id = engine
+            .create(CreateOptions {
+                image: "busybox".into(),
+                mounts: MountRequests { mounts: vec![mount], ..Default::default() },
+                auto_remove: true,
+                read_only_rootfs: true,
+                port_bindings: [("80/tcp".to_string(), vec!["8080".to_string()])].into(),
+                memory_bytes: Some(64 << 20),
+                storage_size: Some(1 << 20),
+                ..Default::default()
+            })
+            .unwrap();
+        engine.inspect(id.as_str()).unwrap().record
+    };
+    assert_eq!(before.host.mounts.len(), 1);
+    let (engine, _) = open(&root);
+    assert_eq!(engine.inspect(before.id.as_str()).unwrap().record, before);
+}

@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 use porthole_core::names::Id;
 
 use atomic::{TMP_SUFFIX, read_json, write_json};
-pub use records::{ANONYMOUS_LABEL, ContainerRecord, HostOptions, ImageRecord, StateRecord, VolumeRecord};
+pub use records::{
+    ANONYMOUS_LABEL, ContainerRecord, HostOptions, ImageRecord, RECORD_VERSION, RecordError, StateRecord, VolumeRecord,
+};
 
 /// What recovery found and did when the store was opened.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
