@@ -198,7 +198,7 @@ impl Engine {
         for (i, v) in s.config.volume_paths().iter().enumerate() {
             let tmp = scratch.join(i.to_string());
             std::fs::create_dir_all(&tmp).context(|| "preparing a VOLUME for RUN".into())?;
-            crate::volumes::copy_up(&tree, v, &tmp).context(|| format!("copying {v}"))?;
+            crate::volumes::fill_from_image(&tree, v, &tmp).context(|| format!("copying {v}"))?;
             specs.push(MountSpec::dir(clean(v), open(&tmp)?, false));
         }
         let ns = Namespace::new(open(&s.rootfs())?, false, specs).map_err(|e| EngineError::Build(e.to_string()))?;

@@ -199,7 +199,8 @@ impl Engine {
                         anonymous_created.push(name.clone());
                     }
                     if m.copy_data {
-                        copy_up(&tree, m.destination.as_str(), &store.volume_data(&name))
+                        let live = w.volume_users(&name).iter().any(|id| w.containers[id].running.is_some());
+                        copy_up(&tree, m.destination.as_str(), &store.volume_dir(&name), live)
                             .context(|| format!("copying {} into volume {name}", m.destination))?;
                     }
                     m.volume = Some(name);

@@ -48,6 +48,9 @@ pub struct Recovery {
     /// Build stages (`images/.build-*`) and received build contexts (`.build-context-*`) of
     /// builds the controller did not finish, removed.
     pub removed_build_dirs: usize,
+    /// Copy-ups into volumes the controller did not finish (`volumes/<name>/.copyup-*`),
+    /// removed: each of those volumes is as empty as before its copy-up began.
+    pub removed_copyups: usize,
     /// What could not be read, moved to `quarantine/` (never deleted).
     pub quarantined: Vec<Quarantined>,
 }
@@ -391,6 +394,7 @@ impl Store {
                 r.quarantined.push(self.quarantine(QuarantineKind::Stray, &name, &dir, "not a directory".into())?);
                 continue;
             }
+            r.removed_copyups += sweep_copyups(&dir)?;
             let meta = dir.join("meta.json");
             // An unreadable record goes to quarantine and the volume is adopted as if it had
             // none: its data stays where the containers that hold it expect it.
@@ -484,6 +488,37 @@ fn remove_build_dirs(dir: &Path) -> io::Result<usize> {
             fs::remove_dir_all(entry.path())?;
             n += 1;
         }
+    }
+    Ok(n)
+}
+
+/// A copy-up into a volume is made in `volumes/<name>/.copyup-<id>` and exchanged with the
+/// empty `_data` when complete; recovery removes what a crash left.
+pub const COPYUP_PREFIX: &str = ".copyup-";
+
+/// Removes unfinished copy-ups from a volume's folder. If the crash fell inside the fallback
+/// exchange (`_data` moved aside to `.copyup-<id>.old`, the copy not yet in its place), the
+/// empty `_data` is put back first.
+fn sweep_copyups(volume_dir: &Path) -> io::Result<usize> {
+    let mut n = 0;
+    for entry in fs::read_dir(volume_dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(COPYUP_PREFIX) {
+            continue;
+        }
+        let data = volume_dir.join("_data");
+        if name.ends_with(".old") && fs::symlink_metadata(&data).is_err() {
+            fs::rename(entry.path(), &data)?;
+            continue;
+        }
+        make_removable(&entry.path());
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?
+        } else {
+            fs::remove_file(entry.path())?
+        }
+        n += 1;
     }
     Ok(n)
 }
