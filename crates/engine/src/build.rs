@@ -191,6 +191,9 @@ impl Engine {
     /// RUN: `/bin/sh -c …` (or the exec form) as a guest over the build rootfs. Each declared
     /// VOLUME is mounted as a throwaway copy, so its changes are discarded as in Docker.
     fn run_step(&self, s: &Stage, argv: &[String], progress: &mut dyn FnMut(&str)) -> Result<()> {
+        let Some(argv0) = argv.first() else {
+            return Err(EngineError::Build("RUN requires at least one argument".into()));
+        };
         let scratch = s.dir.join("run-volumes");
         let _ = std::fs::remove_dir_all(&scratch);
         let mut specs = Vec::new();
@@ -207,7 +210,7 @@ impl Engine {
             env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
         }
         env.push(format!("PWD={}", workdir(&s.config)));
-        let program = self.program_for_build(&ns, &argv[0], &env)?;
+        let program = self.program_for_build(&ns, argv0, &env)?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
         let host = WasiHost::builder(ns)

@@ -310,3 +310,26 @@ fn killed_mid_copy_up_leaves_each_volume_empty_or_complete() {
     assert!(part_copies >= 1, "the kill fell outside a copy-up");
     eprintln!("killed with {part_copies} copy-up(s) in progress; {complete} volumes complete");
 }
+
+/// `RUN []` is refused with Docker's parse error (it panicked the builder); `CMD []` is legal;
+/// the stage of a build the controller did not finish is swept at the next open.
+#[test]
+fn empty_run_is_an_error_and_unfinished_stages_are_swept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let (engine, _) = open(&root);
+    let build = |dockerfile: &str| {
+        let ctx = tmp.path().join("ctx");
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+        engine.build(BuildOptions { context: ctx, dockerfile: None, tags: vec![] }, &mut |_| {})
+    };
+    let e = build("FROM busybox\nRUN []\n").unwrap_err();
+    assert_eq!(e.to_string(), "Dockerfile parse error line 2: RUN requires at least one argument");
+    assert!(build("FROM busybox\nCMD []\n").is_ok());
+    drop(engine);
+    std::fs::create_dir_all(root.join("images/.build-0123456789ab/rootfs/bin")).unwrap();
+    let (_, recovery) = open(&root);
+    assert_eq!(recovery.removed_build_dirs, 1);
+    assert!(!root.join("images/.build-0123456789ab").exists());
+}
