@@ -215,6 +215,8 @@ fn a_crash_mid_copy_up_leaves_the_volume_empty_and_the_next_create_fills_it() {
     let part = root.join("volumes/conf/.copyup-0123456789ab");
     std::fs::create_dir_all(part.join("ro")).unwrap();
     std::fs::write(part.join("passwd"), "root:x:0:0").unwrap();
+    // Image content may name a file like the store's temporaries, in a read-only directory.
+    std::fs::write(part.join("ro/x.porthole-tmp"), "").unwrap();
     std::fs::set_permissions(part.join("ro"), std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
     let aside = root.join("volumes/aside");
     std::fs::rename(aside.join("_data"), aside.join(".copyup-ba9876543210.old")).unwrap();

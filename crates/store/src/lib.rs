@@ -533,8 +533,12 @@ fn remove_temporaries(dir: &Path) -> io::Result<usize> {
         let entry = entry?;
         let name = entry.file_name();
         let ft = entry.file_type()?;
-        // Only the store's own directories hold records; never descend into guest data.
-        if ft.is_dir() && !matches!(name.to_str(), Some("_data" | "rootfs" | "module-cache" | "quarantine")) {
+        // Only the store's own directories hold records; never descend into guest data (a
+        // part copy-up and a build stage or context are image or guest content, and are
+        // swept whole).
+        let guest_data = matches!(name.to_str(), Some("_data" | "rootfs" | "module-cache" | "quarantine"))
+            || [COPYUP_PREFIX, BUILD_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
+        if ft.is_dir() && !guest_data {
             n += remove_temporaries(&entry.path())?;
         } else if ft.is_file() && name.to_string_lossy().ends_with(TMP_SUFFIX) {
             fs::remove_file(entry.path())?;
