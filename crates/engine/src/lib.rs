@@ -78,8 +78,9 @@ struct World {
     tags: BTreeMap<String, String>,
     /// Exit codes of containers already removed (`--rm`), for a `wait` that outlives them.
     removed_exit_codes: BTreeMap<Id, i32>,
-    /// Volumes a quarantined (unreadable) container record names: `volume prune` keeps them,
-    /// since that container may still be restored.
+    /// Volumes a quarantined (unreadable) container record names: `volume prune` skips them
+    /// and `volume rm` refuses them as in use, since that container may still be restored.
+    /// Found at open: removing the quarantined record takes effect at the next start.
     held_by_quarantine: std::collections::BTreeSet<String>,
 }
 

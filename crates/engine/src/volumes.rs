@@ -129,12 +129,14 @@ impl Engine {
     }
 
     pub(crate) fn remove_volume_locked(&self, w: &mut World, name: &str) -> Result<()> {
-        let users = w.volume_users(name);
+        let mut users: Vec<String> = w.volume_users(name).iter().map(|id| id.to_string()).collect();
+        // A container record in quarantine may still be restored; its volumes are kept until
+        // the operator deals with it (and restarts).
+        if w.held_by_quarantine.contains(name) {
+            users.push(format!("a container record in {}", self.inner.store.quarantine_dir().display()));
+        }
         if !users.is_empty() {
-            return Err(EngineError::VolumeInUse {
-                name: name.to_string(),
-                users: users.iter().map(|id| id.to_string()).collect(),
-            });
+            return Err(EngineError::VolumeInUse { name: name.to_string(), users });
         }
         self.inner.store.remove_volume(name).context(|| format!("remove {name}"))?;
         w.volumes.remove(name);

@@ -125,6 +125,8 @@ fn unreadable_records_are_quarantined_and_their_volumes_kept() {
     let (pruned, _) = engine.volume_prune(false, &[]).unwrap();
     assert!(!pruned.contains(&held), "{pruned:?}");
     assert!(engine.volume_inspect(&held).is_ok());
+    let refused = engine.volume_remove(&held, false).unwrap_err().to_string();
+    assert!(refused.starts_with(&format!("remove {held}: volume is in use - [a container record in ")), "{refused}");
     drop(engine);
     // Still in quarantine, and still a warning, at the next start.
     let (engine, recovery) = open(&root);
