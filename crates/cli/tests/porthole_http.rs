@@ -92,7 +92,7 @@ fn info_warns_of_what_recovery_quarantined() {
     let info: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"));
     let warnings = info["Warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].as_str().unwrap().starts_with("unreadable stray stray.txt moved to "), "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().starts_with("stray file stray.txt moved to "), "{warnings:?}");
     let quarantined: Vec<_> = std::fs::read_dir(d.root.path().join("quarantine")).unwrap().collect();
     assert_eq!(quarantined.len(), 1);
 }

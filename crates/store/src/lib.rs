@@ -104,7 +104,14 @@ pub struct Quarantined {
 
 impl std::fmt::Display for Quarantined {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unreadable {} {} moved to {}: {}", self.kind.as_str(), self.name, self.to.display(), self.reason)
+        let what = match self.kind {
+            QuarantineKind::Container => "unreadable container",
+            QuarantineKind::Volume => "unreadable record of volume",
+            QuarantineKind::Image => "unreadable image",
+            QuarantineKind::Tags => "unreadable image tags",
+            QuarantineKind::Stray => "stray file",
+        };
+        write!(f, "{what} {} moved to {}: {}", self.name, self.to.display(), self.reason)
     }
 }
 
