@@ -47,6 +47,10 @@ pub enum ApiError {
     Io { context: &'static str, source: std::io::Error },
     #[error("the engine task failed: {0}")]
     Task(String),
+    /// A bug: the engine call panicked. The client gets a 500 saying so, not a dropped
+    /// connection.
+    #[error("the engine task panicked: {0}")]
+    Panicked(String),
 }
 
 impl ApiError {
@@ -72,14 +76,26 @@ impl ApiError {
             | ApiError::LogConfig(_) => StatusCode::BAD_REQUEST,
             ApiError::NotRunning(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Io { .. } | ApiError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Io { .. } | ApiError::Task(_) | ApiError::Panicked(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
-        ApiError::Task(e.to_string())
+        match e.try_into_panic() {
+            Ok(payload) => ApiError::Panicked(panic_message(&*payload)),
+            Err(e) => ApiError::Task(e.to_string()),
+        }
+    }
+}
+
+/// The text a panic was raised with (`panic!("…")`, `expect("…")`), where there is one.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "no message".into(),
     }
 }
 
@@ -100,4 +116,20 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// Runs a blocking engine call on tokio's blocking pool.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, EngineError> + Send + 'static) -> ApiResult<T> {
     Ok(tokio::task::spawn_blocking(f).await??)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in a blocking engine call is a 500 with the panic's message.
+    #[tokio::test]
+    async fn a_panic_in_a_blocking_task_is_a_500_with_its_message() {
+        let e =
+            blocking(|| -> Result<(), EngineError> { panic!("index out of bounds: the len is 0") }).await.unwrap_err();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.to_string(), "the engine task panicked: index out of bounds: the len is 0");
+        let owned = blocking(|| -> Result<(), EngineError> { panic!("{} failed", "step") }).await.unwrap_err();
+        assert_eq!(owned.to_string(), "the engine task panicked: step failed");
+    }
 }

@@ -96,6 +96,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (engine, _recovery) =
         Engine::open(EngineConfig { root: root.clone(), module_cache: args.module_cache, fd_budget: None })
             .context("opening the engine")?;
+    for warning in engine.warnings() {
+        eprintln!("porthole: warning: {warning}");
+    }
     let options = ServeOptions { access, header_timeout: Duration::from_secs(args.header_timeout.max(1)) };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;

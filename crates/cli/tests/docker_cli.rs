@@ -570,3 +570,40 @@ fn a_large_log_is_streamed_not_loaded() {
     assert_eq!(tail.lines().count(), 10);
     assert!(peak < 128, "the controller's peak RSS reached {peak} MiB reading a 50 MB log");
 }
+
+/// `docker inspect` shows the same HostConfig after the controller restarts, `--mount`s
+/// included; and `RUN []` fails the build with Docker's message instead of ending the stream.
+#[test]
+fn host_config_survives_a_restart_and_run_without_a_command_is_refused() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&[
+        "create",
+        "--name",
+        "configured",
+        "--mount",
+        "type=volume,source=data,target=/data,readonly,volume-label=team=a",
+        "-v",
+        "kept:/kept",
+        "--read-only",
+        "--rm",
+        "-m",
+        "64m",
+        "-p",
+        "8080:80",
+        "busybox",
+        "true",
+    ]);
+    let before = d.ok(&["inspect", "--format", "{{json .HostConfig}}", "configured"]);
+    assert!(before.contains("\"Target\":\"/data\""), "{before}");
+    let (_, root) = d.stop();
+    let d = Daemon::start_on(root);
+    assert_eq!(d.ok(&["inspect", "--format", "{{json .HostConfig}}", "configured"]), before);
+
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), "FROM busybox\nRUN []\n").unwrap();
+    let (_, stderr) = d.fails(&["build", ctx.path().to_str().unwrap()]);
+    assert!(stderr.contains("Dockerfile parse error line 2: RUN requires at least one argument"), "{stderr}");
+}

@@ -110,3 +110,22 @@ fn the_dashboard_log_stream_starts_with_the_last_500_lines() {
     assert_eq!(events.len(), 500);
     assert!(events[0].contains(r#""log":"line-100\n""#), "{}", events[0]);
 }
+
+/// A stray file where the store keeps directories: the controller starts anyway, moves it to
+/// quarantine, and `docker info` lists it under `Warnings`.
+#[test]
+fn info_warns_of_what_recovery_quarantined() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("volumes")).unwrap();
+    std::fs::write(root.path().join("volumes/stray.txt"), "not a volume").unwrap();
+    let d = Daemon::start_on(root);
+    let response = get(&d, "/info");
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let body = body.find('{').map(|i| &body[i..body.rfind('}').unwrap() + 1]).unwrap_or(body);
+    let info: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"));
+    let warnings = info["Warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().starts_with("stray file stray.txt moved to "), "{warnings:?}");
+    let quarantined: Vec<_> = std::fs::read_dir(d.root.path().join("quarantine")).unwrap().collect();
+    assert_eq!(quarantined.len(), 1);
+}

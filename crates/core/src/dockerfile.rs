@@ -482,7 +482,13 @@ fn parse_kind(line: usize, keyword: &str, args: &str, escape: char) -> Result<In
             let (sources, dest) = sources_and_dest(line, "ADD", args)?;
             K::Add { sources, dest }
         }
-        "run" => K::Run(command_form(line, args)?),
+        // `CMD []` and `ENTRYPOINT []` reset what the image had; a RUN must run something.
+        "run" => match command_form(line, args)? {
+            CommandForm::Exec(argv) if argv.is_empty() => {
+                return Err(DockerfileError::AtLeastOneArgument { line, instruction: "RUN" });
+            }
+            form => K::Run(form),
+        },
         "cmd" => K::Cmd(command_form(line, args)?),
         "entrypoint" => K::Entrypoint(command_form(line, args)?),
         "volume" => K::Volume(parse_volume(line, args)?),
@@ -1187,6 +1193,12 @@ mod tests {
             7: Entrypoint(Exec(["x"]))
             "#,
         );
+    }
+
+    #[test]
+    fn an_empty_exec_form_run_is_an_error() {
+        check("FROM busybox\nRUN []", "error: Dockerfile parse error line 2: RUN requires at least one argument");
+        check("FROM busybox\nRUN [ ]", "error: Dockerfile parse error line 2: RUN requires at least one argument");
     }
 
     #[test]

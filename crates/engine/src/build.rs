@@ -229,6 +229,9 @@ impl Engine {
     /// RUN: `/bin/sh -c …` (or the exec form) as a guest over the build rootfs. Each declared
     /// VOLUME is mounted as a throwaway copy, so its changes are discarded as in Docker.
     fn run_step(&self, s: &Stage, argv: &[String], progress: &mut dyn FnMut(&str)) -> Result<()> {
+        let Some(argv0) = argv.first() else {
+            return Err(EngineError::Build("RUN requires at least one argument".into()));
+        };
         let scratch = s.dir.join("run-volumes");
         let _ = std::fs::remove_dir_all(&scratch);
         let mut specs = Vec::new();
@@ -236,7 +239,7 @@ impl Engine {
         for (i, v) in s.config.volume_paths().iter().enumerate() {
             let tmp = scratch.join(i.to_string());
             std::fs::create_dir_all(&tmp).context(|| "preparing a VOLUME for RUN".into())?;
-            crate::volumes::copy_up(&tree, v, &tmp).context(|| format!("copying {v}"))?;
+            crate::volumes::fill_from_image(&tree, v, &tmp).context(|| format!("copying {v}"))?;
             specs.push(MountSpec::dir(clean(v), open(&tmp)?, false));
         }
         let ns = Namespace::new(open(&s.rootfs())?, false, specs).map_err(|e| EngineError::Build(e.to_string()))?;
@@ -245,7 +248,7 @@ impl Engine {
             env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
         }
         env.push(format!("PWD={}", workdir(&s.config)));
-        let program = self.program_for_build(&ns, &argv[0], &env)?;
+        let program = self.program_for_build(&ns, argv0, &env)?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
         let signal = StopSignal::default();

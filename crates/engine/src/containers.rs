@@ -245,7 +245,14 @@ impl Engine {
                 MountType::Volume if m.inherited_from.is_none() => {
                     let name = m.volume.as_deref().expect("created by create_volumes");
                     if m.copy_data {
-                        copy_up(&tree, m.destination.as_str(), &store.volume_data(name))
+                        // Whether a running guest holds the volume decides how the copy lands.
+                        let live = {
+                            let w = self.world();
+                            w.volume_users(name)
+                                .iter()
+                                .any(|id| w.containers.get(id).is_some_and(|c| c.running.is_some()))
+                        };
+                        copy_up(&tree, m.destination.as_str(), &store.volume_dir(name), live)
                             .context(|| format!("copying {} into volume {name}", m.destination))?;
                         self.inner.sizes.invalidate(name);
                     }

@@ -106,6 +106,10 @@ struct World {
     /// Containers being created: their files are being made outside the lock, and their
     /// name and volumes are already theirs.
     creating: BTreeMap<Id, Reservation>,
+    /// Volumes a quarantined (unreadable) container record names: `volume prune` skips them
+    /// and `volume rm` refuses them as in use, since that container may still be restored.
+    /// Found at open: removing the quarantined record takes effect at the next start.
+    held_by_quarantine: std::collections::BTreeSet<String>,
 }
 
 /// What a container being created holds before its record exists.
@@ -157,6 +161,8 @@ struct Inner {
     quotas: quotas::Quotas,
     /// Volume sizes, kept current by file events.
     sizes: sizes::VolumeSizes,
+    /// What an operator should look at, found at open (`docker info`'s `Warnings`).
+    warnings: Vec<String>,
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -186,6 +192,12 @@ impl Engine {
             world.images.insert(img.id.clone(), img);
         }
         world.tags = store.tags().context(|| "reading image tags".into())?;
+        world.held_by_quarantine = store
+            .quarantine_holds(world.volumes.keys().map(String::as_str))
+            .context(|| "reading the quarantine".into())?
+            .into_iter()
+            .collect();
+        let warnings = open_warnings(&store, &recovery).context(|| "reading the quarantine".into())?;
         let (events, _) = broadcast::channel(4096);
         let engine = Engine {
             inner: Arc::new(Inner {
@@ -198,6 +210,7 @@ impl Engine {
                 fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
                 quotas: quotas::Quotas::default(),
                 sizes: sizes::VolumeSizes::default(),
+                warnings,
             }),
         };
         engine.ensure_base_image()?;
@@ -231,6 +244,11 @@ impl Engine {
         Event::new(kind, action, actor, porthole_store::now_nanos())
     }
 
+    /// Things an operator should look at: what recovery could not read, now in quarantine.
+    pub fn warnings(&self) -> &[String] {
+        &self.inner.warnings
+    }
+
     /// Counts for `docker info`.
     pub fn counts(&self) -> Counts {
         let w = self.world();
@@ -243,6 +261,19 @@ impl Engine {
             volumes: w.volumes.len(),
         }
     }
+}
+
+/// This open's recovery warnings, then one for each thing left in quarantine by earlier ones
+/// (it stays there, and in `docker info`, until an operator removes it).
+fn open_warnings(store: &Store, recovery: &Recovery) -> std::io::Result<Vec<String>> {
+    let mut warnings = recovery.warnings();
+    for path in store.quarantine_entries()? {
+        if !recovery.quarantined.iter().any(|q| q.to == path) {
+            warnings
+                .push(format!("{} is in quarantine: Porthole could not read it at an earlier start", path.display()));
+        }
+    }
+    Ok(warnings)
 }
 
 /// Totals for `docker info`.

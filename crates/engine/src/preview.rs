@@ -13,7 +13,7 @@ pub(crate) fn anonymous_volumes(mounts: &[MountPoint]) -> impl Iterator<Item = &
 }
 
 /// The volumes `volume prune` removes: unused anonymous ones (`all`: unused named ones too)
-/// whose labels match.
+/// whose labels match, and that no quarantined container record names.
 pub(crate) fn prune_candidates(w: &World, all: bool, labels: &[String]) -> Vec<String> {
     w.volumes
         .values()
@@ -21,6 +21,7 @@ pub(crate) fn prune_candidates(w: &World, all: bool, labels: &[String]) -> Vec<S
             (all || v.is_anonymous())
                 && crate::volumes::labels_match(&v.labels, labels)
                 && w.volume_users(&v.name).is_empty()
+                && !w.held_by_quarantine.contains(&v.name)
         })
         .map(|v| v.name.clone())
         .collect()

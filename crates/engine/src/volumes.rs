@@ -10,7 +10,7 @@ use porthole_core::event::EventType;
 use porthole_core::names::{Id, VolumeName};
 use porthole_core::size::volume_size;
 use porthole_store::copy::{copy_dir_attributes, copy_tree, is_empty_dir};
-use porthole_store::{ANONYMOUS_LABEL, VolumeRecord};
+use porthole_store::{ANONYMOUS_LABEL, COPYUP_PREFIX, VolumeRecord};
 use porthole_wasi::Node;
 
 use crate::error::IoContext;
@@ -138,12 +138,14 @@ impl Engine {
     }
 
     pub(crate) fn remove_volume_locked(&self, w: &mut World, name: &str) -> Result<()> {
-        let users = w.volume_users(name);
+        let mut users: Vec<String> = w.volume_users(name).iter().map(|id| id.to_string()).collect();
+        // A container record in quarantine may still be restored; its volumes are kept until
+        // the operator deals with it (and restarts).
+        if w.held_by_quarantine.contains(name) {
+            users.push(format!("a container record in {}", self.inner.store.quarantine_dir().display()));
+        }
         if !users.is_empty() {
-            return Err(EngineError::VolumeInUse {
-                name: name.to_string(),
-                users: users.iter().map(|id| id.to_string()).collect(),
-            });
+            return Err(EngineError::VolumeInUse { name: name.to_string(), users });
         }
         self.inner.store.remove_volume(name).context(|| format!("remove {name}"))?;
         w.volumes.remove(name);
@@ -174,18 +176,79 @@ impl Engine {
 /// destination (resolved in the rootfs as the guest would), keeping modes, times and links; the
 /// volume root takes that directory's mode. Nothing happens when the volume already has files or
 /// the image has no such directory.
-pub(crate) fn copy_up(rootfs: &GuestFs, destination: &str, volume: &Path) -> std::io::Result<bool> {
+///
+/// `volume_dir` is the volume's folder (`volumes/<name>`, holding `_data`). The copy is made in
+/// a temporary directory beside `_data` (`.copyup-<id>`) and exchanged with the empty `_data`
+/// in one rename, so a crash leaves the volume empty or completely filled, never half (a
+/// half-filled volume is not empty, so it would never be copied again); recovery removes the
+/// temporary. When `live` (a running guest holds the volume, through its own handle on `_data`)
+/// the directory cannot be replaced under it: the finished copy's entries are moved into
+/// `_data` one rename each instead, which leaves only whole top-level entries after a crash.
+pub(crate) fn copy_up(rootfs: &GuestFs, destination: &str, volume_dir: &Path, live: bool) -> std::io::Result<bool> {
     let Ok(from) = rootfs.resolve(destination, true) else { return Ok(false) };
     if from.node != Node::Dir {
         return Ok(false);
     }
-    let volume = Dir::open_ambient_dir(volume, ambient_authority())?;
-    if !is_empty_dir(&volume)? {
+    let folder = Dir::open_ambient_dir(volume_dir, ambient_authority())?;
+    if !is_empty_dir(&folder.open_dir(DATA)?)? {
         return Ok(false);
     }
     let from = rootfs.open_dir(&from)?;
     let md = from.dir_metadata()?;
-    copy_tree(&from, &volume)?;
-    copy_dir_attributes(&md, &volume)?;
+    let tmp = format!("{COPYUP_PREFIX}{}", porthole_store::random_id().short());
+    folder.create_dir(&tmp)?;
+    let result = (|| {
+        let copy = folder.open_dir(&tmp)?;
+        copy_tree(&from, &copy)?;
+        copy_dir_attributes(&md, &copy)?;
+        if live {
+            let data = folder.open_dir(DATA)?;
+            for entry in copy.entries()? {
+                let name = entry?.file_name();
+                copy.rename(&name, &data, &name)?;
+            }
+            copy_dir_attributes(&md, &data)?;
+        } else {
+            exchange(&folder, &tmp, DATA)?;
+        }
+        folder.open(".")?.sync_all()
+    })();
+    // After the exchange the temporary is the old, empty `_data`; after a failure, a part copy.
+    let _ = folder.remove_dir_all(&tmp);
+    result.map(|()| true)
+}
+
+/// A volume's data directory inside its folder.
+const DATA: &str = "_data";
+
+/// Swaps the directories `a` and `b` of `dir` atomically (`renameat2(RENAME_EXCHANGE)`). Where
+/// the file system cannot, `b` is moved aside to `<a>.old` and `a` renamed to `b`: recovery
+/// puts a `.copyup-*.old` back as `_data` if the crash fell between the two renames.
+fn exchange(dir: &Dir, a: &str, b: &str) -> std::io::Result<()> {
+    use rustix::fs::{RenameFlags, renameat_with};
+    match renameat_with(dir, a, dir, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(()),
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {
+            let aside = format!("{a}.old");
+            dir.rename(b, dir, &aside)?;
+            dir.rename(a, dir, b)?;
+            dir.rename(&aside, dir, a)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Fills `into` (a throwaway directory, such as a RUN step's copy of a VOLUME) from the image's
+/// directory at `destination`, as copy-up does, without copy-up's atomic exchange.
+pub(crate) fn fill_from_image(rootfs: &GuestFs, destination: &str, into: &Path) -> std::io::Result<bool> {
+    let Ok(from) = rootfs.resolve(destination, true) else { return Ok(false) };
+    if from.node != Node::Dir {
+        return Ok(false);
+    }
+    let into = Dir::open_ambient_dir(into, ambient_authority())?;
+    let from = rootfs.open_dir(&from)?;
+    let md = from.dir_metadata()?;
+    copy_tree(&from, &into)?;
+    copy_dir_attributes(&md, &into)?;
     Ok(true)
 }

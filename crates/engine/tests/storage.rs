@@ -381,3 +381,33 @@ fn errors_name_the_problem() {
     );
     assert_eq!(e.engine.volume_list(&VolumeFilters::default()).unwrap().len(), before);
 }
+
+/// Copy-up into a volume a running guest holds fills the directory that guest sees (it cannot
+/// be swapped under it), as Docker's does.
+#[test]
+fn copy_up_into_a_volume_a_running_guest_holds_is_seen_by_it() {
+    let env = engine();
+    let mounts = || MountRequests { binds: vec!["shared:/x".into()], ..Default::default() };
+    let waiter = env
+        .engine
+        .create(CreateOptions {
+            image: "busybox".into(),
+            cmd: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                "for i in $(seq 1 100); do [ -f /x/passwd ] && exit 0; sleep 0.1; done; exit 1".into(),
+            ]),
+            mounts: mounts(),
+            ..Default::default()
+        })
+        .unwrap();
+    env.engine.start(waiter.as_str()).unwrap();
+    let filler = MountRequests { binds: vec!["shared:/etc".into()], ..Default::default() };
+    env.engine.create(CreateOptions { image: "busybox".into(), mounts: filler, ..Default::default() }).unwrap();
+    assert_eq!(env.engine.wait(waiter.as_str(), WaitCondition::NotRunning).unwrap(), 0);
+    let folder = env.engine.volume_inspect("shared").unwrap().mountpoint.parent().unwrap().to_path_buf();
+    let mut left: Vec<String> =
+        fs::read_dir(folder).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    assert_eq!(left, ["_data", "meta.json"], "no copy-up temporary is left");
+}

@@ -10,7 +10,11 @@
 //! <root>/images/<id>/{config.json,rootfs/}
 //! <root>/images/tags.json              name:tag -> image id
 //! <root>/module-cache/                 compiled guests
+//! <root>/quarantine/<time>-<kind>-<name> what recovery could not read, moved here whole
 //! ```
+//!
+//! Nothing the store cannot read is deleted: a record that fails to parse, or a file where a
+//! directory belongs, is moved to `quarantine/` and reported, and the rest opens.
 //!
 //! Every record is written atomically. Volume references are not counted separately: they are
 //! the container records' mounts, so a reference can never be lost or left dangling.
@@ -27,7 +31,9 @@ use std::path::{Path, PathBuf};
 use porthole_core::names::Id;
 
 use atomic::{TMP_SUFFIX, read_json, write_json};
-pub use records::{ANONYMOUS_LABEL, ContainerRecord, HostOptions, ImageRecord, StateRecord, VolumeRecord};
+pub use records::{
+    ANONYMOUS_LABEL, ContainerRecord, HostOptions, ImageRecord, RECORD_VERSION, RecordError, StateRecord, VolumeRecord,
+};
 
 /// What recovery found and did when the store was opened.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -40,6 +46,74 @@ pub struct Recovery {
     pub adopted_volumes: Vec<String>,
     /// Temporary files of interrupted writes, removed.
     pub removed_temporaries: usize,
+    /// Build stages (`images/.build-*`) and received build contexts (`.build-context-*`) of
+    /// builds the controller did not finish, removed.
+    pub removed_build_dirs: usize,
+    /// Copy-ups into volumes the controller did not finish (`volumes/<name>/.copyup-*`),
+    /// removed: each of those volumes is as empty as before its copy-up began.
+    pub removed_copyups: usize,
+    /// What could not be read, moved to `quarantine/` (never deleted).
+    pub quarantined: Vec<Quarantined>,
+}
+
+impl Recovery {
+    /// One line per thing an operator should look at (`docker info`'s `Warnings`).
+    pub fn warnings(&self) -> Vec<String> {
+        self.quarantined.iter().map(ToString::to_string).collect()
+    }
+}
+
+/// What kind of thing was quarantined; its name in the quarantine folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuarantineKind {
+    /// A container directory whose `config.json` could not be read (moved whole).
+    Container,
+    /// A volume's `meta.json` (the volume's data stays, adopted with a fresh record).
+    Volume,
+    /// An image directory whose `config.json` could not be read (moved whole).
+    Image,
+    /// `images/tags.json` (the tags are lost until restored by hand).
+    Tags,
+    /// A file where the store keeps only directories.
+    Stray,
+}
+
+impl QuarantineKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            QuarantineKind::Container => "container",
+            QuarantineKind::Volume => "volume",
+            QuarantineKind::Image => "image",
+            QuarantineKind::Tags => "tags",
+            QuarantineKind::Stray => "stray",
+        }
+    }
+}
+
+/// One thing recovery moved to `quarantine/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    pub kind: QuarantineKind,
+    /// The container id, volume name, image id or file name.
+    pub name: String,
+    /// Where it was, and where it is now.
+    pub from: PathBuf,
+    pub to: PathBuf,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Quarantined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.kind {
+            QuarantineKind::Container => "unreadable container",
+            QuarantineKind::Volume => "unreadable record of volume",
+            QuarantineKind::Image => "unreadable image",
+            QuarantineKind::Tags => "unreadable image tags",
+            QuarantineKind::Stray => "stray file",
+        };
+        write!(f, "{what} {} moved to {}: {}", self.name, self.to.display(), self.reason)
+    }
 }
 
 /// The state root. All methods are plain file operations; the engine serializes them.
@@ -80,6 +154,62 @@ impl Store {
         self.root.join("module-cache")
     }
 
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+
+    /// Everything in `quarantine/`, oldest first (names start with the time).
+    pub fn quarantine_entries(&self) -> io::Result<Vec<PathBuf>> {
+        let mut out = match fs::read_dir(self.quarantine_dir()) {
+            Ok(entries) => entries.map(|e| e.map(|e| e.path())).collect::<io::Result<Vec<_>>>()?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        out.sort();
+        Ok(out)
+    }
+
+    /// The volumes among `names` that a quarantined container record mentions. The record may
+    /// be torn, so its mounts cannot be parsed; any of these names appearing as a JSON string
+    /// in it counts, so `volume prune` never deletes data an unreadable container may hold.
+    pub fn quarantine_holds<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> io::Result<Vec<String>> {
+        let mut texts = Vec::new();
+        for path in self.quarantine_entries()? {
+            let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            if !file_name.contains(&format!("-{}-", QuarantineKind::Container.as_str())) {
+                continue;
+            }
+            let record = if path.is_dir() { path.join("config.json") } else { path };
+            if let Ok(bytes) = fs::read(&record) {
+                texts.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+        Ok(names
+            .into_iter()
+            .filter(|n| texts.iter().any(|t| t.contains(&format!("\"{n}\""))))
+            .map(String::from)
+            .collect())
+    }
+
+    /// Moves `path` to `quarantine/<time>-<kind>-<name>` (a rename: its bytes stay as they
+    /// were) and says so.
+    fn quarantine(&self, kind: QuarantineKind, name: &str, path: &Path, reason: String) -> io::Result<Quarantined> {
+        let dir = self.quarantine_dir();
+        create_private_dir(&dir)?;
+        let stamp: String = porthole_core::time::rfc3339_secs(now_nanos()).chars().filter(|c| *c != ':').collect();
+        let safe_name: String = name.chars().map(|c| if c == '/' || c.is_control() { '_' } else { c }).collect();
+        let base = format!("{stamp}-{}-{safe_name}", kind.as_str());
+        let mut to = dir.join(&base);
+        let mut n = 1;
+        while fs::symlink_metadata(&to).is_ok() {
+            n += 1;
+            to = dir.join(format!("{base}.{n}"));
+        }
+        fs::rename(path, &to)?;
+        fs::File::open(&dir)?.sync_all()?;
+        Ok(Quarantined { kind, name: name.to_string(), from: path.to_path_buf(), to, reason })
+    }
+
     // ---- volumes ----
 
     pub fn volume_dir(&self, name: &str) -> PathBuf {
@@ -98,7 +228,11 @@ impl Store {
     pub fn volumes(&self) -> io::Result<Vec<VolumeRecord>> {
         let mut out = Vec::new();
         for entry in fs::read_dir(self.root.join("volumes"))? {
-            let name = entry?.file_name().to_string_lossy().into_owned();
+            let entry = entry?;
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(v) = self.volume(&name)? {
                 out.push(v);
             }
@@ -139,7 +273,11 @@ impl Store {
     pub fn containers(&self) -> io::Result<Vec<ContainerRecord>> {
         let mut out = Vec::new();
         for entry in fs::read_dir(self.root.join("containers"))? {
-            let path = entry?.path().join("config.json");
+            let entry = entry?;
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let path = entry.path().join("config.json");
             if let Some(c) = read_json::<ContainerRecord>(&path)? {
                 out.push(c);
             }
@@ -214,10 +352,23 @@ impl Store {
 
     fn recover(&self) -> io::Result<Recovery> {
         let mut r = Recovery { removed_temporaries: remove_temporaries(&self.root)?, ..Recovery::default() };
+        r.removed_build_dirs = remove_build_dirs(&self.root)? + remove_build_dirs(&self.root.join("images"))?;
+        self.recover_containers(&mut r)?;
+        self.recover_volumes(&mut r)?;
+        self.recover_images(&mut r)?;
+        Ok(r)
+    }
+
+    fn recover_containers(&self, r: &mut Recovery) -> io::Result<()> {
         for entry in fs::read_dir(self.root.join("containers"))? {
-            let dir = entry?.path();
-            let record = dir.join("config.json");
-            match read_json::<ContainerRecord>(&record) {
+            let entry = entry?;
+            let dir = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !entry.file_type()?.is_dir() {
+                r.quarantined.push(self.quarantine(QuarantineKind::Stray, &name, &dir, "not a directory".into())?);
+                continue;
+            }
+            match read_json::<ContainerRecord>(&dir.join("config.json")) {
                 Ok(Some(mut c)) => {
                     if c.state.status.is_running() {
                         c.state.status = porthole_core::state::Status::Exited;
@@ -228,31 +379,76 @@ impl Store {
                         r.marked_exited.push(c.id.to_string());
                     }
                 }
-                Ok(None) | Err(_) => {
+                // No record: a create that never finished (the record is written last).
+                Ok(None) => {
                     make_removable(&dir);
                     fs::remove_dir_all(&dir)?;
-                    r.removed_incomplete.push(dir.file_name().unwrap().to_string_lossy().into_owned());
+                    r.removed_incomplete.push(name);
                 }
+                // A record that exists but cannot be read is a container that did exist: keep
+                // its rootfs and logs with it.
+                Err(e) => r.quarantined.push(self.quarantine(QuarantineKind::Container, &name, &dir, e.to_string())?),
             }
         }
+        Ok(())
+    }
+
+    fn recover_volumes(&self, r: &mut Recovery) -> io::Result<()> {
         for entry in fs::read_dir(self.root.join("volumes"))? {
-            let dir = entry?.path();
-            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            if !dir.join("meta.json").exists() {
+            let entry = entry?;
+            let dir = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !entry.file_type()?.is_dir() {
+                r.quarantined.push(self.quarantine(QuarantineKind::Stray, &name, &dir, "not a directory".into())?);
+                continue;
+            }
+            r.removed_copyups += sweep_copyups(&dir)?;
+            let meta = dir.join("meta.json");
+            // An unreadable record goes to quarantine and the volume is adopted as if it had
+            // none: its data stays where the containers that hold it expect it.
+            if let Err(e) = read_json::<VolumeRecord>(&meta) {
+                r.quarantined.push(self.quarantine(QuarantineKind::Volume, &name, &meta, e.to_string())?);
+            }
+            if !meta.exists() {
                 let mut labels = BTreeMap::new();
                 if porthole_core::names::Id::new(&name).is_ok() {
                     labels.insert(ANONYMOUS_LABEL.to_string(), String::new());
                 }
                 fs::create_dir_all(dir.join("_data"))?;
                 let created = fs::metadata(&dir).and_then(|m| m.modified()).map(epoch_nanos).unwrap_or(0);
-                write_json(
-                    &dir.join("meta.json"),
-                    &VolumeRecord { name: name.clone(), created, labels, options: BTreeMap::new() },
-                )?;
+                write_json(&meta, &VolumeRecord { name: name.clone(), created, labels, options: BTreeMap::new() })?;
                 r.adopted_volumes.push(name);
             }
         }
-        Ok(r)
+        Ok(())
+    }
+
+    fn recover_images(&self, r: &mut Recovery) -> io::Result<()> {
+        let images = self.root.join("images");
+        for entry in fs::read_dir(&images)? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !entry.file_type()?.is_dir() {
+                if name != "tags.json" {
+                    r.quarantined.push(self.quarantine(
+                        QuarantineKind::Stray,
+                        &name,
+                        &path,
+                        "not a directory".into(),
+                    )?);
+                }
+                continue;
+            }
+            if let Err(e) = read_json::<ImageRecord>(&path.join("config.json")) {
+                r.quarantined.push(self.quarantine(QuarantineKind::Image, &name, &path, e.to_string())?);
+            }
+        }
+        let tags = images.join("tags.json");
+        if let Err(e) = read_json::<BTreeMap<String, String>>(&tags) {
+            r.quarantined.push(self.quarantine(QuarantineKind::Tags, "tags.json", &tags, e.to_string())?);
+        }
+        Ok(())
     }
 }
 
@@ -290,14 +486,67 @@ fn make_removable(dir: &Path) {
     }
 }
 
+/// Removes the build directories directly in `dir`: no build survives its controller.
+fn remove_build_dirs(dir: &Path) -> io::Result<usize> {
+    let mut n = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() && entry.file_name().to_string_lossy().starts_with(BUILD_DIR_PREFIX) {
+            make_removable(&entry.path());
+            fs::remove_dir_all(entry.path())?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// A copy-up into a volume is made in `volumes/<name>/.copyup-<id>` and exchanged with the
+/// empty `_data` when complete; recovery removes what a crash left.
+pub const COPYUP_PREFIX: &str = ".copyup-";
+
+/// Removes unfinished copy-ups from a volume's folder. If the crash fell inside the fallback
+/// exchange (`_data` moved aside to `.copyup-<id>.old`, the copy not yet in its place), the
+/// empty `_data` is put back first.
+fn sweep_copyups(volume_dir: &Path) -> io::Result<usize> {
+    let mut n = 0;
+    for entry in fs::read_dir(volume_dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(COPYUP_PREFIX) {
+            continue;
+        }
+        let data = volume_dir.join("_data");
+        if name.ends_with(".old") && fs::symlink_metadata(&data).is_err() {
+            fs::rename(entry.path(), &data)?;
+            continue;
+        }
+        make_removable(&entry.path());
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?
+        } else {
+            fs::remove_file(entry.path())?
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Build stages (`images/.build-<id>`) and received contexts (`<root>/.build-context-*`)
+/// start with this; recovery removes them.
+pub const BUILD_DIR_PREFIX: &str = ".build-";
+
 fn remove_temporaries(dir: &Path) -> io::Result<usize> {
     let mut n = 0;
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
         let ft = entry.file_type()?;
-        // Only the store's own directories hold records; never descend into guest data.
-        if ft.is_dir() && !matches!(name.to_str(), Some("_data" | "rootfs" | "module-cache")) {
+        // Only the store's own directories hold records; never descend into guest data (a
+        // part copy-up and a build stage or context are image or guest content, and are
+        // swept whole).
+        let guest_data = matches!(name.to_str(), Some("_data" | "rootfs" | "module-cache" | "quarantine"))
+            || [COPYUP_PREFIX, BUILD_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
+        if ft.is_dir() && !guest_data {
             n += remove_temporaries(&entry.path())?;
         } else if ft.is_file() && name.to_string_lossy().ends_with(TMP_SUFFIX) {
             fs::remove_file(entry.path())?;
@@ -324,6 +573,123 @@ mod tests {
                 let mode = fs::metadata(root.join(dir)).unwrap().permissions().mode() & 0o777;
                 assert_eq!(mode, 0o700, "{}", root.join(dir).display());
             }
+        }
+    }
+
+    /// Each kind of unreadable record, and a stray file, beside a readable one of its kind:
+    /// the store opens, the bad ones are in quarantine byte for byte, the good ones are there.
+    #[test]
+    fn unreadable_records_and_stray_files_are_quarantined_never_deleted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(tmp.path()).unwrap();
+        let good = container("good");
+        fs::create_dir_all(store.rootfs(&good.id)).unwrap();
+        store.save_container(&good).unwrap();
+        let bad = random_id();
+        fs::create_dir_all(store.rootfs(&bad)).unwrap();
+        fs::write(store.rootfs(&bad).join("work"), "guest data").unwrap();
+        fs::write(store.log_path(&bad), "{\"log\":\"hi\"}\n").unwrap();
+        let torn_container = format!("{{\"id\": \"{bad}\", \"mounts\": [{{\"volume\": \"anon-of-bad\"");
+        fs::write(store.container_dir(&bad).join("config.json"), &torn_container).unwrap();
+        for name in ["kept", "torn-vol", "anon-of-bad"] {
+            store
+                .create_volume(&VolumeRecord {
+                    name: name.into(),
+                    created: 1,
+                    labels: BTreeMap::new(),
+                    options: BTreeMap::new(),
+                })
+                .unwrap();
+        }
+        fs::write(store.volume_data("torn-vol").join("keep"), "data").unwrap();
+        fs::write(store.volume_dir("torn-vol").join("meta.json"), "{\"name\": \"torn-").unwrap();
+        fs::write(store.root().join("volumes/stray.txt"), "stray").unwrap();
+        let img = ImageRecord {
+            id: "ee".repeat(32),
+            created: 1,
+            config: Default::default(),
+            parent: String::new(),
+            size: 0,
+            history: vec![],
+        };
+        fs::create_dir_all(store.image_dir(&img.id).join("rootfs")).unwrap();
+        store.save_image(&img).unwrap();
+        let torn_image = "ff".repeat(32);
+        fs::create_dir_all(store.image_dir(&torn_image).join("rootfs")).unwrap();
+        fs::write(store.image_dir(&torn_image).join("config.json"), "{\"id\": \"ff").unwrap();
+        fs::write(store.root().join("images/tags.json"), "{\"busybox:latest\": \"ee").unwrap();
+        fs::create_dir_all(store.root().join("images/.build-0123456789ab/rootfs/bin")).unwrap();
+        fs::create_dir_all(store.root().join(".build-context-xyz/context")).unwrap();
+
+        let (store, r) = Store::open(tmp.path()).unwrap();
+        let mut moved: Vec<String> = r.quarantined.iter().map(|q| format!("{:?} {}", q.kind, q.name)).collect();
+        moved.sort();
+        let expected = [
+            format!("Container {bad}"),
+            format!("Image {torn_image}"),
+            "Stray stray.txt".into(),
+            "Tags tags.json".into(),
+            "Volume torn-vol".into(),
+        ];
+        assert_eq!(moved, expected);
+        let to = |kind| &r.quarantined.iter().find(|q| q.kind == kind).unwrap().to;
+        let c = to(QuarantineKind::Container);
+        assert_eq!(fs::read_to_string(c.join("config.json")).unwrap(), torn_container);
+        assert_eq!(fs::read_to_string(c.join("rootfs/work")).unwrap(), "guest data");
+        assert_eq!(fs::read_to_string(c.join("container.log")).unwrap(), "{\"log\":\"hi\"}\n");
+        assert_eq!(fs::read_to_string(to(QuarantineKind::Volume)).unwrap(), "{\"name\": \"torn-");
+        assert_eq!(fs::read_to_string(to(QuarantineKind::Stray)).unwrap(), "stray");
+        assert_eq!(fs::read_to_string(to(QuarantineKind::Image).join("config.json")).unwrap(), "{\"id\": \"ff");
+        assert_eq!(fs::read_to_string(to(QuarantineKind::Tags)).unwrap(), "{\"busybox:latest\": \"ee");
+        // (A volume's `meta.json` is written afresh when the volume is adopted.)
+        assert!(r.quarantined.iter().all(
+            |q| q.to.starts_with(store.quarantine_dir()) && (q.kind == QuarantineKind::Volume || !q.from.exists())
+        ));
+        assert_eq!(r.warnings().len(), 5);
+        assert!(
+            r.warnings().contains(&format!(
+                "unreadable container {bad} moved to {}: {}",
+                to(QuarantineKind::Container).display(),
+                r.quarantined[0].reason
+            )),
+            "{:?}",
+            r.warnings()
+        );
+        assert_eq!(r.removed_build_dirs, 2);
+        assert!(!store.root().join("images/.build-0123456789ab").exists());
+
+        // Everything readable is still there; the volume with a torn record is adopted.
+        assert_eq!(store.containers().unwrap(), [good]);
+        let volumes: Vec<String> = store.volumes().unwrap().into_iter().map(|v| v.name).collect();
+        assert_eq!(volumes, ["anon-of-bad", "kept", "torn-vol"]);
+        assert_eq!(fs::read_to_string(store.volume_data("torn-vol").join("keep")).unwrap(), "data");
+        assert_eq!(store.images().unwrap(), [img]);
+        assert!(store.tags().unwrap().is_empty());
+        // The volume only the quarantined container named is held by it.
+        assert_eq!(store.quarantine_holds(volumes.iter().map(String::as_str)).unwrap(), ["anon-of-bad"]);
+
+        // A second open finds nothing new and leaves the quarantine alone.
+        let (store, r) = Store::open(tmp.path()).unwrap();
+        assert_eq!(r.quarantined, []);
+        assert_eq!(store.quarantine_entries().unwrap().len(), 5);
+    }
+
+    fn container(name: &str) -> ContainerRecord {
+        ContainerRecord {
+            id: random_id(),
+            name: porthole_core::names::ContainerName::new(name).unwrap(),
+            created: 1,
+            image: "busybox".into(),
+            image_id: "x".into(),
+            config: Default::default(),
+            tty: false,
+            open_stdin: false,
+            path: "sh".into(),
+            args: vec![],
+            host: Default::default(),
+            mounts: vec![],
+            state: Default::default(),
+            restart_count: 0,
         }
     }
 

@@ -1,24 +1,76 @@
 //! The records the store keeps as JSON, one file each.
+//!
+//! The in-memory records (`ContainerRecord`, `VolumeRecord`, `ImageRecord`) are what the engine
+//! works with, in core's types. On disk each is written as a store-owned `*File` type with a
+//! `version` and serde defaults on every field, converted by `From`/`TryFrom`: a core type can
+//! change without changing the files, a file from an older Porthole (no `version`, fields
+//! missing) still opens, and one from a newer Porthole is refused (and quarantined by recovery)
+//! rather than misread. `ImageConfig` is kept as it is: it is Docker's own JSON shape.
 
 use std::collections::BTreeMap;
 
 use porthole_core::config::ImageConfig;
+use porthole_core::guest_path::GuestPath;
 use porthole_core::log_config::LogConfig;
-use porthole_core::mounts::{MountPoint, MountRequest};
+use porthole_core::mounts::{MountPoint, MountRequest, MountType};
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::state::Status;
 
+/// The version of the record files this Porthole writes. Files without one are version 0 (all
+/// of HostConfig but `Mounts` was kept then); their missing fields take their defaults.
+pub const RECORD_VERSION: u32 = 1;
+
+/// Why a record file cannot become a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("record version {0} is newer than this Porthole reads ({RECORD_VERSION})")]
+    TooNew(u32),
+    #[error("invalid {field} in record: {value:?}")]
+    Invalid { field: &'static str, value: String },
+}
+
+fn check_version(version: u32) -> Result<(), RecordError> {
+    if version > RECORD_VERSION { Err(RecordError::TooNew(version)) } else { Ok(()) }
+}
+
 /// `volumes/<name>/meta.json`
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "VolumeFile", try_from = "VolumeFile")]
 pub struct VolumeRecord {
     pub name: String,
     /// Epoch nanoseconds.
     pub created: i64,
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Driver options as given (`--opt size=10m`), shown by inspect as `Options`.
-    #[serde(default)]
     pub options: BTreeMap<String, String>,
+}
+
+/// A volume record on disk.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct VolumeFile {
+    version: u32,
+    name: String,
+    created: i64,
+    labels: BTreeMap<String, String>,
+    options: BTreeMap<String, String>,
+}
+
+impl From<VolumeRecord> for VolumeFile {
+    fn from(v: VolumeRecord) -> Self {
+        VolumeFile { version: RECORD_VERSION, name: v.name, created: v.created, labels: v.labels, options: v.options }
+    }
+}
+
+impl TryFrom<VolumeFile> for VolumeRecord {
+    type Error = RecordError;
+    fn try_from(f: VolumeFile) -> Result<Self, RecordError> {
+        check_version(f.version)?;
+        if f.name.is_empty() {
+            return Err(RecordError::Invalid { field: "name", value: f.name });
+        }
+        Ok(VolumeRecord { name: f.name, created: f.created, labels: f.labels, options: f.options })
+    }
 }
 
 /// Docker marks volumes made for a `VOLUME` or `-v /dst` with this label.
@@ -31,11 +83,10 @@ impl VolumeRecord {
 }
 
 /// What the user asked for at create that Docker reports under `HostConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostOptions {
     pub binds: Vec<String>,
-    #[serde(skip)]
+    /// `--mount` requests as given (`HostConfig.Mounts`).
     pub mounts: Vec<MountRequest>,
     pub volumes_from: Vec<String>,
     pub auto_remove: bool,
@@ -50,7 +101,7 @@ pub struct HostOptions {
 }
 
 /// Run state, as `State` in `docker inspect`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateRecord {
     pub status: Status,
     pub exit_code: i32,
@@ -77,6 +128,7 @@ impl Default for StateRecord {
 /// `containers/<id>/config.json`, written last at create, so its presence means the container
 /// exists.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "ContainerFile", try_from = "ContainerFile")]
 pub struct ContainerRecord {
     pub id: Id,
     pub name: ContainerName,
@@ -99,27 +151,368 @@ pub struct ContainerRecord {
 
 /// `images/<id>/config.json`
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "ImageFile", try_from = "ImageFile")]
 pub struct ImageRecord {
     pub id: String,
     pub created: i64,
     pub config: ImageConfig,
     /// The image this one was built `FROM` (empty for `scratch` and the base image).
-    #[serde(default)]
     pub parent: String,
     /// Bytes in the rootfs.
     pub size: u64,
     /// Dockerfile instructions that made it, for `docker history`-like display.
-    #[serde(default)]
     pub history: Vec<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// An image record on disk.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct ImageFile {
+    version: u32,
+    id: String,
+    created: i64,
+    config: ImageConfig,
+    parent: String,
+    size: u64,
+    history: Vec<String>,
+}
 
-    #[test]
-    fn records_from_before_log_options_get_the_defaults() {
-        let old: HostOptions = serde_json::from_str(r#"{"binds": [], "auto_remove": false}"#).unwrap();
-        assert_eq!((old.log.max_size, old.log.max_file), (10_000_000, 5));
+impl From<ImageRecord> for ImageFile {
+    fn from(i: ImageRecord) -> Self {
+        ImageFile {
+            version: RECORD_VERSION,
+            id: i.id,
+            created: i.created,
+            config: i.config,
+            parent: i.parent,
+            size: i.size,
+            history: i.history,
+        }
+    }
+}
+
+impl TryFrom<ImageFile> for ImageRecord {
+    type Error = RecordError;
+    fn try_from(f: ImageFile) -> Result<Self, RecordError> {
+        check_version(f.version)?;
+        if f.id.is_empty() {
+            return Err(RecordError::Invalid { field: "id", value: f.id });
+        }
+        Ok(ImageRecord {
+            id: f.id,
+            created: f.created,
+            config: f.config,
+            parent: f.parent,
+            size: f.size,
+            history: f.history,
+        })
+    }
+}
+
+/// A container record on disk.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct ContainerFile {
+    version: u32,
+    id: String,
+    name: String,
+    created: i64,
+    image: String,
+    image_id: String,
+    config: ImageConfig,
+    tty: bool,
+    open_stdin: bool,
+    path: String,
+    args: Vec<String>,
+    host: HostFile,
+    mounts: Vec<MountFile>,
+    state: StateFile,
+    restart_count: u32,
+}
+
+impl From<ContainerRecord> for ContainerFile {
+    fn from(c: ContainerRecord) -> Self {
+        ContainerFile {
+            version: RECORD_VERSION,
+            id: c.id.to_string(),
+            name: c.name.to_string(),
+            created: c.created,
+            image: c.image,
+            image_id: c.image_id,
+            config: c.config,
+            tty: c.tty,
+            open_stdin: c.open_stdin,
+            path: c.path,
+            args: c.args,
+            host: c.host.into(),
+            mounts: c.mounts.into_iter().map(MountFile::from).collect(),
+            state: c.state.into(),
+            restart_count: c.restart_count,
+        }
+    }
+}
+
+impl TryFrom<ContainerFile> for ContainerRecord {
+    type Error = RecordError;
+    fn try_from(f: ContainerFile) -> Result<Self, RecordError> {
+        check_version(f.version)?;
+        Ok(ContainerRecord {
+            id: Id::new(&f.id).map_err(|_| RecordError::Invalid { field: "id", value: f.id })?,
+            name: ContainerName::new(&f.name).map_err(|_| RecordError::Invalid { field: "name", value: f.name })?,
+            created: f.created,
+            image: f.image,
+            image_id: f.image_id,
+            config: f.config,
+            tty: f.tty,
+            open_stdin: f.open_stdin,
+            path: f.path,
+            args: f.args,
+            host: f.host.into(),
+            mounts: f.mounts.into_iter().map(MountPoint::try_from).collect::<Result<_, _>>()?,
+            state: f.state.into(),
+            restart_count: f.restart_count,
+        })
+    }
+}
+
+/// `HostOptions` on disk.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct HostFile {
+    binds: Vec<String>,
+    mounts: Vec<MountRequestFile>,
+    volumes_from: Vec<String>,
+    auto_remove: bool,
+    read_only_rootfs: bool,
+    port_bindings: BTreeMap<String, Vec<String>>,
+    memory_bytes: Option<u64>,
+    storage_size: Option<u64>,
+    /// The json-file options (`max-size`, `max-file`), defaults merged in.
+    log_options: BTreeMap<String, String>,
+}
+
+impl From<HostOptions> for HostFile {
+    fn from(h: HostOptions) -> Self {
+        HostFile {
+            binds: h.binds,
+            mounts: h.mounts.into_iter().map(MountRequestFile::from).collect(),
+            volumes_from: h.volumes_from,
+            auto_remove: h.auto_remove,
+            read_only_rootfs: h.read_only_rootfs,
+            port_bindings: h.port_bindings,
+            memory_bytes: h.memory_bytes,
+            storage_size: h.storage_size,
+            log_options: h.log.options,
+        }
+    }
+}
+
+impl From<HostFile> for HostOptions {
+    fn from(h: HostFile) -> Self {
+        HostOptions {
+            binds: h.binds,
+            mounts: h.mounts.into_iter().map(MountRequest::from).collect(),
+            volumes_from: h.volumes_from,
+            auto_remove: h.auto_remove,
+            read_only_rootfs: h.read_only_rootfs,
+            port_bindings: h.port_bindings,
+            memory_bytes: h.memory_bytes,
+            storage_size: h.storage_size,
+            // Options this controller wrote itself; a record from before them gets the defaults.
+            log: LogConfig::parse("", &h.log_options).unwrap_or_default(),
+        }
+    }
+}
+
+/// A mount's type on disk (core's `MountType`, spelled as Docker does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum MountKind {
+    #[default]
+    Volume,
+    Bind,
+    Tmpfs,
+}
+
+impl From<MountType> for MountKind {
+    fn from(t: MountType) -> Self {
+        match t {
+            MountType::Volume => MountKind::Volume,
+            MountType::Bind => MountKind::Bind,
+            MountType::Tmpfs => MountKind::Tmpfs,
+        }
+    }
+}
+
+impl From<MountKind> for MountType {
+    fn from(k: MountKind) -> Self {
+        match k {
+            MountKind::Volume => MountType::Volume,
+            MountKind::Bind => MountType::Bind,
+            MountKind::Tmpfs => MountType::Tmpfs,
+        }
+    }
+}
+
+/// A `--mount` request on disk (`HostConfig.Mounts`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct MountRequestFile {
+    kind: Option<MountKind>,
+    source: String,
+    target: String,
+    readonly: bool,
+    nocopy: bool,
+    propagation: Option<String>,
+    labels: BTreeMap<String, String>,
+    create_source: bool,
+}
+
+impl From<MountRequest> for MountRequestFile {
+    fn from(m: MountRequest) -> Self {
+        MountRequestFile {
+            kind: m.kind.map(MountKind::from),
+            source: m.source,
+            target: m.target,
+            readonly: m.readonly,
+            nocopy: m.nocopy,
+            propagation: m.propagation,
+            labels: m.labels,
+            create_source: m.create_source,
+        }
+    }
+}
+
+impl From<MountRequestFile> for MountRequest {
+    fn from(m: MountRequestFile) -> Self {
+        MountRequest {
+            kind: m.kind.map(MountType::from),
+            source: m.source,
+            target: m.target,
+            readonly: m.readonly,
+            nocopy: m.nocopy,
+            propagation: m.propagation,
+            labels: m.labels,
+            create_source: m.create_source,
+        }
+    }
+}
+
+/// A resolved mount point on disk (core's `MountPoint`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct MountFile {
+    kind: MountKind,
+    destination: String,
+    volume: Option<String>,
+    source: Option<String>,
+    rw: bool,
+    mode: String,
+    propagation: String,
+    copy_data: bool,
+    create_source: bool,
+    named: bool,
+    volume_labels: BTreeMap<String, String>,
+    inherited_from: Option<String>,
+}
+
+impl From<MountPoint> for MountFile {
+    fn from(m: MountPoint) -> Self {
+        MountFile {
+            kind: m.kind.into(),
+            destination: m.destination.to_string(),
+            volume: m.volume,
+            source: m.source,
+            rw: m.rw,
+            mode: m.mode,
+            propagation: m.propagation,
+            copy_data: m.copy_data,
+            create_source: m.create_source,
+            named: m.named,
+            volume_labels: m.volume_labels,
+            inherited_from: m.inherited_from,
+        }
+    }
+}
+
+impl TryFrom<MountFile> for MountPoint {
+    type Error = RecordError;
+    fn try_from(m: MountFile) -> Result<Self, RecordError> {
+        Ok(MountPoint {
+            kind: m.kind.into(),
+            destination: GuestPath::new(&m.destination)
+                .ok_or(RecordError::Invalid { field: "mount destination", value: m.destination })?,
+            volume: m.volume,
+            source: m.source,
+            rw: m.rw,
+            mode: m.mode,
+            propagation: m.propagation,
+            copy_data: m.copy_data,
+            create_source: m.create_source,
+            named: m.named,
+            volume_labels: m.volume_labels,
+            inherited_from: m.inherited_from,
+        })
+    }
+}
+
+/// A container state on disk (core's `Status`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StatusFile {
+    #[default]
+    Created,
+    Running,
+    Exited,
+    Dead,
+}
+
+/// `StateRecord` on disk.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct StateFile {
+    status: StatusFile,
+    exit_code: i32,
+    oom_killed: bool,
+    error: String,
+    started_at: i64,
+    finished_at: i64,
+}
+
+impl From<StateRecord> for StateFile {
+    fn from(s: StateRecord) -> Self {
+        let status = match s.status {
+            Status::Created => StatusFile::Created,
+            Status::Running => StatusFile::Running,
+            Status::Exited => StatusFile::Exited,
+            Status::Dead => StatusFile::Dead,
+        };
+        StateFile {
+            status,
+            exit_code: s.exit_code,
+            oom_killed: s.oom_killed,
+            error: s.error,
+            started_at: s.started_at,
+            finished_at: s.finished_at,
+        }
+    }
+}
+
+impl From<StateFile> for StateRecord {
+    fn from(s: StateFile) -> Self {
+        let status = match s.status {
+            StatusFile::Created => Status::Created,
+            StatusFile::Running => Status::Running,
+            StatusFile::Exited => Status::Exited,
+            StatusFile::Dead => Status::Dead,
+        };
+        StateRecord {
+            status,
+            exit_code: s.exit_code,
+            oom_killed: s.oom_killed,
+            error: s.error,
+            started_at: s.started_at,
+            finished_at: s.finished_at,
+        }
     }
 }

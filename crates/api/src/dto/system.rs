@@ -121,7 +121,7 @@ fn mem_total() -> u64 {
 }
 
 impl InfoJson {
-    pub fn new(counts: Counts, root: &Path) -> Self {
+    pub fn new(counts: Counts, root: &Path, warnings: Vec<String>) -> Self {
         InfoJson {
             id: format!("porthole:{}", root.display()),
             containers: counts.containers,
@@ -152,7 +152,7 @@ impl InfoJson {
             runtimes: BTreeMap::from([("porthole", BTreeMap::from([("path", "porthole")]))]),
             security_options: Vec::new(),
             swarm: BTreeMap::from([("LocalNodeState", "inactive")]),
-            warnings: Vec::new(),
+            warnings,
         }
     }
 }

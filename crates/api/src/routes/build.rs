@@ -65,8 +65,7 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
         }
     });
     tokio::task::spawn_blocking(move || {
-        let result = run(&engine, &archive, options, quiet, &cancel, &tx);
-        match result {
+        match run_to_end(&engine, &archive, options, quiet, &cancel, &tx) {
             Ok(id) => {
                 if quiet {
                     let _ = tx.send(json!({ "stream": format!("sha256:{id}\n") }));
@@ -115,6 +114,25 @@ fn unpacked_size(archive: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// [`run`], with a panic (a bug) turned into the error the CLI shows, so the stream ends with
+/// an `errorDetail` rather than just ending.
+fn run_to_end(
+    engine: &Engine,
+    archive: &Path,
+    options: BuildOptions,
+    quiet: bool,
+    cancel: &CancelToken,
+    tx: &mpsc::UnboundedSender<serde_json::Value>,
+) -> Result<String, String> {
+    caught(|| run(engine, archive, options, quiet, cancel, tx))
+}
+
+/// Runs `f`, a panic in it becoming `Err` with its message.
+fn caught(f: impl FnOnce() -> Result<String, String>) -> Result<String, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(format!("the build panicked: {}", crate::error::panic_message(&*payload))))
+}
+
 /// Unpacks and builds; the error is the message the CLI shows.
 fn run(
     engine: &Engine,
@@ -134,4 +152,16 @@ fn run(
         }
     };
     engine.build_cancellable(options, cancel, &mut progress).map(|out| out.image_id).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_in_a_build_is_its_error_message() {
+        assert_eq!(super::caught(|| Ok("id".into())), Ok("id".into()));
+        assert_eq!(
+            super::caught(|| panic!("the parser requires FROM")),
+            Err("the build panicked: the parser requires FROM".into())
+        );
+    }
 }

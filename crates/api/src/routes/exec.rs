@@ -155,7 +155,7 @@ async fn run(engine: &Engine, entry: &ExecEntry, stdio: Stdio) -> (i32, Option<S
             let message = e.to_string();
             (if message.contains("not found") { 127 } else { 126 }, Some(message))
         }
-        Err(e) => (126, Some(e.to_string())),
+        Err(e) => (126, Some(crate::error::ApiError::from(e).to_string())),
     }
 }
 

@@ -27,5 +27,5 @@ pub async fn version() -> Json<VersionJson> {
 pub async fn info(State(s): State<AppState>) -> ApiResult<Json<InfoJson>> {
     let engine = s.engine.clone();
     let counts = blocking(move || Ok(engine.counts())).await?;
-    Ok(Json(InfoJson::new(counts, s.engine.root())))
+    Ok(Json(InfoJson::new(counts, s.engine.root(), s.engine.warnings().to_vec())))
 }
