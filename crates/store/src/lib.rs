@@ -22,6 +22,7 @@
 pub mod atomic;
 pub mod copy;
 pub mod records;
+mod trash;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -249,11 +250,11 @@ impl Store {
 
     /// Removes the record first: a crash midway leaves data without a record, which recovery
     /// adopts again rather than losing silently.
+    /// Removes the volume: its record at once, its files in the background (see `trash`).
     pub fn remove_volume(&self, name: &str) -> io::Result<()> {
         let dir = self.volume_dir(name);
         fs::remove_file(dir.join("meta.json"))?;
-        make_removable(&dir);
-        fs::remove_dir_all(&dir)
+        trash::discard(&self.root, &dir)
     }
 
     // ---- containers ----
@@ -299,8 +300,7 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        make_removable(&dir);
-        fs::remove_dir_all(&dir)
+        trash::discard(&self.root, &dir)
     }
 
     // ---- images ----
@@ -336,8 +336,7 @@ impl Store {
     pub fn remove_image(&self, id: &str) -> io::Result<()> {
         let dir = self.image_dir(id);
         fs::remove_file(dir.join("config.json"))?;
-        make_removable(&dir);
-        fs::remove_dir_all(dir)
+        trash::discard(&self.root, &dir)
     }
 
     pub fn tags(&self) -> io::Result<BTreeMap<String, String>> {
@@ -351,6 +350,7 @@ impl Store {
     // ---- recovery ----
 
     fn recover(&self) -> io::Result<Recovery> {
+        trash::empty(&self.root)?;
         let mut r = Recovery { removed_temporaries: remove_temporaries(&self.root)?, ..Recovery::default() };
         r.removed_build_dirs = remove_build_dirs(&self.root)? + remove_build_dirs(&self.root.join("images"))?;
         self.recover_containers(&mut r)?;
@@ -544,7 +544,7 @@ fn remove_temporaries(dir: &Path) -> io::Result<usize> {
         // Only the store's own directories hold records; never descend into guest data (a
         // part copy-up and a build stage or context are image or guest content, and are
         // swept whole).
-        let guest_data = matches!(name.to_str(), Some("_data" | "rootfs" | "module-cache" | "quarantine"))
+        let guest_data = matches!(name.to_str(), Some("_data" | "rootfs" | "module-cache" | "quarantine" | "trash"))
             || [COPYUP_PREFIX, BUILD_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
         if ft.is_dir() && !guest_data {
             n += remove_temporaries(&entry.path())?;
