@@ -43,7 +43,7 @@ fn run_rm_cycles_leave_no_descriptors_or_memory_behind() {
         run_rm(&e);
     }
     let (fds, rss) = (open_descriptors(), rss_kib());
-    const CYCLES: usize = 150;
+    const CYCLES: usize = 1000;
     for _ in 0..CYCLES {
         run_rm(&e);
     }
