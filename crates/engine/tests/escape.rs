@@ -5,6 +5,8 @@
 //! reads (relatime, and the canaries' access times older than their modification times) — read.
 //! Where the guest can see the path, it sees what resolving it in guest space gives.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
@@ -12,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, WaitCondition};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, LogOptions, WaitCondition};
 
 const ATIME: u64 = 1_000_000;
 const MTIME: u64 = 2_000_000;
@@ -57,10 +59,7 @@ fn reset_times(t: &Path) {
 
 fn engine() -> Env {
     let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
-            .unwrap();
+    let engine = common::open_engine(tmp.path(), None);
     let t = tmp.path().join("outside");
     fs::create_dir(&t).unwrap();
     for (p, content) in CANARIES {

@@ -3,15 +3,16 @@
 //! outside the volume), devices and FIFOs refused, reads capped, `..` kept inside, a
 //! container's view with its mount points, and the graph built from the same world.
 use std::fs;
+mod common;
+
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{CreateOptions, Engine, EngineConfig, EntryKind, ErrorKind, VIEW_LIMIT};
+use porthole_engine::{CreateOptions, Engine, EntryKind, ErrorKind, VIEW_LIMIT};
 
 fn engine(tmp: &Path) -> Engine {
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    Engine::open(EngineConfig { root: tmp.join("root"), module_cache: Some(cache), fd_budget: None }).unwrap().0
+    common::open_engine(tmp, None)
 }
 
 fn create(engine: &Engine, name: &str, binds: &[&str]) -> String {

@@ -2,26 +2,18 @@
 //! memory), exec, read-only rootfs, generated files, builds from a context, events, and
 //! concurrent creates and removes sharing volumes.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::engine;
 use porthole_core::event::EventType;
 use porthole_core::mounts::MountRequests;
 use porthole_engine::{
-    BuildOptions, CreateOptions, Engine, EngineConfig, ExecOptions, LogOptions, RemoveOptions, VolumeFilters,
-    WaitCondition,
+    BuildOptions, CreateOptions, Engine, ExecOptions, LogOptions, RemoveOptions, VolumeFilters, WaitCondition,
 };
-
-fn engine() -> (tempfile::TempDir, Engine) {
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
-            .unwrap();
-    (tmp, engine)
-}
 
 fn sh(script: &str) -> Option<Vec<String>> {
     Some(vec!["sh".into(), "-c".into(), script.into()])

@@ -2,19 +2,19 @@
 //! `--storage-opt size=` are disk quotas (`ENOSPC` in the guest, space back on `rm`), and the
 //! guests of all containers share one descriptor budget without starving the controller.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, WaitCondition};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, LogOptions, WaitCondition};
 
 fn engine(fd_budget: Option<usize>) -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget }).unwrap();
+    let engine = common::open_engine(tmp.path(), fd_budget);
     (tmp, engine)
 }
 

@@ -1,20 +1,13 @@
 //! Container logs as json-file keeps them: rotated at `max-size`, at most `max-file` files,
 //! and read back (all, or a tail) without loading them.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 
+use common::engine;
 use porthole_core::log_config::LogConfig;
-use porthole_engine::{CreateOptions, Engine, EngineConfig, LogOptions, WaitCondition};
-
-fn engine() -> (tempfile::TempDir, Engine) {
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
-            .unwrap();
-    (tmp, engine)
-}
+use porthole_engine::{CreateOptions, Engine, LogOptions, WaitCondition};
 
 fn log_config(opts: &[(&str, &str)]) -> LogConfig {
     let opts: BTreeMap<String, String> = opts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

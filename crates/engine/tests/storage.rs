@@ -3,14 +3,14 @@
 //! (ro, rw, chains, precedence), `rm -v`, `--rm`, prune, `volume rm` of a volume in use,
 //! restart, nested mounts, symlinked VOLUME paths.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use porthole_core::mounts::{MountRequests, parse_mount_flag};
-use porthole_engine::{
-    BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, RemoveOptions, VolumeFilters, WaitCondition,
-};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, LogOptions, RemoveOptions, VolumeFilters, WaitCondition};
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -20,10 +20,7 @@ struct Env {
 
 fn engine() -> Env {
     let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
-            .unwrap();
+    let engine = common::open_engine(tmp.path(), None);
     let base = tmp.path().to_path_buf();
     Env { _tmp: tmp, engine, base }
 }

@@ -6,30 +6,20 @@
 //! environment, so the cases that count variables are expected to differ (scope `engine` of
 //! `tests/wasi-testsuite-expectations.txt`), and only those, beside the host's own two.
 
+mod common;
 #[path = "../../runtime/tests/common/suite.rs"]
 mod suite;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::engine;
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{
-    BuildOptions, CreateOptions, Engine, EngineConfig, LogOptions, LogStream, RemoveOptions, WaitCondition,
-};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, LogOptions, LogStream, RemoveOptions, WaitCondition};
 use suite::{Case, Outcome};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn engine() -> (tempfile::TempDir, Engine) {
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (engine, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
-            .unwrap();
-    (tmp, engine)
-}
 
 /// The image for `case`: `busybox`, or (for a case with a fixture) `FROM busybox` plus
 /// `COPY fixture/ /`, built once per fixture.

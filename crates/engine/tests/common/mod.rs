@@ -1,0 +1,21 @@
+//! What every engine test file needs: an engine on a fresh temporary root, sharing one
+//! compiled-module cache under `target/` so each guest is compiled once per build.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use porthole_engine::{Engine, EngineConfig};
+
+/// An engine whose state root is `<dir>/root`; `fd_budget` as `EngineConfig` has it.
+pub fn open_engine(dir: &Path, fd_budget: Option<usize>) -> Engine {
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
+    Engine::open(EngineConfig { root: dir.join("root"), module_cache: Some(cache), fd_budget }).unwrap().0
+}
+
+/// An engine on a new temporary directory, which lives as long as the returned guard.
+pub fn engine() -> (tempfile::TempDir, Engine) {
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = open_engine(tmp.path(), None);
+    (tmp, engine)
+}
