@@ -272,7 +272,7 @@ impl Engine {
         let Ok(ns) = self.namespace(record, &crate::quotas::ContainerQuotas::default()) else { return };
         for e in entries.iter_mut().filter(|e| e.kind == EntryKind::Symlink) {
             let Some(guest) = &e.guest_path else { continue };
-            match ns.resolve(&porthole_wasi::GuestPath::root(), guest.as_bytes(), true) {
+            match ns.resolve(&GuestPath::root(), guest.as_bytes(), true) {
                 Ok((loc, node)) if node != porthole_wasi::Node::Missing => e.resolves_to = Some(loc.path.to_string()),
                 _ => e.dangling = true,
             }
