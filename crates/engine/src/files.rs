@@ -219,7 +219,7 @@ impl Engine {
         let info = self.inspect(reference)?;
         let mounts: Vec<(GuestPath, &PathBuf)> =
             info.record.mounts.iter().map(|m| m.destination.clone()).zip(info.sources.iter()).collect();
-        let holder = mounts.iter().filter(|(d, _)| guest.is_within(d)).max_by_key(|(d, _)| d.as_str().len());
+        let holder = mounts.iter().filter(|(d, _)| guest.starts_with(d)).max_by_key(|(d, _)| d.as_str().len());
         let (base, rel) = match holder {
             Some((d, src)) => ((*src).clone(), parse(&guest.as_str()[d.as_str().len()..])?),
             None => (info.rootfs.clone(), guest.clone()),
@@ -228,14 +228,14 @@ impl Engine {
         let mut list = match open_within(&base, &rel) {
             Ok(dir) => entries(&dir, Some(guest.as_str()), &host_path)?,
             // A mount point's parent that exists only because of the mount.
-            Err(EngineError::NoSuchPath(_)) if mounts.iter().any(|(d, _)| d.is_within(&guest)) => Vec::new(),
+            Err(EngineError::NoSuchPath(_)) if mounts.iter().any(|(d, _)| d.starts_with(&guest)) => Vec::new(),
             Err(e) => return Err(e),
         };
         for (d, src) in &mounts {
             let Some(name) = d.as_str().strip_prefix(guest.as_str()).map(|r| r.trim_start_matches('/')) else {
                 continue;
             };
-            if name.is_empty() || name.contains('/') || !d.is_within(&guest) {
+            if name.is_empty() || name.contains('/') || !d.starts_with(&guest) {
                 continue;
             }
             match list.iter_mut().find(|e| e.name == name) {
@@ -272,7 +272,7 @@ impl Engine {
         let Ok(ns) = self.namespace(record, &crate::quotas::ContainerQuotas::default()) else { return };
         for e in entries.iter_mut().filter(|e| e.kind == EntryKind::Symlink) {
             let Some(guest) = &e.guest_path else { continue };
-            match ns.resolve(&porthole_wasi::GuestPath::root(), guest.as_bytes(), true) {
+            match ns.resolve(&GuestPath::root(), guest.as_bytes(), true) {
                 Ok((loc, node)) if node != porthole_wasi::Node::Missing => e.resolves_to = Some(loc.path.to_string()),
                 _ => e.dangling = true,
             }

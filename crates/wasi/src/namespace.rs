@@ -112,7 +112,7 @@ impl Namespace {
             quota: None,
         }];
         for spec in specs {
-            let path = GuestPath::parse_absolute(&spec.guest_path)
+            let path = GuestPath::parse(spec.guest_path.as_bytes())
                 .map_err(|_| NamespaceError::InvalidMountPoint(spec.guest_path.clone()))?;
             if path.is_root() {
                 return Err(NamespaceError::MountAtRoot);
@@ -149,7 +149,8 @@ impl Namespace {
             .iter()
             .enumerate()
             .filter(|(_, m)| path.starts_with(&m.path))
-            .max_by_key(|(_, m)| m.path.components().len())
+            // Mount points above one path are prefixes of each other: the longest is the deepest.
+            .max_by_key(|(_, m)| m.path.as_str().len())
             .map(|(i, _)| i)
             .unwrap_or(0);
         let rel = PathBuf::from(path.relative_to(&self.mounts[mount].path));
@@ -176,11 +177,10 @@ impl Namespace {
     /// Names of the mount points directly inside `dir` (and directories leading to deeper ones),
     /// which `fd_readdir` lists even when the underlying directory has no such entry.
     pub fn mount_entries_in(&self, dir: &GuestPath) -> Vec<String> {
-        let depth = dir.components().len();
         let mut names: Vec<String> = self.mounts[1..]
             .iter()
-            .filter(|m| m.path.components().len() > depth && m.path.starts_with(dir))
-            .map(|m| m.path.components()[depth].clone())
+            .filter(|m| m.path != *dir && m.path.starts_with(dir))
+            .filter_map(|m| m.path.relative_to(dir).split('/').next().map(str::to_string))
             .collect();
         names.sort();
         names.dedup();

@@ -1,5 +1,6 @@
-//! Guest paths and the kernel-like path walk. Pure: the walk asks a [`Lookup`] what each
-//! component is, so the same algorithm runs over real mounts and over tables in unit tests.
+//! The kernel-like path walk over [`GuestPath`]s (core's type, shared with the mount rules).
+//! Pure: the walk asks a [`Lookup`] what each component is, so the same algorithm runs over
+//! real mounts and over tables in unit tests.
 //!
 //! The walk works in the guest's path space: the state is the symlink-free absolute guest path
 //! reached so far. Mounts are entered simply by reaching their mount point (the namespace maps
@@ -8,7 +9,8 @@
 //! into the remaining components, absolute ones restarting at the container root.
 
 use std::collections::VecDeque;
-use std::fmt;
+
+pub use porthole_core::guest_path::GuestPath;
 
 use crate::errno::Errno;
 
@@ -18,82 +20,6 @@ pub const MAX_SYMLINK_HOPS: usize = 40;
 pub const PATH_MAX: usize = 4096;
 /// Longest single component, as Linux's `NAME_MAX`.
 pub const NAME_MAX: usize = 255;
-
-/// An absolute guest path with no `.`/`..` components and (once walked) no symlinks in it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct GuestPath(Vec<String>);
-
-impl GuestPath {
-    pub fn root() -> Self {
-        Self(Vec::new())
-    }
-
-    /// Parses a mount point given by the host (`/var/lib/pulp`, `/data/`): absolute, cleaned
-    /// lexically; `..` is refused because a mount table must say what it means.
-    pub fn parse_absolute(s: &str) -> Result<Self, Errno> {
-        if !s.starts_with('/') || s.contains('\0') {
-            return Err(Errno::Inval);
-        }
-        let mut comps = Vec::new();
-        for c in s.split('/') {
-            match c {
-                "" | "." => {}
-                ".." => return Err(Errno::Inval),
-                name => comps.push(name.to_string()),
-            }
-        }
-        Ok(Self(comps))
-    }
-
-    pub fn components(&self) -> &[String] {
-        &self.0
-    }
-
-    pub fn is_root(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// True when `self` is `prefix` or lies below it.
-    pub fn starts_with(&self, prefix: &GuestPath) -> bool {
-        self.0.len() >= prefix.0.len() && self.0[..prefix.0.len()] == prefix.0[..]
-    }
-
-    pub fn push(&mut self, name: &str) {
-        self.0.push(name.to_string());
-    }
-
-    pub fn pop(&mut self) -> Option<String> {
-        self.0.pop()
-    }
-
-    pub fn parent(&self) -> Option<GuestPath> {
-        let mut p = self.clone();
-        p.pop().map(|_| p)
-    }
-
-    pub fn file_name(&self) -> Option<&str> {
-        self.0.last().map(String::as_str)
-    }
-
-    /// The components below `prefix`, joined with `/` (`.` when equal); the caller guarantees
-    /// `self.starts_with(prefix)`.
-    pub fn relative_to(&self, prefix: &GuestPath) -> String {
-        let rest = &self.0[prefix.0.len()..];
-        if rest.is_empty() { ".".to_string() } else { rest.join("/") }
-    }
-}
-
-impl fmt::Display for GuestPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str("/");
-        }
-        for c in &self.0 {
-            write!(f, "/{c}")?;
-        }
-        Ok(())
-    }
-}
 
 /// What a path names, as far as the walk cares.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -261,7 +187,7 @@ mod tests {
     }
 
     fn check(t: &Table, start: &str, path: &str, follow: bool, expect: &str) {
-        let start = GuestPath::parse_absolute(start).unwrap();
+        let start = GuestPath::parse(start.as_bytes()).unwrap();
         let got = match walk(t, &start, path.as_bytes(), follow) {
             Ok(Walked { path, node: Node::Symlink(t), .. }) => format!("{path} -> {}", String::from_utf8_lossy(&t)),
             Ok(w) => format!("{} {:?}", w.path, w.node),
@@ -340,10 +266,10 @@ mod tests {
 
     #[test]
     fn mount_paths_parse_cleanly() {
-        assert_eq!(GuestPath::parse_absolute("/data/").unwrap().to_string(), "/data");
-        assert_eq!(GuestPath::parse_absolute("//a/./b").unwrap().to_string(), "/a/b");
-        assert_eq!(GuestPath::parse_absolute("/").unwrap().to_string(), "/");
-        assert!(GuestPath::parse_absolute("data").is_err());
-        assert!(GuestPath::parse_absolute("/a/../b").is_err());
+        assert_eq!(GuestPath::parse(b"/data/").unwrap().to_string(), "/data");
+        assert_eq!(GuestPath::parse(b"//a/./b").unwrap().to_string(), "/a/b");
+        assert_eq!(GuestPath::parse(b"/").unwrap().to_string(), "/");
+        assert!(GuestPath::parse(b"data").is_err());
+        assert!(GuestPath::parse(b"/a/../b").is_err());
     }
 }
