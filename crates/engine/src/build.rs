@@ -262,7 +262,7 @@ impl Engine {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)
         });
-        let host = host.build().map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let host = host.build().map_err(EngineError::PrepareGuest)?;
         let runtime = self.inner.runtime.clone();
         let handle = std::thread::spawn(move || runtime.run(&program, host, &Limits::default()));
         // Stream the step's output while it runs.
@@ -282,14 +282,14 @@ impl Engine {
                 if text.len() > shown {
                     progress(&text[shown..]);
                 }
-                break handle.join().map_err(|_| EngineError::Runtime("RUN step panicked".into()))?;
+                break handle.join().map_err(|_| EngineError::Panicked("the RUN step"))?;
             }
         };
         let _ = std::fs::remove_dir_all(&scratch);
         if s.cancel.is_cancelled() {
             return Err(EngineError::Build("build cancelled: the client went away".into()));
         }
-        let code = match exit.map_err(|e| EngineError::Runtime(e.to_string()))? {
+        let code = match exit? {
             Exit::Code(0) => return Ok(()),
             Exit::Code(c) => c,
             Exit::Stopped | Exit::OutOfMemory => 137,

@@ -192,7 +192,7 @@ impl Engine {
         }
         loop {
             let mut r = [0u8; 8];
-            getrandom::fill(&mut r).map_err(|e| EngineError::Runtime(format!("random source: {e}")))?;
+            getrandom::fill(&mut r).map_err(EngineError::Random)?;
             let candidate = generated_name(
                 u32::from_le_bytes(r[..4].try_into().unwrap()),
                 u32::from_le_bytes(r[4..].try_into().unwrap()),

@@ -4,6 +4,8 @@
 use porthole_core::mounts::MountError;
 use porthole_core::names::NameError;
 use porthole_core::state::StateError;
+use porthole_runtime::{Exit, LoadError, RuntimeError};
+use porthole_wasi::{Errno, NamespaceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -48,8 +50,33 @@ pub enum EngineError {
     Build(String),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
-    #[error("{0}")]
-    Runtime(String),
+    /// wasmtime could not be configured, or a guest could not be instantiated.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The base image's own toolbox could not be loaded (user programs fail as their container's
+    /// start or exec does, in Docker's words, never as this).
+    #[error("loading the toolbox: {0}")]
+    Toolbox(#[source] LoadError),
+    /// `busybox --list` did not exit 0, so the base image's applets are unknown.
+    #[error("busybox --list failed: {0:?}")]
+    ToolboxList(Exit),
+    /// The mount table of a guest is not a valid namespace (a duplicate mount point after its
+    /// symlinks were resolved in the rootfs, say).
+    #[error(transparent)]
+    Namespace(#[from] NamespaceError),
+    /// A host path given as a bind mount's source that is neither a directory nor a file with a
+    /// parent directory.
+    #[error("cannot mount {}: not a file or directory", .0.display())]
+    NotMountable(std::path::PathBuf),
+    /// The WASI host of a guest could not be set up (its descriptor table: `EMFILE`, `ENFILE`).
+    #[error("preparing the guest: {0}")]
+    PrepareGuest(#[source] Errno),
+    /// The OS random source failed (naming a container).
+    #[error("random source: {0}")]
+    Random(#[source] getrandom::Error),
+    /// A thread running part of the operation panicked: a bug, not a guest failure.
+    #[error("{0} panicked")]
+    Panicked(&'static str),
 }
 
 impl EngineError {
@@ -69,8 +96,16 @@ impl EngineError {
             | EngineError::Name(_)
             | EngineError::Invalid(_)
             | EngineError::Ambiguous(_)
-            | EngineError::Build(_) => ErrorKind::Invalid,
-            EngineError::Io { .. } | EngineError::Runtime(_) => ErrorKind::Internal,
+            | EngineError::Build(_)
+            | EngineError::Namespace(_)
+            | EngineError::NotMountable(_) => ErrorKind::Invalid,
+            EngineError::Io { .. }
+            | EngineError::Runtime(_)
+            | EngineError::Toolbox(_)
+            | EngineError::ToolboxList(_)
+            | EngineError::PrepareGuest(_)
+            | EngineError::Random(_)
+            | EngineError::Panicked(_) => ErrorKind::Internal,
         }
     }
 }
@@ -87,3 +122,36 @@ impl<T> IoContext<T> for std::io::Result<T> {
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// Each typed failure: its message, whether it keeps its cause, and the status it maps to.
+    #[test]
+    fn typed_failures_keep_their_source_and_kind() {
+        let cases: Vec<(EngineError, &str, bool, ErrorKind)> = vec![
+            (EngineError::PrepareGuest(Errno::Mfile), "preparing the guest: Mfile (33)", true, ErrorKind::Internal),
+            (
+                EngineError::NotMountable("/".into()),
+                "cannot mount /: not a file or directory",
+                false,
+                ErrorKind::Invalid,
+            ),
+            (
+                NamespaceError::DuplicateMountPoint("/data".into()).into(),
+                "duplicate mount point: /data",
+                false,
+                ErrorKind::Invalid,
+            ),
+            (EngineError::ToolboxList(Exit::Code(1)), "busybox --list failed: Code(1)", false, ErrorKind::Internal),
+            (EngineError::Panicked("the RUN step"), "the RUN step panicked", false, ErrorKind::Internal),
+        ];
+        for (e, text, has_source, kind) in cases {
+            assert_eq!(e.to_string(), text);
+            assert_eq!(e.source().is_some(), has_source, "{text}");
+            assert_eq!(e.kind(), kind, "{text}");
+        }
+    }
+}

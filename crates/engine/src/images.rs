@@ -229,16 +229,15 @@ impl Engine {
 
     /// The applet names, asked of the toolbox itself (`busybox --list`).
     fn applets(&self, rootfs: &Path) -> Result<Vec<String>> {
-        let program =
-            self.inner.runtime.load(porthole_guests::BUSYBOX_WASM).map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let program = self.inner.runtime.load(porthole_guests::BUSYBOX_WASM).map_err(EngineError::Toolbox)?;
         let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).context(|| "opening the base rootfs".into())?;
-        let ns = Namespace::new(dir, true, Vec::new()).map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let ns = Namespace::new(dir, true, Vec::new())?;
         let out = Collect::default();
         let host = WasiHost::builder(ns)
             .args(["busybox", "--list"])
             .stdio(Stdio { stdout: Box::new(out.clone()), ..Stdio::default() })
             .build()
-            .map_err(|e| EngineError::Runtime(e.to_string()))?;
+            .map_err(EngineError::PrepareGuest)?;
         match self.inner.runtime.run(&program, host, &Limits::default()) {
             Ok(Exit::Code(0)) => Ok(out
                 .text()
@@ -247,7 +246,8 @@ impl Engine {
                 .filter(|l| !l.is_empty() && !l.contains('/'))
                 .map(String::from)
                 .collect()),
-            other => Err(EngineError::Runtime(format!("busybox --list failed: {other:?}"))),
+            Ok(exit) => Err(EngineError::ToolboxList(exit)),
+            Err(e) => Err(e.into()),
         }
     }
 }

@@ -179,8 +179,7 @@ impl Engine {
         let (store, recovery) = Store::open(&config.root).context(|| format!("opening {}", config.root.display()))?;
         let runtime = Runtime::new(RuntimeConfig {
             module_cache: Some(config.module_cache.clone().unwrap_or_else(|| store.module_cache_dir())),
-        })
-        .map_err(|e| EngineError::Runtime(e.to_string()))?;
+        })?;
         let mut world = World::default();
         for record in store.containers().context(|| "reading containers".into())? {
             world.containers.insert(record.id.clone(), Container::new(record, &store));

@@ -158,7 +158,7 @@ fn mount_spec(guest: String, host: &Path, readonly: bool) -> Result<MountSpec> {
     // The operator named this host path; its links are the host's to resolve, once, here.
     let real = host.canonicalize().context(|| format!("resolving {}", host.display()))?;
     let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
-        return Err(EngineError::Runtime(format!("cannot mount {}: not a file or directory", host.display())));
+        return Err(EngineError::NotMountable(host.to_owned()));
     };
     let source = MountSource::File { parent: open_dir(parent)?, name: name.to_owned() };
     Ok(MountSpec { guest_path: guest, source, readonly, quota: None })
@@ -254,8 +254,7 @@ impl Engine {
         if !specs.iter().any(|s| s.guest_path == "/proc") {
             specs.push(MountSpec::dir("/proc", open_dir(&proc_dir)?, true));
         }
-        Ok(Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs)
-            .map_err(|e| EngineError::Runtime(e.to_string()))?
+        Ok(Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs)?
             .with_root_quota(quotas.root.clone()))
     }
 
@@ -408,7 +407,10 @@ impl Engine {
             }
         };
         let (stdin, stdin_writer) = if record.open_stdin {
-            let (r, wr) = rustix::pipe::pipe().map_err(|e| failed(EngineError::Runtime(format!("pipe: {e}"))))?;
+            let (r, wr) = rustix::pipe::pipe()
+                .map_err(std::io::Error::from)
+                .context(|| "creating the stdin pipe".into())
+                .map_err(failed)?;
             (Input::File(std::fs::File::from(r)), Some(std::fs::File::from(wr)))
         } else {
             (Input::Null, None)
@@ -435,7 +437,7 @@ impl Engine {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)
         });
-        let host = host.build().map_err(|e| failed(EngineError::Runtime(format!("preparing the guest: {e}"))))?;
+        let host = host.build().map_err(|e| failed(EngineError::PrepareGuest(e)))?;
         Ok(Prepared { host, program, stdin_writer, signal, refusal_out })
     }
 }
@@ -666,13 +668,12 @@ impl Engine {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b.env(k, v)
         });
-        let host = host.build().map_err(|e| EngineError::Runtime(e.to_string()))?;
+        let host = host.build().map_err(EngineError::PrepareGuest)?;
         let exit = self
             .inner
             .runtime
             // The container's memory cap applies to what runs in it, as a cgroup's would.
-            .run(&program, host, &Limits::with_memory(record.host.memory_bytes))
-            .map_err(|e| EngineError::Runtime(e.to_string()))?;
+            .run(&program, host, &Limits::with_memory(record.host.memory_bytes))?;
         Ok(match exit {
             Exit::Code(c) => c,
             Exit::Stopped | Exit::OutOfMemory => 137,

@@ -35,7 +35,7 @@ impl ModuleCache {
                 return Ok(m);
             }
         }
-        let module = Module::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:?}")))?;
+        let module = Module::new(engine, bytes).map_err(LoadError::Invalid)?;
         if let Ok(artifact) = module.serialize() {
             // A cache that cannot be written only costs speed.
             let _ = write_atomically(&path, &artifact);

@@ -38,10 +38,12 @@ pub enum LoadError {
     NotWasm,
     #[error("this is a WebAssembly component (WASI preview 2); Porthole runs preview 1 modules (wasm32-wasip1)")]
     Component,
-    #[error("invalid WebAssembly module: {0}")]
-    Invalid(String),
-    #[error("module cannot run under WASI preview 1: {0}")]
-    Link(String),
+    /// wasmtime refused to compile it; the chain of causes is in the message.
+    #[error("invalid WebAssembly module: {0:#}")]
+    Invalid(#[source] wasmtime::Error),
+    /// Its imports do not match the WASI preview 1 host (an unknown import, a wrong signature).
+    #[error("module cannot run under WASI preview 1: {0:#}")]
+    Link(#[source] wasmtime::Error),
     #[error("module has no `_start` export: it is a library, not a WASI command")]
     NoStart,
 }
@@ -49,10 +51,10 @@ pub enum LoadError {
 /// A failure of the runtime itself (not of a guest).
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("configuring wasmtime: {0}")]
-    Engine(String),
-    #[error("instantiating guest: {0}")]
-    Instantiate(String),
+    #[error("configuring wasmtime: {0:#}")]
+    Engine(#[source] wasmtime::Error),
+    #[error("instantiating guest: {0:#}")]
+    Instantiate(#[source] wasmtime::Error),
 }
 
 /// Where compiled modules are cached; `None` compiles every time.
@@ -104,10 +106,9 @@ impl Runtime {
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
         let mut cfg = Config::new();
         cfg.epoch_interruption(true);
-        let engine = Engine::new(&cfg).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let engine = Engine::new(&cfg).map_err(RuntimeError::Engine)?;
         let mut linker = Linker::new(&engine);
-        porthole_wasi::add_to_linker(&mut linker, |s: &mut GuestState| &mut s.wasi)
-            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        porthole_wasi::add_to_linker(&mut linker, |s: &mut GuestState| &mut s.wasi).map_err(RuntimeError::Engine)?;
         let cache = config.module_cache.map(|dir| cache::ModuleCache::new(dir, &engine));
         let loaded = std::sync::Arc::new(std::sync::Mutex::new(BoundedCache::new(LOADED_PROGRAMS)));
         Ok(Self { engine, linker: std::sync::Arc::new(linker), cache, loaded })
@@ -127,12 +128,12 @@ impl Runtime {
         }
         let module = match &self.cache {
             Some(cache) => cache.get_or_compile(&self.engine, &digest, bytes)?,
-            None => Module::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(e.to_string()))?,
+            None => Module::new(&self.engine, bytes).map_err(LoadError::Invalid)?,
         };
         if module.get_export("_start").is_none() {
             return Err(LoadError::NoStart);
         }
-        let pre = self.linker.instantiate_pre(&module).map_err(|e| LoadError::Link(e.to_string()))?;
+        let pre = self.linker.instantiate_pre(&module).map_err(LoadError::Link)?;
         let program = Program { pre };
         self.loaded.lock().unwrap().insert(digest, program.clone());
         Ok(program)
@@ -161,11 +162,9 @@ impl Runtime {
         let instance = match program.pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(_) if store.data().limiter.exceeded() => return Ok(Exit::OutOfMemory),
-            Err(e) => return Err(RuntimeError::Instantiate(e.to_string())),
+            Err(e) => return Err(RuntimeError::Instantiate(e)),
         };
-        let start = instance
-            .get_typed_func::<(), ()>(&mut store, "_start")
-            .map_err(|e| RuntimeError::Instantiate(e.to_string()))?;
+        let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(RuntimeError::Instantiate)?;
         let result = start.call(&mut store, ());
         store.data_mut().wasi.close_all();
         Ok(match result {

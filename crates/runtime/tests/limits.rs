@@ -134,6 +134,11 @@ fn bad_modules_are_refused_with_clear_errors() {
         "module has no `_start` export: it is a library, not a WASI command"
     );
     assert!(matches!(common::runtime().load(b""), Err(LoadError::NotWasm)));
+    // wasmtime's own error stays the source, for callers that walk the chain.
+    match common::runtime().load(b"\0asm\x01\0\0\0\x7f\x7f\x7f") {
+        Err(e @ LoadError::Invalid(_)) => assert!(std::error::Error::source(&e).is_some()),
+        other => panic!("{:?}", other.err()),
+    }
 }
 
 /// A hand-written guest that passes wild pointers and lengths to the host and exits with the

@@ -117,3 +117,6 @@ impl std::fmt::Display for Errno {
         write!(f, "{self:?} ({})", *self as u16)
     }
 }
+
+/// So that a host error can be kept as the source of the error it caused (an engine error).
+impl std::error::Error for Errno {}
