@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use common::{Daemon, text};
 
-/// Set in the child this suite re-executes as another user: the address to send a request to.
+/// Set in the child this suite re-executes as another user, or in another network namespace:
+/// the address to send a request to, and an extra header line to send with it.
 const CONNECT_ENV: &str = "PORTHOLE_TEST_CONNECT_AS_OTHER_USER";
+const HEADER_ENV: &str = "PORTHOLE_TEST_CONNECT_HEADER";
 
 /// One HTTP/1.1 exchange over a fresh connection to `addr`.
 fn exchange(addr: &str, request: &str) -> String {
@@ -31,12 +33,88 @@ fn get(path: &str, host: &str, extra: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n")
 }
 
-/// Not a test: the body of the child process `other_users_are_refused_over_loopback_tcp`
-/// starts as uid 65534. It prints the controller's answer.
+/// Not a test: the body of the child process that `other_users_are_refused_over_loopback_tcp`
+/// starts as uid 65534, and that the remote test starts in another network namespace. It
+/// prints the controller's answer.
 #[test]
 fn child_connecting_as_another_user() {
     if let Ok(addr) = std::env::var(CONNECT_ENV) {
-        print!("{}", exchange(&addr, &get("/_ping", &addr, "")));
+        let header = std::env::var(HEADER_ENV).map(|h| format!("{h}\r\n")).unwrap_or_default();
+        print!("{}", exchange(&addr, &get("/_ping", &addr, &header)));
+    }
+}
+
+/// Two network namespaces joined by a veth pair, made by this test and removed after it: a
+/// server host and a client host, so that remote access is tried between the project's own
+/// test hosts and no packet is sent to any address but theirs. `None` where they cannot be
+/// made (not root, no `ip`).
+struct TestHosts {
+    server: String,
+    client: String,
+    server_ip: String,
+}
+
+impl TestHosts {
+    fn new() -> Option<Self> {
+        let id = std::process::id();
+        let hosts = TestHosts {
+            server: format!("porthole-srv-{id}"),
+            client: format!("porthole-cli-{id}"),
+            server_ip: "10.231.0.1".into(),
+        };
+        let (veth_s, veth_c) = (format!("phs{id}"), format!("phc{id}"));
+        let steps: Vec<Vec<&str>> = vec![
+            vec!["netns", "add", &hosts.server],
+            vec!["netns", "add", &hosts.client],
+            vec!["link", "add", &veth_s, "type", "veth", "peer", "name", &veth_c],
+            vec!["link", "set", &veth_s, "netns", &hosts.server],
+            vec!["link", "set", &veth_c, "netns", &hosts.client],
+            vec!["-n", &hosts.server, "addr", "add", "10.231.0.1/30", "dev", &veth_s],
+            vec!["-n", &hosts.client, "addr", "add", "10.231.0.2/30", "dev", &veth_c],
+            vec!["-n", &hosts.server, "link", "set", &veth_s, "up"],
+            vec!["-n", &hosts.client, "link", "set", &veth_c, "up"],
+            vec!["-n", &hosts.server, "link", "set", "lo", "up"],
+            vec!["-n", &hosts.client, "link", "set", "lo", "up"],
+        ];
+        for step in steps {
+            let ok = Command::new("ip").args(&step).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+            if !ok {
+                return None; // Drop removes what was made.
+            }
+        }
+        Some(hosts)
+    }
+
+    /// `program` run in the namespace `netns`.
+    fn command(netns: &str, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", netns, program]);
+        c
+    }
+
+    /// This test binary's `child_connecting_as_another_user`, run in the client host.
+    fn request_from_client(&self, addr: &str, header: &str) -> String {
+        let exe = std::env::current_exe().unwrap();
+        let out = Self::command(&self.client, exe.to_str().unwrap())
+            .args(["--exact", "child_connecting_as_another_user", "--nocapture", "--test-threads", "1"])
+            .env(CONNECT_ENV, addr)
+            .env(HEADER_ENV, header)
+            .output()
+            .unwrap();
+        from_status_line(&text(&out.stdout))
+    }
+}
+
+/// The HTTP response in a child's output (the test harness prints its own lines first).
+fn from_status_line(out: &str) -> String {
+    out.find("HTTP/1.1 ").map(|i| out[i..].to_string()).unwrap_or_else(|| out.to_string())
+}
+
+impl Drop for TestHosts {
+    fn drop(&mut self) {
+        for ns in [&self.server, &self.client] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).stderr(Stdio::null()).status();
+        }
     }
 }
 
@@ -78,14 +156,7 @@ fn other_users_are_refused_over_loopback_tcp() {
     assert!(again.starts_with("HTTP/1.1 200"), "{again}");
 }
 
-/// A non-loopback address of this machine, if it has one: connections to it are not loopback.
-fn outward_address() -> Option<std::net::IpAddr> {
-    // Connecting a UDP socket sends nothing; it only picks the source address of the route.
-    let probe = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
-    probe.connect("198.51.100.1:9").ok()?;
-    Some(probe.local_addr().ok()?.ip()).filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
-}
-
+/// `porthole serve ARGS` must refuse to start; gives what it said.
 fn serve_fails(args: &[&str]) -> String {
     let root = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_porthole"))
@@ -119,45 +190,77 @@ fn reachable_addresses_need_allow_remote_and_a_token() {
     let err = serve_fails(&["--listen", "0.0.0.0:0", "--allow-remote", "--token-file", short.to_str().unwrap()]);
     assert!(err.contains("the token is 3 characters long; use at least 16"), "{err}");
 
-    let d = Daemon::start_with(
-        tempfile::tempdir().unwrap(),
-        &["--listen", "0.0.0.0:0", "--allow-remote", "--token-file", token_path],
-    );
-    let port = d.addr.rsplit_once(':').unwrap().1;
-    let loopback = format!("127.0.0.1:{port}");
-    let bearer = |t: &str| format!("Authorization: Bearer {t}\r\n");
-    // This user on loopback needs no token; a wrong one is refused all the same.
-    let own = exchange(&loopback, &get("/_ping", &loopback, ""));
-    assert!(own.starts_with("HTTP/1.1 200"), "{own}");
-    let wrong = exchange(&loopback, &get("/_ping", &loopback, &bearer("0123456789abcdef-portholE")));
-    assert!(wrong.starts_with("HTTP/1.1 403") && wrong.contains("refusing a request with a wrong token"), "{wrong}");
-
-    let Some(ip) = outward_address() else {
-        assert!(std::env::var_os("CI").is_none(), "no non-loopback address to test remote clients with");
-        eprintln!("skipping the remote half: this machine has no non-loopback address");
+    // The server on a host of its own, reached from another one.
+    let Some(hosts) = TestHosts::new() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cannot make network namespaces for the remote half (CI runs as root)"
+        );
+        eprintln!("skipping the remote half: no network namespaces here (needs root and ip)");
         return;
     };
-    let remote = std::net::SocketAddr::new(ip, port.parse().unwrap()).to_string();
-    let bare = exchange(&remote, &get("/_ping", &remote, ""));
-    assert!(bare.starts_with("HTTP/1.1 403") && bare.contains("without the token"), "{bare}");
-    let wrong = exchange(&remote, &get("/_ping", &remote, &bearer("nope-nope-nope-nope")));
-    assert!(wrong.starts_with("HTTP/1.1 403") && wrong.contains("wrong token"), "{wrong}");
-    let right = exchange(&remote, &get("/containers/json", &remote, &bearer(token)));
-    assert!(right.starts_with("HTTP/1.1 200"), "{right}");
-
-    // The docker CLI sends it from config.json's HttpHeaders, as the README says.
-    if !common::docker_available() {
-        return;
-    }
-    let config = serde_json::json!({ "HttpHeaders": { "Authorization": format!("Bearer {token}") } });
-    std::fs::write(d.docker_config.path().join("config.json"), config.to_string()).unwrap();
-    let out = Command::new("docker")
-        .args(["volume", "create", "from-afar"])
-        .env("DOCKER_HOST", format!("tcp://{remote}"))
-        .env("DOCKER_CONFIG", d.docker_config.path())
-        .output()
+    let root = tempfile::tempdir().unwrap();
+    let mut server = TestHosts::command(&hosts.server, env!("CARGO_BIN_EXE_porthole"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--allow-remote", "--token-file", token_path, "--root"])
+        .arg(root.path())
+        .arg("--module-cache")
+        .arg(common::module_cache())
+        .stdout(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    let first = lines.next().unwrap().unwrap();
+    let port = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|a| a.rsplit_once(':'))
+        .unwrap()
+        .1
+        .to_string();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let remote = format!("{}:{port}", hosts.server_ip);
+    let bearer = |t: &str| format!("Authorization: Bearer {t}");
+
+    let bare = hosts.request_from_client(&remote, "");
+    assert!(bare.starts_with("HTTP/1.1 403") && bare.contains("without the token"), "{bare}");
+    let wrong = hosts.request_from_client(&remote, &bearer("nope-nope-nope-nope"));
+    assert!(wrong.starts_with("HTTP/1.1 403") && wrong.contains("wrong token"), "{wrong}");
+    let right = hosts.request_from_client(&remote, &bearer(token));
+    assert!(right.starts_with("HTTP/1.1 200"), "{right}");
+    // This user on the server's own loopback needs no token; a wrong one is refused all the same.
+    let loopback = format!("127.0.0.1:{port}");
+    let exe = std::env::current_exe().unwrap();
+    let on_server = |header: &str| {
+        let out = TestHosts::command(&hosts.server, exe.to_str().unwrap())
+            .args(["--exact", "child_connecting_as_another_user", "--nocapture", "--test-threads", "1"])
+            .env(CONNECT_ENV, &loopback)
+            .env(HEADER_ENV, header)
+            .output()
+            .unwrap();
+        from_status_line(&text(&out.stdout))
+    };
+    let own = on_server("");
+    assert!(own.starts_with("HTTP/1.1 200"), "{own}");
+    let wrong = on_server(&bearer("0123456789abcdef-portholE"));
+    assert!(wrong.starts_with("HTTP/1.1 403") && wrong.contains("refusing a request with a wrong token"), "{wrong}");
+
+    // The docker CLI sends the token from config.json's HttpHeaders, as the README says.
+    if common::docker_available() {
+        let config_dir = tempfile::tempdir().unwrap();
+        let config =
+            serde_json::json!({ "HttpHeaders": { "Authorization": bearer(token).replace("Authorization: ", "") } });
+        std::fs::write(config_dir.path().join("config.json"), config.to_string()).unwrap();
+        let out = TestHosts::command(&hosts.client, "docker")
+            .args(["volume", "create", "from-afar"])
+            .env("DOCKER_HOST", format!("tcp://{remote}"))
+            .env("DOCKER_CONFIG", config_dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
 }
 
 #[test]
