@@ -111,6 +111,8 @@ def main():
             call(conn, "GET", "/v1.49/containers/json?all=1")
             return time.perf_counter() - t
 
+        # A fresh connection: the build outlasted the controller's idle timeout (30 s).
+        unix = UnixConnection(str(tmp / "root/porthole.sock"))
         idle = [ps(unix) for _ in range(300)]
         done = threading.Event()
         created = {}
