@@ -8,27 +8,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::engine;
+use common::{engine, run, sh};
 use porthole_core::event::EventType;
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{
-    BuildOptions, CreateOptions, Engine, ExecOptions, LogOptions, RemoveOptions, VolumeFilters, WaitCondition,
-};
-
-fn sh(script: &str) -> Option<Vec<String>> {
-    Some(vec!["sh".into(), "-c".into(), script.into()])
-}
-
-fn output(e: &Engine, id: &str) -> String {
-    e.logs(id, LogOptions::default()).unwrap().past.map(|l| l.unwrap().log).collect()
-}
-
-fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {
-    let id = e.create(opts).unwrap();
-    e.start(id.as_str()).unwrap();
-    let code = e.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
-    (code, output(e, id.as_str()), id.to_string())
-}
+use porthole_engine::{BuildOptions, CreateOptions, ExecOptions, RemoveOptions, VolumeFilters};
 
 #[test]
 fn kill_is_137_and_out_of_memory_is_137_with_oom_killed() {

@@ -4,33 +4,20 @@
 
 mod common;
 
+use common::{output, run, sh};
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
 use porthole_core::mounts::MountRequests;
-use porthole_engine::{BuildOptions, CreateOptions, Engine, LogOptions, WaitCondition};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, WaitCondition};
 
 fn engine(fd_budget: Option<usize>) -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().unwrap();
     let engine = common::open_engine(tmp.path(), fd_budget);
     (tmp, engine)
-}
-
-fn sh(script: &str) -> Option<Vec<String>> {
-    Some(vec!["sh".into(), "-c".into(), script.into()])
-}
-
-fn output(e: &Engine, id: &str) -> String {
-    e.logs(id, LogOptions::default()).unwrap().past.map(|l| l.unwrap().log).collect()
-}
-
-fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {
-    let id = e.create(opts).unwrap();
-    e.start(id.as_str()).unwrap();
-    let code = e.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
-    (code, output(e, id.as_str()), id.to_string())
 }
 
 fn with_volume(script: &str, volume: &str) -> CreateOptions {

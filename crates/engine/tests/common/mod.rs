@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use porthole_engine::{Engine, EngineConfig};
+use porthole_engine::{CreateOptions, Engine, EngineConfig, LogOptions, WaitCondition};
 
 /// An engine whose state root is `<dir>/root`; `fd_budget` as `EngineConfig` has it.
 pub fn open_engine(dir: &Path, fd_budget: Option<usize>) -> Engine {
@@ -18,4 +18,22 @@ pub fn engine() -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().unwrap();
     let engine = open_engine(tmp.path(), None);
     (tmp, engine)
+}
+
+/// `sh -c SCRIPT` as a command.
+pub fn sh(script: &str) -> Option<Vec<String>> {
+    Some(vec!["sh".into(), "-c".into(), script.into()])
+}
+
+/// Everything container `id` wrote, both streams.
+pub fn output(e: &Engine, id: &str) -> String {
+    e.logs(id, LogOptions::default()).unwrap().past.map(|l| l.unwrap().log).collect()
+}
+
+/// `docker run` without `-d`: create, start, wait; gives the exit code, the output and the id.
+pub fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {
+    let id = e.create(opts).unwrap();
+    e.start(id.as_str()).unwrap();
+    let code = e.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
+    (code, output(e, id.as_str()), id.to_string())
 }
