@@ -52,7 +52,13 @@ fn main() {
 }
 
 /// `<workspace target>/guests`: beside the host build, so `cargo clean` removes it too.
+/// `PORTHOLE_GUESTS_TARGET_DIR` overrides it, for two checkouts that share one target dir but
+/// must not overwrite each other's guests.
 fn guests_target_dir(manifest_dir: &Path) -> PathBuf {
+    println!("cargo:rerun-if-env-changed=PORTHOLE_GUESTS_TARGET_DIR");
+    if let Some(dir) = env::var_os("PORTHOLE_GUESTS_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
     match env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir).join("guests"),
         None => manifest_dir.join("../../target/guests"),
