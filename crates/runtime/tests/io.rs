@@ -60,12 +60,13 @@ fn guest_serves_a_connection_on_a_handed_in_listener() {
     let addr = listener.local_addr().unwrap();
     let ns = common::namespace(root.path(), &[]);
     let guest = std::thread::spawn(move || {
-        // fds: 0-2 stdio, 3 the root preopen, 4 the listener.
+        // fds: 0-2 stdio, 3 the root preopen, 4 the listener, which the host tells the guest
+        // in LISTEN_FD (a stale value from the image's environment is replaced).
         common::run_with(
             porthole_guests::NETECHO,
             &[],
             ns,
-            |b| b.listener(listener).env("LISTEN_FD", "4"),
+            |b| b.env("LISTEN_FD", "9").listener(listener, "80/tcp"),
             &Limits::default(),
         )
     });

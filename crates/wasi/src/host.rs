@@ -118,7 +118,7 @@ pub struct WasiHostBuilder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdio: Stdio,
-    listeners: Vec<TcpListener>,
+    listeners: Vec<(TcpListener, String)>,
     observer: Option<Arc<dyn MutationObserver>>,
     stop: StopSignal,
     max_fds: usize,
@@ -198,9 +198,13 @@ impl WasiHostBuilder {
         self
     }
 
-    /// Hands the guest a listening socket as a preopened fd, for `sock_accept`.
-    pub fn listener(mut self, l: TcpListener) -> Self {
-        self.listeners.push(l);
+    /// Hands the guest a listening socket as a preopened fd, for `sock_accept`. The guest finds
+    /// its listeners through the environment, as systemd's socket activation tells a service:
+    /// `LISTEN_FDS` (how many), `LISTEN_FD` (the first one's number; the rest follow it) and
+    /// `LISTEN_FDNAMES` (their `name`s, `:`-separated, e.g. the container ports `80/tcp`). The
+    /// numbers differ from systemd's fixed 3 because the preopened mounts come first.
+    pub fn listener(mut self, l: TcpListener, name: impl Into<String>) -> Self {
+        self.listeners.push((l, name.into()));
         self
     }
 
@@ -229,7 +233,8 @@ impl WasiHostBuilder {
         // A file mount is reached through the directory above it, not as a preopen.
         let preopens: Vec<GuestPath> =
             self.ns.mounts().iter().filter(|m| !m.is_file()).map(|m| m.path.clone()).collect();
-        let mut fds = FdTable::new(self.max_fds.max(3 + preopens.len() + self.listeners.len()));
+        let preopens_len = preopens.len();
+        let mut fds = FdTable::new(self.max_fds.max(3 + preopens_len + self.listeners.len()));
         fds.insert(Descriptor::Stdin(self.stdio.stdin))?;
         fds.insert(Descriptor::Stdout(self.stdio.stdout))?;
         fds.insert(Descriptor::Stderr(self.stdio.stderr))?;
@@ -237,7 +242,16 @@ impl WasiHostBuilder {
             let name = path.to_string();
             fds.insert(Descriptor::Dir(OpenDir { path, preopen: Some(name), listing: None }))?;
         }
-        for l in self.listeners {
+        let mut env = self.env;
+        if !self.listeners.is_empty() {
+            let first = 3 + preopens_len;
+            let names: Vec<&str> = self.listeners.iter().map(|(_, n)| n.as_str()).collect();
+            env.retain(|(k, _)| !matches!(k.as_str(), "LISTEN_FD" | "LISTEN_FDS" | "LISTEN_FDNAMES"));
+            env.push(("LISTEN_FDS".into(), self.listeners.len().to_string()));
+            env.push(("LISTEN_FD".into(), first.to_string()));
+            env.push(("LISTEN_FDNAMES".into(), names.join(":")));
+        }
+        for (l, _) in self.listeners {
             l.set_nonblocking(true)?;
             fds.insert(Descriptor::Listener(l))?;
         }
@@ -246,7 +260,7 @@ impl WasiHostBuilder {
         }
         Ok(WasiHost {
             args: self.args.into_iter().map(String::into_bytes).collect(),
-            env: self.env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
+            env: env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
             ns: self.ns,
             fds,
             tty: self.stdio.tty,
