@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// `Authorization: Bearer <token>` are served over TCP whoever and wherever they come from.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// Let `docker run -p` publish container ports on any host address (`-p 8080:80` then binds
+    /// every address, as Docker does); without this, ports are published on loopback only.
+    #[arg(long)]
+    pub publish_remote: bool,
     /// Let the dashboard stop and remove containers and prune volumes (it is read-only
     /// without this).
     #[arg(long)]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use porthole_api::{Access, ServeOptions, Token};
-use porthole_engine::{Engine, EngineConfig};
+use porthole_engine::{Engine, EngineConfig, PublishScope};
 
 use crate::ServeArgs;
 
@@ -93,9 +93,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", root.display()))?;
     let root = root.canonicalize().with_context(|| format!("resolving {}", root.display()))?;
     let _lock = lock_root(&root)?;
-    let (engine, _recovery) =
-        Engine::open(EngineConfig { root: root.clone(), module_cache: args.module_cache, fd_budget: None })
-            .context("opening the engine")?;
+    let publish_scope = if args.publish_remote { PublishScope::Any } else { PublishScope::Loopback };
+    let (engine, _recovery) = Engine::open(EngineConfig {
+        root: root.clone(),
+        module_cache: args.module_cache,
+        fd_budget: None,
+        publish_scope,
+    })
+    .context("opening the engine")?;
     for warning in engine.warnings() {
         eprintln!("porthole: warning: {warning}");
     }

@@ -133,7 +133,8 @@ pub fn plan(
         }
     }
     if publish_all {
-        let mut ports: Vec<ContainerPort> = exposed.iter().map(|p| ContainerPort::parse(p)).collect::<Result<_, _>>()?;
+        let mut ports: Vec<ContainerPort> =
+            exposed.iter().map(|p| ContainerPort::parse(p)).collect::<Result<_, _>>()?;
         ports.sort();
         ports.dedup();
         for container in ports {

@@ -15,6 +15,7 @@ mod graph;
 mod guestfs;
 mod images;
 mod logs;
+mod ports;
 mod preview;
 mod quotas;
 mod run;
@@ -37,6 +38,8 @@ pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
+pub use porthole_core::ports::PublishScope;
+pub use ports::PublishedPort;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
 
@@ -44,7 +47,7 @@ use error::IoContext;
 use run::Running;
 
 /// Where the engine keeps its state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct EngineConfig {
     pub root: PathBuf,
     /// Where compiled guests are cached; `None` means `<root>/module-cache`. Tests share one
@@ -53,6 +56,8 @@ pub struct EngineConfig {
     /// How many descriptors all guests together may hold; `None` is the guests' part of the
     /// process's `RLIMIT_NOFILE` (see `porthole_wasi::guest_share_of`). Tests set it small.
     pub fd_budget: Option<usize>,
+    /// Where published ports may be bound: loopback only unless the operator allowed more.
+    pub publish_scope: porthole_core::ports::PublishScope,
 }
 
 /// A container as the engine holds it: its record and, while it runs, its handle.
@@ -163,6 +168,7 @@ struct Inner {
     sizes: sizes::VolumeSizes,
     /// What an operator should look at, found at open (`docker info`'s `Warnings`).
     warnings: Vec<String>,
+    publish_scope: porthole_core::ports::PublishScope,
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -210,6 +216,7 @@ impl Engine {
                 quotas: quotas::Quotas::default(),
                 sizes: sizes::VolumeSizes::default(),
                 warnings,
+                publish_scope: config.publish_scope,
             }),
         };
         engine.ensure_base_image()?;

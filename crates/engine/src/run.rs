@@ -22,6 +22,7 @@ use tokio::sync::broadcast;
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;
 use crate::logs::{LogLine, LogOptions, LogReader, LogSink, LogStream, LogWriter};
+use crate::ports::PublishedPort;
 use crate::quotas::{ContainerQuotas, QuotaKey, measure_tree};
 use crate::{Container, Engine, EngineError, Result, World};
 
@@ -33,6 +34,8 @@ pub(crate) struct Running {
     stopper: Stopper,
     /// The write end of the guest's stdin pipe (`-i`).
     stdin: Option<std::fs::File>,
+    /// The host addresses its published ports are bound to (the guest holds the listeners).
+    pub ports: Vec<PublishedPort>,
 }
 
 impl Running {
@@ -321,7 +324,7 @@ impl Engine {
             Some(c) => c.starting = false,
             None => return Err(EngineError::NoSuchContainer(id.to_string())),
         }
-        let Prepared { host, program, stdin_writer, signal, mut refusal_out } = match prepared {
+        let Prepared { host, program, stdin_writer, signal, mut refusal_out, ports } = match prepared {
             Ok(p) => p,
             Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
         };
@@ -333,7 +336,7 @@ impl Engine {
         c.record.state.exit_code = 0;
         c.record.state.oom_killed = false;
         c.record.state.error.clear();
-        c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer });
+        c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer, ports });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
         for m in record.mounts.iter().filter(|m| m.volume.is_some()) {
@@ -424,9 +427,19 @@ impl Engine {
             stderr: Box::new(LogWriter { sink, stream: stderr_stream }),
             tty: record.tty,
         };
+        let plan = porthole_core::ports::plan(
+            &record.host.port_bindings,
+            &record.config.exposed_port_keys(),
+            record.host.publish_all_ports,
+            self.inner.publish_scope,
+        )
+        .map_err(|e| failed(e.into()))?;
+        let bound = crate::ports::bind(&plan, record).map_err(failed)?;
+        let ports = bound.iter().map(|(p, _)| *p).collect();
         let signal = StopSignal::default();
         let events = Arc::new(FileEvents::new(self, record, &ns));
-        let host = WasiHost::builder(ns)
+        let host = bound.into_iter().fold(WasiHost::builder(ns), |b, (p, l)| b.listener(l, p.container.to_string()));
+        let host = host
             .fd_budget(self.inner.fd_budget.clone())
             .arg(record.path.clone())
             .args(record.args.clone())
@@ -438,7 +451,7 @@ impl Engine {
             b.env(k, v)
         });
         let host = host.build().map_err(|e| failed(EngineError::PrepareGuest(e)))?;
-        Ok(Prepared { host, program, stdin_writer, signal, refusal_out })
+        Ok(Prepared { host, program, stdin_writer, signal, refusal_out, ports })
     }
 }
 
@@ -450,6 +463,7 @@ struct Prepared {
     stdin_writer: Option<std::fs::File>,
     signal: StopSignal,
     refusal_out: LogWriter,
+    ports: Vec<PublishedPort>,
 }
 
 impl Engine {
