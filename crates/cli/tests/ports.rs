@@ -71,11 +71,9 @@ fn stop_releases_the_port_and_a_taken_port_is_already_allocated() {
     d.ok(&["run", "-d", "--name", "first", "-p", &spec, "netecho"]);
     let (code, err) = d.fails(&["run", "-d", "--name", "second", "-p", &spec, "netecho"]);
     assert_eq!(code, Some(125), "{err}");
-    assert!(
-        err.contains(&format!("driver failed programming external connectivity on endpoint second ("))
-            && err.contains(&format!("): Bind for 127.0.0.1:{port} failed: port is already allocated")),
-        "{err}"
-    );
+    let endpoint = "driver failed programming external connectivity on endpoint second (";
+    let allocated = format!("): Bind for 127.0.0.1:{port} failed: port is already allocated");
+    assert!(err.contains(endpoint) && err.contains(&allocated), "{err}");
 
     d.ok(&["stop", "-t", "1", "first"]);
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the port is closed after stop");
