@@ -86,7 +86,7 @@ impl Terminal {
     }
 }
 
-const PULP_DOCKERFILE: &str = include_str!("../../../examples/pulp-content/Dockerfile");
+const PULP_DOCKERFILE: &str = include_str!("../../../examples/pulp/content/Dockerfile");
 
 fn build_pulp(d: &Daemon) {
     let context = tempfile::tempdir().unwrap();
@@ -146,6 +146,16 @@ fn pulp_walkthrough() {
     }
     let dests: Vec<&str> = mounts.iter().map(|m| m["Destination"].as_str().unwrap()).collect();
     assert!(dests.contains(&"/var/lib/pulp") && dests.contains(&"/var/www"), "{dests:?}");
+    // The post's own command: Docker 1.x's `Volumes`, destination → host directory.
+    let source = |dest: &str| mounts.iter().find(|m| m["Destination"] == dest).unwrap()["Source"].as_str().unwrap();
+    assert_eq!(
+        d.ok(&["inspect", "--format", "{{.Volumes}}", "volume-demo"]).trim(),
+        format!("map[/var/lib/pulp:{} /var/www:{}]", source("/var/lib/pulp"), source("/var/www"))
+    );
+    assert_eq!(
+        d.ok(&["inspect", "--format", "{{.VolumesRW}}", "volume-demo"]).trim(),
+        "map[/var/lib/pulp:true /var/www:true]"
+    );
 
     // docker run --name volumes-from-demo --volumes-from volume-demo …: the same volumes.
     let out = d.ok(&[

@@ -38,6 +38,7 @@ pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
+pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 pub use ports::PublishedPort;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
