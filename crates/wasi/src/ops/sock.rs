@@ -1,7 +1,7 @@
 //! Sockets handed in as preopened listeners: `sock_accept` and the calls on accepted streams.
 
-use std::io::{Read, Write};
-use std::net::Shutdown;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
 use crate::abi::{RECV_PEEK, SHUT_RD, SHUT_WR, fdflags};
@@ -74,11 +74,7 @@ impl WasiHost {
     ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let Descriptor::Stream(s) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
-        let mut total = 0usize;
-        for (buf, len) in iovs {
-            s.write_all(mem.slice(buf, len)?)?;
-            total += len as usize;
-        }
+        let total = write_stream(s, mem, &iovs)?;
         mem.write_u32(out_len, total as u32)?;
         Ok(())
     }
@@ -94,4 +90,29 @@ impl WasiHost {
         s.shutdown(how)?;
         Ok(())
     }
+}
+
+/// Writes `iovs` to a socket as write(2) does: on a blocking socket everything, on a
+/// non-blocking one as much as the socket takes, `EAGAIN` only if it took nothing. The count
+/// returned is what went out: `write_all` would fail after a partial write and the guest, told
+/// nothing was sent, would send those bytes twice.
+pub(crate) fn write_stream(s: &mut TcpStream, mem: &GuestMemory<'_>, iovs: &[(u32, u32)]) -> HostResult<usize> {
+    let mut total = 0usize;
+    for &(buf, len) in iovs {
+        let mut data = mem.slice(buf, len)?;
+        while !data.is_empty() {
+            match s.write(data) {
+                Ok(0) => return Ok(total),
+                Ok(n) => {
+                    total += n;
+                    data = &data[n..];
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // What was sent is reported; the error comes back on the next call.
+                Err(_) if total > 0 => return Ok(total),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(total)
 }
