@@ -188,6 +188,38 @@ fn worker_refuses_bad_entries_and_syncs_the_rest() {
     assert_eq!(stored, [std::ffi::OsString::from(sg)], "nothing refused is stored, no temporary file stays");
 }
 
+#[test]
+fn worker_with_an_interval_syncs_again_until_stopped() {
+    let l = Layout::new();
+    l.repository(&[("a.txt", b"a\n")], "");
+    let out = common::Captured::default();
+    let signal = StopSignal::default();
+    let stopper = common::runtime().stopper(&signal);
+    let stdio = Stdio { stdout: Box::new(out.clone()), ..Stdio::default() };
+    let host = WasiHost::builder(common::namespace(&l.root, &l.mounts(true)))
+        .args(["pulp-worker", "--interval", "1"])
+        .stdio(stdio)
+        .stop_signal(signal)
+        .build()
+        .unwrap();
+    let guest = std::thread::spawn(move || {
+        common::runtime().run(&common::program(porthole_guests::PULP_WORKER), host, &Limits::default()).unwrap()
+    });
+    // Once a second round has run (it found nothing new), a later one must pick up a new file.
+    while !out.text().contains("sync sample: 0 stored") {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    l.repository(&[("a.txt", b"a\n"), ("b.txt", b"b\n")], "");
+    while !out.text().contains("linked /var/www/pub/sample/b.txt") {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stopper.stop();
+    assert_eq!(guest.join().unwrap(), Exit::Stopped);
+    let link = fs::read_link(l.www.join("pub/sample/b.txt")).unwrap();
+    assert_eq!(link, Path::new(&format!("{CONTENT}/{}", sha(b"b\n"))));
+    assert_eq!(fs::read(l.pulp.join("content").join(sha(b"b\n"))).unwrap(), b"b\n");
+}
+
 /// `httpd` running in a thread on a listener bound to 127.0.0.1:0.
 struct Httpd {
     addr: SocketAddr,

@@ -176,7 +176,6 @@ impl Conn {
             Phase::Reading if !self.inbuf.is_empty() => {
                 let line = http::request_line(&self.inbuf).to_vec();
                 self.inbuf.clear();
-                self.peer_closed = true;
                 self.answer(Reply::error(Status::RequestTimeout), false, &line, config);
                 self.advance(config)
             }
