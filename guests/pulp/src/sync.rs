@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::confine;
+use crate::confine::{self, ConfineError};
 use crate::manifest::{self, Digest, Entry, RelPath};
 
 /// Where one repository comes from and where its files go.
@@ -97,16 +97,16 @@ enum Linking {
 }
 
 /// Stores (if new) and links one entry; says whether it stored content and what it did to the link.
-fn sync_entry(repo: &Repo, entry: &Entry, log: &mut dyn FnMut(String)) -> Result<(bool, Linking), String> {
+fn sync_entry(repo: &Repo, entry: &Entry, log: &mut dyn FnMut(String)) -> Result<(bool, Linking), EntryError> {
     let stored = repo.content.join(entry.digest.as_str());
     let is_new = fs::symlink_metadata(&stored).is_err();
     if is_new {
         let source = upstream_file(repo, &entry.path)?;
-        store(&source, entry, &repo.content).map_err(|e| e.to_string())?;
+        store(&source, entry, &repo.content).map_err(EntryError::Store)?;
         log(format!("stored {} {}/{} ({} bytes)", entry.digest, repo.name, entry.path, entry.size));
     }
     let link = repo.publish.join(entry.path.as_str());
-    let linking = publish(&link, &stored).map_err(|e| format!("publishing {}: {e}", link.display()))?;
+    let linking = publish(&link, &stored).map_err(|e| EntryError::Publish(link.clone(), e))?;
     match linking {
         Linking::Linked => log(format!("linked {} -> {}", link.display(), stored.display())),
         Linking::Relinked => log(format!("relinked {} -> {}", link.display(), stored.display())),
@@ -116,14 +116,32 @@ fn sync_entry(repo: &Repo, entry: &Entry, log: &mut dyn FnMut(String)) -> Result
 }
 
 /// The upstream file for `path`, its symlinks resolved without leaving the repository.
-fn upstream_file(repo: &Repo, path: &RelPath) -> Result<PathBuf, String> {
+fn upstream_file(repo: &Repo, path: &RelPath) -> Result<PathBuf, EntryError> {
     let root: Vec<&str> = repo.upstream.iter().filter_map(|c| c.to_str()).filter(|c| *c != "/").collect();
     let parts = confine::resolve(&root, path, |parts| {
         let p = parts.iter().fold(repo.upstream.clone(), |p, c| p.join(c));
         fs::read_link(p).ok().map(|t| t.to_string_lossy().into_owned())
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(EntryError::Confine)?;
     Ok(parts.iter().fold(repo.upstream.clone(), |p, c| p.join(c)))
+}
+
+/// Why one manifest entry was refused.
+#[derive(Debug)]
+enum EntryError {
+    Confine(ConfineError),
+    Store(StoreError),
+    Publish(PathBuf, io::Error),
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryError::Confine(e) => e.fmt(f),
+            EntryError::Store(e) => e.fmt(f),
+            EntryError::Publish(link, e) => write!(f, "publishing {}: {e}", link.display()),
+        }
+    }
 }
 
 #[derive(Debug)]
