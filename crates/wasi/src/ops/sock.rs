@@ -12,6 +12,23 @@ use crate::memory::GuestMemory;
 
 impl WasiHost {
     pub fn sock_accept(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u16, out: u32) -> HostResult<()> {
+        // Room first: a connection taken off the queue that cannot be numbered would be lost.
+        let room = self.fds.reserve()?;
+        match self.accept_stream(fd, flags) {
+            Ok(stream) => {
+                let new_fd = self.fds.place(room, Descriptor::Stream(stream));
+                mem.write_u32(out, new_fd)?;
+                Ok(())
+            }
+            Err(e) => {
+                self.fds.cancel(room);
+                Err(e)
+            }
+        }
+    }
+
+    /// The next connection on listener `fd`, waiting for one unless `flags` says non-blocking.
+    fn accept_stream(&mut self, fd: u32, flags: u16) -> HostResult<TcpStream> {
         let stop = self.stop.clone();
         let stream = loop {
             let Descriptor::Listener(l) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
@@ -35,9 +52,7 @@ impl WasiHost {
             }
         };
         stream.set_nonblocking(flags & fdflags::NONBLOCK != 0)?;
-        let new_fd = self.fds.insert(Descriptor::Stream(stream))?;
-        mem.write_u32(out, new_fd)?;
-        Ok(())
+        Ok(stream)
     }
 
     #[allow(clippy::too_many_arguments)]
