@@ -229,6 +229,11 @@ struct Httpd {
 
 impl Httpd {
     fn start(l: &Layout, with_content: bool, args: &[&str]) -> Httpd {
+        Httpd::start_with_fds(l, with_content, args, None)
+    }
+
+    /// As `start`, with at most `max_fds` descriptors for the guest.
+    fn start_with_fds(l: &Layout, with_content: bool, args: &[&str], max_fds: Option<usize>) -> Httpd {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let signal = StopSignal::default();
@@ -243,7 +248,13 @@ impl Httpd {
                 porthole_guests::HTTPD,
                 &args,
                 ns,
-                |b| b.listener(listener).env("LISTEN_FD", fd.to_string()).stop_signal(signal),
+                |b| {
+                    let b = b.listener(listener).env("LISTEN_FD", fd.to_string()).stop_signal(signal);
+                    match max_fds {
+                        Some(n) => b.max_fds(n),
+                        None => b,
+                    }
+                },
                 &Limits::default(),
             )
         });
@@ -476,6 +487,21 @@ fn httpd_answers_garbage_huge_and_timed_out_requests_and_keeps_serving() {
     ] {
         assert!(log.lines().any(|l| l.contains(want)), "no {want:?} in\n{log}");
     }
+}
+
+#[test]
+fn httpd_out_of_descriptors_answers_every_client_and_recovers() {
+    let (l, _) = mirrored();
+    // 0-2 stdio, 3 the root, 4-6 the mounts, 7 the listener: three left for connections and files.
+    let server = Httpd::start_with_fds(&l, true, &[], Some(11));
+    let addr = server.addr;
+    let clients: Vec<_> = (0..8).map(|_| std::thread::spawn(move || get(addr, "/pub/sample/hello.txt", ""))).collect();
+    for c in clients {
+        let r = c.join().unwrap();
+        assert!(r.status == 200 && r.body == b"hello, world\n" || r.status == 500, "{r:?}");
+    }
+    assert_eq!(get(addr, "/pub/sample/hello.txt", "").status, 200, "serving again once descriptors are back");
+    server.stop();
 }
 
 #[test]

@@ -110,11 +110,13 @@ fn lookup(root: &Path, path: &DocPath, req: &Request) -> Reply {
     file(&fs_path, &meta, req)
 }
 
+/// Not there (a dangling link included) is 404, not allowed 403; anything else, such as running
+/// out of descriptors, is the server's trouble: 500.
 fn io_status(e: &io::Error) -> Status {
     match e.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Status::NotFound,
         io::ErrorKind::PermissionDenied => Status::Forbidden,
-        _ => Status::NotFound,
+        _ => Status::InternalError,
     }
 }
 

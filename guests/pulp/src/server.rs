@@ -37,6 +37,9 @@ const MAX_CONNECTIONS: usize = 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(2);
 const DRAIN_BYTES: usize = 4 * 1024 * 1024;
 
+/// How long listeners rest after a failed accept.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
 const LISTENER_TAG: u64 = 1 << 63;
 const TIMER_TAG: u64 = 1 << 62;
 
@@ -49,10 +52,14 @@ pub struct Config {
 pub fn run(listeners: &[u32], config: Config) -> io::Result<()> {
     let mut conns: HashMap<u64, Conn> = HashMap::new();
     let mut next_id = 0u64;
+    // After a failed accept (out of descriptors), listeners rest a while instead of waking the
+    // loop again at once for a connection that cannot be taken.
+    let mut accept_paused_until: Option<Instant> = None;
     loop {
         let now = Instant::now();
+        accept_paused_until = accept_paused_until.filter(|t| *t > now);
         let mut subs = Vec::with_capacity(conns.len() + listeners.len() + 1);
-        if conns.len() < MAX_CONNECTIONS {
+        if conns.len() < MAX_CONNECTIONS && accept_paused_until.is_none() {
             subs.extend(
                 listeners
                     .iter()
@@ -61,14 +68,16 @@ pub fn run(listeners: &[u32], config: Config) -> io::Result<()> {
             );
         }
         subs.extend(conns.iter().map(|(id, c)| Subscription::new(*id, c.interest())));
-        if let Some(first) = conns.values().map(|c| c.deadline).min() {
+        if let Some(first) = conns.values().map(|c| c.deadline).chain(accept_paused_until).min() {
             let wait = first.saturating_duration_since(now).max(Duration::from_millis(1));
             subs.push(Subscription::new(TIMER_TAG, Interest::Timeout(wait)));
         }
         for ready in sys::poll(&subs)? {
             if ready & LISTENER_TAG != 0 {
                 let fd = listeners[(ready & !LISTENER_TAG) as usize];
-                accept_all(fd, &mut conns, &mut next_id, &config);
+                if accept_all(fd, &mut conns, &mut next_id, &config).is_err() {
+                    accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+                }
             } else if ready != TIMER_TAG {
                 let flow = match conns.get_mut(&ready) {
                     Some(c) => c.on_ready(&config),
@@ -84,7 +93,8 @@ pub fn run(listeners: &[u32], config: Config) -> io::Result<()> {
     }
 }
 
-fn accept_all(fd: u32, conns: &mut HashMap<u64, Conn>, next_id: &mut u64, config: &Config) {
+/// Takes every pending connection on `fd`; an error (out of descriptors) is logged and returned.
+fn accept_all(fd: u32, conns: &mut HashMap<u64, Conn>, next_id: &mut u64, config: &Config) -> io::Result<()> {
     while conns.len() < MAX_CONNECTIONS {
         match sys::accept_nonblocking(fd) {
             Ok(Some(new_fd)) => {
@@ -93,13 +103,14 @@ fn accept_all(fd: u32, conns: &mut HashMap<u64, Conn>, next_id: &mut u64, config
                 conns.insert(*next_id, Conn::new(stream, new_fd, config));
                 *next_id += 1;
             }
-            Ok(None) => return,
+            Ok(None) => return Ok(()),
             Err(e) => {
                 eprintln!("httpd: accept on fd {fd}: {e}");
-                return;
+                return Err(e);
             }
         }
     }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
