@@ -5,7 +5,7 @@
 //! so a reader can do the same by hand. What exists already (images, containers) is reused,
 //! so a second run starts where the first stopped.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -23,8 +23,11 @@ const WEB: &str = "pulp-apache";
 /// The sample repository, served by the web server under `/pub/tools/`.
 const REPO: &str = "tools";
 
-/// The images, in build order: tag, Dockerfile, and the files of its context.
-fn images() -> Vec<(&'static str, &'static str, Vec<(&'static str, &'static [u8])>)> {
+/// A file of a build context: its name and bytes.
+type ContextFile = (&'static str, &'static [u8]);
+
+/// The images, in build order: tag, Dockerfile, and the other files of its context.
+fn images() -> Vec<(&'static str, &'static str, Vec<ContextFile>)> {
     vec![
         (
             "pulp-base",
@@ -38,7 +41,7 @@ fn images() -> Vec<(&'static str, &'static str, Vec<(&'static str, &'static [u8]
 }
 
 /// `examples/pulp/upstream/tools`, the repository the worker mirrors.
-const UPSTREAM: &[(&str, &[u8])] = &[
+const UPSTREAM: &[ContextFile] = &[
     ("MANIFEST", include_bytes!("../../../examples/pulp/upstream/tools/MANIFEST")),
     ("README.txt", include_bytes!("../../../examples/pulp/upstream/tools/README.txt")),
     ("hello/hello-1.0.txt", include_bytes!("../../../examples/pulp/upstream/tools/hello/hello-1.0.txt")),
@@ -97,21 +100,26 @@ fn set_up(engine: &Engine, api: SocketAddr, root: &Path, web: SocketAddr) -> any
     wait_until_served(served, &file)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "\nThe Pulp mirror runs in Porthole:")?;
-    writeln!(out, "  dashboard:      http://{api}/")?;
+    writeln!(out, "  dashboard:       http://{api}/")?;
     writeln!(out, "  a mirrored file: http://{served}{file}")?;
-    writeln!(out, "  the repository: {} (edit it; the worker syncs every 10 s)", upstream.display())?;
-    writeln!(out, "  your shell:     export DOCKER_HOST=tcp://{api} DOCKER_BUILDKIT=0")?;
+    writeln!(out, "  the repository:  {} (edit it; the worker syncs every 10 s)", upstream.display())?;
+    writeln!(out, "  your shell:      export DOCKER_HOST=tcp://{api} DOCKER_BUILDKIT=0")?;
     writeln!(out, "Press Ctrl-C to stop Porthole (the containers and volumes are kept).")?;
     out.flush()?;
     Ok(())
 }
 
+/// Prints the docker command a step stands for, in bold on a terminal.
 fn step(command: &str) {
-    println!("\x1b[1m$ {command}\x1b[0m");
+    if std::io::stdout().is_terminal() {
+        println!("\x1b[1m$ {command}\x1b[0m");
+    } else {
+        println!("$ {command}");
+    }
 }
 
 /// Builds `tag` from a context of its Dockerfile and files, unless the image exists.
-fn build(engine: &Engine, tag: &str, dockerfile: &str, files: &[(&str, &[u8])]) -> anyhow::Result<()> {
+fn build(engine: &Engine, tag: &str, dockerfile: &str, files: &[ContextFile]) -> anyhow::Result<()> {
     if engine.images().iter().any(|(_, tags)| tags.iter().any(|t| t == &format!("{tag}:latest"))) {
         println!("(image {tag} exists)");
         return Ok(());
@@ -144,18 +152,15 @@ fn write_upstream(root: &Path) -> anyhow::Result<PathBuf> {
 /// Creates the container unless it exists, and starts it unless it runs.
 fn run_detached(engine: &Engine, command: &str, opts: CreateOptions) -> anyhow::Result<()> {
     let name = opts.name.clone().unwrap_or_default();
-    let running = match engine.inspect(&name) {
-        Ok(info) => info.record.state.status.is_running(),
+    match engine.inspect(&name) {
+        Ok(info) if info.record.state.status.is_running() => return Ok(()),
+        Ok(_) => step(&format!("docker start {name}")),
         Err(_) => {
             step(command);
             engine.create(opts)?;
-            false
         }
-    };
-    if !running {
-        println!("\x1b[1m$ docker start {name}\x1b[0m");
-        engine.start(&name).with_context(|| format!("starting {name}"))?;
     }
+    engine.start(&name).with_context(|| format!("starting {name}"))?;
     Ok(())
 }
 

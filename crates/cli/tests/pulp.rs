@@ -65,7 +65,9 @@ fn the_worker_mirrors_and_the_web_server_publishes_through_the_links() {
     let bind = format!("{}:/srv/upstream:ro", up.path().display());
 
     d.ok(&["create", "--name", "data", "markllama/pulp-content", "true"]);
-    let sync = |name: &str| d.ok(&["run", "--name", name, "--volumes-from", "data", "-v", &bind, "pulp-worker", "pulp-worker"]);
+    let sync = |name: &str| {
+        d.ok(&["run", "--name", name, "--volumes-from", "data", "-v", &bind, "pulp-worker", "pulp-worker"])
+    };
     let log = sync("sync1");
     assert!(log.contains("hello/hello-1.0.txt"), "{log}");
     d.ok(&["run", "-d", "--name", "web", "--volumes-from", "data", "-p", "127.0.0.1::80", "pulp-apache"]);
@@ -88,7 +90,8 @@ fn the_worker_mirrors_and_the_web_server_publishes_through_the_links() {
     let repo = up.path().join("tools");
     std::fs::write(repo.join("new.txt"), b"published later\n").unwrap();
     let manifest = std::fs::read_to_string(repo.join("MANIFEST")).unwrap();
-    let manifest: String = manifest.lines().filter(|l| !l.ends_with("hello-1.1.txt")).map(|l| format!("{l}\n")).collect();
+    let manifest: String =
+        manifest.lines().filter(|l| !l.ends_with("hello-1.1.txt")).map(|l| format!("{l}\n")).collect();
     let digest = sha256_hex(b"published later\n");
     std::fs::write(repo.join("MANIFEST"), format!("{manifest}{digest} 16 new.txt\n")).unwrap();
     sync("sync2");
@@ -154,7 +157,8 @@ fn porthole_demo_serves_the_mirror_and_a_second_run_reuses_it() {
             .unwrap();
         let mut printed = String::new();
         let mut url = None;
-        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             printed.push_str(&line);
             printed.push('\n');
@@ -163,6 +167,8 @@ fn porthole_demo_serves_the_mirror_and_a_second_run_reuses_it() {
                 break;
             }
         }
+        // Keep reading what it prints after, as a terminal would.
+        let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
         let url = url.unwrap_or_else(|| panic!("no URL printed:\n{printed}"));
         if run == 1 {
             assert!(printed.contains("(image pulp-base exists)"), "{printed}");
@@ -174,5 +180,7 @@ fn porthole_demo_serves_the_mirror_and_a_second_run_reuses_it() {
         let pid = rustix::process::Pid::from_child(&child);
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
         assert!(child.wait().unwrap().success());
+        let rest = rest.join().unwrap();
+        assert!(rest.iter().any(|l| l.contains("Press Ctrl-C to stop Porthole")), "{rest:?}");
     }
 }

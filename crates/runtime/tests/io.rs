@@ -92,7 +92,7 @@ fn nonblocking_writes_report_partial_counts_then_eagain() {
             porthole_guests::NETECHO,
             &["flood"],
             ns,
-            |b| b.listener(listener).env("LISTEN_FD", "4"),
+            |b| b.listener(listener, "80/tcp"),
             &Limits::default(),
         )
     });

@@ -242,14 +242,13 @@ impl Httpd {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let guest = std::thread::spawn(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            // fds: 0-2 stdio, 3 the root preopen, 4.. the mounts, then the listener.
-            let fd = 4 + if with_content { 3 } else { 2 };
+            // The host tells the guest where its listener is (LISTEN_FD, after the preopens).
             common::run_with(
                 porthole_guests::HTTPD,
                 &args,
                 ns,
                 |b| {
-                    let b = b.listener(listener).env("LISTEN_FD", fd.to_string()).stop_signal(signal);
+                    let b = b.listener(listener, "80/tcp").stop_signal(signal);
                     match max_fds {
                         Some(n) => b.max_fds(n),
                         None => b,

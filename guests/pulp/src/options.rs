@@ -13,7 +13,7 @@ pub const WORKER_USAGE: &str =
 pub const HTTPD_USAGE: &str = "usage: httpd [--root DIR] [--timeout SECONDS]
   --root DIR         document root (default /var/www)
   --timeout SECONDS  close a connection idle or stalled this long (default 30)
-  listens on the sockets handed in: LISTEN_FD=<fd>[,<fd>...] (publish a port with -p)";
+  listens on the sockets handed in: LISTEN_FDS of them from LISTEN_FD (publish a port with -p)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerOptions {
@@ -121,14 +121,19 @@ impl HttpdOptions {
     }
 }
 
-/// The listening descriptors named by `LISTEN_FD` (`4` or `4,5`).
-pub fn listen_fds(var: Option<&str>) -> Result<Vec<u32>, String> {
-    let Some(var) = var.filter(|v| !v.trim().is_empty()) else {
+/// The listening descriptors the host handed in, as Porthole tells them (systemd's socket
+/// activation with a start that moves, because the preopened mounts come first): `LISTEN_FDS`
+/// of them (1 if unset), consecutive from `LISTEN_FD`.
+pub fn listen_fds(first: Option<&str>, count: Option<&str>) -> Result<Vec<u32>, String> {
+    let Some(first) = first.filter(|v| !v.trim().is_empty()) else {
         return Err("no listening socket was handed in (LISTEN_FD is not set); publish a port with -p, e.g. docker run -p 8080:80 ...".into());
     };
-    var.split(',')
-        .map(|s| s.trim().parse::<u32>().map_err(|_| format!("LISTEN_FD is not a list of descriptor numbers: {var:?}")))
-        .collect()
+    let first: u32 = first.trim().parse().map_err(|_| format!("LISTEN_FD is not a descriptor number: {first:?}"))?;
+    let count: u32 = match count {
+        None => 1,
+        Some(c) => c.trim().parse().map_err(|_| format!("LISTEN_FDS is not a number: {c:?}"))?,
+    };
+    Ok((first..first.saturating_add(count)).collect())
 }
 
 #[cfg(test)]
@@ -174,9 +179,10 @@ mod tests {
             HttpdOptions::parse(&args("--root /srv --timeout 2")).unwrap(),
             HttpdOptions { root: "/srv".into(), timeout_secs: 2 }
         );
-        assert_eq!(listen_fds(Some("4")), Ok(vec![4]));
-        assert_eq!(listen_fds(Some("4, 5")), Ok(vec![4, 5]));
-        assert!(listen_fds(None).unwrap_err().contains("publish a port with -p"));
-        assert_eq!(listen_fds(Some("x")).unwrap_err(), "LISTEN_FD is not a list of descriptor numbers: \"x\"");
+        assert_eq!(listen_fds(Some("4"), None), Ok(vec![4]));
+        assert_eq!(listen_fds(Some("7"), Some("2")), Ok(vec![7, 8]));
+        assert!(listen_fds(None, Some("1")).unwrap_err().contains("publish a port with -p"));
+        assert_eq!(listen_fds(Some("x"), None).unwrap_err(), "LISTEN_FD is not a descriptor number: \"x\"");
+        assert_eq!(listen_fds(Some("4"), Some("two")).unwrap_err(), "LISTEN_FDS is not a number: \"two\"");
     }
 }

@@ -1,5 +1,5 @@
 //! `httpd`: a static HTTP/1.1 server for the document root, on the listening sockets the host
-//! hands in (`LISTEN_FD`). See `pulp::server` for the event loop and why it is poll-based.
+//! hands in (`LISTEN_FDS` of them from `LISTEN_FD`). See `pulp::server` for the event loop and why it is poll-based.
 
 use std::process::ExitCode;
 
@@ -18,7 +18,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let fds = match listen_fds(std::env::var("LISTEN_FD").ok().as_deref()) {
+    let var = |name| std::env::var(name).ok();
+    let fds = match listen_fds(var("LISTEN_FD").as_deref(), var("LISTEN_FDS").as_deref()) {
         Ok(fds) => fds,
         Err(e) => {
             eprintln!("httpd: {e}");
