@@ -112,6 +112,16 @@ impl From<io::Error> for Errno {
     }
 }
 
+impl Errno {
+    /// The C name of the error, as `errno.h` spells it (`ENOENT`).
+    pub fn name(self) -> String {
+        match self {
+            Errno::TooBig => "E2BIG".into(),
+            e => format!("E{e:?}").to_uppercase(),
+        }
+    }
+}
+
 impl std::fmt::Display for Errno {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{self:?} ({})", *self as u16)
