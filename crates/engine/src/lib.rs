@@ -20,6 +20,7 @@ mod quotas;
 mod run;
 mod sizes;
 mod volumes;
+mod walks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,7 @@ pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
+pub use walks::{WalkBreak, WalkRecord, WalkStep};
 
 use error::IoContext;
 use run::Running;
@@ -161,6 +163,8 @@ struct Inner {
     quotas: quotas::Quotas,
     /// Volume sizes, kept current by file events.
     sizes: sizes::VolumeSizes,
+    /// Each container's recent path walks, for the dashboard.
+    walks: walks::WalkLogs,
     /// What an operator should look at, found at open (`docker info`'s `Warnings`).
     warnings: Vec<String>,
 }
@@ -209,6 +213,7 @@ impl Engine {
                 fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
                 quotas: quotas::Quotas::default(),
                 sizes: sizes::VolumeSizes::default(),
+                walks: walks::WalkLogs::default(),
                 warnings,
             }),
         };

@@ -86,7 +86,9 @@ fn a_link_into_a_volume_not_mounted_breaks_where_the_path_ends() {
     assert_eq!(exit, Exit::Code(1));
     assert_eq!(
         walks,
-        ["read /var/www/pub/f: link /var/www/pub/f [/var/www] -> /var/lib/pulp/content/abc; ENOENT (missing /var/lib)"]
+        [
+            "read /var/www/pub/f: link /var/www/pub/f [/var/www] -> /var/lib/pulp/content/abc; ENOENT (broke at /var [/]: lib missing)"
+        ]
     );
 }
 
@@ -99,7 +101,7 @@ fn a_plain_file_and_a_missing_one() {
         walks,
         [
             "read /etc/hostname: /etc/hostname [/] file: ok",
-            "read /etc/nope: /etc/nope [/] missing: ENOENT (missing /etc/nope)"
+            "read /etc/nope: /etc/nope [/] missing: ENOENT (broke at /etc [/]: nope missing)"
         ]
     );
 }

@@ -33,7 +33,7 @@ pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node};
 pub use quota::{Quota, measure};
 pub use stdio::{Input, Output, Stdio};
-pub use walks::{Walk, WalkEnd, WalkLink, WalkOp};
+pub use walks::{Walk, WalkBreak, WalkEnd, WalkLink, WalkOp};
 
 mod stdio;
 

@@ -49,9 +49,18 @@ pub struct Walk<'a> {
     pub end: Option<WalkEnd<'a>>,
     /// Whether the open succeeded, or the errno the guest got.
     pub result: Result<(), Errno>,
-    /// For a walk that found a component missing: that component's path (its parent is the
-    /// last that existed). For a link into a volume that is not mounted, this is where it broke.
-    pub missing: Option<&'a GuestPath>,
+    /// For a walk that found a component missing: where. For a link into a volume that is not
+    /// mounted, this is the point where the path leaves what the container has.
+    pub broke: Option<WalkBreak<'a>>,
+}
+
+/// Where a walk broke: the last directory that existed, the mount point of its mount, and the
+/// name missing in it.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkBreak<'a> {
+    pub existing: &'a GuestPath,
+    pub mount_point: &'a GuestPath,
+    pub missing: &'a str,
 }
 
 /// What a traced walk collected while the host resolved one path.
@@ -100,7 +109,14 @@ impl WasiHost {
             (None, Some((loc, Node::Missing))) if result == Err(Errno::Noent) => Some(&loc.path),
             _ => None,
         };
-        observer.walked(&Walk { op, start, path: &rec.path, links: &links, end, result, missing });
+        let existing = missing.and_then(GuestPath::parent);
+        let broke = match (missing.and_then(GuestPath::file_name), &existing) {
+            (Some(missing), Some(existing)) => {
+                Some(WalkBreak { existing, mount_point: &self.ns.mount(self.ns.mount_of(existing)).path, missing })
+            }
+            _ => None,
+        };
+        observer.walked(&Walk { op, start, path: &rec.path, links: &links, end, result, broke });
     }
 }
 
@@ -113,7 +129,7 @@ impl Walk<'_> {
 }
 
 /// One line: `read /var/www/pub/f: link /var/www/pub/f [/var/www] -> /x; /x [/var/lib/pulp] file:
-/// ok`, or with `ENOENT (missing /var/lib)` at the end of a walk that broke.
+/// ok`, or with `ENOENT (broke at /var [/]: lib missing)` at the end of a walk that broke.
 impl std::fmt::Display for Walk<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let op = match self.op {
@@ -137,8 +153,8 @@ impl std::fmt::Display for Walk<'_> {
             Ok(()) => write!(f, " ok")?,
             Err(e) => write!(f, " {}", e.name())?,
         }
-        if let Some(m) = self.missing {
-            write!(f, " (missing {m})")?;
+        if let Some(b) = self.broke {
+            write!(f, " (broke at {} [{}]: {} missing)", b.existing, b.mount_point, b.missing)?;
         }
         Ok(())
     }
