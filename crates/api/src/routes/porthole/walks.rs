@@ -12,5 +12,5 @@ use crate::error::{ApiResult, blocking};
 
 pub async fn walks(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<WalkRecord>>> {
     let engine = s.engine.clone();
-    Ok(Json(blocking(move || Ok(engine.walks(&id)?)).await?))
+    Ok(Json(blocking(move || engine.walks(&id)).await?))
 }
