@@ -130,3 +130,15 @@ impl std::fmt::Display for Errno {
 
 /// So that a host error can be kept as the source of the error it caused (an engine error).
 impl std::error::Error for Errno {}
+
+#[cfg(test)]
+mod tests {
+    use super::Errno;
+
+    #[test]
+    fn names_as_errno_h_spells_them() {
+        let names: Vec<String> =
+            [Errno::Noent, Errno::TooBig, Errno::Acces, Errno::Nametoolong, Errno::Rofs].map(Errno::name).into();
+        assert_eq!(names, ["ENOENT", "E2BIG", "EACCES", "ENAMETOOLONG", "EROFS"]);
+    }
+}
