@@ -19,6 +19,7 @@ use porthole_store::{ContainerRecord, HostOptions, ImageRecord, StateRecord};
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;
 use crate::volumes::copy_up;
+use crate::walks::WalkRecord;
 use crate::{Container, Engine, EngineError, Result, World};
 
 /// What `docker create` asks for.
@@ -318,6 +319,12 @@ impl Engine {
         Ok(self.info(w.container(reference)?))
     }
 
+    /// The container's recent path walks, oldest first (see `walks.rs` for which are kept).
+    pub fn walks(&self, reference: &str) -> Result<Vec<WalkRecord>> {
+        let id = self.world().container(reference)?.record.id.clone();
+        Ok(self.inner.walks.snapshot(&id))
+    }
+
     fn info(&self, c: &Container) -> ContainerInfo {
         let store = &self.inner.store;
         let record = &c.record;
@@ -352,6 +359,7 @@ impl Engine {
         if let Some(c) = w.containers.remove(id) {
             c.publish(true);
         }
+        self.inner.walks.remove(id);
         w.removed_exit_codes.insert(id.clone(), code);
         self.emit(self.event(EventType::Container, "destroy", id.as_str()).with("name", name));
         if with_volumes {

@@ -21,6 +21,7 @@ mod quotas;
 mod run;
 mod sizes;
 mod volumes;
+mod walks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,7 @@ pub use porthole_core::ports::PublishScope;
 pub use ports::PublishedPort;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
+pub use walks::{WalkBreak, WalkRecord, WalkStep};
 
 use error::IoContext;
 use run::Running;
@@ -167,6 +169,8 @@ struct Inner {
     quotas: quotas::Quotas,
     /// Volume sizes, kept current by file events.
     sizes: sizes::VolumeSizes,
+    /// Each container's recent path walks, for the dashboard.
+    walks: walks::WalkLogs,
     /// What an operator should look at, found at open (`docker info`'s `Warnings`).
     warnings: Vec<String>,
     publish_scope: porthole_core::ports::PublishScope,
@@ -216,6 +220,7 @@ impl Engine {
                 fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
                 quotas: quotas::Quotas::default(),
                 sizes: sizes::VolumeSizes::default(),
+                walks: walks::WalkLogs::default(),
                 warnings,
                 publish_scope: config.publish_scope,
             }),

@@ -15,7 +15,8 @@ use porthole_runtime::{BoundedCache, Exit, Limits, Program, Stopper};
 use porthole_store::ContainerRecord;
 use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
 use porthole_wasi::{
-    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Node, Quota, Stdio, StopSignal, WasiHost,
+    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Node, Quota, Stdio, StopSignal, Walk,
+    WasiHost,
 };
 use tokio::sync::broadcast;
 
@@ -24,6 +25,7 @@ use crate::guestfs::GuestFs;
 use crate::logs::{LogLine, LogOptions, LogReader, LogSink, LogStream, LogWriter};
 use crate::ports::PublishedPort;
 use crate::quotas::{ContainerQuotas, QuotaKey, measure_tree};
+use crate::walks::{self, WalkLog, WalkRecord};
 use crate::{Container, Engine, EngineError, Result, World};
 
 /// Docker's default `PATH`, used when the image sets none.
@@ -116,6 +118,8 @@ struct FileEvents {
     container: String,
     /// Mount point (as the guest sees it) → volume name, for the container's volumes.
     volumes: HashMap<String, String>,
+    /// Where the container's walks are kept.
+    walks: Arc<WalkLog>,
 }
 
 impl FileEvents {
@@ -126,7 +130,8 @@ impl FileEvents {
             .zip(&record.mounts)
             .filter_map(|(mount, m)| Some((mount.path.to_string(), m.volume.clone()?)))
             .collect();
-        Self { engine: engine.clone(), container: record.id.to_string(), volumes }
+        let walks = engine.inner.walks.of(&record.id);
+        Self { engine: engine.clone(), container: record.id.to_string(), volumes, walks }
     }
 }
 
@@ -143,6 +148,23 @@ impl MutationObserver for FileEvents {
         if let Some(from) = &m.from {
             e = e.with("from", from.clone());
         }
+        self.engine.emit(e);
+    }
+
+    fn wants_walks(&self) -> bool {
+        true
+    }
+
+    fn walked(&self, walk: &Walk<'_>) {
+        if !walks::worth_keeping(walk) {
+            return;
+        }
+        let record = WalkRecord::new(walk, &self.volumes, porthole_store::now_nanos());
+        let mut e = self.engine.event(EventType::Walk, "walk", &self.container).with("path", record.path.clone());
+        if let Some(error) = &record.error {
+            e = e.with("error", error.clone());
+        }
+        self.walks.push(record);
         self.engine.emit(e);
     }
 }

@@ -12,6 +12,7 @@ use crate::fdtable::{Descriptor, FdTable, OpenDir};
 use crate::namespace::{MountId, Namespace};
 use crate::path::GuestPath;
 use crate::stdio::Stdio;
+use crate::walks::Walk;
 
 /// What a guest changed, told to the [`MutationObserver`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +39,20 @@ pub struct Mutation {
     pub from: Option<String>,
 }
 
-/// Told of every mutating file operation a guest performs. Called on the guest's thread, so it
-/// must be quick (queue the event, do not do I/O).
+/// Told of every mutating file operation a guest performs, and, if it wants them, of the path
+/// walks of its opens. Called on the guest's thread, so it must be quick (queue the event, do
+/// not do I/O).
 pub trait MutationObserver: Send + Sync {
     fn mutated(&self, mutation: &Mutation);
+
+    /// Whether to be told of walks ([`MutationObserver::walked`]). Asked once, when the host is
+    /// built: a host whose observer says no records nothing and allocates nothing for them.
+    fn wants_walks(&self) -> bool {
+        false
+    }
+
+    /// A `path_open` was resolved (or failed to be): see [`Walk`].
+    fn walked(&self, _walk: &Walk<'_>) {}
 }
 
 /// Asks a running guest to stop. Host calls that block (sleep, poll, accept) wait on it, and the
@@ -108,6 +119,8 @@ pub struct WasiHost {
     pub(crate) fds: FdTable,
     pub(crate) tty: bool,
     pub(crate) observer: Option<Arc<dyn MutationObserver>>,
+    /// The observer wants walks reported (asked once, so opens pay one branch otherwise).
+    pub(crate) walks: bool,
     pub(crate) stop: StopSignal,
     pub(crate) started: Instant,
 }
@@ -264,6 +277,7 @@ impl WasiHostBuilder {
             ns: self.ns,
             fds,
             tty: self.stdio.tty,
+            walks: self.observer.as_ref().is_some_and(|o| o.wants_walks()),
             observer: self.observer,
             stop: self.stop,
             started: Instant::now(),
