@@ -24,6 +24,9 @@ pub struct ImageConfig {
     /// `SHELL`: the shell of shell-form commands (Docker's default `/bin/sh -c` when unset).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
+    /// `HEALTHCHECK` / `--health-*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::health::Healthcheck>,
 }
 
 impl ImageConfig {

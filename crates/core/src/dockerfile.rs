@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::health::Healthcheck;
+
 /// A parsed Dockerfile: its instructions in file order, variables already substituted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dockerfile {
@@ -91,6 +93,8 @@ pub enum InstructionKind {
     Maintainer(String),
     /// `SHELL ["executable", "parameters"]`: the shell of later shell-form commands.
     Shell(Vec<String>),
+    /// `HEALTHCHECK [--interval=…] CMD …` or `HEALTHCHECK NONE`.
+    Healthcheck(Healthcheck),
 }
 
 /// How a command was written: a JSON array (exec form) or plain text (shell form).
@@ -192,6 +196,9 @@ pub enum DockerfileError {
     /// A VOLUME path that is empty.
     #[error("Dockerfile parse error line {line}: VOLUME specified can not be an empty string")]
     EmptyVolume { line: usize },
+    /// A HEALTHCHECK Docker would refuse (its words).
+    #[error("Dockerfile parse error line {line}: {message}")]
+    Healthcheck { line: usize, message: String },
     /// `SHELL` not given as a JSON array.
     #[error("Dockerfile parse error line {line}: SHELL requires the arguments to be in JSON form")]
     ShellNotJson { line: usize },
@@ -450,6 +457,13 @@ enum FlagKind {
 }
 
 const FROM_FLAGS: &[(&str, FlagKind)] = &[("platform", FlagKind::Value)];
+const HEALTHCHECK_FLAGS: &[(&str, FlagKind)] = &[
+    ("interval", FlagKind::Value),
+    ("timeout", FlagKind::Value),
+    ("start-period", FlagKind::Value),
+    ("start-interval", FlagKind::Value),
+    ("retries", FlagKind::Value),
+];
 /// `--flag=value` of `flags`, if given (after `check_flags` accepted them).
 fn flag_value<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
     flags.iter().find_map(|f| f.strip_prefix("--")?.strip_prefix(name)?.strip_prefix('='))
@@ -506,9 +520,13 @@ fn parse_instruction(logical: &LogicalLine, escape: char) -> Result<Vec<Instruct
         "from" => FROM_FLAGS,
         "copy" => COPY_FLAGS,
         "add" => ADD_FLAGS,
+        "healthcheck" => HEALTHCHECK_FLAGS,
         _ => &[],
     };
     check_flags(line, &flags, allowed)?;
+    if keyword == "healthcheck" {
+        return Ok(vec![parse_healthcheck(line, &flags, args)?]);
+    }
     let kinds = kinds
         .into_iter()
         .map(|kind| match kind {
@@ -563,14 +581,56 @@ fn parse_kind(line: usize, keyword: &str, args: &str, escape: char) -> Result<In
             Some(argv) => K::Shell(argv),
             None => return Err(DockerfileError::ShellNotJson { line }),
         },
-        "healthcheck" | "onbuild" => {
-            let instruction = if keyword == "healthcheck" { "HEALTHCHECK" } else { "ONBUILD" };
-            return Err(DockerfileError::UnsupportedInstruction { line, instruction });
-        }
+        // Parsed with its flags by `parse_instruction`.
+        "healthcheck" => K::Healthcheck(Healthcheck::default()),
+        "onbuild" => return Err(DockerfileError::UnsupportedInstruction { line, instruction: "ONBUILD" }),
         _ => {
             return Err(DockerfileError::UnknownInstruction { line, instruction: keyword.to_uppercase() });
         }
     })
+}
+
+/// moby's `parseHealthcheck`: `NONE`, or `CMD` with a command (JSON for exec form), the
+/// durations in Go's syntax and at least 1ms, the retries not negative.
+fn parse_healthcheck(line: usize, flags: &[String], args: &str) -> Result<InstructionKind, DockerfileError> {
+    let fail = |message: String| DockerfileError::Healthcheck { line, message };
+    let (kind, rest) = args.split_once(is_blank).unwrap_or((args, ""));
+    let rest = rest.trim();
+    let kind = kind.to_uppercase();
+    let test = match kind.as_str() {
+        "NONE" if rest.is_empty() && flags.is_empty() => vec!["NONE".to_string()],
+        "NONE" => return Err(fail("HEALTHCHECK NONE takes no arguments".into())),
+        "CMD" if rest.is_empty() => return Err(fail("Missing command after HEALTHCHECK CMD".into())),
+        "CMD" => match command_form(line, rest)? {
+            CommandForm::Exec(argv) => std::iter::once("CMD".to_string()).chain(argv).collect(),
+            CommandForm::Shell(text) => vec!["CMD-SHELL".into(), text],
+        },
+        other => return Err(fail(format!("Unknown type {other:?} in HEALTHCHECK (try CMD)"))),
+    };
+    let duration = |name: &str| -> Result<i64, DockerfileError> {
+        let Some(value) = flag_value(flags, name) else { return Ok(0) };
+        let d = crate::health::parse_duration(value).map_err(fail)?;
+        if d != 0 && d < 1_000_000 {
+            return Err(fail(format!("Interval {name:?} cannot be less than 1ms")));
+        }
+        Ok(d)
+    };
+    let retries = match flag_value(flags, "retries") {
+        None => 0,
+        Some(v) => match v.parse::<i32>() {
+            Ok(n) if n < 0 => return Err(fail(format!("--retries cannot be negative ({n})"))),
+            Ok(n) => n,
+            Err(e) => return Err(fail(format!("strconv.ParseInt: parsing {v:?}: {e}"))),
+        },
+    };
+    Ok(InstructionKind::Healthcheck(Healthcheck {
+        test,
+        interval: duration("interval")?,
+        timeout: duration("timeout")?,
+        start_period: duration("start-period")?,
+        start_interval: duration("start-interval")?,
+        retries,
+    }))
 }
 
 fn parse_from(line: usize, args: &str) -> Result<InstructionKind, DockerfileError> {
@@ -817,7 +877,7 @@ impl<'a> Substitution<'a> {
                 K::Arg { name, default: default.map(|d| x.word(&d, scope)).transpose()? }
             }
             // The shell expands these when the container runs, not the builder.
-            K::Run(_) | K::Cmd(_) | K::Entrypoint(_) | K::Maintainer(_) | K::Shell(_) => kind,
+            K::Run(_) | K::Cmd(_) | K::Entrypoint(_) | K::Maintainer(_) | K::Shell(_) | K::Healthcheck(_) => kind,
             K::Copy { sources, dest, from } => {
                 let scope = self.stage(line)?;
                 // Stage names are matched case-insensitively, as Docker does.
@@ -1604,7 +1664,31 @@ mod tests {
     #[test]
     fn unknown_and_unsupported_instructions() {
         check("FROM busybox\n\nFORM x", "error: Dockerfile parse error line 3: unknown instruction: FORM");
-        check("FROM busybox\nhealthcheck NONE", "error: Dockerfile parse error line 2: HEALTHCHECK is not supported");
+        check("FROM busybox\nonbuild RUN x", "error: Dockerfile parse error line 2: ONBUILD is not supported");
+    }
+
+    #[test]
+    fn healthcheck_forms_and_errors() {
+        check(
+            "FROM busybox\nhealthcheck NONE\nHEALTHCHECK --interval=5s --retries=2 CMD test -f /ok || exit 1\nHEALTHCHECK --timeout=1m30s CMD [\"true\"]",
+            r#"
+            1: From { image: "busybox", alias: None }
+            2: Healthcheck(Healthcheck { test: ["NONE"], interval: 0, timeout: 0, start_period: 0, start_interval: 0, retries: 0 })
+            3: Healthcheck(Healthcheck { test: ["CMD-SHELL", "test -f /ok || exit 1"], interval: 5000000000, timeout: 0, start_period: 0, start_interval: 0, retries: 2 })
+            4: Healthcheck(Healthcheck { test: ["CMD", "true"], interval: 0, timeout: 90000000000, start_period: 0, start_interval: 0, retries: 0 })
+            "#,
+        );
+        let error = |text: &str| format!("error: Dockerfile parse error line 2: {text}");
+        check("FROM busybox\nHEALTHCHECK NONE x", &error("HEALTHCHECK NONE takes no arguments"));
+        check("FROM busybox\nHEALTHCHECK CMD", &error("Missing command after HEALTHCHECK CMD"));
+        check("FROM busybox\nHEALTHCHECK RUN x", &error("Unknown type \"RUN\" in HEALTHCHECK (try CMD)"));
+        check(
+            "FROM busybox\nHEALTHCHECK --interval=1us CMD x",
+            &error("Interval \"interval\" cannot be less than 1ms"),
+        );
+        check("FROM busybox\nHEALTHCHECK --interval=5 CMD x", &error("time: invalid duration \"5\""));
+        check("FROM busybox\nHEALTHCHECK --retries=-1 CMD x", &error("--retries cannot be negative (-1)"));
+        check("FROM busybox\nHEALTHCHECK --bogus=1 CMD x", &error("Unknown flag: bogus"));
     }
 
     #[test]

@@ -238,6 +238,14 @@ impl Engine {
                 s.config.shell = Some(argv.clone());
                 Ok(())
             }
+            InstructionKind::Healthcheck(check) => {
+                if let Some(old) = s.config.healthcheck.as_ref().filter(|h| h.test.first().is_some_and(|t| t != "NONE"))
+                {
+                    progress(&format!("Note: overriding previous HEALTHCHECK: [{}]\n", old.test.join(" ")));
+                }
+                s.config.healthcheck = Some(check.clone());
+                Ok(())
+            }
             InstructionKind::Entrypoint(form) => {
                 s.config.entrypoint = Some(form.to_argv_with(shell.as_deref()));
                 // Docker resets an inherited CMD when the entrypoint changes.

@@ -33,6 +33,8 @@ pub struct CreateOptions {
     pub workdir: Option<String>,
     /// `--hostname`, checked (`core::names::valid_hostname`).
     pub hostname: Option<String>,
+    /// `--health-cmd`, `--health-interval`, … (`--no-healthcheck`: `["NONE"]`), over the image's.
+    pub healthcheck: Option<porthole_core::health::Healthcheck>,
     pub labels: BTreeMap<String, String>,
     pub tty: bool,
     pub open_stdin: bool,
@@ -69,6 +71,8 @@ pub struct ContainerInfo {
     pub sources: Vec<PathBuf>,
     /// Published ports as bound, while it runs.
     pub ports: Vec<crate::PublishedPort>,
+    /// Its health, when a `HEALTHCHECK` watches it.
+    pub health: Option<porthole_core::health::Health>,
 }
 
 /// The image a reference names: `name[:tag]` (default tag `latest`), a full id, or an id
@@ -346,6 +350,7 @@ impl Engine {
         let record = &c.record;
         ContainerInfo {
             ports: c.running.as_ref().map(|r| r.ports.clone()).unwrap_or_default(),
+            health: c.health.clone(),
             rootfs: store.rootfs(&record.id),
             log_path: store.log_path(&record.id),
             sources: record.mounts.iter().map(|m| crate::mount_source(store, m)).collect(),
@@ -416,6 +421,9 @@ fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
         if opts.cmd.is_none() {
             config.cmd = None;
         }
+    }
+    if let Some(h) = &opts.healthcheck {
+        config.healthcheck = Some(h.over(&image.healthcheck.clone().unwrap_or_default()));
     }
     // An image's own Hostname is not inherited: each container gets its own name.
     config.hostname = opts.hostname.clone().unwrap_or_default();

@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod graph;
 mod guestfs;
+mod health;
 mod images;
 mod logs;
 mod ports;
@@ -79,14 +80,25 @@ struct Container {
     next_exec: u64,
     /// A start is preparing the guest outside the lock; another start leaves it alone.
     starting: bool,
+    /// Its health while a `HEALTHCHECK` watches it (since its last start).
+    health: Option<porthole_core::health::Health>,
 }
 
 impl Container {
     fn new(record: ContainerRecord, store: &Store) -> Self {
         let phase = tokio::sync::watch::channel(run::Phase::default()).0;
         let log = logs::LogSink::new(store.log_path(&record.id), &record.host.log);
-        let c =
-            Self { record, running: None, exits: 0, log, phase, execs: BTreeMap::new(), next_exec: 0, starting: false };
+        let c = Self {
+            record,
+            running: None,
+            exits: 0,
+            log,
+            phase,
+            execs: BTreeMap::new(),
+            next_exec: 0,
+            starting: false,
+            health: None,
+        };
         c.publish(false);
         c
     }

@@ -104,11 +104,14 @@ pub struct Logs {
 }
 
 /// `docker exec` options.
+#[derive(Default)]
 pub struct ExecOptions {
     pub cmd: Vec<String>,
     pub env: Vec<String>,
     pub workdir: Option<String>,
     pub stdio: Stdio,
+    /// Stop the guest after this long (a health probe's `--timeout`); `None`: no limit.
+    pub timeout: Option<Duration>,
 }
 
 /// Reports a guest's file changes as engine events, tagged with the container, and tells the
@@ -361,6 +364,10 @@ impl Engine {
         c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer, ports });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
+        c.health = record.config.healthcheck.as_ref().and_then(|h| h.probe_argv()).map(|_| Default::default());
+        if let Some(check) = record.config.healthcheck.clone().filter(|h| h.probe_argv().is_some()) {
+            crate::health::watch(self.clone(), id.clone(), c.exits, check);
+        }
         for m in record.mounts.iter().filter(|m| m.volume.is_some()) {
             self.emit(
                 self.event(EventType::Volume, "mount", m.volume.as_deref().unwrap())
@@ -677,7 +684,18 @@ impl Engine {
             c.execs.insert(c.next_exec, self.inner.runtime.stopper(&signal));
             (record, ns, c.next_exec)
         };
+        let timer = opts.timeout.map(|limit| {
+            let stopper = self.inner.runtime.stopper(&signal);
+            let (done, finished) = std::sync::mpsc::channel::<()>();
+            std::thread::spawn(move || {
+                if finished.recv_timeout(limit) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                    stopper.stop();
+                }
+            });
+            done
+        });
         let result = self.run_exec(&record, ns, signal, opts);
+        drop(timer);
         if let Some(c) = self.world().containers.get_mut(&record.id) {
             c.execs.remove(&serial);
         }

@@ -73,6 +73,7 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
                 env: vec![],
                 workdir: None,
                 stdio,
+                timeout: None,
             },
         )
         .unwrap();
@@ -301,7 +302,7 @@ fn execs_end_with_their_container() {
         let (e, id) = (e.clone(), id.clone());
         std::thread::spawn(move || {
             let cmd = vec!["sh".into(), "-c".into(), "while true; do echo x >> /v/f; done".into()];
-            e.exec(&id, ExecOptions { cmd, env: vec![], workdir: None, stdio: Default::default() })
+            e.exec(&id, ExecOptions { cmd, ..Default::default() })
         })
     };
     let volume = e.volume_inspect("scratch").unwrap().mountpoint;

@@ -61,6 +61,45 @@ pub struct StateJson {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthJson>,
+}
+
+/// `State.Health`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthJson {
+    pub status: &'static str,
+    pub failing_streak: u32,
+    pub log: Vec<ProbeJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProbeJson {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i32,
+    pub output: String,
+}
+
+impl From<&porthole_core::health::Health> for HealthJson {
+    fn from(h: &porthole_core::health::Health) -> Self {
+        HealthJson {
+            status: h.status.as_str(),
+            failing_streak: h.failing_streak,
+            log: h
+                .log
+                .iter()
+                .map(|p| ProbeJson {
+                    start: time(p.start),
+                    end: time(p.end),
+                    exit_code: p.exit_code,
+                    output: p.output.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -231,6 +270,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 error: r.state.error.clone(),
                 started_at: time(r.state.started_at),
                 finished_at: time(r.state.finished_at),
+                health: info.health.as_ref().map(HealthJson::from),
             },
             image: format!("sha256:{}", r.image_id),
             name: format!("/{}", r.name.as_str()),
@@ -322,7 +362,8 @@ fn status_text(info: &ContainerInfo, now: i64) -> String {
     match s.status {
         porthole_core::state::Status::Created => "Created".into(),
         porthole_core::state::Status::Running => {
-            format!("Up {}", human_duration(now - s.started_at))
+            let health = info.health.as_ref().map_or("", |h| h.status.ps_suffix());
+            format!("Up {}{health}", human_duration(now - s.started_at))
         }
         porthole_core::state::Status::Exited => {
             format!("Exited ({}) {} ago", s.exit_code, human_duration(now - s.finished_at))

@@ -148,6 +148,7 @@ async fn run(engine: &Engine, entry: &ExecEntry, stdio: Stdio) -> (i32, Option<S
         env: entry.body.env.clone().unwrap_or_default(),
         workdir: Some(entry.body.working_dir.clone()).filter(|w| !w.is_empty()),
         stdio,
+        timeout: None,
     };
     match tokio::task::spawn_blocking(move || engine.exec(&container, options)).await {
         Ok(Ok(code)) => (code, None),
