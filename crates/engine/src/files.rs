@@ -292,7 +292,7 @@ impl Engine {
                 c.record
                     .mounts
                     .iter()
-                    .filter(|m| m.volume.as_deref() == Some(name))
+                    .filter(|m| m.volume() == Some(name))
                     .map(|m| format!("{}:{}", c.record.name, m.destination))
             })
             .collect();

@@ -139,7 +139,7 @@ impl World {
         let existing = self
             .containers
             .iter()
-            .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume.as_deref() == Some(name)))
+            .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume() == Some(name)))
             .map(|(id, _)| id.clone());
         let creating =
             self.creating.iter().filter(|(_, r)| r.volumes.iter().any(|v| v == name)).map(|(id, _)| id.clone());
@@ -287,7 +287,7 @@ pub struct Counts {
 
 /// Host directories of a container's mounts, for inspect (`Source`) and the namespace.
 fn mount_source(store: &Store, m: &porthole_core::mounts::MountPoint) -> PathBuf {
-    match (&m.volume, &m.source) {
+    match (m.volume(), m.bind_path()) {
         (Some(v), _) => store.volume_data(v),
         (None, Some(src)) => PathBuf::from(src),
         (None, None) => PathBuf::new(),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use porthole_core::event::EventType;
-use porthole_core::mounts::{MountPoint, MountType};
+use porthole_core::mounts::{self, MountPoint};
 use porthole_core::names::Id;
 use porthole_core::size::volume_size;
 use porthole_core::state::{Ending, Status, exit_codes};
@@ -121,7 +121,7 @@ impl FileEvents {
         let volumes = ns.mounts()[1..]
             .iter()
             .zip(&record.mounts)
-            .filter_map(|(mount, m)| Some((mount.path.to_string(), m.volume.clone()?)))
+            .filter_map(|(mount, m)| Some((mount.path.to_string(), m.volume()?.to_string())))
             .collect();
         Self { engine: engine.clone(), container: record.id.to_string(), volumes }
     }
@@ -177,7 +177,7 @@ impl Engine {
                 .mounts
                 .iter()
                 .filter(|m| m.rw)
-                .filter_map(|m| m.volume.as_ref())
+                .filter_map(|m| m.volume())
                 .filter_map(|v| w.volumes.get(v))
                 .filter_map(|v| Some((v.name.clone(), volume_size(&v.options).ok()??.0)))
                 .collect();
@@ -214,8 +214,8 @@ impl Engine {
         let mut specs = Vec::new();
         let mut table = vec![format!("rootfs / rootfs {} 0 0", if record.host.read_only_rootfs { "ro" } else { "rw" })];
         for (i, m) in record.mounts.iter().enumerate() {
-            let host = match m.kind {
-                MountType::Tmpfs => {
+            let host = match m.source {
+                mounts::MountSource::Tmpfs => {
                     let dir = store.container_dir(&record.id).join("tmpfs").join(i.to_string());
                     std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
                     dir
@@ -241,10 +241,10 @@ impl Engine {
             table.push(format!(
                 "{} {guest} {} {} 0 0",
                 escape_mount_field(&host.display().to_string()),
-                m.kind.as_str(),
+                m.kind().as_str(),
                 if m.rw { "rw" } else { "ro" }
             ));
-            let quota = m.volume.as_ref().and_then(|v| quotas.volumes.get(v)).cloned();
+            let quota = m.volume().and_then(|v| quotas.volumes.get(v)).cloned();
             specs.push(mount_spec(guest, &host, !m.rw)?.with_quota(quota));
         }
         let proc_dir = store.container_dir(&record.id).join("proc");
@@ -336,9 +336,9 @@ impl Engine {
         c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
-        for m in record.mounts.iter().filter(|m| m.volume.is_some()) {
+        for (m, volume) in record.mounts.iter().filter_map(|m| Some((m, m.volume()?))) {
             self.emit(
-                self.event(EventType::Volume, "mount", m.volume.as_deref().unwrap())
+                self.event(EventType::Volume, "mount", volume)
                     .with("container", id.as_str())
                     .with("destination", m.destination.as_str())
                     .with("read/write", m.rw.to_string())
@@ -491,9 +491,9 @@ impl Engine {
                 .with("image", image)
                 .with("exitCode", code.to_string()),
         );
-        for m in mounts.iter().filter(|m| m.volume.is_some()) {
+        for volume in mounts.iter().filter_map(MountPoint::volume) {
             self.emit(
-                self.event(EventType::Volume, "unmount", m.volume.as_deref().unwrap())
+                self.event(EventType::Volume, "unmount", volume)
                     .with("container", id.as_str())
                     .with("driver", "local"),
             );

@@ -216,7 +216,7 @@ fn concurrent_creates_and_removes_never_lose_a_reference() {
     assert_eq!(survivors.len(), 10);
     for c in survivors {
         for m in &c.record.mounts {
-            assert!(e.volume_inspect(m.volume.as_deref().unwrap()).is_ok(), "a held volume was deleted");
+            assert!(e.volume_inspect(m.volume().unwrap()).is_ok(), "a held volume was deleted");
         }
     }
     assert!(

@@ -33,16 +33,15 @@ fn mounts(info: &ContainerInfo) -> Vec<MountJson> {
 }
 
 fn mount_json(m: &MountPoint, source: &str) -> MountJson {
-    let volume = m.volume.clone().unwrap_or_default();
     MountJson {
-        kind: m.kind.as_str(),
-        driver: if m.kind == MountType::Volume { "local".into() } else { String::new() },
-        name: volume,
-        source: if m.kind == MountType::Tmpfs { String::new() } else { source.to_string() },
+        kind: m.kind().as_str(),
+        driver: if m.kind() == MountType::Volume { "local".into() } else { String::new() },
+        name: m.volume().unwrap_or_default().to_string(),
+        source: if m.kind() == MountType::Tmpfs { String::new() } else { source.to_string() },
         destination: m.destination.to_string(),
         mode: m.mode.clone(),
         rw: m.rw,
-        propagation: m.propagation.clone(),
+        propagation: m.propagation().to_string(),
     }
 }
 
