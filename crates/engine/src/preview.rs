@@ -34,7 +34,10 @@ impl Engine {
         let w = self.world();
         let c = w.container(reference)?;
         let id = &c.record.id;
-        Ok(anonymous_volumes(&c.record.mounts).filter(|v| w.volume_users(v).iter().all(|u| u == id)).map(str::to_string).collect())
+        Ok(anonymous_volumes(&c.record.mounts)
+            .filter(|v| w.volume_users(v).iter().all(|u| u == id))
+            .map(str::to_string)
+            .collect())
     }
 
     /// The volumes `docker volume prune` (`--all`) would delete now.

@@ -493,9 +493,7 @@ impl Engine {
         );
         for volume in mounts.iter().filter_map(MountPoint::volume) {
             self.emit(
-                self.event(EventType::Volume, "unmount", volume)
-                    .with("container", id.as_str())
-                    .with("driver", "local"),
+                self.event(EventType::Volume, "unmount", volume).with("container", id.as_str()).with("driver", "local"),
             );
         }
         self.inner.changed.notify_all();

@@ -66,21 +66,33 @@ fn a_container_record_of_the_previous_format_opens() {
         [
             mount(
                 "/shared",
-                MountSource::Volume { volume: VolumeRef::Named("shared".into()), labels: BTreeMap::new(), copy_data: true },
+                MountSource::Volume {
+                    volume: VolumeRef::Named("shared".into()),
+                    labels: BTreeMap::new(),
+                    copy_data: true
+                },
                 true,
                 "z",
                 None
             ),
             mount(
                 "/var/cache",
-                MountSource::Volume { volume: VolumeRef::Anonymous(anonymous), labels: BTreeMap::new(), copy_data: false },
+                MountSource::Volume {
+                    volume: VolumeRef::Anonymous(anonymous),
+                    labels: BTreeMap::new(),
+                    copy_data: false
+                },
                 false,
                 "",
                 Some("ef".repeat(32))
             ),
             mount(
                 "/srv",
-                MountSource::Bind { path: "/home/pulp/srv".into(), propagation: "rprivate".into(), create_source: true },
+                MountSource::Bind {
+                    path: "/home/pulp/srv".into(),
+                    propagation: "rprivate".into(),
+                    create_source: true
+                },
                 true,
                 "",
                 None
