@@ -277,7 +277,7 @@ impl Engine {
             let file_bind = m.bind_path().is_some_and(|s| Path::new(s).is_file());
             if file_bind {
                 let parent = dest.rsplit_once('/').map(|(p, _)| p).filter(|p| !p.is_empty()).unwrap_or("/");
-                let missing = tree.resolve(dest, true).is_ok_and(|r| r.node == porthole_wasi::Node::Missing);
+                let missing = tree.resolve(dest, true).is_ok_and(|r| r.node == porthole_runtime::Node::Missing);
                 if tree.create_dir_all(parent).is_ok() && missing {
                     let _ = tree.write_file(dest, b"");
                 }

@@ -27,9 +27,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use porthole_core::event::{Event, EventType};
 use porthole_core::names::{Id, Lookup, lookup};
+use porthole_runtime::FdBudget;
 use porthole_runtime::{Runtime, RuntimeConfig};
 use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord};
-use porthole_wasi::FdBudget;
 use tokio::sync::broadcast;
 
 pub use build::{BuildOptions, BuildOutput, CancelToken};
@@ -37,6 +37,8 @@ pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
+/// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
+pub use porthole_runtime::{Input, Stdio};
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
 
@@ -51,7 +53,7 @@ pub struct EngineConfig {
     /// across temporary roots so each guest is compiled once.
     pub module_cache: Option<PathBuf>,
     /// How many descriptors all guests together may hold; `None` is the guests' part of the
-    /// process's `RLIMIT_NOFILE` (see `porthole_wasi::guest_share_of`). Tests set it small.
+    /// process's `RLIMIT_NOFILE` (see `porthole_runtime::guest_share_of`). Tests set it small.
     pub fd_budget: Option<usize>,
 }
 

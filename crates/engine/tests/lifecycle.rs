@@ -64,7 +64,7 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
             Ok(())
         }
     }
-    let stdio = porthole_wasi::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
+    let stdio = porthole_engine::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
     let code = e
         .exec(
             id.as_str(),
