@@ -215,3 +215,59 @@ fn errno_to_io(e: Errno) -> io::Error {
     };
     io::Error::from_raw_os_error(raw.raw_os_error())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    use cap_std::ambient_authority;
+
+    use super::*;
+
+    fn open(p: &std::path::Path) -> Dir {
+        Dir::open_ambient_dir(p, ambient_authority()).unwrap()
+    }
+
+    /// The tree walks as the guest does: an absolute link in the root leads into a mount, and
+    /// the walk's failures come back as the host's errors.
+    #[test]
+    fn the_tree_walks_across_mounts_and_fails_with_host_errors() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, vol) = (t.path().join("root"), t.path().join("vol"));
+        fs::create_dir_all(root.join("etc")).unwrap();
+        fs::create_dir_all(&vol).unwrap();
+        fs::write(vol.join("app.conf"), "conf").unwrap();
+        symlink("/data/app.conf", root.join("etc/app.conf")).unwrap();
+        symlink("loop", root.join("loop")).unwrap();
+        let tree = GuestTree::new(
+            RootDesc { dir: open(&root), read_only: true, quota: None },
+            vec![MountDesc::dir("/data", open(&vol), false)],
+        )
+        .unwrap();
+
+        assert_eq!(tree.mount_points().map(ToString::to_string).collect::<Vec<_>>(), ["/data"]);
+        let r = tree.resolve(&GuestPath::root(), "etc/app.conf", true).unwrap();
+        assert_eq!(
+            (r.path.to_string(), r.mount, r.rel.clone(), r.node),
+            ("/data/app.conf".into(), 1, "app.conf".into(), Node::File)
+        );
+        assert_eq!(std::io::read_to_string(tree.open_file("/etc/app.conf").unwrap()).unwrap(), "conf");
+
+        let missing = tree.resolve(&GuestPath::root(), "/nope/x", true).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        let looped = tree.resolve(&GuestPath::root(), "/loop", true).unwrap_err();
+        assert_eq!(looped.raw_os_error(), Some(rustix::io::Errno::LOOP.raw_os_error()));
+        let dir = tree.open_file("/etc").unwrap_err();
+        assert_eq!(dir.raw_os_error(), Some(rustix::io::Errno::ISDIR.raw_os_error()));
+    }
+
+    #[test]
+    fn a_mount_point_is_given_once() {
+        let t = tempfile::tempdir().unwrap();
+        let mounts =
+            vec![MountDesc::dir("/data", open(t.path()), false), MountDesc::dir("/data/", open(t.path()), true)];
+        let err = GuestTree::new(RootDesc { dir: open(t.path()), read_only: false, quota: None }, mounts).err();
+        assert_eq!(err.map(|e| e.to_string()).as_deref(), Some("duplicate mount point: /data"));
+    }
+}
