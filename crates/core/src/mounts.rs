@@ -9,8 +9,8 @@ use std::fmt;
 use crate::guest_path::{GuestPath, clean};
 use crate::names::{NameError, VolumeName};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The three kinds of mount, as Docker names them (`type=` of `--mount`, `Type` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MountType {
     Volume,
     Bind,
