@@ -1,6 +1,8 @@
 // End-to-end test of the dashboard in Debian's headless Chromium, driven by playwright-core:
 // the page follows real `docker` commands live (no reload), shows a guest's write with the
-// container that made it within 1 s, and recovers after the controller restarts.
+// container that made it within 1 s, shows a container's path walks (a link into another
+// volume, and the same link broken without it) on the graph, and recovers after the
+// controller restarts.
 // Run by ./run.sh, which builds the binary and sets PORTHOLE_BIN, PORTHOLE_PORT, SCREENSHOTS.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -115,6 +117,41 @@ try {
 
   step('the timeline shows docker commands');
   await page.waitForSelector('#timeline li:has-text("docker volume create pulp")');
+
+  step("a container's path walks: through a link into another volume, drawn on the graph, live");
+  docker('run', '--name', 'worker', '-v', 'www:/var/www', '-v', 'content:/var/lib/pulp', 'busybox', 'sh', '-c',
+    'mkdir -p /var/lib/pulp/content /var/www/pub && echo mirrored > /var/lib/pulp/content/abc && ln -s /var/lib/pulp/content/abc /var/www/pub/f');
+  const httpd = docker('run', '-d', '--name', 'httpd', '-v', 'www:/var/www:ro', '-v', 'content:/var/lib/pulp:ro', 'busybox', 'sh', '-c', 'sleep 3600');
+  await page.waitForSelector(q('data-key', `container:${httpd}`), { timeout: 5000 });
+  await page.click(q('data-key', `container:${httpd}`));
+  await page.waitForSelector('#walks li.hint:has-text("No file read yet")');
+  assert.equal(docker('exec', 'httpd', 'cat', '/var/www/pub/f'), 'mirrored');
+  const walk = await page.waitForSelector('#walks li.walk[data-path="/var/www/pub/f"]:not(.broken)', { timeout: 2000 });
+  const walked = await walk.textContent();
+  assert.match(walked, /link \/var\/www\/pub\/f → \/var\/lib\/pulp\/content\/abc in volume www at \/var\/www/);
+  assert.match(walked, /\/var\/lib\/pulp\/content\/abc in volume content at \/var\/lib\/pulp/);
+  assert.match(walked, /opened$/);
+  for (const volume of ['www', 'content']) {
+    await page.waitForSelector(`#graph g.walked${q('data-from', `container:${httpd}`)}${q('data-to', `volume:${volume}`)}`);
+    await page.waitForSelector(`#graph .node.walked${q('data-key', `volume:${volume}`)}`);
+  }
+  await page.screenshot({ path: join(SHOTS, 'dashboard-walk.png') });
+
+  step('without the content volume the walk is shown broken, naming where');
+  const wwwOnly = docker('run', '-d', '--name', 'httpd-www-only', '-v', 'www:/var/www:ro', 'busybox', 'sh', '-c', 'sleep 3600');
+  await page.waitForSelector(q('data-key', `container:${wwwOnly}`), { timeout: 5000 });
+  await page.click(q('data-key', `container:${wwwOnly}`));
+  await page.waitForSelector('#walks li.hint');
+  assert.match(docker('exec', 'httpd-www-only', 'sh', '-c', 'cat /var/www/pub/f 2>&1; true'), /No such file or directory/);
+  const broken = await page.waitForSelector('#walks li.walk.broken[data-path="/var/www/pub/f"]', { timeout: 2000 });
+  const brokenText = await broken.textContent();
+  assert.match(brokenText, /link \/var\/www\/pub\/f → \/var\/lib\/pulp\/content\/abc in volume www at \/var\/www/);
+  assert.match(brokenText, /ENOENT: broke at \/var \(in the container's own files\), no "lib" there/);
+  await page.waitForSelector(`#graph g.walked${q('data-from', `container:${wwwOnly}`)}${q('data-to', 'volume:www')}`);
+  await page.waitForSelector(`#graph .node.walk-broken${q('data-key', `container:${wwwOnly}`)}`);
+  assert.equal(await page.locator(`#graph g.walked${q('data-to', 'volume:content')}`).count(), 0, 'the content volume is not crossed');
+  await page.screenshot({ path: join(SHOTS, 'dashboard-walk-broken.png') });
+  await page.keyboard.press('Escape');
 
   step('an image VOLUME makes an anonymous volume that says where it came from');
   dockerWithInput('FROM busybox\nVOLUME /var/lib/pulp /var/www\n', 'build', '-q', '-t', 'pulp-content', '-');

@@ -1,6 +1,7 @@
 // Porthole dashboard: draws the mount graph the controller renders (/porthole/graph.svg),
 // keeps it current from the event stream (/porthole/events, no polling), and shows the
-// selected node's files and logs. Read-only: it only GETs /porthole/*.
+// selected node's files and logs, and a container's path walks drawn on the graph.
+// Read-only: it only GETs /porthole/*.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
@@ -12,6 +13,7 @@ const state = {
   logs: null, // EventSource of the selected container's logs
   hot: new Map(), // node/edge selector -> expiry time, for write highlights
   doomed: [], // volumes the selected container's `rm -v` would delete
+  walk: null, // the path walk drawn on the graph: { container key, mount points crossed, broken }
 };
 const HOT_MS = 3000;
 
@@ -67,6 +69,7 @@ async function loadGraph() {
     if (first) zoomFit(0.6, 1); else applyZoom();
     paintSelection();
     paintHot();
+    paintWalk();
     if (state.selected && !node(state.selected)) select(''); // it was removed
   } catch (e) {
     setStatus('offline', 'graph unavailable: ' + e.message);
@@ -126,7 +129,9 @@ function select(key) {
   state.selected = key;
   state.dir = '/';
   state.doomed = [];
+  state.walk = null;
   paintSelection();
+  paintWalk();
   const url = key ? `/${kindOf(key) === 'container' || kindOf(key) === 'volume' ? kindOf(key) + '/' + encodeURIComponent(idOf(key)) : ''}` : '/';
   if (url !== '/' && location.pathname !== url) history.replaceState(null, '', url + location.search);
   if (!key) history.replaceState(null, '', '/' + location.search);
@@ -156,11 +161,93 @@ function renderDetails() {
     parts.push(el('h3', { text: 'Mounts' }), ul);
   }
   if (kind === 'volume' || kind === 'container') parts.push(el('h3', { text: 'What would be deleted' }), el('div', { id: 'preview' }));
+  if (kind === 'container') parts.push(el('h3', { text: 'Path walks' }), el('ol', { id: 'walks' }));
   if (kind === 'volume' || kind === 'container') parts.push(el('h3', { text: 'Files' }), el('div', { id: 'files' }));
   if (kind === 'container') parts.push(el('h3', { text: 'Logs' }), el('pre', { id: 'logs' }));
   box.replaceChildren(...parts);
   if (kind === 'volume' || kind === 'container') { loadFiles(); loadPreview(kind, id, n.title); }
-  if (kind === 'container') followLogs(id);
+  if (kind === 'container') { loadWalks(); followLogs(id); }
+}
+
+// ---- path walks ----------------------------------------------------------------------------
+// Each file a container's guests read, or failed to open, as the host's walk resolved it:
+// the path asked, each symlink followed and the mount (volume) it lies in, the file reached,
+// or where the walk broke. The newest is drawn on the graph: the container → volume edges it
+// crossed.
+
+const WALKS_SHOWN = 30;
+const shortVolume = (v) => (/^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v);
+/** Where a step landed: `volume pulp at /var/lib/pulp`, `/ (container)`, `bind at /src`. */
+function landed(step) {
+  if (step.volume) return `volume ${shortVolume(step.volume)} at ${step.mount}`;
+  return step.mount === '/' ? 'the container\'s own files' : `mount at ${step.mount}`;
+}
+
+function walkItem(w) {
+  const li = el('li', { class: 'walk' + (w.error ? ' broken' : ''), 'data-path': w.path, tabindex: '0' },
+    el('time', { text: fmtTime(w.time_nano) + ' ' }), el('code', { class: 'asked', text: w.path }));
+  for (const s of w.steps) {
+    const what = s.target ? `link ${s.path} → ${s.target}` : s.path;
+    li.append(el('div', { class: 'step' + (s.target ? ' link' : ' end') }, el('code', { text: what }),
+      el('span', { class: 'where', text: ` in ${landed(s)}` })));
+  }
+  const outcome = !w.error ? 'opened'
+    : w.broke ? `${w.error}: broke at ${w.broke.existing.path} (in ${landed(w.broke.existing)}), no "${w.broke.missing}" there`
+      : w.error;
+  li.append(el('div', { class: 'outcome' + (w.error ? ' error' : ''), text: outcome }));
+  const draw = () => { drawWalk(w); paintWalk(); };
+  li.onmouseenter = draw;
+  li.onfocus = draw;
+  return li;
+}
+
+/** Remembers `w` as the walk to draw: the mount points its steps (and its break) lay in. */
+function drawWalk(w) {
+  const mounts = w.steps.map((s) => s.mount);
+  if (w.broke) mounts.push(w.broke.existing.mount);
+  state.walk = { container: state.selected, mounts, broken: !!w.error, path: w.path };
+}
+
+function paintWalk() {
+  document.querySelectorAll('#graph .walked, #graph .walk-broken').forEach((e) => e.classList.remove('walked', 'walk-broken'));
+  document.querySelectorAll('#walks li.drawn').forEach((e) => e.classList.remove('drawn'));
+  const w = state.walk;
+  if (!w || w.container !== state.selected) return;
+  const c = document.querySelector('#graph ' + sel('data-key', w.container));
+  if (c) c.classList.add(w.broken ? 'walk-broken' : 'walked');
+  for (const m of w.mounts) {
+    const edge = state.graph.edges.find((e) => e.kind === 'mount' && e.from === w.container && e.destination === m);
+    if (!edge) continue; // the container's own files: no edge to cross
+    document.querySelectorAll(`#graph ${sel('data-from', w.container)}${sel('data-to', edge.to)}, #graph ${sel('data-key', edge.to)}`)
+      .forEach((e) => e.classList.add('walked'));
+  }
+  const li = document.querySelector('#walks li' + sel('data-path', w.path));
+  if (li) li.classList.add('drawn');
+}
+
+async function loadWalks() {
+  const box = $('#walks');
+  if (!box || kindOf(state.selected) !== 'container') return;
+  let walks;
+  try {
+    walks = await getJSON(`/porthole/containers/${encodeURIComponent(idOf(state.selected))}/walks`);
+  } catch (e) {
+    box.replaceChildren(el('li', { class: 'error', text: e.message }));
+    return;
+  }
+  if (!walks.length) {
+    box.replaceChildren(el('li', { class: 'hint', text: 'No file read yet. Each file the container reads, or fails to open, shows here with the mounts its path crossed.' }));
+    return;
+  }
+  const newest = walks.slice(-WALKS_SHOWN).reverse();
+  box.replaceChildren(...newest.map(walkItem));
+  drawWalk(newest[0]);
+  paintWalk();
+}
+
+let walksTimer = null;
+function scheduleWalks() {
+  if (!walksTimer) walksTimer = setTimeout(() => { walksTimer = null; loadWalks(); }, 80);
 }
 
 /** Previews `docker rm -v` / `docker volume prune` and marks the volumes they would delete. */
@@ -373,6 +460,11 @@ function connect() {
   es.addEventListener('resync', () => loadGraph());
   es.onmessage = (m) => {
     const e = JSON.parse(m.data);
+    // Walks have their own panel: a web server's requests would bury the docker commands.
+    if (e.kind === 'walk') {
+      if (state.selected === 'container:' + e.actor_id) scheduleWalks();
+      return;
+    }
     addTimeline(e);
     if (e.kind === 'file') onFileEvent(e); else scheduleGraph();
   };

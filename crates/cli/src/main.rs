@@ -1,6 +1,7 @@
 //! The `porthole` binary. `porthole serve` runs the controller: one engine over a state root,
 //! the Docker-compatible API on loopback TCP and on a unix socket in the root.
 
+mod demo;
 mod serve;
 
 use std::net::SocketAddr;
@@ -19,6 +20,18 @@ struct Cli {
 enum Command {
     /// Serve the Docker Engine API (point DOCKER_HOST at it).
     Serve(ServeArgs),
+    /// Serve, with the Pulp mirror of `examples/pulp` running in it: a worker syncing a sample
+    /// repository into shared volumes and a web server publishing them on `--web`.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// The host address the web server's port 80 is published on (`-p`).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub web: SocketAddr,
 }
 
 #[derive(Debug, clap::Args)]
@@ -37,6 +50,10 @@ pub struct ServeArgs {
     /// `Authorization: Bearer <token>` are served over TCP whoever and wherever they come from.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// Let `docker run -p` publish container ports on any host address (`-p 8080:80` then binds
+    /// every address, as Docker does); without this, ports are published on loopback only.
+    #[arg(long)]
+    pub publish_remote: bool,
     /// Let the dashboard stop and remove containers and prune volumes (it is read-only
     /// without this).
     #[arg(long)]
@@ -53,5 +70,6 @@ pub struct ServeArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }

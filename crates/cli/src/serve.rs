@@ -4,13 +4,14 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use porthole_api::{Access, ServeOptions, Token};
-use porthole_engine::{Engine, EngineConfig};
+use porthole_engine::{Engine, EngineConfig, PublishScope};
 
 use crate::ServeArgs;
 
@@ -79,7 +80,16 @@ fn access(args: &ServeArgs) -> anyhow::Result<Access> {
     Ok(Access { token, ..Access::own_user() })
 }
 
+/// What runs once the controller serves (`porthole demo` sets up its containers): given the
+/// engine, the API's TCP address and the root. An error ends the controller, as Ctrl-C would.
+pub type OnReady = Box<dyn FnOnce(Engine, SocketAddr, &Path) -> anyhow::Result<()> + Send>;
+
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    run_with(args, None)
+}
+
+/// `porthole serve`, then `on_ready` beside the server.
+pub fn run_with(args: ServeArgs, on_ready: Option<OnReady>) -> anyhow::Result<()> {
     let access = access(&args)?;
     let root = match args.root {
         Some(r) => r,
@@ -93,24 +103,30 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", root.display()))?;
     let root = root.canonicalize().with_context(|| format!("resolving {}", root.display()))?;
     let _lock = lock_root(&root)?;
-    let (engine, _recovery) =
-        Engine::open(EngineConfig { root: root.clone(), module_cache: args.module_cache, fd_budget: None })
-            .context("opening the engine")?;
+    let publish_scope = if args.publish_remote { PublishScope::Any } else { PublishScope::Loopback };
+    let (engine, _recovery) = Engine::open(EngineConfig {
+        root: root.clone(),
+        module_cache: args.module_cache,
+        fd_budget: None,
+        publish_scope,
+    })
+    .context("opening the engine")?;
     for warning in engine.warnings() {
         eprintln!("porthole: warning: {warning}");
     }
     let options = ServeOptions { access, header_timeout: Duration::from_secs(args.header_timeout.max(1)) };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    runtime.block_on(serve(engine, &root, args.listen, args.allow_actions, options))
+    runtime.block_on(serve(engine, &root, args.listen, args.allow_actions, options, on_ready))
 }
 
 async fn serve(
     engine: Engine,
     root: &Path,
-    listen: std::net::SocketAddr,
+    listen: SocketAddr,
     allow_actions: bool,
     options: ServeOptions,
+    on_ready: Option<OnReady>,
 ) -> anyhow::Result<()> {
     let tcp = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = tcp.local_addr()?;
@@ -123,15 +139,34 @@ async fn serve(
         writeln!(out, "ready")?;
         out.flush()?;
     }
+    // An `on_ready` that fails stops the controller; without one, the channel closes at once and
+    // only a signal does.
+    let (failed, on_ready_failed) = tokio::sync::oneshot::channel::<anyhow::Error>();
+    if let Some(f) = on_ready {
+        let (engine, root) = (engine.clone(), root.to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = f(engine, addr, &root) {
+                let _ = failed.send(e);
+            }
+        });
+    }
+    let failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let failure_seen = failure.clone();
     let stopping = engine.clone();
     let shutdown = async move {
-        wait_for_signal().await;
+        tokio::select! {
+            _ = wait_for_signal() => {}
+            Ok(e) = on_ready_failed => *failure_seen.lock().unwrap() = Some(e),
+        }
         eprintln!("porthole: shutting down: stopping running containers");
         let _ = tokio::task::spawn_blocking(move || stop_all(&stopping)).await;
     };
     porthole_api::serve(&api, tcp, Some(unix), options, shutdown).await.context("serving")?;
     let _ = std::fs::remove_file(&socket);
-    Ok(())
+    match failure.lock().unwrap().take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 async fn wait_for_signal() {

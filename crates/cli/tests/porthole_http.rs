@@ -1,7 +1,7 @@
 //! Porthole's own read-only endpoints behind the dashboard, through the real binary after
 //! real docker CLI commands: the graph (JSON and SVG), file listings with the last writer, the
-//! file view refusing links out of the volume, previews, the page and its friendly 404, and the
-//! log stream starting from the tail.
+//! file view refusing links out of the volume, previews, the page and its friendly 404, the
+//! log stream starting from the tail, and a container's path walks.
 
 mod common;
 
@@ -79,15 +79,19 @@ fn graph_files_previews_and_pages() {
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 }
 
-/// Reads the server-sent events of `path` until one contains `last`; gives the `data:` lines.
-fn events_until(d: &Daemon, path: &str, last: &str) -> Vec<String> {
+/// The lines of the server-sent event stream `path`.
+fn sse_lines(d: &Daemon, path: &str) -> impl Iterator<Item = String> {
     use std::io::{BufRead, BufReader, Write};
     let mut s = std::net::TcpStream::connect(&d.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", d.addr).as_bytes()).unwrap();
+    BufReader::new(s).lines().map(|line| line.expect("the stream ended or stalled"))
+}
+
+/// Reads the `data:` lines of `lines` until one contains `last`; gives them all.
+fn data_until(lines: impl Iterator<Item = String>, last: &str) -> Vec<String> {
     let mut data = Vec::new();
-    for line in BufReader::new(s).lines() {
-        let line = line.expect("the stream ended or stalled");
+    for line in lines {
         if let Some(event) = line.strip_prefix("data: ") {
             data.push(event.to_string());
             if event.contains(last) {
@@ -96,6 +100,72 @@ fn events_until(d: &Daemon, path: &str, last: &str) -> Vec<String> {
         }
     }
     panic!("no event with {last}: {data:?}")
+}
+
+/// Reads the server-sent events of `path` until one contains `last`; gives the `data:` lines.
+fn events_until(d: &Daemon, path: &str, last: &str) -> Vec<String> {
+    data_until(sse_lines(d, path), last)
+}
+
+/// The Pulp arrangement's path walks: a web server reading through a link in one volume into
+/// another, listed with each step's volume, and announced live on the event stream; the same
+/// read without the content volume, listed as broken where the path leaves the container.
+#[test]
+fn walks_through_links_between_volumes_and_where_they_break() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let mirror = "mkdir -p /var/lib/pulp/content /var/www/pub && echo mirrored > /var/lib/pulp/content/abc \
+                  && ln -s /var/lib/pulp/content/abc /var/www/pub/f";
+    d.ok(&["run", "--name", "worker", "-v", "www:/var/www", "-v", "pulp:/var/lib/pulp", "busybox", "sh", "-c", mirror]);
+
+    // Subscribed (the `hello` is sent once the stream listens) before the web server reads.
+    let mut events = sse_lines(&d, "/porthole/events");
+    assert!(events.by_ref().any(|l| l == "event: hello"));
+    let out = d.ok(&[
+        "run",
+        "--name",
+        "web",
+        "-v",
+        "www:/var/www:ro",
+        "-v",
+        "pulp:/var/lib/pulp:ro",
+        "busybox",
+        "cat",
+        "/var/www/pub/f",
+    ]);
+    assert_eq!(out, "mirrored\n");
+    let live = data_until(events, r#""kind":"walk""#);
+    assert!(live.last().unwrap().contains(r#""path":"/var/www/pub/f""#), "{live:?}");
+
+    let walks = json(&get(&d, "/porthole/containers/web/walks"));
+    assert_eq!(walks.as_array().map(Vec::len), Some(1), "{walks}");
+    assert_eq!(walks[0]["path"], "/var/www/pub/f");
+    assert_eq!(
+        walks[0]["steps"],
+        serde_json::json!([
+            {"path": "/var/www/pub/f", "mount": "/var/www", "volume": "www", "target": "/var/lib/pulp/content/abc"},
+            {"path": "/var/lib/pulp/content/abc", "mount": "/var/lib/pulp", "volume": "pulp", "target": null},
+        ])
+    );
+    assert_eq!((&walks[0]["error"], &walks[0]["broke"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+
+    d.fails(&["run", "--name", "www-only", "-v", "www:/var/www:ro", "busybox", "cat", "/var/www/pub/f"]);
+    let walks = json(&get(&d, "/porthole/containers/www-only/walks"));
+    assert_eq!(walks[0]["error"], "ENOENT", "{walks}");
+    assert_eq!(
+        walks[0]["broke"],
+        serde_json::json!({"existing": {"path": "/var", "mount": "/", "volume": null, "target": null}, "missing": "lib"})
+    );
+    let missing = get(&d, "/porthole/containers/nope/walks");
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+}
+
+/// The JSON body of an HTTP response.
+fn json(response: &str) -> serde_json::Value {
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
 }
 
 #[test]

@@ -29,6 +29,11 @@ impl ImageConfig {
         self.volumes.as_ref().map(|v| v.keys().cloned().collect()).unwrap_or_default()
     }
 
+    /// The `EXPOSE`d ports (`80/tcp`), in order.
+    pub fn exposed_port_keys(&self) -> Vec<String> {
+        self.exposed_ports.as_ref().map(|p| p.keys().cloned().collect()).unwrap_or_default()
+    }
+
     /// Sets `KEY=value` in `env`, replacing an earlier value of the same key.
     pub fn set_env(&mut self, key: &str, value: &str) {
         let entry = format!("{key}={value}");

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventType {
     Container,
@@ -11,6 +11,8 @@ pub enum EventType {
     Image,
     /// A guest changed a file (Porthole's own; not sent to Docker clients).
     File,
+    /// A guest opened a path (or failed to): the engine kept its walk (Porthole's own).
+    Walk,
 }
 
 /// One event. `actor_id` is the container id, volume name or image id; attributes follow

@@ -10,6 +10,7 @@ pub mod log_config;
 pub mod mounts;
 pub mod names;
 pub mod names_gen;
+pub mod ports;
 pub mod size;
 pub mod state;
 pub mod time;

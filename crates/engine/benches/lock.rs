@@ -31,9 +31,13 @@ fn main() {
     let files: usize = std::env::var("PORTHOLE_BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
     let tmp = tempfile::tempdir().unwrap();
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (e, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
-            .unwrap();
+    let (e, _) = Engine::open(EngineConfig {
+        root: tmp.path().join("root"),
+        module_cache: Some(cache),
+        fd_budget: None,
+        ..Default::default()
+    })
+    .unwrap();
 
     // An image with `files` small files in 100 directories.
     let ctx = tmp.path().join("ctx");

@@ -19,6 +19,7 @@ use porthole_store::{ContainerRecord, HostOptions, ImageRecord, StateRecord};
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;
 use crate::volumes::copy_up;
+use crate::walks::WalkRecord;
 use crate::{Container, Engine, EngineError, Result, World};
 
 /// What `docker create` asks for.
@@ -38,6 +39,8 @@ pub struct CreateOptions {
     pub read_only_rootfs: bool,
     pub port_bindings: BTreeMap<String, Vec<String>>,
     pub exposed_ports: Vec<String>,
+    /// `-P`: publish every exposed port (the image's and `exposed_ports`) on a free host port.
+    pub publish_all_ports: bool,
     pub memory_bytes: Option<u64>,
     /// `--storage-opt size=`: a quota in bytes on the container's writable rootfs.
     pub storage_size: Option<u64>,
@@ -62,6 +65,8 @@ pub struct ContainerInfo {
     pub log_path: PathBuf,
     /// Host directory of each mount, in `record.mounts` order.
     pub sources: Vec<PathBuf>,
+    /// Published ports as bound, while it runs.
+    pub ports: Vec<crate::PublishedPort>,
 }
 
 /// The image a reference names: `name[:tag]` (default tag `latest`), a full id, or an id
@@ -107,6 +112,14 @@ impl Engine {
             if command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref()).is_empty() {
                 return Err(EngineError::Invalid("no command specified".into()));
             }
+            // Refused now, not at start: an invalid or disallowed binding is the request's fault.
+            let config = container_config(&image.config, &opts);
+            porthole_core::ports::plan(
+                &opts.port_bindings,
+                &config.exposed_port_keys(),
+                opts.publish_all_ports,
+                self.inner.publish_scope,
+            )?;
             let mut anonymous_created = Vec::new();
             let mounts = match self.create_volumes(&mut w, plan.mounts, &mut anonymous_created) {
                 Ok(m) => m,
@@ -155,6 +168,7 @@ impl Engine {
                 auto_remove: opts.auto_remove,
                 read_only_rootfs: opts.read_only_rootfs,
                 port_bindings: opts.port_bindings.clone(),
+                publish_all_ports: opts.publish_all_ports,
                 memory_bytes: opts.memory_bytes,
                 storage_size: opts.storage_size,
                 log: opts.log.clone(),
@@ -293,24 +307,28 @@ impl Engine {
     /// `docker ps [-a]`
     pub fn list(&self, all: bool) -> Vec<ContainerInfo> {
         let w = self.world();
-        let mut out: Vec<ContainerInfo> = w
-            .containers
-            .values()
-            .filter(|c| all || c.record.state.status.is_running())
-            .map(|c| self.info(&c.record))
-            .collect();
+        let mut out: Vec<ContainerInfo> =
+            w.containers.values().filter(|c| all || c.record.state.status.is_running()).map(|c| self.info(c)).collect();
         out.sort_by_key(|c| std::cmp::Reverse(c.record.created));
         out
     }
 
     pub fn inspect(&self, reference: &str) -> Result<ContainerInfo> {
         let w = self.world();
-        Ok(self.info(&w.container(reference)?.record))
+        Ok(self.info(w.container(reference)?))
     }
 
-    fn info(&self, record: &ContainerRecord) -> ContainerInfo {
+    /// The container's recent path walks, oldest first (see `walks.rs` for which are kept).
+    pub fn walks(&self, reference: &str) -> Result<Vec<WalkRecord>> {
+        let id = self.world().container(reference)?.record.id.clone();
+        Ok(self.inner.walks.snapshot(&id))
+    }
+
+    fn info(&self, c: &Container) -> ContainerInfo {
         let store = &self.inner.store;
+        let record = &c.record;
         ContainerInfo {
+            ports: c.running.as_ref().map(|r| r.ports.clone()).unwrap_or_default(),
             rootfs: store.rootfs(&record.id),
             log_path: store.log_path(&record.id),
             sources: record.mounts.iter().map(|m| crate::mount_source(store, m)).collect(),
@@ -340,6 +358,7 @@ impl Engine {
         if let Some(c) = w.containers.remove(id) {
             c.publish(true);
         }
+        self.inner.walks.remove(id);
         w.removed_exit_codes.insert(id.clone(), code);
         self.emit(self.event(EventType::Container, "destroy", id.as_str()).with("name", name));
         if with_volumes {

@@ -3,6 +3,7 @@
 
 use porthole_core::mounts::MountError;
 use porthole_core::names::NameError;
+use porthole_core::ports::PortError;
 use porthole_core::state::StateError;
 use porthole_runtime::NamespaceError;
 use porthole_runtime::{Exit, LoadError, RuntimeError};
@@ -74,6 +75,13 @@ pub enum EngineError {
     /// The OS random source failed (naming a container).
     #[error("random source: {0}")]
     Random(#[source] getrandom::Error),
+    /// A `-p`/`-P` binding Porthole refuses (a UDP port, a non-loopback address).
+    #[error(transparent)]
+    Port(#[from] PortError),
+    /// A published port's host address could not be bound at start: taken (by anyone), or not
+    /// allowed. Docker's words, which name the container ("endpoint") and the address.
+    #[error("driver failed programming external connectivity on endpoint {name} ({id}): {reason}")]
+    Publish { name: String, id: String, reason: String },
     /// A thread running part of the operation panicked: a bug, not a guest failure.
     #[error("{0} panicked")]
     Panicked(&'static str),
@@ -98,13 +106,15 @@ impl EngineError {
             | EngineError::Ambiguous(_)
             | EngineError::Build(_)
             | EngineError::Namespace(_)
-            | EngineError::NotMountable(_) => ErrorKind::Invalid,
+            | EngineError::NotMountable(_)
+            | EngineError::Port(_) => ErrorKind::Invalid,
             EngineError::Io { .. }
             | EngineError::Runtime(_)
             | EngineError::Toolbox(_)
             | EngineError::ToolboxList(_)
             | EngineError::PrepareGuest(_)
             | EngineError::Random(_)
+            | EngineError::Publish { .. }
             | EngineError::Panicked(_) => ErrorKind::Internal,
         }
     }

@@ -15,11 +15,13 @@ mod graph;
 mod guestfs;
 mod images;
 mod logs;
+mod ports;
 mod preview;
 mod quotas;
 mod run;
 mod sizes;
 mod volumes;
+mod walks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,16 +39,20 @@ pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
+pub use porthole_core::mounts::MountRequests;
+pub use porthole_core::ports::PublishScope;
 /// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
 pub use porthole_runtime::{Input, Stdio};
+pub use ports::PublishedPort;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
+pub use walks::{WalkBreak, WalkRecord, WalkStep};
 
 use error::IoContext;
 use run::Running;
 
 /// Where the engine keeps its state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct EngineConfig {
     pub root: PathBuf,
     /// Where compiled guests are cached; `None` means `<root>/module-cache`. Tests share one
@@ -55,6 +61,8 @@ pub struct EngineConfig {
     /// How many descriptors all guests together may hold; `None` is the guests' part of the
     /// process's `RLIMIT_NOFILE` (see `porthole_runtime::guest_share_of`). Tests set it small.
     pub fd_budget: Option<usize>,
+    /// Where published ports may be bound: loopback only unless the operator allowed more.
+    pub publish_scope: porthole_core::ports::PublishScope,
 }
 
 /// A container as the engine holds it: its record and, while it runs, its handle.
@@ -163,8 +171,11 @@ struct Inner {
     quotas: quotas::Quotas,
     /// Volume sizes, kept current by file events.
     sizes: sizes::VolumeSizes,
+    /// Each container's recent path walks, for the dashboard.
+    walks: walks::WalkLogs,
     /// What an operator should look at, found at open (`docker info`'s `Warnings`).
     warnings: Vec<String>,
+    publish_scope: porthole_core::ports::PublishScope,
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -211,7 +222,9 @@ impl Engine {
                 fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
                 quotas: quotas::Quotas::default(),
                 sizes: sizes::VolumeSizes::default(),
+                walks: walks::WalkLogs::default(),
                 warnings,
+                publish_scope: config.publish_scope,
             }),
         };
         engine.ensure_base_image()?;

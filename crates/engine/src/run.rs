@@ -14,7 +14,7 @@ use porthole_core::size::volume_size;
 use porthole_core::state::{Ending, Status, exit_codes};
 use porthole_runtime::{
     BoundedCache, Exit, Guest, GuestSpec, GuestTree, Input, Limits, MountDesc, MountHost, Mutation, MutationObserver,
-    Node, Program, Quota, RootDesc, Stdio, Stopper,
+    Node, Program, Quota, RootDesc, Stdio, Stopper, Walk,
 };
 use porthole_store::ContainerRecord;
 use tokio::sync::broadcast;
@@ -22,7 +22,9 @@ use tokio::sync::broadcast;
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;
 use crate::logs::{LogLine, LogOptions, LogReader, LogSink, LogStream, LogWriter};
+use crate::ports::PublishedPort;
 use crate::quotas::{ContainerQuotas, QuotaKey, measure_tree};
+use crate::walks::{self, WalkLog, WalkRecord};
 use crate::{Container, Engine, EngineError, Result, World};
 
 /// Docker's default `PATH`, used when the image sets none.
@@ -33,6 +35,8 @@ pub(crate) struct Running {
     stopper: Stopper,
     /// The write end of the guest's stdin pipe (`-i`).
     stdin: Option<std::fs::File>,
+    /// The host addresses its published ports are bound to (the guest holds the listeners).
+    pub ports: Vec<PublishedPort>,
 }
 
 impl Running {
@@ -113,6 +117,8 @@ struct FileEvents {
     container: String,
     /// Mount point (as the guest sees it) → volume name, for the container's volumes.
     volumes: HashMap<String, String>,
+    /// Where the container's walks are kept.
+    walks: Arc<WalkLog>,
 }
 
 impl FileEvents {
@@ -123,7 +129,8 @@ impl FileEvents {
             .zip(&record.mounts)
             .filter_map(|(path, m)| Some((path.to_string(), m.volume()?.to_string())))
             .collect();
-        Self { engine: engine.clone(), container: record.id.to_string(), volumes }
+        let walks = engine.inner.walks.of(&record.id);
+        Self { engine: engine.clone(), container: record.id.to_string(), volumes, walks }
     }
 }
 
@@ -140,6 +147,23 @@ impl MutationObserver for FileEvents {
         if let Some(from) = &m.from {
             e = e.with("from", from.clone());
         }
+        self.engine.emit(e);
+    }
+
+    fn wants_walks(&self) -> bool {
+        true
+    }
+
+    fn walked(&self, walk: &Walk<'_>) {
+        if !walks::worth_keeping(walk) {
+            return;
+        }
+        let record = WalkRecord::new(walk, &self.volumes, porthole_store::now_nanos());
+        let mut e = self.engine.event(EventType::Walk, "walk", &self.container).with("path", record.path.clone());
+        if let Some(error) = &record.error {
+            e = e.with("error", error.clone());
+        }
+        self.walks.push(record);
         self.engine.emit(e);
     }
 }
@@ -322,7 +346,7 @@ impl Engine {
             Some(c) => c.starting = false,
             None => return Err(EngineError::NoSuchContainer(id.to_string())),
         }
-        let Prepared { guest, program, stdin_writer, stopper, mut refusal_out } = match prepared {
+        let Prepared { guest, program, stdin_writer, stopper, mut refusal_out, ports } = match prepared {
             Ok(p) => p,
             Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
         };
@@ -334,7 +358,7 @@ impl Engine {
         c.record.state.exit_code = 0;
         c.record.state.oom_killed = false;
         c.record.state.error.clear();
-        c.running = Some(Running { stopper, stdin: stdin_writer });
+        c.running = Some(Running { stopper, stdin: stdin_writer, ports });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
         for (m, volume) in record.mounts.iter().filter_map(|m| Some((m, m.volume()?))) {
@@ -425,12 +449,22 @@ impl Engine {
             stderr: Box::new(LogWriter { sink, stream: stderr_stream }),
             tty: record.tty,
         };
+        let plan = porthole_core::ports::plan(
+            &record.host.port_bindings,
+            &record.config.exposed_port_keys(),
+            record.host.publish_all_ports,
+            self.inner.publish_scope,
+        )
+        .map_err(|e| failed(e.into()))?;
+        let bound = crate::ports::bind(&plan, record).map_err(failed)?;
+        let ports = bound.iter().map(|(p, _)| *p).collect();
         let stopper = self.inner.runtime.stopper();
         let events = Arc::new(FileEvents::new(self, record, &tree));
         let guest = GuestSpec {
             args: std::iter::once(record.path.clone()).chain(record.args.iter().cloned()).collect(),
             env,
             stdio,
+            listeners: bound.into_iter().map(|(p, l)| (l, p.container.to_string())).collect(),
             observer: Some(events),
             stopper: Some(stopper.clone()),
             fd_budget: Some(self.inner.fd_budget.clone()),
@@ -438,7 +472,7 @@ impl Engine {
         }
         .prepare()
         .map_err(|e| failed(EngineError::PrepareGuest(e)))?;
-        Ok(Prepared { guest, program, stdin_writer, stopper, refusal_out })
+        Ok(Prepared { guest, program, stdin_writer, stopper, refusal_out, ports })
     }
 }
 
@@ -450,6 +484,7 @@ struct Prepared {
     stdin_writer: Option<std::fs::File>,
     stopper: Stopper,
     refusal_out: LogWriter,
+    ports: Vec<PublishedPort>,
 }
 
 impl Engine {

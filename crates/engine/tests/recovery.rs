@@ -13,7 +13,13 @@ const CHILD_ENV: &str = "PORTHOLE_RECOVERY_CHILD_ROOT";
 
 fn open(root: &Path) -> (Engine, porthole_store::Recovery) {
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    Engine::open(EngineConfig { root: root.to_path_buf(), module_cache: Some(cache), fd_budget: None }).unwrap()
+    Engine::open(EngineConfig {
+        root: root.to_path_buf(),
+        module_cache: Some(cache),
+        fd_budget: None,
+        ..Default::default()
+    })
+    .unwrap()
 }
 
 /// The child: creates containers until killed, saying after each one how many exist.

@@ -35,9 +35,13 @@ fn run_rm(e: &Engine) {
 fn run_rm_cycles_leave_no_descriptors_or_memory_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (e, _) =
-        Engine::open(EngineConfig { root: tmp.path().join("root"), module_cache: Some(cache), fd_budget: None })
-            .unwrap();
+    let (e, _) = Engine::open(EngineConfig {
+        root: tmp.path().join("root"),
+        module_cache: Some(cache),
+        fd_budget: None,
+        ..Default::default()
+    })
+    .unwrap();
     // Warm up: the toolbox compiled and cached, the first allocations made.
     for _ in 0..10 {
         run_rm(&e);

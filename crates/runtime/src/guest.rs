@@ -20,10 +20,11 @@ use porthole_wasi::{Errno, GuestPath, MountSource, MountSpec, Namespace, WasiHos
 use crate::Stopper;
 
 /// The parts of the WASI host that are this interface's own words: the streams a guest is
-/// given, the counters it draws on, what a file change looks like, what a walk finds.
+/// given, the counters it draws on, what a file change and a path walk look like to an
+/// observer, what a walk finds.
 pub use porthole_wasi::{
     FdBudget, Input, MAX_SYMLINK_HOPS, Mutation, MutationKind, MutationObserver, NamespaceError, Node, Output, Quota,
-    Stdio, guest_share_of, measure,
+    Stdio, Walk, WalkBreak, WalkEnd, WalkLink, WalkOp, guest_share_of, measure,
 };
 
 /// What a mount shows at its mount point.
@@ -134,9 +135,11 @@ pub struct GuestSpec {
     /// `KEY=VALUE` entries (an entry without `=` is a key with an empty value).
     pub env: Vec<String>,
     pub stdio: Stdio,
-    /// Sockets already listening, handed to the guest as descriptors after the mounts.
-    pub listeners: Vec<TcpListener>,
-    /// Told of each file the guest changes.
+    /// Sockets already listening, each with its name (the container port, `80/tcp`), handed
+    /// to the guest as descriptors after the mounts and announced in `LISTEN_FDS`,
+    /// `LISTEN_FD` and `LISTEN_FDNAMES`.
+    pub listeners: Vec<(TcpListener, String)>,
+    /// Told of each file the guest changes (and, if it asks, of each path walk).
     pub observer: Option<Arc<dyn MutationObserver>>,
     /// What stops this guest (from [`crate::Runtime::stopper`]); without one it runs to its end.
     pub stopper: Option<Stopper>,
@@ -167,8 +170,8 @@ impl GuestSpec {
             let (k, v) = e.split_once('=').unwrap_or((&e, ""));
             b = b.env(k, v);
         }
-        for l in self.listeners {
-            b = b.listener(l);
+        for (l, name) in self.listeners {
+            b = b.listener(l, name);
         }
         if let Some(o) = self.observer {
             b = b.observer(o);

@@ -13,7 +13,8 @@
 //! - [`Runtime`]: loads programs (cached), makes [`Stopper`]s, runs guests under [`Limits`].
 //!
 //! The few WASI host types that are part of that interface as they are (the streams, `Quota`,
-//! `FdBudget`, `Mutation`, the walk's `Node`) are re-exported from here.
+//! `FdBudget`, `Mutation` and `Walk` as the observer sees them, the walk's `Node`) are
+//! re-exported from here.
 
 mod bounded;
 mod cache;
@@ -29,7 +30,8 @@ use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, UpdateDeadlin
 pub use bounded::BoundedCache;
 pub use guest::{
     FdBudget, Guest, GuestSpec, GuestTree, Input, MAX_SYMLINK_HOPS, MountDesc, MountHost, Mutation, MutationKind,
-    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, guest_share_of, measure,
+    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Walk, WalkBreak, WalkEnd,
+    WalkLink, WalkOp, guest_share_of, measure,
 };
 pub use limits::Limits;
 use limits::MemoryLimiter;

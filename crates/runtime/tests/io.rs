@@ -60,12 +60,13 @@ fn guest_serves_a_connection_on_a_handed_in_listener() {
     let addr = listener.local_addr().unwrap();
     let ns = common::namespace(root.path(), &[]);
     let guest = std::thread::spawn(move || {
-        // fds: 0-2 stdio, 3 the root preopen, 4 the listener.
+        // fds: 0-2 stdio, 3 the root preopen, 4 the listener, which the host tells the guest
+        // in LISTEN_FD (a stale value from the image's environment is replaced).
         common::run_with(
             porthole_guests::NETECHO,
             &[],
             ns,
-            |b| b.listener(listener).env("LISTEN_FD", "4"),
+            |b| b.env("LISTEN_FD", "9").listener(listener, "80/tcp"),
             &Limits::default(),
         )
     });
@@ -76,6 +77,33 @@ fn guest_serves_a_connection_on_a_handed_in_listener() {
     assert_eq!(answer, "HELLO PORTHOLE\n");
     let (out, exit) = guest.join().unwrap();
     assert_eq!((out.as_str(), exit), ("served hello porthole\n", Exit::Code(0)));
+}
+
+/// A non-blocking socket whose peer does not read fills up; each write must report what it
+/// really sent (a partial count, then EAGAIN), never an error after sending part of its bytes.
+#[test]
+fn nonblocking_writes_report_partial_counts_then_eagain() {
+    let root = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ns = common::namespace(root.path(), &[]);
+    let guest = std::thread::spawn(move || {
+        common::run_with(
+            porthole_guests::NETECHO,
+            &["flood"],
+            ns,
+            |b| b.listener(listener, "80/tcp"),
+            &Limits::default(),
+        )
+    });
+    let conn = std::net::TcpStream::connect(addr).unwrap();
+    // Nothing is read until the guest has filled the socket and ended.
+    let (out, exit) = guest.join().unwrap();
+    assert_eq!(exit, Exit::Code(0), "{out}");
+    let mut received = Vec::new();
+    std::io::Read::read_to_end(&mut &conn, &mut received).unwrap();
+    assert_eq!(out, format!("sent {}\n", received.len()));
+    assert!(received.len() >= 64 * 1024 && received.iter().all(|b| *b == b'x'));
 }
 
 #[derive(Default)]

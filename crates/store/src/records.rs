@@ -93,6 +93,8 @@ pub struct HostOptions {
     pub read_only_rootfs: bool,
     /// `-p` as given (`8080:80/tcp` → host port by container port).
     pub port_bindings: BTreeMap<String, Vec<String>>,
+    /// `-P`: publish every exposed port on a free host port.
+    pub publish_all_ports: bool,
     pub memory_bytes: Option<u64>,
     /// `--storage-opt size=`: a quota in bytes on the writable rootfs.
     pub storage_size: Option<u64>,
@@ -285,6 +287,7 @@ struct HostFile {
     auto_remove: bool,
     read_only_rootfs: bool,
     port_bindings: BTreeMap<String, Vec<String>>,
+    publish_all_ports: bool,
     memory_bytes: Option<u64>,
     storage_size: Option<u64>,
     /// The json-file options (`max-size`, `max-file`), defaults merged in.
@@ -300,6 +303,7 @@ impl From<HostOptions> for HostFile {
             auto_remove: h.auto_remove,
             read_only_rootfs: h.read_only_rootfs,
             port_bindings: h.port_bindings,
+            publish_all_ports: h.publish_all_ports,
             memory_bytes: h.memory_bytes,
             storage_size: h.storage_size,
             log_options: h.log.options,
@@ -316,6 +320,7 @@ impl From<HostFile> for HostOptions {
             auto_remove: h.auto_remove,
             read_only_rootfs: h.read_only_rootfs,
             port_bindings: h.port_bindings,
+            publish_all_ports: h.publish_all_ports,
             memory_bytes: h.memory_bytes,
             storage_size: h.storage_size,
             // Options this controller wrote itself; a record from before them gets the defaults.

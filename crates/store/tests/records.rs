@@ -46,6 +46,7 @@ fn a_container_record_of_the_previous_format_opens() {
             auto_remove: true,
             read_only_rootfs: true,
             port_bindings: BTreeMap::from([("80/tcp".into(), vec!["8080".into()])]),
+            publish_all_ports: false,
             memory_bytes: Some(64 << 20),
             storage_size: Some(10 << 20),
             // The old format predates log options: the defaults.
@@ -152,6 +153,7 @@ fn every_host_option_and_mount_request_survives_a_reopen() {
             auto_remove: true,
             read_only_rootfs: true,
             port_bindings: BTreeMap::from([("53/udp".into(), vec!["5353".into()])]),
+            publish_all_ports: true,
             memory_bytes: Some(1 << 30),
             storage_size: Some(1 << 20),
             log: porthole_core::log_config::LogConfig::parse(

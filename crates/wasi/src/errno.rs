@@ -112,6 +112,16 @@ impl From<io::Error> for Errno {
     }
 }
 
+impl Errno {
+    /// The C name of the error, as `errno.h` spells it (`ENOENT`).
+    pub fn name(self) -> String {
+        match self {
+            Errno::TooBig => "E2BIG".into(),
+            e => format!("E{e:?}").to_uppercase(),
+        }
+    }
+}
+
 impl std::fmt::Display for Errno {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{self:?} ({})", *self as u16)
@@ -120,3 +130,15 @@ impl std::fmt::Display for Errno {
 
 /// So that a host error can be kept as the source of the error it caused (an engine error).
 impl std::error::Error for Errno {}
+
+#[cfg(test)]
+mod tests {
+    use super::Errno;
+
+    #[test]
+    fn names_as_errno_h_spells_them() {
+        let names: Vec<String> =
+            [Errno::Noent, Errno::TooBig, Errno::Acces, Errno::Nametoolong, Errno::Rofs].map(Errno::name).into();
+        assert_eq!(names, ["ENOENT", "E2BIG", "EACCES", "ENAMETOOLONG", "EROFS"]);
+    }
+}

@@ -99,6 +99,12 @@ struct Slot {
     budgeted: bool,
 }
 
+/// Room for one descriptor, counted against the cap and the budget (see [`FdTable::reserve`]).
+#[must_use = "give reserved room back with FdTable::cancel"]
+pub struct Reservation {
+    budgeted: bool,
+}
+
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
     open: usize,
@@ -136,6 +142,16 @@ impl FdTable {
     /// Puts `d` at the lowest free number, as POSIX `open` does; `EMFILE` past the guest's
     /// cap or its share of the budget, `ENFILE` when the budget is gone.
     pub fn insert_with_rights(&mut self, d: Descriptor, rights: Rights) -> Result<u32, Errno> {
+        let room = self.reserve()?;
+        Ok(self.place_with_rights(room, d, rights))
+    }
+
+    /// Takes room for one descriptor now (the cap and the budget, as `insert` would) for a
+    /// descriptor made afterwards: `sock_accept` must know a connection can be numbered before
+    /// taking it off the listener's queue, or it would drop it. Linux too fails `accept` with
+    /// `EMFILE` and leaves the connection queued. Give the room back with `cancel` or use it
+    /// with `place`.
+    pub fn reserve(&mut self) -> Result<Reservation, Errno> {
         if self.open >= self.max_open {
             return Err(Errno::Mfile);
         }
@@ -143,6 +159,26 @@ impl FdTable {
             Some(lease) => lease.acquire().map(|()| true)?,
             None => false,
         };
+        self.open += 1;
+        Ok(Reservation { budgeted })
+    }
+
+    pub fn cancel(&mut self, room: Reservation) {
+        self.open -= 1;
+        if room.budgeted
+            && let Some(lease) = &mut self.lease
+        {
+            lease.release();
+        }
+    }
+
+    /// Puts `d`, with every right its kind has, at the lowest free number, in reserved room.
+    pub fn place(&mut self, room: Reservation, d: Descriptor) -> u32 {
+        let rights = Rights::full(&d);
+        self.place_with_rights(room, d, rights)
+    }
+
+    fn place_with_rights(&mut self, room: Reservation, d: Descriptor, rights: Rights) -> u32 {
         let fd = match self.slots.iter().position(Option::is_none) {
             Some(i) => i,
             None => {
@@ -150,9 +186,8 @@ impl FdTable {
                 self.slots.len() - 1
             }
         };
-        self.slots[fd] = Some(Slot { descriptor: d, rights, budgeted });
-        self.open += 1;
-        Ok(fd as u32)
+        self.slots[fd] = Some(Slot { descriptor: d, rights, budgeted: room.budgeted });
+        fd as u32
     }
 
     pub fn get(&mut self, fd: u32) -> Result<&mut Descriptor, Errno> {
@@ -274,5 +309,22 @@ mod tests {
         assert_eq!(budget.in_use(), 0);
         drop(t);
         assert_eq!(budget.lease().acquire(), Ok(()));
+    }
+
+    #[test]
+    fn reserved_room_counts_until_placed_or_cancelled() {
+        let budget = crate::budget::FdBudget::new(1);
+        let mut t = FdTable::new(10);
+        t.draw_on(budget.lease());
+        let room = t.reserve().unwrap();
+        assert_eq!(t.reserve().err(), Some(Errno::Mfile));
+        assert_eq!(budget.in_use(), 1);
+        t.cancel(room);
+        assert_eq!(budget.in_use(), 0);
+        let room = t.reserve().unwrap();
+        assert_eq!(t.place(room, dir()), 0);
+        assert_eq!(t.insert(dir()).err(), Some(Errno::Mfile));
+        t.remove(0).unwrap();
+        assert_eq!(budget.in_use(), 0);
     }
 }

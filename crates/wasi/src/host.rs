@@ -12,6 +12,7 @@ use crate::fdtable::{Descriptor, FdTable, OpenDir};
 use crate::namespace::{MountId, Namespace};
 use crate::path::GuestPath;
 use crate::stdio::Stdio;
+use crate::walks::Walk;
 
 /// What a guest changed, told to the [`MutationObserver`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +39,20 @@ pub struct Mutation {
     pub from: Option<String>,
 }
 
-/// Told of every mutating file operation a guest performs. Called on the guest's thread, so it
-/// must be quick (queue the event, do not do I/O).
+/// Told of every mutating file operation a guest performs, and, if it wants them, of the path
+/// walks of its opens. Called on the guest's thread, so it must be quick (queue the event, do
+/// not do I/O).
 pub trait MutationObserver: Send + Sync {
     fn mutated(&self, mutation: &Mutation);
+
+    /// Whether to be told of walks ([`MutationObserver::walked`]). Asked once, when the host is
+    /// built: a host whose observer says no records nothing and allocates nothing for them.
+    fn wants_walks(&self) -> bool {
+        false
+    }
+
+    /// A `path_open` was resolved (or failed to be): see [`Walk`].
+    fn walked(&self, _walk: &Walk<'_>) {}
 }
 
 /// Asks a running guest to stop. Host calls that block (sleep, poll, accept) wait on it, and the
@@ -108,6 +119,8 @@ pub struct WasiHost {
     pub(crate) fds: FdTable,
     pub(crate) tty: bool,
     pub(crate) observer: Option<Arc<dyn MutationObserver>>,
+    /// The observer wants walks reported (asked once, so opens pay one branch otherwise).
+    pub(crate) walks: bool,
     pub(crate) stop: StopSignal,
     pub(crate) started: Instant,
 }
@@ -118,7 +131,7 @@ pub struct WasiHostBuilder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdio: Stdio,
-    listeners: Vec<TcpListener>,
+    listeners: Vec<(TcpListener, String)>,
     observer: Option<Arc<dyn MutationObserver>>,
     stop: StopSignal,
     max_fds: usize,
@@ -198,9 +211,13 @@ impl WasiHostBuilder {
         self
     }
 
-    /// Hands the guest a listening socket as a preopened fd, for `sock_accept`.
-    pub fn listener(mut self, l: TcpListener) -> Self {
-        self.listeners.push(l);
+    /// Hands the guest a listening socket as a preopened fd, for `sock_accept`. The guest finds
+    /// its listeners through the environment, as systemd's socket activation tells a service:
+    /// `LISTEN_FDS` (how many), `LISTEN_FD` (the first one's number; the rest follow it) and
+    /// `LISTEN_FDNAMES` (their `name`s, `:`-separated, e.g. the container ports `80/tcp`). The
+    /// numbers differ from systemd's fixed 3 because the preopened mounts come first.
+    pub fn listener(mut self, l: TcpListener, name: impl Into<String>) -> Self {
+        self.listeners.push((l, name.into()));
         self
     }
 
@@ -229,7 +246,8 @@ impl WasiHostBuilder {
         // A file mount is reached through the directory above it, not as a preopen.
         let preopens: Vec<GuestPath> =
             self.ns.mounts().iter().filter(|m| !m.is_file()).map(|m| m.path.clone()).collect();
-        let mut fds = FdTable::new(self.max_fds.max(3 + preopens.len() + self.listeners.len()));
+        let preopens_len = preopens.len();
+        let mut fds = FdTable::new(self.max_fds.max(3 + preopens_len + self.listeners.len()));
         fds.insert(Descriptor::Stdin(self.stdio.stdin))?;
         fds.insert(Descriptor::Stdout(self.stdio.stdout))?;
         fds.insert(Descriptor::Stderr(self.stdio.stderr))?;
@@ -237,7 +255,16 @@ impl WasiHostBuilder {
             let name = path.to_string();
             fds.insert(Descriptor::Dir(OpenDir { path, preopen: Some(name), listing: None }))?;
         }
-        for l in self.listeners {
+        let mut env = self.env;
+        if !self.listeners.is_empty() {
+            let first = 3 + preopens_len;
+            let names: Vec<&str> = self.listeners.iter().map(|(_, n)| n.as_str()).collect();
+            env.retain(|(k, _)| !matches!(k.as_str(), "LISTEN_FD" | "LISTEN_FDS" | "LISTEN_FDNAMES"));
+            env.push(("LISTEN_FDS".into(), self.listeners.len().to_string()));
+            env.push(("LISTEN_FD".into(), first.to_string()));
+            env.push(("LISTEN_FDNAMES".into(), names.join(":")));
+        }
+        for (l, _) in self.listeners {
             l.set_nonblocking(true)?;
             fds.insert(Descriptor::Listener(l))?;
         }
@@ -246,10 +273,11 @@ impl WasiHostBuilder {
         }
         Ok(WasiHost {
             args: self.args.into_iter().map(String::into_bytes).collect(),
-            env: self.env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
+            env: env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
             ns: self.ns,
             fds,
             tty: self.stdio.tty,
+            walks: self.observer.as_ref().is_some_and(|o| o.wants_walks()),
             observer: self.observer,
             stop: self.stop,
             started: Instant::now(),

@@ -20,6 +20,7 @@ mod namespace;
 mod ops;
 mod path;
 mod quota;
+mod walks;
 
 pub use budget::{FdBudget, FdLease, MIN_SHARE, guest_share_of};
 pub use errno::Errno;
@@ -32,6 +33,7 @@ pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node};
 pub use quota::{Quota, measure};
 pub use stdio::{Input, Output, Stdio};
+pub use walks::{Walk, WalkBreak, WalkEnd, WalkLink, WalkOp};
 
 mod stdio;
 

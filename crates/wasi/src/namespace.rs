@@ -14,7 +14,7 @@ use std::sync::Arc;
 use cap_std::fs::Dir;
 
 use crate::errno::Errno;
-use crate::path::{GuestPath, Lookup, Node, Walked, walk};
+use crate::path::{GuestPath, Lookup, Node, Trace, Walked, walk, walk_traced};
 use crate::quota::Quota;
 
 /// What a mount shows at its mount point.
@@ -144,15 +144,7 @@ impl Namespace {
     /// The mount that holds `path`: the one with the longest mount point above it, as a later
     /// (deeper) mount shadows what lies beneath it in its parent.
     pub fn locate(&self, path: &GuestPath) -> Location {
-        let mount = self
-            .mounts
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| path.starts_with(&m.path))
-            // Mount points above one path are prefixes of each other: the longest is the deepest.
-            .max_by_key(|(_, m)| m.path.as_str().len())
-            .map(|(i, _)| i)
-            .unwrap_or(0);
+        let mount = self.mount_of(path);
         let rel = PathBuf::from(path.relative_to(&self.mounts[mount].path));
         let rel = match &self.mounts[mount].source {
             MountSource::File { name, .. } if rel.as_os_str() == "." => PathBuf::from(name),
@@ -161,6 +153,18 @@ impl Namespace {
             MountSource::Dir(_) => rel,
         };
         Location { path: path.clone(), mount, rel }
+    }
+
+    /// The mount that holds `path` (see [`Namespace::locate`]), without the path inside it.
+    pub fn mount_of(&self, path: &GuestPath) -> MountId {
+        self.mounts
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| path.starts_with(&m.path))
+            // Mount points above one path are prefixes of each other: the longest is the deepest.
+            .max_by_key(|(_, m)| m.path.as_str().len())
+            .map(|(i, _)| i)
+            .unwrap_or(0)
     }
 
     /// Is `path` a mount point (other than `/`)?
@@ -201,6 +205,18 @@ impl Namespace {
         follow_final: bool,
     ) -> Result<(Location, Node, bool), Errno> {
         let Walked { path, node, trailing_slash } = walk(self, start, path, follow_final)?;
+        Ok((self.locate(&path), node, trailing_slash))
+    }
+
+    /// [`Namespace::resolve_with_slash`], telling `trace` the links followed (see [`walk_traced`]).
+    pub fn resolve_traced(
+        &self,
+        start: &GuestPath,
+        path: &[u8],
+        follow_final: bool,
+        trace: &mut impl Trace,
+    ) -> Result<(Location, Node, bool), Errno> {
+        let Walked { path, node, trailing_slash } = walk_traced(self, start, path, follow_final, trace)?;
         Ok((self.locate(&path), node, trailing_slash))
     }
 }

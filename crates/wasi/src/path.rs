@@ -68,10 +68,32 @@ pub fn climbs_above_start(path: &[u8]) -> bool {
     false
 }
 
+/// Told the steps of a walk that explain where it ended: each symlink followed and where it
+/// broke. `()` records nothing, so an untraced walk does no extra work.
+pub trait Trace {
+    /// The symlink at `link` is followed to `target` (as stored).
+    fn link(&mut self, _link: &GuestPath, _target: &[u8]) {}
+    /// `missing` does not exist; the walk stops there (its parent is the last that existed).
+    fn missing(&mut self, _missing: &GuestPath) {}
+}
+
+impl Trace for () {}
+
 /// Resolves `path` (relative to the directory `start`, or to the container root when absolute)
 /// like Linux's path walk. `follow_final` says whether a symlink in the last component is
 /// followed; a trailing `/` always follows it and requires a directory.
 pub fn walk(lookup: &impl Lookup, start: &GuestPath, path: &[u8], follow_final: bool) -> Result<Walked, Errno> {
+    walk_traced(lookup, start, path, follow_final, &mut ())
+}
+
+/// [`walk`], telling `trace` each link followed and the component found missing.
+pub fn walk_traced(
+    lookup: &impl Lookup,
+    start: &GuestPath,
+    path: &[u8],
+    follow_final: bool,
+    trace: &mut impl Trace,
+) -> Result<Walked, Errno> {
     if path.is_empty() {
         return Err(Errno::Noent);
     }
@@ -109,11 +131,12 @@ pub fn walk(lookup: &impl Lookup, start: &GuestPath, path: &[u8], follow_final: 
                 if hops > MAX_SYMLINK_HOPS {
                     return Err(Errno::Loop);
                 }
-                cur.pop();
                 if target.is_empty() {
                     return Err(Errno::Noent);
                 }
                 let target = std::str::from_utf8(&target).map_err(|_| Errno::Ilseq)?;
+                trace.link(&cur, target.as_bytes());
+                cur.pop();
                 if target.starts_with('/') {
                     cur = GuestPath::root();
                 }
@@ -122,7 +145,10 @@ pub fn walk(lookup: &impl Lookup, start: &GuestPath, path: &[u8], follow_final: 
                 }
                 final_node = None;
             }
-            Node::Missing if !is_last => return Err(Errno::Noent),
+            Node::Missing if !is_last => {
+                trace.missing(&cur);
+                return Err(Errno::Noent);
+            }
             Node::File if !is_last || trailing => return Err(Errno::Notdir),
             node => final_node = Some(node),
         }
@@ -218,6 +244,36 @@ mod tests {
         check(&t, "/var/www", "pub/f", false, "/var/www/pub/f -> /var/lib/pulp/content/f");
         check(&t, "/var/www", "pub/dangling", true, "Noent");
         check(&t, "/var/www", "pub/gone", true, "/var/lib/pulp/content/gone Missing");
+    }
+
+    /// Records a walk's trace as text: `link /a -> /b`, `missing /c`.
+    #[derive(Default)]
+    struct Steps(Vec<String>);
+
+    impl Trace for Steps {
+        fn link(&mut self, link: &GuestPath, target: &[u8]) {
+            self.0.push(format!("link {link} -> {}", String::from_utf8_lossy(target)));
+        }
+        fn missing(&mut self, missing: &GuestPath) {
+            self.0.push(format!("missing {missing}"));
+        }
+    }
+
+    #[test]
+    fn the_trace_names_each_link_and_where_the_walk_broke() {
+        let t = pulp();
+        for (start, path, expect) in [
+            ("/var/www", "pub/f", "link /var/www/pub/f -> /var/lib/pulp/content/f"),
+            ("/var/www", "pub/rel", "link /var/www/pub/rel -> ../../lib/pulp/content/f"),
+            ("/", "var/www/pub/dirlink/f", "link /var/www/pub/dirlink -> /var/lib/pulp/content"),
+            ("/", "var/www/pub/dangling", "link /var/www/pub/dangling -> /nowhere/f, missing /nowhere"),
+            ("/", "etc/hostname", ""),
+        ] {
+            let mut steps = Steps::default();
+            let start = GuestPath::parse(start.as_bytes()).unwrap();
+            let _ = walk_traced(&t, &start, path.as_bytes(), true, &mut steps);
+            assert_eq!(steps.0.join(", "), expect, "{path}");
+        }
     }
 
     #[test]

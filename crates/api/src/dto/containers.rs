@@ -70,6 +70,7 @@ pub struct HostConfigJson {
     pub auto_remove: bool,
     pub readonly_rootfs: bool,
     pub port_bindings: BTreeMap<String, Vec<PortBinding>>,
+    pub publish_all_ports: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountRequestJson>,
     pub memory: u64,
@@ -146,6 +147,12 @@ pub struct ContainerJson {
     pub driver: &'static str,
     pub platform: &'static str,
     pub log_path: String,
+    /// Docker 1.x's view of the mounts, which Docker dropped in 1.8 and Porthole keeps because
+    /// the 2014 walkthrough prints it (`inspect --format '{{.Volumes}}'`): destination → host
+    /// directory, and destination → writable.
+    pub volumes: BTreeMap<String, String>,
+    #[serde(rename = "VolumesRW")]
+    pub volumes_rw: BTreeMap<String, bool>,
     pub host_config: HostConfigJson,
     pub mounts: Vec<MountJson>,
     pub config: ConfigJson,
@@ -163,7 +170,9 @@ pub struct GraphDriver {
 #[derive(Debug, Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkSettings {
-    pub ports: BTreeMap<String, Vec<PortBinding>>,
+    /// While it runs: each exposed or published port → its host addresses (`null` for one
+    /// exposed but not published), as `docker port` reads them.
+    pub ports: BTreeMap<String, Option<Vec<PortBinding>>>,
     pub networks: BTreeMap<String, serde_json::Value>,
 }
 
@@ -174,6 +183,22 @@ fn port_bindings(info: &ContainerInfo) -> BTreeMap<String, Vec<PortBinding>> {
         .iter()
         .map(|(port, hosts)| (port.clone(), hosts.iter().map(|h| binding_of(h)).collect()))
         .collect()
+}
+
+/// `NetworkSettings.Ports`: empty unless running, as Docker's.
+fn network_ports(info: &ContainerInfo) -> BTreeMap<String, Option<Vec<PortBinding>>> {
+    let mut out = BTreeMap::new();
+    if !info.record.state.status.is_running() {
+        return out;
+    }
+    for key in info.record.config.exposed_port_keys() {
+        out.insert(key, None);
+    }
+    for p in &info.ports {
+        let binding = PortBinding { host_ip: p.host.ip().to_string(), host_port: p.host.port().to_string() };
+        out.entry(p.container.to_string()).or_insert(None).get_or_insert_with(Vec::new).push(binding);
+    }
+    out
 }
 
 fn non_empty(v: &[String]) -> Option<Vec<String>> {
@@ -210,12 +235,20 @@ impl From<&ContainerInfo> for ContainerJson {
             driver: "porthole",
             platform: "linux",
             log_path: info.log_path.display().to_string(),
+            volumes: r
+                .mounts
+                .iter()
+                .zip(&info.sources)
+                .map(|(m, s)| (m.destination.to_string(), s.display().to_string()))
+                .collect(),
+            volumes_rw: r.mounts.iter().map(|m| (m.destination.to_string(), m.rw)).collect(),
             host_config: HostConfigJson {
                 binds: non_empty(&r.host.binds),
                 volumes_from: non_empty(&r.host.volumes_from),
                 auto_remove: r.host.auto_remove,
                 readonly_rootfs: r.host.read_only_rootfs,
                 port_bindings: port_bindings(info),
+                publish_all_ports: r.host.publish_all_ports,
                 mounts: r.host.mounts.iter().map(MountRequestJson::from).collect(),
                 memory: r.host.memory_bytes.unwrap_or(0),
                 storage_opt: r.host.storage_size.map(|s| BTreeMap::from([("size".to_string(), s.to_string())])),
@@ -243,7 +276,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 name: "porthole",
                 data: BTreeMap::from([("MergedDir", info.rootfs.display().to_string())]),
             },
-            network_settings: NetworkSettings { ports: port_bindings(info), networks: BTreeMap::new() },
+            network_settings: NetworkSettings { ports: network_ports(info), networks: BTreeMap::new() },
         }
     }
 }
@@ -295,25 +328,24 @@ fn status_text(info: &ContainerInfo, now: i64) -> String {
     }
 }
 
-/// Published ports, shown (as by Docker) only while the container runs.
+/// `docker ps`'s PORTS: while it runs, each bound address, and each exposed port that is not
+/// published by its number alone, as Docker lists them.
 fn ports(info: &ContainerInfo) -> Vec<PortJson> {
     let mut out = Vec::new();
-    if !info.record.state.status.is_running() {
-        return out;
-    }
-    for (port, hosts) in &info.record.host.port_bindings {
-        let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
+    for (key, bindings) in network_ports(info) {
+        let (number, proto) = key.split_once('/').unwrap_or((&key, "tcp"));
         let Ok(private_port) = number.parse() else {
             continue;
         };
-        for h in hosts {
-            let b = binding_of(h);
-            out.push(PortJson {
+        let kind = proto.to_string();
+        match bindings {
+            None => out.push(PortJson { ip: String::new(), private_port, public_port: None, kind }),
+            Some(bs) => out.extend(bs.into_iter().map(|b| PortJson {
                 ip: b.host_ip,
                 private_port,
                 public_port: b.host_port.parse().ok(),
-                kind: proto.to_string(),
-            });
+                kind: kind.clone(),
+            })),
         }
     }
     out

@@ -35,13 +35,13 @@ pub struct EventJson {
     pub time_nano: i64,
 }
 
-/// Docker's name for an event type; Porthole's file events have none (they are not sent).
+/// Docker's name for an event type; Porthole's file and walk events have none (they are not sent).
 pub fn docker_type(kind: EventType) -> Option<&'static str> {
     match kind {
         EventType::Container => Some("container"),
         EventType::Volume => Some("volume"),
         EventType::Image => Some("image"),
-        EventType::File => None,
+        EventType::File | EventType::Walk => None,
     }
 }
 

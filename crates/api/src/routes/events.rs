@@ -36,7 +36,7 @@ impl History {
         let spawned = std::thread::Builder::new().name("event-history".into()).spawn(move || {
             loop {
                 match rx.blocking_recv() {
-                    Ok(e) if e.kind != EventType::File => {
+                    Ok(e) if docker_type(e.kind).is_some() => {
                         let mut q = h.0.lock().unwrap();
                         if q.len() == KEEP {
                             q.pop_front();

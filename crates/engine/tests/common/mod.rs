@@ -10,7 +10,9 @@ use porthole_engine::{CreateOptions, Engine, EngineConfig, LogOptions, WaitCondi
 /// An engine whose state root is `<dir>/root`; `fd_budget` as `EngineConfig` has it.
 pub fn open_engine(dir: &Path, fd_budget: Option<usize>) -> Engine {
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    Engine::open(EngineConfig { root: dir.join("root"), module_cache: Some(cache), fd_budget }).unwrap().0
+    Engine::open(EngineConfig { root: dir.join("root"), module_cache: Some(cache), fd_budget, ..Default::default() })
+        .unwrap()
+        .0
 }
 
 /// An engine on a new temporary directory, which lives as long as the returned guard.

@@ -336,12 +336,7 @@ impl WasiHost {
                 }
                 w.flush()?;
             }
-            Descriptor::Stream(s) => {
-                for (buf, len) in iovs {
-                    s.write_all(mem.slice(buf, len)?)?;
-                    total += len as usize;
-                }
-            }
+            Descriptor::Stream(s) => total = crate::ops::sock::write_stream(s, mem, &iovs)?,
             Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
             _ => return Err(Errno::Badf.into()),
         }

@@ -10,10 +10,11 @@ use crate::abi::{LOOKUP_SYMLINK_FOLLOW, fdflags, fstflags, oflags, rights};
 use crate::errno::Errno;
 use crate::fdtable::{Descriptor, OpenDir, OpenFile, Rights};
 use crate::filestat::Filestat;
-use crate::host::{HostResult, MutationKind, WasiHost};
+use crate::host::{HostError, HostResult, MutationKind, WasiHost};
 use crate::memory::GuestMemory;
 use crate::namespace::Location;
 use crate::path::{GuestPath, Node, climbs_above_start};
+use crate::walks::{Recording, WalkOp};
 
 /// The time a `fstflags` pair asks for: a given time, now, or unchanged.
 pub(crate) fn time_spec(ts: u64, set: u16, now: u16, flags: u16) -> Result<Option<SystemTimeSpec>, Errno> {
@@ -64,6 +65,19 @@ impl WasiHost {
         (ptr, len): (u32, u32),
         follow: bool,
     ) -> Result<(Location, Node, bool), Errno> {
+        self.resolve_at_recorded(mem, fd, needed, (ptr, len), follow, None)
+    }
+
+    /// [`Self::resolve_at_with_slash`], recording the walk in `rec` if given.
+    fn resolve_at_recorded(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
+        follow: bool,
+        rec: Option<&mut Recording>,
+    ) -> Result<(Location, Node, bool), Errno> {
         self.dir_rights(fd, needed)?;
         let start = self.dir_path(fd)?;
         let path = mem.read_vec(ptr, len)?;
@@ -76,7 +90,14 @@ impl WasiHost {
         if self.fds.get_dir(fd)?.preopen.is_none() && climbs_above_start(&path) {
             return Err(Errno::Notcapable);
         }
-        self.ns.resolve_with_slash(&start, &path, follow)
+        let Some(rec) = rec else { return self.ns.resolve_with_slash(&start, &path, follow) };
+        let resolved = self.ns.resolve_traced(&start, &path, follow, rec);
+        if let Ok((loc, node, _)) = &resolved {
+            rec.end = Some((loc.clone(), node.clone()));
+        }
+        rec.start = Some(start);
+        rec.path = path;
+        resolved
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
@@ -255,6 +276,38 @@ impl WasiHost {
         fdflags: u16,
         out: u32,
     ) -> HostResult<()> {
+        if !self.walks {
+            return self.open_at(mem, fd, dirflags, (path, len), oflags, base, fdflags, out, None);
+        }
+        let mut rec = Recording::default();
+        let result = self.open_at(mem, fd, dirflags, (path, len), oflags, base, fdflags, out, Some(&mut rec));
+        let writes = base & rights::FD_WRITE != 0
+            || fdflags & fdflags::APPEND != 0
+            || oflags & (oflags::CREAT | oflags::TRUNC) != 0;
+        let op = if writes { WalkOp::Write } else { WalkOp::Read };
+        match &result {
+            Ok(()) => self.report_walk(op, &rec, Ok(())),
+            Err(HostError::Errno(e)) => self.report_walk(op, &rec, Err(*e)),
+            // A trap ends the guest; there is no answer to report.
+            Err(HostError::Trap(_)) => {}
+        }
+        result
+    }
+
+    /// `path_open`, walking through `rec` when the walk is reported.
+    #[allow(clippy::too_many_arguments)]
+    fn open_at(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        dirflags: u32,
+        (path, len): (u32, u32),
+        oflags: u16,
+        base: u64,
+        fdflags: u16,
+        out: u32,
+        rec: Option<&mut Recording>,
+    ) -> HostResult<()> {
         let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
         let creat = oflags & oflags::CREAT != 0;
         let excl = oflags & oflags::EXCL != 0;
@@ -267,7 +320,7 @@ impl WasiHost {
         if trunc {
             needed |= rights::PATH_FILESTAT_SET_SIZE;
         }
-        let (loc, node, slash) = self.resolve_at_with_slash(mem, fd, needed, (path, len), follow)?;
+        let (loc, node, slash) = self.resolve_at_recorded(mem, fd, needed, (path, len), follow, rec)?;
         let dir_rights = self.fds.rights(fd)?;
         // As wasmtime-wasi: only FD_READ / FD_WRITE in the requested rights choose the access
         // mode; the other bits describe what the guest means to do and are granted by type.

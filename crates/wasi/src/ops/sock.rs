@@ -1,7 +1,7 @@
 //! Sockets handed in as preopened listeners: `sock_accept` and the calls on accepted streams.
 
-use std::io::{Read, Write};
-use std::net::Shutdown;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
 use crate::abi::{RECV_PEEK, SHUT_RD, SHUT_WR, fdflags};
@@ -12,6 +12,23 @@ use crate::memory::GuestMemory;
 
 impl WasiHost {
     pub fn sock_accept(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u16, out: u32) -> HostResult<()> {
+        // Room first: a connection taken off the queue that cannot be numbered would be lost.
+        let room = self.fds.reserve()?;
+        match self.accept_stream(fd, flags) {
+            Ok(stream) => {
+                let new_fd = self.fds.place(room, Descriptor::Stream(stream));
+                mem.write_u32(out, new_fd)?;
+                Ok(())
+            }
+            Err(e) => {
+                self.fds.cancel(room);
+                Err(e)
+            }
+        }
+    }
+
+    /// The next connection on listener `fd`, waiting for one unless `flags` says non-blocking.
+    fn accept_stream(&mut self, fd: u32, flags: u16) -> HostResult<TcpStream> {
         let stop = self.stop.clone();
         let stream = loop {
             let Descriptor::Listener(l) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
@@ -35,9 +52,7 @@ impl WasiHost {
             }
         };
         stream.set_nonblocking(flags & fdflags::NONBLOCK != 0)?;
-        let new_fd = self.fds.insert(Descriptor::Stream(stream))?;
-        mem.write_u32(out, new_fd)?;
-        Ok(())
+        Ok(stream)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -74,11 +89,7 @@ impl WasiHost {
     ) -> HostResult<()> {
         let iovs = mem.iovecs(iovs, count)?;
         let Descriptor::Stream(s) = self.fds.get(fd)? else { return Err(Errno::Notsock.into()) };
-        let mut total = 0usize;
-        for (buf, len) in iovs {
-            s.write_all(mem.slice(buf, len)?)?;
-            total += len as usize;
-        }
+        let total = write_stream(s, mem, &iovs)?;
         mem.write_u32(out_len, total as u32)?;
         Ok(())
     }
@@ -94,4 +105,29 @@ impl WasiHost {
         s.shutdown(how)?;
         Ok(())
     }
+}
+
+/// Writes `iovs` to a socket as write(2) does: on a blocking socket everything, on a
+/// non-blocking one as much as the socket takes, `EAGAIN` only if it took nothing. The count
+/// returned is what went out: `write_all` would fail after a partial write and the guest, told
+/// nothing was sent, would send those bytes twice.
+pub(crate) fn write_stream(s: &mut TcpStream, mem: &GuestMemory<'_>, iovs: &[(u32, u32)]) -> HostResult<usize> {
+    let mut total = 0usize;
+    for &(buf, len) in iovs {
+        let mut data = mem.slice(buf, len)?;
+        while !data.is_empty() {
+            match s.write(data) {
+                Ok(0) => return Ok(total),
+                Ok(n) => {
+                    total += n;
+                    data = &data[n..];
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // What was sent is reported; the error comes back on the next call.
+                Err(_) if total > 0 => return Ok(total),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(total)
 }

@@ -1,5 +1,5 @@
 //! Porthole's own read-only endpoints behind the dashboard, under `/porthole/`: the mount
-//! graph, the event stream, file listings and views, container logs. Nothing here changes
+//! graph, the event stream, file listings and views, container logs and path walks. Nothing here changes
 //! state.
 
 mod coalesce;
@@ -8,6 +8,7 @@ mod files;
 mod graph;
 mod logs;
 mod preview;
+mod walks;
 pub mod writers;
 
 use axum::Router;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/porthole/volumes/{name}/file", get(files::volume_file))
         .route("/porthole/containers/{id}/files", get(files::container_files))
         .route("/porthole/containers/{id}/logs", get(logs::logs))
+        .route("/porthole/containers/{id}/walks", get(walks::walks))
         .route("/porthole/containers/{id}/rm-preview", get(preview::rm))
         .route("/porthole/volumes/prune-preview", get(preview::prune))
 }
