@@ -120,6 +120,28 @@ fn the_worker_mirrors_and_the_web_server_publishes_through_the_links() {
     assert_eq!(http_get(&lonely, "/pub/tools/hello/hello-1.0.txt").status, 404);
     assert_eq!(http_get(&web, "/pub/tools/hello/hello-1.0.txt").status, 200);
 
+    // What the dashboard draws: the web server's walk through the link into the content
+    // volume, and the lonely one's walk breaking where /var/lib/pulp is missing.
+    let walks = |c: &str| -> serde_json::Value {
+        serde_json::from_slice(&http_get(&d.addr, &format!("/porthole/containers/{c}/walks")).body).unwrap()
+    };
+    let served = walks("web");
+    let hello = served
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|w| w["path"] == "/var/www/pub/tools/hello/hello-1.0.txt")
+        .unwrap_or_else(|| panic!("{served}"));
+    let steps = hello["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{hello}");
+    assert_eq!(steps[0]["mount"], "/var/www");
+    assert!(steps[0]["target"].as_str().unwrap().starts_with("/var/lib/pulp/content/"), "{hello}");
+    assert_eq!(steps[1]["mount"], "/var/lib/pulp");
+    let broken = walks("lonely");
+    let last = broken.as_array().unwrap().last().unwrap_or_else(|| panic!("{broken}"));
+    assert_eq!((&last["error"], &last["broke"]["missing"]), (&serde_json::json!("ENOENT"), &serde_json::json!("lib")));
+
     // Stopped: the port is closed.
     d.ok(&["stop", "-t", "1", "web"]);
     assert!(http_request(&web, "GET", "/", &[]).is_err(), "the port still answers after stop");

@@ -31,6 +31,9 @@ pub struct ContainerSummary {
     pub command: String,
     pub created: i64,
     pub mounts: Vec<MountSummary>,
+    /// Its published ports while it runs, as `docker ps` shows them (`127.0.0.1:8080->80/tcp`).
+    #[serde(default)]
+    pub ports: Vec<String>,
 }
 
 /// One mount of a container.
@@ -206,7 +209,10 @@ pub fn build(input: &GraphInput) -> Graph {
             column: Column::Container,
             row,
             title: c.name.clone(),
-            lines: vec![format!("{} · {}", c.state, short(&c.id)), c.command.clone()],
+            lines: std::iter::once(format!("{} · {}", c.state, short(&c.id)))
+                .chain(std::iter::once(c.command.clone()))
+                .chain((!c.ports.is_empty()).then(|| format!("ports {}", c.ports.join(", "))))
+                .collect(),
             tags: vec![c.state.clone()],
         });
         if image_names.contains_key(c.image_id.as_str()) {

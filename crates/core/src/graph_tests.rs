@@ -22,6 +22,7 @@ fn container(id: &str, name: &str, image_id: &str, created: i64, mounts: Vec<Mou
         command: "/bin/sh".into(),
         created,
         mounts,
+        ports: vec![],
     }
 }
 
@@ -207,4 +208,13 @@ fn hundreds_of_nodes_keep_fixed_rows() {
     let svg = build(&input).to_svg();
     // 150 rows of 84 px under a 48 px header, plus the margin.
     assert!(svg.contains(r#"viewBox="0 0 1180 12668""#), "{}", &svg[..200]);
+}
+
+#[test]
+fn a_container_with_published_ports_lists_them_under_its_command() {
+    let mut web = container("c1", "pulp-apache", "i1", 1, vec![]);
+    web.ports = vec!["127.0.0.1:8080->80/tcp".into()];
+    let g = build(&GraphInput { images: vec![], containers: vec![web], volumes: vec![] });
+    let node = g.nodes.iter().find(|n| n.title == "pulp-apache").unwrap();
+    assert_eq!(node.lines, ["running · c1", "/bin/sh", "ports 127.0.0.1:8080->80/tcp"]);
 }

@@ -57,6 +57,7 @@ impl Engine {
                         .join(" "),
                     created: r.created,
                     mounts,
+                    ports: c.running.iter().flat_map(|run| &run.ports).map(|p| p.to_string()).collect(),
                 }
             })
             .collect()

@@ -1,9 +1,10 @@
 //! The recent path walks of each container, for the dashboard: which path a guest asked for,
 //! the links it went through, the mount (and volume) each step landed in, and where a broken
-//! walk stopped. The WASI host reports every open; only two kinds are kept, because they are
-//! the story of a request and not the noise of a shell:
-//! - a regular file opened for reading (what a web server or `cat` serves), and
-//! - an open that failed (`ENOENT` through a dangling link, `EROFS`, …).
+//! walk stopped. The WASI host reports every open and stat; only these are kept, because they
+//! are the story of a request and not the noise of a shell:
+//! - a regular file opened for reading (what a web server or `cat` serves),
+//! - an open that failed (`ENOENT` through a dangling link, `EROFS`, …), and
+//! - a stat that failed after following a link (a server's 404 for a dangling link).
 //!
 //! Directory opens (listings, `cd`) and successful opens for writing (already reported as
 //! file events) are dropped. Each container keeps the last [`KEEP`] in a ring, held apart
@@ -58,9 +59,13 @@ pub struct WalkRecord {
 
 /// Is this walk one the dashboard shows (see the module's comment)?
 pub fn worth_keeping(walk: &Walk<'_>) -> bool {
-    match walk.result {
-        Err(_) => true,
-        Ok(()) => walk.op == WalkOp::Read && walk.end.is_some_and(|e| *e.node == Node::File),
+    match (walk.op, walk.result) {
+        // A failed stat matters only through a link (a dangling one): a shell's stats of
+        // names that are not there (a `PATH` search) would bury everything else.
+        (WalkOp::Stat, Err(_)) => !walk.links.is_empty(),
+        (WalkOp::Stat, Ok(())) => false,
+        (_, Err(_)) => true,
+        (op, Ok(())) => op == WalkOp::Read && walk.end.is_some_and(|e| *e.node == Node::File),
     }
 }
 

@@ -52,7 +52,15 @@ fn killed_mid_create_leaves_a_consistent_store() {
         std::fs::create_dir_all(&ctx).unwrap();
         std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nRUN mkdir -p /var/lib/pulp && seq 1 200 > /var/lib/pulp/numbers\nVOLUME /var/lib/pulp /var/www\n").unwrap();
         engine
-            .build(BuildOptions { context: ctx, dockerfile: None, tags: vec!["pulp-content".into()] }, &mut |_| {})
+            .build(
+                BuildOptions {
+                    context: ctx,
+                    dockerfile: None,
+                    tags: vec!["pulp-content".into()],
+                    ..Default::default()
+                },
+                &mut |_| {},
+            )
             .unwrap();
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -332,7 +340,7 @@ fn empty_run_is_an_error_and_unfinished_stages_are_swept() {
         let ctx = tmp.path().join("ctx");
         std::fs::create_dir_all(&ctx).unwrap();
         std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
-        engine.build(BuildOptions { context: ctx, dockerfile: None, tags: vec![] }, &mut |_| {})
+        engine.build(BuildOptions { context: ctx, dockerfile: None, tags: vec![], ..Default::default() }, &mut |_| {})
     };
     let e = build("FROM busybox\nRUN []\n").unwrap_err();
     assert_eq!(e.to_string(), "Dockerfile parse error line 2: RUN requires at least one argument");

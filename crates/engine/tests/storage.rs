@@ -39,7 +39,10 @@ impl Env {
         let mut log = String::new();
         let out = self
             .engine
-            .build(BuildOptions { context: ctx, dockerfile: None, tags: vec![tag.into()] }, &mut |s| log.push_str(s))
+            .build(
+                BuildOptions { context: ctx, dockerfile: None, tags: vec![tag.into()], ..Default::default() },
+                &mut |s| log.push_str(s),
+            )
             .unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
         out.image_id
     }

@@ -1,4 +1,4 @@
-//! Reporting path walks: for each `path_open`, what the guest asked for, the symlinks the walk
+//! Reporting path walks: for each `path_open` and `path_filestat_get`, what the guest asked for, the symlinks the walk
 //! followed (each with the mount it lies in), where it ended and in which mount, and how the
 //! open turned out; for `ENOENT`, the first component that was missing. The observer sees a
 //! borrowed [`Walk`]; nothing is recorded unless it asked for walks when the host was built.
@@ -15,6 +15,9 @@ pub enum WalkOp {
     Read,
     /// Opened to write, create or truncate.
     Write,
+    /// `path_filestat_get`: a server's `stat` before it opens, which is where it learns that a
+    /// link dangles.
+    Stat,
 }
 
 /// A symlink a walk followed: where it is, the mount point of the mount holding it, and its
@@ -135,6 +138,7 @@ impl std::fmt::Display for Walk<'_> {
         let op = match self.op {
             WalkOp::Read => "read",
             WalkOp::Write => "write",
+            WalkOp::Stat => "stat",
         };
         write!(f, "{op} {}:", self.asked())?;
         for l in self.links {

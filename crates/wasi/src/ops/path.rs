@@ -191,8 +191,31 @@ impl WasiHost {
         len: u32,
         out: u32,
     ) -> HostResult<()> {
+        if !self.walks {
+            return self.stat_at(mem, fd, flags, (path, len), out, None);
+        }
+        let mut rec = Recording::default();
+        let result = self.stat_at(mem, fd, flags, (path, len), out, Some(&mut rec));
+        match &result {
+            Ok(()) => self.report_walk(WalkOp::Stat, &rec, Ok(())),
+            Err(HostError::Errno(e)) => self.report_walk(WalkOp::Stat, &rec, Err(*e)),
+            Err(HostError::Trap(_)) => {}
+        }
+        result
+    }
+
+    /// `path_filestat_get`, walking through `rec` when the walk is reported.
+    fn stat_at(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        flags: u32,
+        (path, len): (u32, u32),
+        out: u32,
+        rec: Option<&mut Recording>,
+    ) -> HostResult<()> {
         let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
-        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow)?;
+        let (loc, node, _) = self.resolve_at_recorded(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow, rec)?;
         if node == Node::Missing {
             return Err(Errno::Noent.into());
         }
