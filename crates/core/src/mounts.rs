@@ -77,13 +77,6 @@ pub enum MountError {
     NonRecursiveReadOnly,
 }
 
-impl MountError {
-    /// A missing container (404 in the API) rather than bad input (400).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, MountError::NoSuchContainer(_))
-    }
-}
-
 const PROPAGATION_MODES: [&str; 6] = ["private", "rprivate", "shared", "rshared", "slave", "rslave"];
 
 /// moby's `linuxValidMountMode`: known options, at most one of each family.

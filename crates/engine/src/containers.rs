@@ -31,6 +31,8 @@ pub struct CreateOptions {
     pub entrypoint: Option<Vec<String>>,
     pub env: Vec<String>,
     pub workdir: Option<String>,
+    /// `--hostname`, checked (`core::names::valid_hostname`).
+    pub hostname: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub tty: bool,
     pub open_stdin: bool,
@@ -112,6 +114,9 @@ impl Engine {
             if command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref()).is_empty() {
                 return Err(EngineError::Invalid("no command specified".into()));
             }
+            if let Some(h) = opts.hostname.as_deref().filter(|h| !porthole_core::names::valid_hostname(h)) {
+                return Err(EngineError::Invalid(format!("invalid hostname format: {h}")));
+            }
             // Refused now, not at start: an invalid or disallowed binding is the request's fault.
             let config = container_config(&image.config, &opts);
             porthole_core::ports::plan(
@@ -134,7 +139,8 @@ impl Engine {
             w.creating.insert(id.clone(), crate::Reservation { name: name.clone(), volumes });
             (image, name, mounts, anonymous_created)
         };
-        let materialized = self.materialize(&id, &image, mounts);
+        let config = container_config(&image.config, &opts);
+        let materialized = self.materialize(&id, &image, mounts, &config);
         let mut w = self.world();
         w.creating.remove(&id);
         let mounts = match materialized {
@@ -148,7 +154,6 @@ impl Engine {
                 return Err(e);
             }
         };
-        let config = container_config(&image.config, &opts);
         let argv = command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref());
         let record = ContainerRecord {
             id: id.clone(),
@@ -243,7 +248,13 @@ impl Engine {
     /// Makes the plan real, without the world lock (the container's name and volumes are
     /// reserved): the rootfs copy, copy-up into its new volumes, bind sources, mount-point
     /// directories, `/etc/hostname` and `/etc/hosts`.
-    fn materialize(&self, id: &Id, image: &ImageRecord, plan: Vec<MountPoint>) -> Result<Vec<MountPoint>> {
+    fn materialize(
+        &self,
+        id: &Id,
+        image: &ImageRecord,
+        plan: Vec<MountPoint>,
+        config: &ImageConfig,
+    ) -> Result<Vec<MountPoint>> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(id);
         std::fs::create_dir_all(&rootfs).context(|| format!("creating {}", rootfs.display()))?;
@@ -300,7 +311,12 @@ impl Engine {
             }
             mounts.push(m);
         }
-        write_etc(&tree, id).context(|| "writing /etc/hostname and /etc/hosts".into())?;
+        write_etc(&tree, &hostname(config, id)).context(|| "writing /etc/hostname and /etc/hosts".into())?;
+        // `-w /missing`: Docker creates the working directory (where the guest would see it).
+        if !config.working_dir.is_empty() {
+            tree.create_dir_all(&config.working_dir)
+                .context(|| format!("creating the working directory {}", config.working_dir))?;
+        }
         Ok(mounts)
     }
 
@@ -400,6 +416,8 @@ fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
             config.cmd = None;
         }
     }
+    // An image's own Hostname is not inherited: each container gets its own name.
+    config.hostname = opts.hostname.clone().unwrap_or_default();
     if let Some(wd) = opts.workdir.as_ref().filter(|w| !w.is_empty()) {
         config.working_dir = wd.clone();
     }
@@ -419,13 +437,18 @@ fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
     config
 }
 
-/// `/etc/hostname` (the short id, as Docker sets it) and `/etc/hosts`, written where the guest
+/// The container's host name: `--hostname`, else its short id, as Docker names it.
+pub(crate) fn hostname(config: &ImageConfig, id: &Id) -> String {
+    if config.hostname.is_empty() { id.short().to_string() } else { config.hostname.clone() }
+}
+
+/// `/etc/hostname` (`--hostname`, else the short id, as Docker sets it) and `/etc/hosts`, written where the guest
 /// would find them. Docker bind-mounts these files at start; where the image's links leave no
 /// such place (`/etc` a link loop or a file, a link into a missing directory) the guest cannot
 /// read them at that path either, so they are skipped rather than failing the create.
-fn write_etc(rootfs: &GuestFs, id: &Id) -> std::io::Result<()> {
-    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{}\n", id.short());
-    let files = [("/etc/hostname", format!("{}\n", id.short())), ("/etc/hosts", hosts)];
+fn write_etc(rootfs: &GuestFs, hostname: &str) -> std::io::Result<()> {
+    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{hostname}\n");
+    let files = [("/etc/hostname", format!("{hostname}\n")), ("/etc/hosts", hosts)];
     if let Err(e) = rootfs.create_dir_all("/etc") {
         return if unreachable_in_guest(&e) { Ok(()) } else { Err(e) };
     }

@@ -94,12 +94,13 @@ impl EngineError {
             | EngineError::NoSuchImage(_)
             | EngineError::NoSuchVolume(_)
             | EngineError::NoSuchPath(_) => ErrorKind::NotFound,
-            EngineError::Mount(m) if m.is_not_found() => ErrorKind::NotFound,
             EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
                 ErrorKind::Conflict
             }
             EngineError::State(StateError::RemoveRunning(_)) => ErrorKind::Conflict,
             EngineError::State(_) => ErrorKind::Conflict,
+            // `--volumes-from nosuch` included: a 404 on create makes the docker CLI announce
+            // "Unable to find image … locally" and try a pull before showing the real error.
             EngineError::Mount(_)
             | EngineError::Name(_)
             | EngineError::Invalid(_)

@@ -719,7 +719,7 @@ impl Engine {
 /// sets them) and `PWD` (the working directory, which the toolbox shell enters at start; WASI
 /// has no process cwd).
 fn guest_env(record: &ContainerRecord, tree: &GuestTree) -> Vec<String> {
-    let mut extra = vec![format!("HOSTNAME={}", record.id.short())];
+    let mut extra = vec![format!("HOSTNAME={}", crate::containers::hostname(&record.config, &record.id))];
     if !record.config.env.iter().any(|e| e.starts_with("HOME=")) {
         extra.push(format!("HOME={}", porthole_core::config::root_home(&read_passwd(tree))));
     }

@@ -210,7 +210,9 @@ impl From<&ContainerInfo> for ContainerJson {
         let r = &info.record;
         let status = r.state.status;
         let mut config = r.config.clone();
-        config.hostname = r.id.short().to_string();
+        if config.hostname.is_empty() {
+            config.hostname = r.id.short().to_string();
+        }
         ContainerJson {
             id: r.id.to_string(),
             created: time(r.created),
