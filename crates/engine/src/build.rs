@@ -9,14 +9,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use cap_std::{ambient_authority, fs::Dir};
 use porthole_core::config::ImageConfig;
 use porthole_core::dockerfile::{self, Instruction, InstructionKind};
 use porthole_core::event::EventType;
 use porthole_core::guest_path::clean;
 use porthole_runtime::{Exit, Limits};
+use porthole_runtime::{GuestSpec, GuestTree, MountDesc, Node, RootDesc, Stdio};
 use porthole_store::copy::{copy_file, copy_tree};
-use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{MountSpec, Namespace, Node, Stdio, StopSignal, WasiHost};
 
 use crate::containers::find_image;
 use crate::error::IoContext;
@@ -312,9 +312,10 @@ impl Engine {
             let tmp = scratch.join(i.to_string());
             std::fs::create_dir_all(&tmp).context(|| "preparing a VOLUME for RUN".into())?;
             crate::volumes::fill_from_image(&tree, v, &tmp).context(|| format!("copying {v}"))?;
-            specs.push(MountSpec::dir(clean(v), open(&tmp)?, false));
+            specs.push(MountDesc::dir(clean(v), open(&tmp)?, false));
         }
-        let ns = Namespace::new(open(&s.rootfs())?, false, specs).map_err(|e| EngineError::Build(e.to_string()))?;
+        let root = RootDesc { dir: open(&s.rootfs())?, read_only: false, quota: None };
+        let guest_tree = GuestTree::new(root, specs).map_err(|e| EngineError::Build(e.to_string()))?;
         // The build arguments in scope, unless an ENV of the same name overrides them.
         let mut env: Vec<String> = args
             .iter()
@@ -326,23 +327,22 @@ impl Engine {
             env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
         }
         env.push(format!("PWD={}", workdir(&s.config)));
-        let program = self.program_for_build(&ns, argv0, &env)?;
+        let program = self.program_for_build(&guest_tree, argv0, &env)?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
-        let signal = StopSignal::default();
-        let stopper = self.inner.runtime.stopper(&signal);
-        let host = WasiHost::builder(ns)
-            .fd_budget(self.inner.fd_budget.clone())
-            .stop_signal(signal)
-            .args(argv.iter().cloned())
-            .stdio(Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() });
-        let host = env.iter().fold(host, |b, e| {
-            let (k, v) = e.split_once('=').unwrap_or((e, ""));
-            b.env(k, v)
-        });
-        let host = host.build().map_err(EngineError::PrepareGuest)?;
+        let stopper = self.inner.runtime.stopper();
+        let guest = GuestSpec {
+            args: argv.to_vec(),
+            env,
+            stdio: Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() },
+            stopper: Some(stopper.clone()),
+            fd_budget: Some(self.inner.fd_budget.clone()),
+            ..GuestSpec::new(guest_tree)
+        }
+        .prepare()
+        .map_err(EngineError::PrepareGuest)?;
         let runtime = self.inner.runtime.clone();
-        let handle = std::thread::spawn(move || runtime.run(&program, host, &Limits::default()));
+        let handle = std::thread::spawn(move || runtime.run(&program, guest, &Limits::default()));
         // Stream the step's output while it runs.
         let mut shown = 0;
         let exit = loop {
@@ -381,8 +381,8 @@ impl Engine {
         Err(EngineError::Build(format!("The command '{shown_cmd}' returned a non-zero code: {code}")))
     }
 
-    fn program_for_build(&self, ns: &Namespace, argv0: &str, env: &[String]) -> Result<porthole_runtime::Program> {
-        self.program(ns, argv0, env).map_err(|(_, msg)| EngineError::Build(msg))
+    fn program_for_build(&self, tree: &GuestTree, argv0: &str, env: &[String]) -> Result<porthole_runtime::Program> {
+        self.program(tree, argv0, env).map_err(|(_, msg)| EngineError::Build(msg))
     }
 }
 

@@ -9,7 +9,7 @@ use cap_std::fs::Dir;
 use porthole_core::config::{ImageConfig, command_line, merge_env};
 use porthole_core::event::EventType;
 use porthole_core::log_config::LogConfig;
-use porthole_core::mounts::{MountPoint, MountRequests, MountType, resolve_mounts};
+use porthole_core::mounts::{MountPoint, MountRequests, MountSource, VolumeRef, resolve_mounts};
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::names_gen::generated_name;
 use porthole_core::state::Status;
@@ -139,7 +139,7 @@ impl Engine {
                     return Err(e);
                 }
             };
-            let volumes = mounts.iter().filter_map(|m| m.volume.clone()).collect();
+            let volumes = mounts.iter().filter_map(|m| m.volume().map(str::to_string)).collect();
             w.creating.insert(id.clone(), crate::Reservation { name: name.clone(), volumes });
             (image, name, mounts, anonymous_created)
         };
@@ -237,13 +237,12 @@ impl Engine {
     ) -> Result<Vec<MountPoint>> {
         let mut mounts = Vec::with_capacity(plan.len());
         for mut m in plan {
-            if m.kind == MountType::Volume && m.inherited_from.is_none() {
-                let name =
-                    self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone(), BTreeMap::new())?;
-                if m.volume.is_none() {
+            if let (MountSource::Volume { volume, labels, .. }, None) = (&mut m.source, &m.inherited_from) {
+                let name = self.create_volume_locked(w, volume.name(), labels.clone(), BTreeMap::new())?;
+                if *volume == VolumeRef::New {
                     anonymous_created.push(name.clone());
+                    *volume = VolumeRef::Anonymous(name);
                 }
-                m.volume = Some(name);
             }
             mounts.push(m);
         }
@@ -270,10 +269,10 @@ impl Engine {
         copy_tree(&image_dir, tree.dir()).context(|| "copying the image's files".into())?;
         let mut mounts = Vec::with_capacity(plan.len());
         for m in plan {
-            match m.kind {
-                MountType::Volume if m.inherited_from.is_none() => {
-                    let name = m.volume.as_deref().expect("created by create_volumes");
-                    if m.copy_data {
+            match &m.source {
+                MountSource::Volume { volume, copy_data, .. } if m.inherited_from.is_none() => {
+                    let name = volume.name().expect("created by create_volumes");
+                    if *copy_data {
                         // Whether a running guest holds the volume decides how the copy lands.
                         let live = {
                             let w = self.world();
@@ -286,10 +285,10 @@ impl Engine {
                         self.inner.sizes.invalidate(name);
                     }
                 }
-                MountType::Bind => {
-                    let src = Path::new(m.source.as_deref().unwrap_or_default());
+                MountSource::Bind { path, create_source, .. } => {
+                    let src = Path::new(path);
                     if !src.exists() {
-                        if !m.create_source {
+                        if !create_source {
                             return Err(EngineError::Invalid(format!(
                                 "invalid mount config for type \"bind\": bind source path does not exist: {}",
                                 src.display()
@@ -304,10 +303,10 @@ impl Engine {
             // file for a bind of one file); where the image's links make that impossible (a
             // loop, a file on the way) the namespace still shows the mount point.
             let dest = m.destination.as_str();
-            let file_bind = m.kind == MountType::Bind && m.source.as_deref().is_some_and(|s| Path::new(s).is_file());
+            let file_bind = m.bind_path().is_some_and(|s| Path::new(s).is_file());
             if file_bind {
                 let parent = dest.rsplit_once('/').map(|(p, _)| p).filter(|p| !p.is_empty()).unwrap_or("/");
-                let missing = tree.resolve(dest, true).is_ok_and(|r| r.node == porthole_wasi::Node::Missing);
+                let missing = tree.resolve(dest, true).is_ok_and(|r| r.node == porthole_runtime::Node::Missing);
                 if tree.create_dir_all(parent).is_ok() && missing {
                     let _ = tree.write_file(dest, b"");
                 }

@@ -74,7 +74,7 @@ fn sleep_while_running(engine: &Engine, id: &Id, exits: u64, total: Duration) ->
 fn run_probe(engine: &Engine, id: &Id, argv: &[String], check: &Healthcheck) -> Probe {
     let out = Arc::new(Mutex::new(Vec::new()));
     let timeout = Duration::from_nanos(check.timeout() as u64);
-    let stdio = porthole_wasi::Stdio {
+    let stdio = crate::Stdio {
         stdout: Box::new(Shared(out.clone())),
         stderr: Box::new(Shared(out.clone())),
         ..Default::default()

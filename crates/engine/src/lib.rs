@@ -30,9 +30,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use porthole_core::event::{Event, EventType};
 use porthole_core::names::{Id, Lookup, lookup};
+use porthole_runtime::FdBudget;
 use porthole_runtime::{Runtime, RuntimeConfig};
 use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord};
-use porthole_wasi::FdBudget;
 use tokio::sync::broadcast;
 
 pub use build::{BuildOptions, BuildOutput, CancelToken};
@@ -42,6 +42,8 @@ pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
+/// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
+pub use porthole_runtime::{Input, Stdio};
 pub use ports::PublishedPort;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use volumes::{VolumeFilters, VolumeInfo};
@@ -58,7 +60,7 @@ pub struct EngineConfig {
     /// across temporary roots so each guest is compiled once.
     pub module_cache: Option<PathBuf>,
     /// How many descriptors all guests together may hold; `None` is the guests' part of the
-    /// process's `RLIMIT_NOFILE` (see `porthole_wasi::guest_share_of`). Tests set it small.
+    /// process's `RLIMIT_NOFILE` (see `porthole_runtime::guest_share_of`). Tests set it small.
     pub fd_budget: Option<usize>,
     /// Where published ports may be bound: loopback only unless the operator allowed more.
     pub publish_scope: porthole_core::ports::PublishScope,
@@ -159,7 +161,7 @@ impl World {
         let existing = self
             .containers
             .iter()
-            .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume.as_deref() == Some(name)))
+            .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume() == Some(name)))
             .map(|(id, _)| id.clone());
         let creating =
             self.creating.iter().filter(|(_, r)| r.volumes.iter().any(|v| v == name)).map(|(id, _)| id.clone());
@@ -312,7 +314,7 @@ pub struct Counts {
 
 /// Host directories of a container's mounts, for inspect (`Source`) and the namespace.
 fn mount_source(store: &Store, m: &porthole_core::mounts::MountPoint) -> PathBuf {
-    match (&m.volume, &m.source) {
+    match (m.volume(), m.bind_path()) {
         (Some(v), _) => store.volume_data(v),
         (None, Some(src)) => PathBuf::from(src),
         (None, None) => PathBuf::new(),

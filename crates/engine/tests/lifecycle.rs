@@ -64,7 +64,7 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
             Ok(())
         }
     }
-    let stdio = porthole_wasi::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
+    let stdio = porthole_engine::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
     let code = e
         .exec(
             id.as_str(),
@@ -226,7 +226,7 @@ fn concurrent_creates_and_removes_never_lose_a_reference() {
     assert_eq!(survivors.len(), 10);
     for c in survivors {
         for m in &c.record.mounts {
-            assert!(e.volume_inspect(m.volume.as_deref().unwrap()).is_ok(), "a held volume was deleted");
+            assert!(e.volume_inspect(m.volume().unwrap()).is_ok(), "a held volume was deleted");
         }
     }
     assert!(

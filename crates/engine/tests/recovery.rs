@@ -83,7 +83,7 @@ fn killed_mid_create_leaves_a_consistent_store() {
     assert!(containers.len() >= 8, "{} containers survived", containers.len());
     for c in &containers {
         for (m, source) in c.record.mounts.iter().zip(&c.sources) {
-            let name = m.volume.as_ref().expect("every mount here is a volume");
+            let name = m.volume().expect("every mount here is a volume");
             let info = engine
                 .volume_inspect(name)
                 .unwrap_or_else(|e| panic!("container {} lost volume {name}: {e}", c.record.id));
@@ -121,7 +121,7 @@ fn unreadable_records_are_quarantined_and_their_volumes_kept() {
         let torn = engine.create(CreateOptions { image: "busybox".into(), mounts, ..Default::default() }).unwrap();
         let kept = engine.create(CreateOptions { image: "busybox".into(), ..Default::default() }).unwrap();
         engine.volume_create(Some("torn-meta"), Default::default(), Default::default()).unwrap();
-        let held = engine.inspect(torn.as_str()).unwrap().record.mounts[0].volume.clone().unwrap();
+        let held = engine.inspect(torn.as_str()).unwrap().record.mounts[0].volume().unwrap().to_string();
         let record = root.join("containers").join(torn.as_str()).join("config.json");
         let text = std::fs::read_to_string(&record).unwrap();
         std::fs::write(&record, &text[..text.find(&held).unwrap() + held.len() + 1]).unwrap();

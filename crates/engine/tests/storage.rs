@@ -71,7 +71,7 @@ impl Env {
             .mounts
             .iter()
             .zip(info.sources)
-            .map(|(m, s)| (m.destination.to_string(), (m.volume.clone().unwrap_or_default(), s)))
+            .map(|(m, s)| (m.destination.to_string(), (m.volume().unwrap_or_default().to_string(), s)))
             .collect()
     }
 }

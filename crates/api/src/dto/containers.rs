@@ -33,16 +33,15 @@ fn mounts(info: &ContainerInfo) -> Vec<MountJson> {
 }
 
 fn mount_json(m: &MountPoint, source: &str) -> MountJson {
-    let volume = m.volume.clone().unwrap_or_default();
     MountJson {
-        kind: m.kind.as_str(),
-        driver: if m.kind == MountType::Volume { "local".into() } else { String::new() },
-        name: volume,
-        source: if m.kind == MountType::Tmpfs { String::new() } else { source.to_string() },
+        kind: m.kind().as_str(),
+        driver: if m.kind() == MountType::Volume { "local".into() } else { String::new() },
+        name: m.volume().unwrap_or_default().to_string(),
+        source: if m.kind() == MountType::Tmpfs { String::new() } else { source.to_string() },
         destination: m.destination.to_string(),
         mode: m.mode.clone(),
         rw: m.rw,
-        propagation: m.propagation.clone(),
+        propagation: m.propagation().to_string(),
     }
 }
 
@@ -414,5 +413,44 @@ impl ContainerSummary {
             network_settings: NetworkSettings::default(),
             mounts: mounts(info),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use porthole_core::mounts::{MountRequest, MountRequests, MountSource, VolumeRef, resolve_mounts};
+
+    use super::*;
+
+    /// `.Mounts` of each kind of mount, as Docker shows them: `Name` and `Driver` only for
+    /// volumes, no `Source` for a tmpfs, `Propagation` only for binds.
+    #[test]
+    fn mounts_of_each_kind_as_docker_shows_them() {
+        let req = MountRequests {
+            binds: vec!["data:/data:ro".into(), "/host/:/dst".into()],
+            mounts: vec![MountRequest { kind: Some(MountType::Tmpfs), target: "/tmp".into(), ..Default::default() }],
+            volumes: vec!["/anon".into()],
+            ..Default::default()
+        };
+        let mut plan = resolve_mounts(&req, &[], |_| None).unwrap();
+        let mut lines = Vec::new();
+        for m in &mut plan.mounts {
+            if let MountSource::Volume { volume: volume @ VolumeRef::New, .. } = &mut m.source {
+                *volume = VolumeRef::Anonymous("f00".into());
+            }
+            let source = match (m.volume(), m.bind_path()) {
+                (Some(v), _) => format!("/root/volumes/{v}/_data"),
+                (None, Some(p)) => p.to_string(),
+                (None, None) => String::new(),
+            };
+            lines.push(serde_json::to_string(&mount_json(m, &source)).unwrap());
+        }
+        assert_eq!(
+            lines.join("\n"),
+            r#"{"Type":"volume","Name":"f00","Source":"/root/volumes/f00/_data","Destination":"/anon","Driver":"local","Mode":"","RW":true,"Propagation":""}
+{"Type":"volume","Name":"data","Source":"/root/volumes/data/_data","Destination":"/data","Driver":"local","Mode":"ro","RW":false,"Propagation":""}
+{"Type":"bind","Source":"/host","Destination":"/dst","Mode":"","RW":true,"Propagation":"rprivate"}
+{"Type":"tmpfs","Source":"","Destination":"/tmp","Mode":"","RW":true,"Propagation":""}"#
+        );
     }
 }

@@ -9,8 +9,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
-use porthole_engine::{Engine, ExecOptions};
-use porthole_wasi::{Input, Stdio};
+use porthole_engine::{Engine, ExecOptions, Input, Stdio};
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 
