@@ -1,5 +1,6 @@
-//! `GET /porthole/events`: every engine event as server-sent events (JSON `data:`), with file
-//! floods coalesced (see `coalesce`). When the stream falls behind the engine, a `resync`
+//! `GET /porthole/events`: every engine event as server-sent events (JSON `data:`), walks
+//! included (the engine sends them on a channel of their own), with file and walk floods
+//! coalesced (see `coalesce`). When the stream falls behind the engine, a `resync`
 //! event tells the page to fetch the graph again instead of trusting what it missed.
 
 use std::convert::Infallible;
@@ -19,8 +20,22 @@ fn message(e: &Event) -> Sse {
     Sse::default().data(serde_json::to_string(e).unwrap_or_default())
 }
 
+/// What to send for `e`: bursts of the window it ends, then `e` unless it is held back.
+fn pass(coalescer: &mut Coalescer, e: Event) -> Vec<Sse> {
+    let mut out: Vec<Sse> = coalescer.flush(Instant::now(), e.time_nano).iter().map(message).collect();
+    if coalescer.offer(&e) {
+        out.push(message(&e));
+    }
+    out
+}
+
+fn resync(missed: u64) -> Sse {
+    Sse::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
+}
+
 pub async fn events(State(s): State<AppState>) -> Response {
     let mut live = s.engine.subscribe();
+    let mut walks = s.engine.subscribe_walks();
     let (tx, rx) = mpsc::channel::<Sse>(256);
     tokio::spawn(async move {
         let mut coalescer = Coalescer::new(Instant::now());
@@ -35,14 +50,13 @@ pub async fn events(State(s): State<AppState>) -> Response {
         loop {
             let out = tokio::select! {
                 event = live.recv() => match event {
-                    Ok(e) => {
-                        let mut out: Vec<Sse> = coalescer.flush(Instant::now(), e.time_nano).iter().map(message).collect();
-                        if coalescer.offer(&e) {
-                            out.push(message(&e));
-                        }
-                        out
-                    }
-                    Err(RecvError::Lagged(n)) => vec![Sse::default().event("resync").data(format!("{{\"missed\":{n}}}"))],
+                    Ok(e) => pass(&mut coalescer, e),
+                    Err(RecvError::Lagged(n)) => vec![resync(n)],
+                    Err(RecvError::Closed) => return,
+                },
+                event = walks.recv() => match event {
+                    Ok(e) => pass(&mut coalescer, e),
+                    Err(RecvError::Lagged(n)) => vec![resync(n)],
                     Err(RecvError::Closed) => return,
                 },
                 _ = tick.tick(), if coalescer.pending() => {
