@@ -52,17 +52,9 @@ fn health_checks_run_by_their_schedule() {
     assert!(entries.len() <= 5, "{health}");
     let newest = entries.last().unwrap();
     assert_eq!((newest["ExitCode"].as_i64(), newest["Output"].as_str()), (Some(0), Some("fine\n")));
-    // The event follows the status change; wait for it to reach the history.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let events =
-            d.ok(&["events", "--since", "0", "--until", "0s", "--filter", "container=web", "--format", "{{.Action}}"]);
-        if events.contains("health_status: unhealthy") && events.contains("health_status: healthy") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{events}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    d.actions_until(&["--filter", "container=web"], |a| {
+        a.contains("health_status: unhealthy") && a.contains("health_status: healthy")
+    });
 
     // Options on the command line: a timeout, and --no-healthcheck.
     d.ok(&[

@@ -16,6 +16,7 @@ mod guestfs;
 mod health;
 mod images;
 mod logs;
+mod pause;
 mod ports;
 mod preview;
 mod quotas;

@@ -104,6 +104,22 @@ impl Daemon {
         (out.status.code(), text(&out.stderr))
     }
 
+    /// `docker events --since 0 --until 0s FILTERS --format {{.Action}}`, asked again (up to
+    /// 30 s) until `done` holds: events reach the history a moment after what caused them.
+    pub fn actions_until(&self, filters: &[&str], done: impl Fn(&str) -> bool) -> String {
+        let mut args = vec!["events", "--since", "0", "--until", "0s", "--format", "{{.Action}}"];
+        args.extend_from_slice(filters);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let actions = self.ok(&args);
+            if done(&actions) {
+                return actions;
+            }
+            assert!(Instant::now() < deadline, "events never got there: {actions}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Raw HTTP/1.1 exchange with the daemon (for what the CLI never sends).
     pub fn http(&self, request: &str) -> String {
         let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
