@@ -5,6 +5,7 @@ pub mod config;
 pub mod dockerfile;
 pub mod event;
 pub mod graph;
+pub mod lesson;
 pub mod guest_path;
 pub mod health;
 pub mod log_config;
