@@ -38,6 +38,9 @@ pub struct Step {
     /// Preparations the runner makes itself before the commands (building the Pulp images).
     #[serde(default)]
     pub setup: Vec<Setup>,
+    /// Files the runner writes under its work directory first (a Dockerfile, a page to bind).
+    #[serde(default)]
+    pub files: Vec<LessonFile>,
     /// Docker commands the runner shows and runs (with the host's `sh -c`).
     #[serde(default)]
     pub run: Vec<String>,
@@ -59,6 +62,40 @@ impl Step {
     /// The commands `--auto` runs: the step's own, or its task's solution.
     pub fn commands(&self) -> &[String] {
         if self.task.is_some() { &self.solution } else { &self.run }
+    }
+}
+
+/// A file a step writes: `path` relative to the runner's work directory (`{workdir}` in
+/// commands), and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LessonFile {
+    pub path: RelativePath,
+    pub text: String,
+}
+
+/// A relative path without `..`: it stays inside the work directory.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RelativePath(String);
+
+impl RelativePath {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RelativePath {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let ok = !s.is_empty() && !s.starts_with('/') && s.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
+        if ok { Ok(RelativePath(s)) } else { Err(format!("invalid file path {s:?}: must be relative, without . or ..")) }
+    }
+}
+
+impl From<RelativePath> for String {
+    fn from(p: RelativePath) -> String {
+        p.0
     }
 }
 

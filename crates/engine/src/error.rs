@@ -27,6 +27,9 @@ pub enum EngineError {
     /// A path inside a volume or container that does not exist (file browsing).
     #[error("no such file or directory: {0}")]
     NoSuchPath(String),
+    /// A lesson name no shipped lesson has.
+    #[error("no such lesson: {0}")]
+    NoSuchLesson(String),
     #[error("remove {name}: volume is in use - [{}]", users.join(", "))]
     VolumeInUse { name: String, users: Vec<String> },
     #[error(
@@ -93,7 +96,8 @@ impl EngineError {
             EngineError::NoSuchContainer(_)
             | EngineError::NoSuchImage(_)
             | EngineError::NoSuchVolume(_)
-            | EngineError::NoSuchPath(_) => ErrorKind::NotFound,
+            | EngineError::NoSuchPath(_)
+            | EngineError::NoSuchLesson(_) => ErrorKind::NotFound,
             EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
                 ErrorKind::Conflict
             }
