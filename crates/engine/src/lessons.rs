@@ -42,6 +42,15 @@ pub fn shipped(name: &str) -> Result<Lesson> {
     lesson::parse(found.text).map_err(|e| EngineError::Invalid(format!("lesson {name}: {e}")))
 }
 
+/// Step `n` (from 1) of a shipped lesson.
+pub fn shipped_step(name: &str, n: usize) -> Result<Step> {
+    let lesson = shipped(name)?;
+    let count = lesson.steps.len();
+    n.checked_sub(1)
+        .and_then(|i| lesson.steps.into_iter().nth(i))
+        .ok_or_else(|| EngineError::NoSuchPath(format!("step {n} of lesson {name} (it has {count})")))
+}
+
 /// How much of a file a `file_content` check sees.
 const CONTENT_LIMIT: u64 = 64 * 1024;
 

@@ -338,7 +338,7 @@ fn not_a_file(c: &str, path: &LessonPath, outcome: &FileOutcome) -> Reason {
 }
 
 /// One check's result, for the runner and the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CheckOutcome {
     pub check: String,
     pub passed: bool,
@@ -346,7 +346,7 @@ pub struct CheckOutcome {
 }
 
 /// A step evaluated now: its preconditions and its checks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StepOutcome {
     pub preconditions: Vec<CheckOutcome>,
     pub checks: Vec<CheckOutcome>,
