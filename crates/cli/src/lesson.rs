@@ -168,9 +168,14 @@ impl Player<'_> {
                 self.style.paint(
                     "31",
                     &format!(
-                        "Step {n} needs: {} — {}. Do the earlier steps first.",
+                        "Step {n} needs: {} — {}. {}",
                         missing.check,
-                        missing.reason.as_deref().unwrap_or("")
+                        missing.reason.as_deref().unwrap_or(""),
+                        if n == 1 {
+                            "Clean up first (`porthole lesson reset NAME` of the lessons played before)."
+                        } else {
+                            "Do the earlier steps first."
+                        }
                     )
                 )
             );
@@ -314,48 +319,35 @@ fn reset(target: &Target) -> anyhow::Result<std::process::ExitCode> {
     let host = Host::new(target.host.as_deref())?;
     let (name, lesson) = load(&target.lesson, &host)?;
     let Created { containers, volumes, images } = lesson::created(&lesson);
-    let mut failed = false;
-    let remove = |what: &str, args: &[&str], missing: &str| -> anyhow::Result<bool> {
+    let docker = |args: &[&str]| -> anyhow::Result<std::process::Output> {
         let mut c = Command::new("docker");
         c.args(args).stdin(Stdio::null());
         docker_env(&mut c, &host);
-        let out = c.output().context("running docker")?;
-        let err = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() {
-            println!("removed {what}");
-        } else if !err.to_lowercase().contains(missing) {
-            return Ok(false);
-        }
-        Ok(true)
+        c.output().context("running docker")
     };
-    for c in &containers {
-        if !remove(&format!("container {c}"), &["rm", "-f", "-v", c], "no such container")? {
-            eprintln!("could not remove container {c}");
-            failed = true;
+    // Only what exists is removed (`docker rm -f` of a missing name succeeds silently, so
+    // asking first is also what makes the report true).
+    let remove = |kind: &str, name: &str, rm: &[&str]| -> anyhow::Result<bool> {
+        if !docker(&[kind, "inspect", name])?.status.success() {
+            return Ok(true);
         }
+        let out = docker(&[rm, &[name]].concat())?;
+        if out.status.success() {
+            println!("removed {kind} {name}");
+        } else {
+            eprint!("could not remove {kind} {name}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(out.status.success())
+    };
+    let mut failed = false;
+    for c in &containers {
+        failed |= !remove("container", c, &["rm", "-f", "-v"])?;
     }
     for v in &volumes {
-        if !remove(&format!("volume {v}"), &["volume", "rm", v], "no such volume")? {
-            eprintln!("could not remove volume {v} (in use by something the lesson did not create?)");
-            failed = true;
-        }
+        failed |= !remove("volume", v, &["volume", "rm"])?;
     }
-    // An image another lesson image was built from goes after it: retry what failed once.
-    let mut left: Vec<&String> = images.iter().collect();
-    for round in 0..2 {
-        let mut still = Vec::new();
-        for i in left {
-            if !remove(&format!("image {i}"), &["rmi", i], "no such image")? {
-                still.push(i);
-            }
-        }
-        left = still;
-        if round == 1 {
-            for i in &left {
-                eprintln!("could not remove image {i} (in use by a container the lesson did not create?)");
-                failed = true;
-            }
-        }
+    for i in &images {
+        failed |= !remove("image", i, &["rmi"])?;
     }
     let dir = workdir(target, &name);
     if dir.exists() {

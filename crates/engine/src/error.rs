@@ -30,6 +30,8 @@ pub enum EngineError {
     /// A lesson name no shipped lesson has.
     #[error("no such lesson: {0}")]
     NoSuchLesson(String),
+    #[error("lesson {lesson} has no step {step} (its steps are 1 to {count})")]
+    NoSuchLessonStep { lesson: String, step: usize, count: usize },
     #[error("remove {name}: volume is in use - [{}]", users.join(", "))]
     VolumeInUse { name: String, users: Vec<String> },
     #[error(
@@ -97,7 +99,8 @@ impl EngineError {
             | EngineError::NoSuchImage(_)
             | EngineError::NoSuchVolume(_)
             | EngineError::NoSuchPath(_)
-            | EngineError::NoSuchLesson(_) => ErrorKind::NotFound,
+            | EngineError::NoSuchLesson(_)
+            | EngineError::NoSuchLessonStep { .. } => ErrorKind::NotFound,
             EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
                 ErrorKind::Conflict
             }

@@ -48,7 +48,7 @@ pub fn shipped_step(name: &str, n: usize) -> Result<Step> {
     let count = lesson.steps.len();
     n.checked_sub(1)
         .and_then(|i| lesson.steps.into_iter().nth(i))
-        .ok_or_else(|| EngineError::NoSuchPath(format!("step {n} of lesson {name} (it has {count})")))
+        .ok_or_else(|| EngineError::NoSuchLessonStep { lesson: name.to_string(), step: n, count })
 }
 
 /// How much of a file a `file_content` check sees.

@@ -97,7 +97,7 @@ pub enum Reason {
     MountDiffers { container: String, destination: String, expected: String, found: String },
     #[error("containers {a} and {b} mount different volumes at {destination}: {va} and {vb}")]
     NotShared { a: String, b: String, destination: String, va: String, vb: String },
-    #[error("{found} anonymous volume(s) exist, not {expected}: {names}")]
+    #[error("{found} anonymous volume(s) exist, not {expected}{}", if names.is_empty() { String::new() } else { format!(": {names}") })]
     AnonymousCount { expected: usize, found: usize, names: String },
     #[error("{path} in container {container}: {why}")]
     FileBroken { container: String, path: String, why: String },
