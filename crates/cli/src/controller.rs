@@ -96,7 +96,8 @@ impl Host {
 fn parse_answer(raw: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").context("the controller's answer has no head")?;
     let head = String::from_utf8_lossy(&raw[..split]);
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).context("the controller's answer has no status")?;
+    let status =
+        head.split(' ').nth(1).and_then(|s| s.parse().ok()).context("the controller's answer has no status")?;
     let body = &raw[split + 4..];
     let chunked = head.lines().any(|l| {
         l.split_once(':').is_some_and(|(k, v)| {

@@ -195,7 +195,11 @@ impl Player<'_> {
         for command in step.commands() {
             let command = command.replace("{workdir}", &self.workdir.display().to_string());
             println!("{}", self.style.paint("1", &format!("$ {command}")));
-            match if self.auto { Answer::Go } else { self.prompt("Enter runs it, s skips it (run it yourself), q quits")? } {
+            match if self.auto {
+                Answer::Go
+            } else {
+                self.prompt("Enter runs it, s skips it (run it yourself), q quits")?
+            } {
                 Answer::Go => self.docker_shell(&command)?,
                 Answer::Skip => continue,
                 Answer::Quit => return Ok(false),

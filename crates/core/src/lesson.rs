@@ -89,7 +89,11 @@ impl TryFrom<String> for RelativePath {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         let ok = !s.is_empty() && !s.starts_with('/') && s.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
-        if ok { Ok(RelativePath(s)) } else { Err(format!("invalid file path {s:?}: must be relative, without . or ..")) }
+        if ok {
+            Ok(RelativePath(s))
+        } else {
+            Err(format!("invalid file path {s:?}: must be relative, without . or .."))
+        }
     }
 }
 
@@ -124,7 +128,8 @@ impl TryFrom<String> for Focus {
     type Error = String;
 
     fn try_from(s: String) -> Result<Self, String> {
-        let bad = || format!("invalid focus {s:?}: expected container:NAME, volume:NAME, image:NAME or file:CONTAINER:/PATH");
+        let bad =
+            || format!("invalid focus {s:?}: expected container:NAME, volume:NAME, image:NAME or file:CONTAINER:/PATH");
         let (kind, rest) = s.split_once(':').ok_or_else(bad)?;
         if rest.is_empty() {
             return Err(bad());
@@ -230,21 +235,43 @@ pub enum Check {
         from: Option<String>,
     },
     /// `container` has no mount at `destination`.
-    NoMount { container: String, destination: LessonPath },
+    NoMount {
+        container: String,
+        destination: LessonPath,
+    },
     /// `a` and `b` both mount the same volume at `destination`.
-    VolumesShared { a: String, b: String, destination: LessonPath },
+    VolumesShared {
+        a: String,
+        b: String,
+        destination: LessonPath,
+    },
     /// Exactly `n` anonymous volumes exist.
     AnonymousVolumeCount(usize),
     NoAnonymousVolumes,
     /// The file at `path`, resolved as `container`'s guests would, contains `contains`.
-    FileContent { container: String, path: LessonPath, contains: String },
+    FileContent {
+        container: String,
+        path: LessonPath,
+        contains: String,
+    },
     /// `path` resolves to an existing file in `container` (through links across mounts),
     /// ending in the mount at `through_mount` when given.
-    FileResolves { container: String, path: LessonPath, through_mount: Option<LessonPath> },
+    FileResolves {
+        container: String,
+        path: LessonPath,
+        through_mount: Option<LessonPath>,
+    },
     /// `path` leads nowhere in `container` (missing, or a link whose target is not there).
-    FileDangles { container: String, path: LessonPath },
+    FileDangles {
+        container: String,
+        path: LessonPath,
+    },
     /// `GET path` on the container's first published port answers `status`.
-    HttpServes { container: String, path: String, status: u16 },
+    HttpServes {
+        container: String,
+        path: String,
+        status: u16,
+    },
 }
 
 impl fmt::Display for Check {
@@ -278,7 +305,9 @@ impl fmt::Display for Check {
                 }
                 Ok(())
             }
-            Check::NoMount { container, destination } => write!(f, "container {container} mounts nothing at {destination}"),
+            Check::NoMount { container, destination } => {
+                write!(f, "container {container} mounts nothing at {destination}")
+            }
             Check::VolumesShared { a, b, destination } => {
                 write!(f, "containers {a} and {b} share one volume at {destination}")
             }
@@ -327,7 +356,11 @@ pub fn parse(text: &str) -> Result<Lesson, LessonError> {
 /// solution for `--auto`.
 fn validate(lesson: &Lesson, text: &str) -> Result<(), LessonError> {
     if lesson.steps.is_empty() {
-        return Err(LessonError { line: 1, field: Some("steps".into()), message: "a lesson needs at least one step".into() });
+        return Err(LessonError {
+            line: 1,
+            field: Some("steps".into()),
+            message: "a lesson needs at least one step".into(),
+        });
     }
     // Steps start at their `[[steps]]` header: the n-th one is step n.
     let headers: Vec<usize> =

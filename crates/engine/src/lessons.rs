@@ -27,14 +27,8 @@ macro_rules! shipped {
 }
 
 /// The lessons of `lessons/`, in teaching order.
-pub const SHIPPED: &[ShippedLesson] = shipped![
-    "post-2014",
-    "volume-defaults",
-    "named-and-bind",
-    "volumes-from",
-    "lifecycle",
-    "pulp-mirror",
-];
+pub const SHIPPED: &[ShippedLesson] =
+    shipped!["post-2014", "volume-defaults", "named-and-bind", "volumes-from", "lifecycle", "pulp-mirror",];
 
 /// A shipped lesson by name, parsed (every shipped lesson parses: a test makes sure).
 pub fn shipped(name: &str) -> Result<Lesson> {
@@ -46,9 +40,11 @@ pub fn shipped(name: &str) -> Result<Lesson> {
 pub fn shipped_step(name: &str, n: usize) -> Result<Step> {
     let lesson = shipped(name)?;
     let count = lesson.steps.len();
-    n.checked_sub(1)
-        .and_then(|i| lesson.steps.into_iter().nth(i))
-        .ok_or_else(|| EngineError::NoSuchLessonStep { lesson: name.to_string(), step: n, count })
+    n.checked_sub(1).and_then(|i| lesson.steps.into_iter().nth(i)).ok_or_else(|| EngineError::NoSuchLessonStep {
+        lesson: name.to_string(),
+        step: n,
+        count,
+    })
 }
 
 /// How much of a file a `file_content` check sees.
@@ -90,9 +86,10 @@ impl Engine {
         match ns.resolve(&GuestPath::root(), path.as_str().as_bytes(), true) {
             Ok((loc, Node::File)) => {
                 let mut content = Vec::new();
-                let read = ns.open_file(path.as_str()).map_err(|e| e.to_string()).and_then(|f| {
-                    f.take(CONTENT_LIMIT).read_to_end(&mut content).map_err(|e| e.to_string())
-                });
+                let read = ns
+                    .open_file(path.as_str())
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| f.take(CONTENT_LIMIT).read_to_end(&mut content).map_err(|e| e.to_string()));
                 match read {
                     Ok(_) => FileOutcome::File {
                         mount: ns.mount(loc.mount).path.clone(),
@@ -116,7 +113,8 @@ impl Engine {
     /// The status of `GET path` on the container's first published port.
     fn http_status(&self, container: &str, path: &str) -> std::result::Result<u16, String> {
         let info = self.inspect(container).map_err(|e| e.to_string())?;
-        let port = info.ports.first().ok_or_else(|| format!("container {container} publishes no port (is it running?)"))?;
+        let port =
+            info.ports.first().ok_or_else(|| format!("container {container} publishes no port (is it running?)"))?;
         let mut addr = port.host;
         // A port published on every address is reached on loopback.
         if addr.ip().is_unspecified() {

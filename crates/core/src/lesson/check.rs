@@ -28,7 +28,9 @@ pub fn needs<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Vec<Need> {
             | Check::FileDangles { container, path } => {
                 Some(Need::File { container: container.clone(), path: path.0.clone() })
             }
-            Check::HttpServes { container, path, .. } => Some(Need::Http { container: container.clone(), path: path.clone() }),
+            Check::HttpServes { container, path, .. } => {
+                Some(Need::Http { container: container.clone(), path: path.clone() })
+            }
             _ => None,
         })
         .collect();
@@ -136,11 +138,13 @@ pub fn evaluate(check: &Check, snap: &Snapshot) -> Result<(), Reason> {
         }
         Check::ImageExists(i) => {
             let tag = if i.contains(':') { i.clone() } else { format!("{i}:latest") };
-            let found = snap.world.images.iter().any(|img| img.tags.iter().any(|t| *t == tag));
+            let found = snap.world.images.iter().any(|img| img.tags.contains(&tag));
             if found { Ok(()) } else { Err(Reason::NoSuchImage(i.clone())) }
         }
         Check::VolumeExists(v) => volume_present(snap, v).then_some(()).ok_or_else(|| Reason::NoSuchVolume(v.clone())),
-        Check::VolumeAbsent(v) => (!volume_present(snap, v)).then_some(()).ok_or_else(|| Reason::VolumeExists(v.clone())),
+        Check::VolumeAbsent(v) => {
+            (!volume_present(snap, v)).then_some(()).ok_or_else(|| Reason::VolumeExists(v.clone()))
+        }
         Check::Mounts { container: c, destination, kind, volume, bind_ends_with, rw, from } => {
             let found = container(c)?;
             let m = mount_at(found, destination)?;
@@ -266,10 +270,10 @@ fn volume_present(snap: &Snapshot, name: &str) -> bool {
 }
 
 fn mount_at<'a>(c: &'a ContainerSummary, destination: &LessonPath) -> Result<&'a MountSummary, Reason> {
-    c.mounts.iter().find(|m| m.destination == destination.0.as_str()).ok_or_else(|| Reason::NoMountAt {
-        container: c.name.clone(),
-        destination: destination.to_string(),
-    })
+    c.mounts
+        .iter()
+        .find(|m| m.destination == destination.0.as_str())
+        .ok_or_else(|| Reason::NoMountAt { container: c.name.clone(), destination: destination.to_string() })
 }
 
 fn mount_kind(snap: &Snapshot, m: &MountSummary) -> MountKind {
@@ -318,11 +322,7 @@ fn anonymous_count(snap: &Snapshot, expected: usize) -> Result<(), Reason> {
 
 fn file<'a>(snap: &'a Snapshot, c: &str, path: &LessonPath) -> Result<&'a FileOutcome, Reason> {
     container(snap, c)?;
-    snap.files
-        .iter()
-        .find(|f| f.container == c && f.path == path.0)
-        .map(|f| &f.outcome)
-        .ok_or(Reason::NotGathered)
+    snap.files.iter().find(|f| f.container == c && f.path == path.0).map(|f| &f.outcome).ok_or(Reason::NotGathered)
 }
 
 fn not_a_file(c: &str, path: &LessonPath, outcome: &FileOutcome) -> Reason {
@@ -333,7 +333,9 @@ fn not_a_file(c: &str, path: &LessonPath, outcome: &FileOutcome) -> Reason {
         FileOutcome::Broken { why } | FileOutcome::NoContainer { why } => {
             Reason::FileBroken { container: c.into(), path: path.to_string(), why: why.clone() }
         }
-        FileOutcome::File { to, .. } => Reason::NotAFile { container: c.into(), path: path.to_string(), to: to.to_string() },
+        FileOutcome::File { to, .. } => {
+            Reason::NotAFile { container: c.into(), path: path.to_string(), to: to.to_string() }
+        }
     }
 }
 
@@ -362,7 +364,11 @@ impl StepOutcome {
                 .iter()
                 .map(|c| {
                     let result = evaluate(c, snap);
-                    CheckOutcome { check: c.to_string(), passed: result.is_ok(), reason: result.err().map(|r| r.to_string()) }
+                    CheckOutcome {
+                        check: c.to_string(),
+                        passed: result.is_ok(),
+                        reason: result.err().map(|r| r.to_string()),
+                    }
                 })
                 .collect()
         };

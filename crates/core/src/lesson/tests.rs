@@ -25,9 +25,15 @@ fn parse_errors_name_the_line_and_the_field() {
             format!("{head}{STEP}checks = [{{ mounts = {{ container = \"a\", destination = \"var/www\" }} }}]\n"),
             "line 5, field `destination`: invalid path \"var/www\": must be absolute",
         ),
-        (format!("{head}{STEP}checks = [{{ container_flying = \"a\" }}]\n"), "line 5, field `container_flying`: unknown variant `container_flying`"),
+        (
+            format!("{head}{STEP}checks = [{{ container_flying = \"a\" }}]\n"),
+            "line 5, field `container_flying`: unknown variant `container_flying`",
+        ),
         (format!("{head}{STEP}focus = \"node:x\"\n"), "line 5, field `focus`: invalid focus"),
-        (format!("{head}{STEP}task = \"do it\"\n"), "line 3, field `solution`: step 1 has a task but no solution for --auto"),
+        (
+            format!("{head}{STEP}task = \"do it\"\n"),
+            "line 3, field `solution`: step 1 has a task but no solution for --auto",
+        ),
         (head.to_string(), "line 1, field `steps`: missing field `steps`"),
         (format!("{head}steps = []\n"), "line 1, field `steps`: a lesson needs at least one step"),
     ];
@@ -110,7 +116,12 @@ fn world() -> Snapshot {
     let content = mount("/var/lib/pulp", Some("content"), None, true, None);
     Snapshot {
         world: GraphInput {
-            images: vec![ImageSummary { id: "img".into(), tags: vec!["busybox:latest".into()], volumes: vec![], created: 0 }],
+            images: vec![ImageSummary {
+                id: "img".into(),
+                tags: vec!["busybox:latest".into()],
+                volumes: vec![],
+                created: 0,
+            }],
             containers: vec![
                 container("d1", "data", "exited", vec![www.clone(), content.clone()]),
                 container(
@@ -257,10 +268,7 @@ fn needs_lists_files_and_ports_once() {
     );
     let lesson = parse(&text).unwrap();
     let got = format!("{:?}", needs(&lesson.steps[0].checks));
-    assert_eq!(
-        got,
-        r#"[File { container: "a", path: GuestPath("/x") }, Http { container: "a", path: "/" }]"#
-    );
+    assert_eq!(got, r#"[File { container: "a", path: GuestPath("/x") }, Http { container: "a", path: "/" }]"#);
 }
 
 #[test]
