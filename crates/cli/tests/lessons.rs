@@ -180,3 +180,51 @@ fn reset_removes_only_what_the_lesson_created() {
     let outcome: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
     assert_eq!(outcome["checks"][0]["reason"], "there is no container vf-data", "{outcome}");
 }
+
+/// Played at a terminal's pace: Enter runs each command; at the task the runner waits, a check
+/// made too early fails with its reason, and once the student has done it (here, the test with
+/// the docker CLI) Enter checks again and it passes.
+#[test]
+fn interactively_the_runner_waits_for_the_student_and_checks_again() {
+    use std::io::{BufRead, BufReader, Write};
+    if !common::docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let work = tempfile::tempdir().unwrap();
+    let mut child = porthole(&["lesson", "run", "lifecycle", "--host", &d.addr, "--workdir"])
+        .arg(work.path().join("w"))
+        .env("DOCKER_CONFIG", d.docker_config.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
+    let mut seen = String::new();
+    let mut until = |what: &str, seen: &mut String| {
+        for line in lines.by_ref() {
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(what) {
+                return;
+            }
+        }
+        panic!("never printed {what:?}:\n{seen}");
+    };
+    // Steps 1 to 6 run eight commands, each on Enter.
+    for _ in 0..8 {
+        stdin.write_all(b"\n").unwrap();
+    }
+    until("Your task:", &mut seen);
+    assert!(!seen.contains("FAILED"), "{seen}");
+    // Too early: the task is not done.
+    stdin.write_all(b"\n").unwrap();
+    until("FAILED: container lc-user does not exist: container lc-user exists", &mut seen);
+    d.ok(&["rm", "lc-user"]);
+    d.ok(&["volume", "rm", "lc-named"]);
+    stdin.write_all(b"\n").unwrap();
+    until("Every check of the 7 steps passed.", &mut seen);
+    drop(stdin);
+    assert!(child.wait().unwrap().success(), "{seen}");
+}
