@@ -100,6 +100,33 @@ fn a_broken_lesson_fails_with_its_reason_and_out_of_order_steps_name_the_precond
     );
     assert!(printed.contains("The lesson stopped at step 2/4."), "{printed}");
 
+    // A container with the www volume only: the link in it leads out of what it has, and the
+    // reason says where.
+    let www = d.ok(&[
+        "inspect",
+        "--format",
+        "{{range .Mounts}}{{if eq .Destination \"/var/www\"}}{{.Name}}{{end}}{{end}}",
+        "volume-demo",
+    ]);
+    d.ok(&["create", "--name", "lonely", "-v", &format!("{}:/var/www", www.trim()), "busybox", "true"]);
+    let file = work.path().join("lonely.toml");
+    std::fs::write(
+        &file,
+        "title = \"t\"\ngoal = \"g\"\n[[steps]]\nnarration = \"n\"\nchecks = [{ file_resolves = { container = \"lonely\", path = \"/var/www/pub/f\" } }]\n",
+    )
+    .unwrap();
+    let out = lesson(&d, "run", file.to_str().unwrap(), &work.path().join("w"), &["--auto"]);
+    let printed = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains(
+            "FAILED: /var/www/pub/f resolves to a file in container lonely: /var/www/pub/f in container lonely: \
+             it follows the link /var/www/pub/f to /var/lib/pulp/content/f, and /var/lib does not exist in this container"
+        ),
+        "{printed}"
+    );
+    d.ok(&["rm", "lonely"]);
+
     // The post's last step alone, on a root where volume-demo was removed.
     d.ok(&["rm", "-v", "volume-demo"]);
     let last = original.rfind("[[steps]]").unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use porthole_core::guest_path::GuestPath;
 use porthole_core::lesson::{self, FileFact, FileOutcome, HttpFact, Lesson, Need, Snapshot, Step, StepOutcome};
-use porthole_wasi::Node;
+use porthole_wasi::{Errno, Node, Trace};
 
 use crate::{Engine, EngineError, Result};
 
@@ -83,8 +83,9 @@ impl Engine {
             Ok(ns) => ns,
             Err(e) => return FileOutcome::NoContainer { why: e.to_string() },
         };
-        match ns.resolve(&GuestPath::root(), path.as_str().as_bytes(), true) {
-            Ok((loc, Node::File)) => {
+        let mut trace = Breaks::default();
+        match ns.resolve_traced(&GuestPath::root(), path.as_str().as_bytes(), true, &mut trace) {
+            Ok((loc, Node::File, _)) => {
                 let mut content = Vec::new();
                 let read = ns
                     .open_file(path.as_str())
@@ -99,13 +100,9 @@ impl Engine {
                     Err(why) => FileOutcome::Broken { why },
                 }
             }
-            Ok((loc, Node::Missing)) if loc.path == *path => {
-                FileOutcome::Broken { why: "no such file or directory".into() }
-            }
-            Ok((loc, Node::Missing)) => {
-                FileOutcome::Broken { why: format!("it leads to {}, which does not exist in this container", loc.path) }
-            }
-            Ok((loc, _)) => FileOutcome::NotAFile { to: loc.path },
+            Ok((loc, Node::Missing, _)) => FileOutcome::Broken { why: trace.why(&loc.path) },
+            Ok((loc, _, _)) => FileOutcome::NotAFile { to: loc.path },
+            Err(Errno::Noent) => FileOutcome::Broken { why: trace.why(path) },
             Err(errno) => FileOutcome::Broken { why: format!("{} on the way", errno.name()) },
         }
     }
@@ -121,6 +118,37 @@ impl Engine {
             addr = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port());
         }
         get_status(addr, path).map_err(|e| format!("{addr}: {e}"))
+    }
+}
+
+/// What a walk that found nothing went through: the links it followed and the first missing
+/// component, to tell a student where the path leaves what the container has.
+#[derive(Default)]
+struct Breaks {
+    links: Vec<(GuestPath, String)>,
+    missing: Option<GuestPath>,
+}
+
+impl Trace for Breaks {
+    fn link(&mut self, link: &GuestPath, target: &[u8]) {
+        self.links.push((link.clone(), String::from_utf8_lossy(target).into_owned()));
+    }
+
+    fn missing(&mut self, missing: &GuestPath) {
+        self.missing.get_or_insert_with(|| missing.clone());
+    }
+}
+
+impl Breaks {
+    /// `it follows the link /var/www/x to /var/lib/pulp/content/1, and /var/lib/pulp does not
+    /// exist in this container`.
+    fn why(&self, end: &GuestPath) -> String {
+        let missing = self.missing.as_ref().unwrap_or(end);
+        let gone = format!("{missing} does not exist in this container");
+        match self.links.last() {
+            Some((link, target)) => format!("it follows the link {link} to {target}, and {gone}"),
+            None => gone,
+        }
     }
 }
 
