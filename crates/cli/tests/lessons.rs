@@ -182,7 +182,15 @@ fn reset_removes_only_what_the_lesson_created() {
     let out = lesson(&d, "run", "volumes-from", &work, &["--auto"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 
-    // What a dashboard panel asks: a step's check, evaluated now.
+    // What a dashboard panel asks: the lessons, one lesson's steps, a step's check now.
+    let list: serde_json::Value = serde_json::from_slice(&http_get(&d.addr, "/porthole/lessons").body).unwrap();
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["post-2014", "volume-defaults", "named-and-bind", "volumes-from", "lifecycle", "pulp-mirror"]);
+    let one: serde_json::Value =
+        serde_json::from_slice(&http_get(&d.addr, "/porthole/lessons/volumes-from").body).unwrap();
+    assert_eq!(one["lesson"]["steps"][0]["focus"], "container:vf-data", "{one}");
+    assert_eq!(one["creates"]["volumes"], serde_json::json!(["vf-config"]), "{one}");
+    assert_eq!(http_get(&d.addr, "/porthole/lessons/no-such-lesson").status, 404);
     let a = http_get(&d.addr, "/porthole/lessons/volumes-from/steps/4/check");
     assert_eq!(a.status, 200);
     let outcome: serde_json::Value = serde_json::from_slice(&a.body).unwrap();

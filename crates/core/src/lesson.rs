@@ -393,6 +393,10 @@ fn field_of(text: &str, offset: usize, message: &str) -> Option<String> {
             return rest.split('`').next().map(str::to_string);
         }
     }
+    // An unknown key inside an inline table of a check.
+    if let Some(rest) = message.split("unexpected keys in table: ").nth(1) {
+        return rest.split(',').next().map(|k| k.trim().to_string());
+    }
     let offset = offset.min(text.len());
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     // The innermost key before the error on its line (`{ container = 3 }` → `container`).

@@ -31,6 +31,16 @@ fn parse_errors_name_the_line_and_the_field() {
         ),
         (format!("{head}{STEP}focus = \"node:x\"\n"), "line 5, field `focus`: invalid focus"),
         (
+            format!(
+                "{head}{STEP}checks = [{{ mounts = {{ container = \"a\", destination = \"/x\", colour = 1 }} }}]\n"
+            ),
+            "line 5, field `colour`: unexpected keys in table: colour",
+        ),
+        (
+            format!("{head}{STEP}files = [{{ path = \"../etc/x\", text = \"\" }}]\n"),
+            "line 5, field `path`: invalid file path \"../etc/x\": must be relative",
+        ),
+        (
             format!("{head}{STEP}task = \"do it\"\n"),
             "line 3, field `solution`: step 1 has a task but no solution for --auto",
         ),
