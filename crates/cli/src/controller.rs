@@ -121,3 +121,34 @@ fn dechunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
         body = body.get(size + 2..).unwrap_or_default();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_as_docker_names_them() {
+        let cases = [
+            ("tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375"),
+            ("127.0.0.1:9", "tcp://127.0.0.1:9"),
+            ("http://[::1]:2375/", "tcp://[::1]:2375"),
+            ("unix:///run/p.sock", "unix:///run/p.sock"),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(Host::new(Some(given)).unwrap().docker_host(), expected, "{given}");
+        }
+        assert_eq!(
+            Host::new(Some("ssh://me@box")).unwrap_err().to_string(),
+            "unsupported host \"ssh://me@box\": give tcp://ADDR or unix:///PATH"
+        );
+    }
+
+    #[test]
+    fn answers_plain_and_chunked() {
+        let plain = b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(parse_answer(plain).unwrap(), (404, b"{}".to_vec()));
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\n2;x=y\r\n2]\r\n0\r\n\r\n";
+        assert_eq!(parse_answer(chunked).unwrap(), (200, b"[1,2]".to_vec()));
+        assert!(parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nab").is_err());
+    }
+}
