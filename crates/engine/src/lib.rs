@@ -15,6 +15,7 @@ mod graph;
 mod guestfs;
 mod health;
 mod images;
+pub mod lessons;
 mod logs;
 mod pause;
 mod ports;
