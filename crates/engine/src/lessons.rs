@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use porthole_core::guest_path::GuestPath;
 use porthole_core::lesson::{self, FileFact, FileOutcome, HttpFact, Lesson, Need, Snapshot, Step, StepOutcome};
-use porthole_wasi::{Errno, Node, Trace};
+use porthole_runtime::{Node, Trace};
 
 use crate::{Engine, EngineError, Result};
 
@@ -79,31 +79,31 @@ impl Engine {
     }
 
     fn file_outcome(&self, container: &str, path: &GuestPath) -> FileOutcome {
-        let ns = match self.inspect(container).and_then(|info| self.namespace(&info.record, &Default::default())) {
-            Ok(ns) => ns,
+        let tree = match self.inspect(container).and_then(|info| self.guest_tree(&info.record, &Default::default())) {
+            Ok(tree) => tree,
             Err(e) => return FileOutcome::NoContainer { why: e.to_string() },
         };
         let mut trace = Breaks::default();
-        match ns.resolve_traced(&GuestPath::root(), path.as_str().as_bytes(), true, &mut trace) {
-            Ok((loc, Node::File, _)) => {
+        match tree.resolve_traced(&GuestPath::root(), path.as_str(), true, &mut trace) {
+            Ok(r) if r.node == Node::File => {
                 let mut content = Vec::new();
-                let read = ns
+                let read = tree
                     .open_file(path.as_str())
                     .map_err(|e| e.to_string())
                     .and_then(|f| f.take(CONTENT_LIMIT).read_to_end(&mut content).map_err(|e| e.to_string()));
                 match read {
                     Ok(_) => FileOutcome::File {
-                        mount: ns.mount(loc.mount).path.clone(),
-                        to: loc.path,
+                        mount: tree.mount_point(r.mount).clone(),
+                        to: r.path,
                         content: String::from_utf8_lossy(&content).into_owned(),
                     },
                     Err(why) => FileOutcome::Broken { why },
                 }
             }
-            Ok((loc, Node::Missing, _)) => FileOutcome::Broken { why: trace.why(&loc.path) },
-            Ok((loc, _, _)) => FileOutcome::NotAFile { to: loc.path },
-            Err(Errno::Noent) => FileOutcome::Broken { why: trace.why(path) },
-            Err(errno) => FileOutcome::Broken { why: format!("{} on the way", errno.name()) },
+            Ok(r) if r.node == Node::Missing => FileOutcome::Broken { why: trace.why(&r.path) },
+            Ok(r) => FileOutcome::NotAFile { to: r.path },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileOutcome::Broken { why: trace.why(path) },
+            Err(e) => FileOutcome::Broken { why: format!("{e} on the way") },
         }
     }
 
