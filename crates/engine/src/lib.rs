@@ -23,6 +23,7 @@ mod preview;
 mod quotas;
 mod run;
 mod sizes;
+mod stats;
 mod volumes;
 mod walks;
 
@@ -48,6 +49,7 @@ pub use porthole_core::ports::PublishScope;
 pub use porthole_runtime::{Input, Stdio};
 pub use ports::PublishedPort;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
+pub use stats::Stats;
 pub use volumes::{VolumeFilters, VolumeInfo};
 pub use walks::{WalkBreak, WalkRecord, WalkStep};
 

@@ -39,6 +39,8 @@ pub(crate) struct Running {
     pub ports: Vec<PublishedPort>,
     /// `docker pause`d: its guests wait at their next safepoint.
     pub paused: bool,
+    /// What its guests (the main one and its execs) use, since this start.
+    pub usage: Arc<porthole_runtime::Usage>,
 }
 
 impl Running {
@@ -383,7 +385,7 @@ impl Engine {
             Some(c) => c.starting = false,
             None => return Err(EngineError::NoSuchContainer(id.to_string())),
         }
-        let Prepared { guest, program, stdin_writer, stopper, mut refusal_out, ports } = match prepared {
+        let Prepared { guest, program, stdin_writer, stopper, mut refusal_out, ports, usage } = match prepared {
             Ok(p) => p,
             Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
         };
@@ -395,7 +397,7 @@ impl Engine {
         c.record.state.exit_code = 0;
         c.record.state.oom_killed = false;
         c.record.state.error.clear();
-        c.running = Some(Running { stopper, stdin: stdin_writer, ports, paused: false });
+        c.running = Some(Running { stopper, stdin: stdin_writer, ports, paused: false, usage });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
         c.health = record.config.healthcheck.as_ref().and_then(|h| h.probe_argv()).map(|_| Default::default());
@@ -501,6 +503,7 @@ impl Engine {
         let bound = crate::ports::bind(&plan, record).map_err(failed)?;
         let ports = bound.iter().map(|(p, _)| *p).collect();
         let stopper = self.inner.runtime.stopper();
+        let usage = Arc::new(porthole_runtime::Usage::default());
         let events = Arc::new(FileEvents::new(self, record, &tree));
         let guest = GuestSpec {
             args: argv,
@@ -510,11 +513,12 @@ impl Engine {
             observer: Some(events),
             stopper: Some(stopper.clone()),
             fd_budget: Some(self.inner.fd_budget.clone()),
+            usage: Some(usage.clone()),
             ..GuestSpec::new(tree)
         }
         .prepare()
         .map_err(|e| failed(EngineError::PrepareGuest(e)))?;
-        Ok(Prepared { guest, program, stdin_writer, stopper, refusal_out, ports })
+        Ok(Prepared { guest, program, stdin_writer, stopper, refusal_out, ports, usage })
     }
 }
 
@@ -527,6 +531,7 @@ struct Prepared {
     stopper: Stopper,
     refusal_out: LogWriter,
     ports: Vec<PublishedPort>,
+    usage: Arc<porthole_runtime::Usage>,
 }
 
 impl Engine {
@@ -705,7 +710,7 @@ impl Engine {
     pub fn exec(&self, reference: &str, opts: ExecOptions) -> Result<i32> {
         let (id, quotas) = self.container_quotas(reference)?;
         let stopper = self.inner.runtime.stopper();
-        let (record, tree, serial) = {
+        let (record, tree, serial, usage) = {
             let mut w = self.world();
             let c = w.container(id.as_str())?;
             c.record.state.status.can_kill(c.record.id.as_str())?;
@@ -713,11 +718,12 @@ impl Engine {
                 return Err(porthole_core::state::StateError::Paused(c.record.id.to_string()).into());
             }
             let (record, tree) = (c.record.clone(), self.guest_tree(&c.record, &quotas)?);
+            let usage = c.running.as_ref().map(|r| r.usage.clone());
             // Registered while the lock proves the container runs, so its end reaches this guest.
             let c = w.containers.get_mut(&record.id).expect("looked up above");
             c.next_exec += 1;
             c.execs.insert(c.next_exec, stopper.clone());
-            (record, tree, c.next_exec)
+            (record, tree, c.next_exec, usage)
         };
         let timer = opts.timeout.map(|limit| {
             let stopper = stopper.clone();
@@ -729,7 +735,7 @@ impl Engine {
             });
             done
         });
-        let result = self.run_exec(&record, tree, stopper, opts);
+        let result = self.run_exec(&record, tree, stopper, usage, opts);
         drop(timer);
         if let Some(c) = self.world().containers.get_mut(&record.id) {
             c.execs.remove(&serial);
@@ -737,7 +743,14 @@ impl Engine {
         result
     }
 
-    fn run_exec(&self, record: &ContainerRecord, tree: GuestTree, stopper: Stopper, opts: ExecOptions) -> Result<i32> {
+    fn run_exec(
+        &self,
+        record: &ContainerRecord,
+        tree: GuestTree,
+        stopper: Stopper,
+        usage: Option<Arc<porthole_runtime::Usage>>,
+        opts: ExecOptions,
+    ) -> Result<i32> {
         let mut env = guest_env(record, &tree);
         env = porthole_core::config::merge_env(&env, &opts.env);
         if let Some(wd) = &opts.workdir {
@@ -754,6 +767,7 @@ impl Engine {
             observer: Some(events),
             stopper: Some(stopper),
             fd_budget: Some(self.inner.fd_budget.clone()),
+            usage,
             ..GuestSpec::new(tree)
         }
         .prepare()

@@ -164,6 +164,8 @@ pub struct GuestSpec {
     pub stopper: Option<Stopper>,
     /// The descriptors all guests may hold, drawn on for every one this guest opens.
     pub fd_budget: Option<FdBudget>,
+    /// Where this guest's memory, CPU time and file I/O are counted (its container's).
+    pub usage: Option<Arc<crate::Usage>>,
 }
 
 impl GuestSpec {
@@ -178,6 +180,7 @@ impl GuestSpec {
             observer: None,
             stopper: None,
             fd_budget: None,
+            usage: None,
         }
     }
 
@@ -201,19 +204,23 @@ impl GuestSpec {
         if let Some(budget) = self.fd_budget {
             b = b.fd_budget(budget);
         }
-        Ok(Guest { host: b.build().map_err(errno_to_io)? })
+        if let Some(u) = &self.usage {
+            b = b.io_counters(u.io.clone());
+        }
+        Ok(Guest { host: b.build().map_err(errno_to_io)?, usage: self.usage })
     }
 }
 
 /// A guest ready to run: its host state made, no code run yet.
 pub struct Guest {
     pub(crate) host: WasiHost,
+    pub(crate) usage: Option<Arc<crate::Usage>>,
 }
 
 /// A host built by hand (the runtime's own tests drive the WASI host directly).
 impl From<WasiHost> for Guest {
     fn from(host: WasiHost) -> Self {
-        Self { host }
+        Self { host, usage: None }
     }
 }
 

@@ -20,6 +20,7 @@ mod bounded;
 mod cache;
 mod guest;
 mod limits;
+mod usage;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,7 @@ pub use guest::{
 };
 pub use limits::Limits;
 use limits::MemoryLimiter;
+pub use usage::{IoCounters, Usage};
 
 /// How a guest run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,9 +186,26 @@ impl Runtime {
 
     /// Runs `program` in `guest` to completion on the calling thread.
     pub fn run(&self, program: &Program, guest: impl Into<Guest>, limits: &Limits) -> Result<Exit, RuntimeError> {
-        let host: WasiHost = guest.into().host;
+        let guest = guest.into();
+        let usage = guest.usage;
+        let thread = usage.as_ref().map(|u| u.enter());
+        let result = self.run_host(program, guest.host, limits, usage.clone());
+        if let (Some(u), Some(tid)) = (&usage, thread) {
+            u.leave(tid, result.as_ref().map_or(0, |(_, held)| *held));
+        }
+        result.map(|(exit, _)| exit)
+    }
+
+    /// [`Runtime::run`]; also gives the linear memory the guest held.
+    fn run_host(
+        &self,
+        program: &Program,
+        host: WasiHost,
+        limits: &Limits,
+        usage: Option<std::sync::Arc<Usage>>,
+    ) -> Result<(Exit, u64), RuntimeError> {
         let stop = host.stop_signal().clone();
-        let mut store = Store::new(&self.engine, GuestState { wasi: host, limiter: MemoryLimiter::new(limits) });
+        let mut store = Store::new(&self.engine, GuestState { wasi: host, limiter: MemoryLimiter::new(limits, usage) });
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
@@ -198,17 +217,18 @@ impl Runtime {
             }
         });
         if stop.is_requested() {
-            return Ok(Exit::Stopped);
+            return Ok((Exit::Stopped, 0));
         }
         let instance = match program.pre.instantiate(&mut store) {
             Ok(i) => i,
-            Err(_) if store.data().limiter.exceeded() => return Ok(Exit::OutOfMemory),
+            Err(_) if store.data().limiter.exceeded() => return Ok((Exit::OutOfMemory, store.data().limiter.held())),
             Err(e) => return Err(RuntimeError::Instantiate(e)),
         };
         let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(RuntimeError::Instantiate)?;
         let result = start.call(&mut store, ());
         store.data_mut().wasi.close_all();
-        Ok(match result {
+        let held = store.data().limiter.held();
+        let exit = match result {
             Ok(()) => Exit::Code(0),
             Err(e) => {
                 if let Some(GuestExit(code)) = e.downcast_ref::<GuestExit>() {
@@ -223,7 +243,8 @@ impl Runtime {
                     Exit::Trap(e.to_string())
                 }
             }
-        })
+        };
+        Ok((exit, held))
     }
 }
 

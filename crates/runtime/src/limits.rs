@@ -36,6 +36,9 @@ impl Default for Limits {
 pub(crate) struct MemoryLimiter {
     cap: Option<usize>,
     exceeded: bool,
+    /// Linear memory granted so far, also told to the container's usage.
+    held: u64,
+    usage: Option<std::sync::Arc<crate::Usage>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +50,12 @@ pub(crate) enum OutOfMemory {
 }
 
 impl MemoryLimiter {
-    pub fn new(limits: &Limits) -> Self {
-        Self { cap: limits.memory_bytes, exceeded: false }
+    pub fn new(limits: &Limits, usage: Option<std::sync::Arc<crate::Usage>>) -> Self {
+        Self { cap: limits.memory_bytes, exceeded: false, held: 0, usage }
+    }
+
+    pub fn held(&self) -> u64 {
+        self.held
     }
 
     pub fn exceeded(&self) -> bool {
@@ -57,13 +64,20 @@ impl MemoryLimiter {
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         match self.cap {
             Some(cap) if desired > cap => {
                 self.exceeded = true;
                 Err(wasmtime::Error::new(OutOfMemory::Cap { cap, wanted: desired }))
             }
-            _ => Ok(true),
+            _ => {
+                let grown = desired.saturating_sub(current) as u64;
+                self.held += grown;
+                if let Some(u) = &self.usage {
+                    u.grew(grown);
+                }
+                Ok(true)
+            }
         }
     }
 

@@ -148,6 +148,25 @@ pub struct WasiHost {
     pub(crate) walks: bool,
     pub(crate) stop: StopSignal,
     pub(crate) started: Instant,
+    pub(crate) io: Arc<IoCounters>,
+}
+
+/// Bytes a guest read from and wrote to files (not streams or sockets): `docker stats`'s block
+/// I/O. Shared by every guest of a container.
+#[derive(Debug, Default)]
+pub struct IoCounters {
+    pub read: std::sync::atomic::AtomicU64,
+    pub written: std::sync::atomic::AtomicU64,
+}
+
+impl IoCounters {
+    pub(crate) fn add_read(&self, n: u64) {
+        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_written(&self, n: u64) {
+        self.written.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Builds a [`WasiHost`]; see [`WasiHost::builder`].
@@ -161,6 +180,7 @@ pub struct WasiHostBuilder {
     stop: StopSignal,
     max_fds: usize,
     budget: Option<FdBudget>,
+    io: Arc<IoCounters>,
 }
 
 impl WasiHost {
@@ -177,6 +197,7 @@ impl WasiHost {
             stop: StopSignal::default(),
             max_fds: DEFAULT_MAX_FDS,
             budget: None,
+            io: Arc::default(),
         }
     }
 
@@ -261,6 +282,12 @@ impl WasiHostBuilder {
         self
     }
 
+    /// Counts the guest's file reads and writes into `io` (shared with other guests).
+    pub fn io_counters(mut self, io: Arc<IoCounters>) -> Self {
+        self.io = io;
+        self
+    }
+
     /// Every descriptor the guest opens also draws on `budget`, shared with other guests.
     pub fn fd_budget(mut self, budget: FdBudget) -> Self {
         self.budget = Some(budget);
@@ -306,6 +333,7 @@ impl WasiHostBuilder {
             observer: self.observer,
             stop: self.stop,
             started: Instant::now(),
+            io: self.io,
         })
     }
 }

@@ -25,7 +25,7 @@ mod walks;
 pub use budget::{FdBudget, FdLease, MIN_SHARE, guest_share_of};
 pub use errno::Errno;
 pub use host::{
-    DEFAULT_MAX_FDS, GuestExit, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
+    DEFAULT_MAX_FDS, GuestExit, IoCounters, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
     WasiHostBuilder,
 };
 pub use linker::{HostGetter, add_to_linker};

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod images;
 pub mod logs;
 pub mod porthole;
+pub mod stats;
 pub mod system;
 pub mod volumes;
 
@@ -61,6 +62,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/containers/{id}/stop", post(containers::stop))
         .route("/containers/{id}/kill", post(containers::kill))
         .route("/containers/{id}/pause", post(containers::pause))
+        .route("/containers/{id}/stats", get(stats::stats))
         .route("/containers/{id}/unpause", post(containers::unpause))
         .route("/containers/{id}/restart", post(containers::restart))
         .route("/containers/{id}/wait", post(containers::wait))

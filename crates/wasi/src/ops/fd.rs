@@ -232,6 +232,7 @@ impl WasiHost {
                 break;
             }
         }
+        self.io.add_read(total);
         mem.write_u32(out, total as u32)?;
         Ok(())
     }
@@ -262,6 +263,7 @@ impl WasiHost {
             total += len as u64;
         }
         f.wrote = true;
+        self.io.add_written(total);
         mem.write_u32(out, total as u32)?;
         Ok(())
     }
@@ -284,6 +286,7 @@ impl WasiHost {
                         break;
                     }
                 }
+                self.io.add_read(total as u64);
             }
             // Streams: one read into the first non-empty buffer, returning what is available.
             Descriptor::Stdin(input) => {
@@ -328,6 +331,7 @@ impl WasiHost {
                     total += len as usize;
                 }
                 f.wrote = true;
+                self.io.add_written(total as u64);
             }
             Descriptor::Stdout(w) | Descriptor::Stderr(w) => {
                 for (buf, len) in iovs {
