@@ -21,6 +21,10 @@ pub enum ApiError {
     /// An option the docker CLI sends that Porthole cannot honour; refused rather than ignored.
     #[error("{0} is not supported by Porthole")]
     Unsupported(String),
+    /// A Docker API operation Porthole does not implement, named by its docker command (see
+    /// [`crate::unsupported`]).
+    #[error("{0} is not supported by Porthole")]
+    NotImplemented(String),
     #[error("client version {0} is too new. Maximum supported API version is {max}", max = crate::version::API_VERSION)]
     VersionTooNew(String),
     #[error(
@@ -75,6 +79,7 @@ impl ApiError {
             | ApiError::MemoryBelowMinimum
             | ApiError::LogConfig(_) => StatusCode::BAD_REQUEST,
             ApiError::NotRunning(_) => StatusCode::CONFLICT,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Io { .. } | ApiError::Task(_) | ApiError::Panicked(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

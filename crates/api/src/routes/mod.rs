@@ -19,8 +19,6 @@ use axum::Router;
 use axum::routing::{delete, get, post};
 use porthole_engine::Engine;
 
-use crate::error::ApiError;
-
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -81,6 +79,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/volumes/{name}", get(volumes::inspect).delete(volumes::remove))
         .merge(porthole::routes())
         .merge(dashboard::routes())
-        .fallback(|| async { ApiError::PageNotFound })
+        .fallback(crate::unsupported::fallback)
+        .method_not_allowed_fallback(crate::unsupported::fallback)
         .with_state(state)
 }
