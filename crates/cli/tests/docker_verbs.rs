@@ -46,3 +46,21 @@ fn unsupported_verbs_are_refused_by_name() {
     assert_eq!(odd.status, 501);
     assert_eq!(common::text(&odd.body), r#"{"message":"POST /containers/c/frobnicate is not supported by Porthole"}"#);
 }
+
+/// Docker's default networks are listed as records that say they give no connectivity.
+#[test]
+fn networks_are_records_of_the_defaults() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let ls = d.ok(&["network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"]);
+    assert_eq!(ls, "bridge bridge local\nhost host local\nnone null local\n");
+    assert_eq!(d.ok(&["network", "ls", "-q", "--filter", "name=none"]).trim(), "c91b590418c7");
+    let note = d.ok(&["network", "inspect", "--format", "{{index .Labels \"io.porthole.note\"}}", "bridge"]);
+    assert_eq!(note.trim(), "Porthole guests have no network: this network gives no connectivity");
+    let (_, missing) = d.fails(&["network", "inspect", "nosuch"]);
+    assert!(missing.contains("network nosuch not found"), "{missing}");
+    let (_, connect) = d.fails(&["network", "connect", "bridge", "nosuch"]);
+    assert!(connect.contains("docker network connect is not supported by Porthole"), "{connect}");
+}

@@ -20,6 +20,7 @@ mod preview;
 mod quotas;
 mod run;
 mod sizes;
+mod usage;
 mod volumes;
 mod walks;
 
@@ -43,6 +44,7 @@ pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 pub use ports::PublishedPort;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
+pub use usage::{ContainerUsage, DiskUsage, ImageUsage};
 pub use volumes::{VolumeFilters, VolumeInfo};
 pub use walks::{WalkBreak, WalkRecord, WalkStep};
 

@@ -7,6 +7,7 @@ pub mod create;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod networks;
 pub mod system;
 pub mod volumes;
 

@@ -29,8 +29,9 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
             out.push(ContainerSummary::new(&info, now));
         }
     }
-    if let Some(limit) = params.number::<usize>("limit")?.filter(|l| *l > 0) {
-        out.truncate(limit);
+    // The Python SDK sends `limit=-1` for "no limit"; Docker treats any limit below 1 so.
+    if let Some(limit) = params.number::<i64>("limit")?.filter(|l| *l > 0) {
+        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     Ok(Json(out))
 }

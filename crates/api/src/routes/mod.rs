@@ -9,6 +9,7 @@ pub mod events;
 pub mod exec;
 pub mod images;
 pub mod logs;
+pub mod networks;
 pub mod porthole;
 pub mod system;
 pub mod volumes;
@@ -49,6 +50,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/_ping", get(system::ping).head(system::ping))
         .route("/version", get(system::version))
         .route("/info", get(system::info))
+        .route("/system/df", get(system::df))
         .route("/events", get(events::events))
         .route("/containers/json", get(containers::list))
         .route("/containers/create", post(containers::create))
@@ -73,6 +75,8 @@ pub fn routes(state: AppState) -> Router {
         // split by hand: `NAME/json`, `NAME/tag`, `NAME`.
         .route("/images/{*rest}", get(images::inspect).post(images::tag).delete(images::remove))
         .route("/build", post(build::build).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/networks", get(networks::list))
+        .route("/networks/{id}", get(networks::inspect))
         .route("/volumes", get(volumes::list))
         .route("/volumes/create", post(volumes::create))
         .route("/volumes/prune", post(volumes::prune))
