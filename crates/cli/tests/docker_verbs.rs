@@ -64,3 +64,128 @@ fn networks_are_records_of_the_defaults() {
     let (_, connect) = d.fails(&["network", "connect", "bridge", "nosuch"]);
     assert!(connect.contains("docker network connect is not supported by Porthole"), "{connect}");
 }
+
+/// Polls `docker top` until `cmd` shows (a detached exec registers as its guest starts).
+fn top_until(d: &Daemon, container: &str, cmd: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let top = d.ok(&["top", container]);
+        if top.contains(cmd) || std::time::Instant::now() > deadline {
+            return top;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `docker top` lists the main guest and the exec sessions running beside it.
+#[test]
+fn top_shows_the_main_guest_and_execs() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["run", "-d", "--name", "topped", "busybox", "sleep", "60"]);
+    d.ok(&["exec", "-d", "topped", "sleep", "45"]);
+    let top = top_until(&d, "topped", "sleep 45");
+    let rows: Vec<Vec<&str>> = top.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], "{top}");
+    assert_eq!(rows.len(), 3, "{top}");
+    assert_eq!((rows[1][1], &rows[1][7..]), ("1", &["sleep", "60"][..]), "{top}");
+    assert_eq!((rows[2][1], &rows[2][7..]), ("2", &["sleep", "45"][..]), "{top}");
+    let (_, ps) = d.fails(&["top", "topped", "aux"]);
+    assert!(ps.contains("docker top with ps options (aux) is not supported by Porthole"), "{ps}");
+    d.ok(&["kill", "topped"]);
+    let (_, stopped) = d.fails(&["top", "topped"]);
+    assert!(stopped.contains("is not running"), "{stopped}");
+}
+
+/// `docker rename`: the new name finds the container, the old one no longer does, a taken
+/// name is Docker's conflict.
+#[test]
+fn rename_moves_the_name() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let id = d.ok(&["create", "--name", "before", "busybox", "true"]);
+    d.ok(&["create", "--name", "taken", "busybox", "true"]);
+    d.ok(&["rename", "before", "after"]);
+    assert_eq!(d.ok(&["inspect", "--format", "{{.Name}} {{.Id}}", "after"]), format!("/after {}", id));
+    let (_, gone) = d.fails(&["inspect", "before"]);
+    assert!(gone.contains("No such object: before"), "{gone}");
+    let (_, conflict) = d.fails(&["rename", "after", "taken"]);
+    let taken_id = d.ok(&["inspect", "--format", "{{.Id}}", "taken"]);
+    assert!(
+        conflict.contains(&format!(
+            "Conflict. The container name \"/taken\" is already in use by container \"{}\"",
+            taken_id.trim()
+        )),
+        "{conflict}"
+    );
+    let (_, same) = d.fails(&["rename", "after", "after"]);
+    assert!(same.contains("Renaming a container with the same name as its current name"), "{same}");
+    let (_, bad) = d.fails(&["rename", "after", "no good"]);
+    assert!(bad.contains("Invalid container name (no good)"), "{bad}");
+    // The name survives a restart of the controller.
+    let (_, root) = d.stop();
+    let d = Daemon::start_on(root);
+    assert_eq!(d.ok(&["ps", "-a", "--filter", "name=after", "--format", "{{.Names}}"]), "after\n");
+}
+
+/// `docker image prune` removes untagged images; `-a` every image no container uses, but
+/// never the built-in base image.
+#[test]
+fn image_prune_removes_dangling_then_unused() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let context = tempfile::tempdir().unwrap();
+    let dockerfile = context.path().join("Dockerfile");
+    let build = |content: &str, tag: &str| {
+        std::fs::write(&dockerfile, content).unwrap();
+        d.ok(&["build", "-q", "-t", tag, context.path().to_str().unwrap()]).trim().to_string()
+    };
+    let old = build("FROM busybox\nRUN echo one > /f\n", "app:1");
+    // Retagging app:1 leaves the old image dangling.
+    let new = build("FROM busybox\nRUN echo two > /f\n", "app:1");
+    let used = build("FROM busybox\nRUN echo three > /f\n", "used:1");
+    d.ok(&["create", "--name", "user", "used:1", "true"]);
+    assert_ne!(old, new);
+    let pruned = d.ok(&["image", "prune", "-f"]);
+    assert!(pruned.contains(&format!("deleted: {old}")), "{pruned}");
+    assert!(!pruned.contains(&new), "{pruned}");
+    assert!(pruned.contains("Total reclaimed space:"), "{pruned}");
+    let images = d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(images.lines().count(), 3, "{images}");
+    let all = d.ok(&["image", "prune", "-a", "-f"]);
+    assert!(all.contains("untagged: app:1") && all.contains(&format!("deleted: {new}")), "{all}");
+    let mut left: Vec<String> =
+        d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]).lines().map(String::from).collect();
+    left.sort();
+    assert_eq!(left, ["busybox:latest", "used:1"]);
+    assert!(!d.ok(&["image", "prune", "-a", "-f"]).contains("deleted"));
+    let _ = used;
+}
+
+/// `docker system df`: sizes of images, containers and volumes, and what is reclaimable.
+#[test]
+fn system_df_counts_what_is_used() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["volume", "create", "kept"]);
+    d.ok(&["volume", "create", "loose"]);
+    d.ok(&["run", "--name", "writer", "-v", "kept:/data", "busybox", "sh", "-c", "echo 1234567 > /data/f"]);
+    d.ok(&["run", "--rm", "-v", "loose:/data", "busybox", "sh", "-c", "echo 123 > /data/f"]);
+    let df = d.ok(&["system", "df", "--format", "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}"]);
+    let rows: Vec<Vec<&str>> = df.lines().map(|l| l.split('|').collect()).collect();
+    assert_eq!(rows[0][..3], ["Images", "1", "1"], "{df}");
+    assert!(rows[0][4].starts_with("0B"), "the base image is in use: {df}");
+    assert_eq!(rows[1][..3], ["Containers", "1", "0"], "{df}");
+    assert_eq!(rows[1][3], rows[1][4].split(' ').next().unwrap(), "a stopped container is reclaimable: {df}");
+    assert_eq!(rows[2], ["Local Volumes", "2", "1", "12B", "4B (33%)"], "{df}");
+    let verbose = d.ok(&["system", "df", "-v"]);
+    assert!(verbose.contains("kept") && verbose.contains("loose") && verbose.contains("writer"), "{verbose}");
+}

@@ -58,6 +58,12 @@ sleeper = client.containers.run("busybox", ["sh", "-c", "echo started; sleep 60"
 check(sleeper.name == "py-sleeper", "detached name")
 running = [c.name for c in client.containers.list()]
 check("py-sleeper" in running, f"list shows the running container: {running}")
+top = sleeper.top()
+check(top["Titles"][1] == "PID" and top["Processes"][0][7] == "sh -c echo started; sleep 60", f"top {top}")
+sleeper.rename("py-renamed")
+check(client.containers.get("py-renamed").id == sleeper.id, "rename")
+expect_error(NotFound, lambda: client.containers.get("py-sleeper"), "old name after rename")
+sleeper.rename("py-sleeper")
 result = sleeper.exec_run(["sh", "-c", "echo from-exec; exit 4"])
 check(result.exit_code == 4 and result.output == b"from-exec\n", f"exec {result}")
 sleeper.kill()
@@ -111,6 +117,9 @@ check(
 )
 
 # Prune what the test made.
+client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN echo other > /built.txt\n"), tag="py-image:1")
+pruned = client.images.prune(filters={"dangling": True})
+check([d for d in pruned["ImagesDeleted"] if d.get("Deleted") == image.id], f"images.prune {pruned}")
 pruned = client.containers.prune()
 check(any(True for _ in pruned["ContainersDeleted"] or []), f"containers.prune {pruned}")
 check(client.containers.list(all=True) == [], "nothing left")

@@ -33,6 +33,10 @@ pub enum EngineError {
         "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
     )]
     NameInUse { name: String, id: String },
+    #[error("Neither old nor new names may be empty")]
+    RenameEmpty,
+    #[error("Renaming a container with the same name as its current name")]
+    RenameToSame,
     #[error("multiple IDs found with provided prefix: {0}")]
     Ambiguous(String),
     #[error(
@@ -103,6 +107,8 @@ impl EngineError {
             EngineError::Mount(_)
             | EngineError::Name(_)
             | EngineError::Invalid(_)
+            | EngineError::RenameEmpty
+            | EngineError::RenameToSame
             | EngineError::Ambiguous(_)
             | EngineError::Build(_)
             | EngineError::Namespace(_)

@@ -13,11 +13,14 @@ mod error;
 mod files;
 mod graph;
 mod guestfs;
+mod image_prune;
 mod images;
 mod logs;
 mod ports;
 mod preview;
+mod processes;
 mod quotas;
+mod rename;
 mod run;
 mod sizes;
 mod usage;
@@ -39,10 +42,12 @@ pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
+pub use image_prune::ImagePrune;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 pub use ports::PublishedPort;
+pub use processes::Process;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use usage::{ContainerUsage, DiskUsage, ImageUsage};
 pub use volumes::{VolumeFilters, VolumeInfo};
@@ -77,7 +82,7 @@ struct Container {
     phase: tokio::sync::watch::Sender<run::Phase>,
     /// `docker exec` guests running in it, by serial: they end when the container's main
     /// guest does, as processes end with their PID namespace.
-    execs: BTreeMap<u64, porthole_runtime::Stopper>,
+    execs: BTreeMap<u64, processes::ExecSession>,
     next_exec: u64,
     /// A start is preparing the guest outside the lock; another start leaves it alone.
     starting: bool,

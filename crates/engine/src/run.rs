@@ -504,7 +504,7 @@ impl Engine {
         let Some(c) = w.containers.get_mut(id) else { return };
         c.running = None;
         for exec in c.execs.values() {
-            exec.stop();
+            exec.stopper.stop();
         }
         c.log.close();
         c.exits += 1;
@@ -674,7 +674,13 @@ impl Engine {
             // Registered while the lock proves the container runs, so its end reaches this guest.
             let c = w.containers.get_mut(&record.id).expect("looked up above");
             c.next_exec += 1;
-            c.execs.insert(c.next_exec, self.inner.runtime.stopper(&signal));
+            let session = crate::processes::ExecSession {
+                stopper: self.inner.runtime.stopper(&signal),
+                cmd: opts.cmd.clone(),
+                started: porthole_store::now_nanos(),
+                tty: opts.stdio.tty,
+            };
+            c.execs.insert(c.next_exec, session);
             (record, ns, c.next_exec)
         };
         let result = self.run_exec(&record, ns, signal, opts);

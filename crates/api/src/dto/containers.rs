@@ -373,3 +373,38 @@ impl ContainerSummary {
         }
     }
 }
+
+/// `GET /containers/{id}/top`: `ps -ef`'s columns. PIDs are the guests' numbers in the
+/// container (see `porthole_engine::Process`); no CPU time is measured per guest, so `TIME`
+/// says `-` rather than a made-up zero.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TopJson {
+    pub titles: [&'static str; 8],
+    pub processes: Vec<[String; 8]>,
+}
+
+impl TopJson {
+    pub fn new(processes: &[porthole_engine::Process]) -> Self {
+        let row = |p: &porthole_engine::Process| {
+            // `ps` shows the start as HH:MM (UTC here, as the controller's clock).
+            let stime = porthole_core::time::rfc3339_secs(p.started).get(11..16).unwrap_or("").to_string();
+            let tty = if p.tty { "pts/0" } else { "?" };
+            [
+                "root".into(),
+                p.pid.to_string(),
+                // Every guest's parent is the controller, outside the container.
+                "0".into(),
+                "0".into(),
+                stime,
+                tty.into(),
+                "-".into(),
+                p.cmd.join(" "),
+            ]
+        };
+        TopJson {
+            titles: ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+            processes: processes.iter().map(row).collect(),
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! Container lifecycle: create, list, inspect, start, stop, kill, restart, wait, remove,
-//! prune.
+//! prune, rename, top.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use porthole_engine::{RemoveOptions, WaitCondition};
 
 use super::AppState;
-use crate::dto::containers::{ContainerJson, ContainerSummary};
+use crate::dto::containers::{ContainerJson, ContainerSummary, TopJson};
 use crate::dto::create::{CreateBody, CreateResponse};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::{JsonBody, Params};
@@ -111,4 +111,21 @@ pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<
 pub async fn resize(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     blocking(move || s.engine.inspect(&id)).await?;
     Ok(StatusCode::OK)
+}
+
+/// `docker rename OLD NEW`.
+pub async fn rename(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<StatusCode> {
+    let name = params.get("name").unwrap_or_default().to_string();
+    blocking(move || s.engine.rename(&id, &name)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `docker top`: the guests running in the container (see [`TopJson`]). Guests are not host
+/// processes, so `ps` options have nothing to select from and are refused.
+pub async fn top(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<Json<TopJson>> {
+    if let Some(args) = params.get("ps_args").filter(|a| !a.is_empty() && *a != "-ef") {
+        return Err(ApiError::Unsupported(format!("docker top with ps options ({args})")));
+    }
+    let (_, processes) = blocking(move || s.engine.top(&id)).await?;
+    Ok(Json(TopJson::new(&processes)))
 }

@@ -1,4 +1,5 @@
-//! Images: list, inspect, tag, remove, and the refusal to pull (images are built locally).
+//! Images: list, inspect, tag, remove, prune, and the refusal to pull (images are built
+//! locally).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -6,7 +7,7 @@ use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::dto::images::{DeleteItem, ImageInspect, ImageSummary};
+use crate::dto::images::{DeleteItem, ImageInspect, ImagePruneReport, ImageSummary};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::Params;
 use crate::unsupported;
@@ -101,4 +102,16 @@ pub async fn remove(
     let force = params.flag("force");
     let report = blocking(move || s.engine.remove_image(&name, force)).await?;
     Ok(Json(report.iter().filter_map(|l| DeleteItem::from_line(l)).collect()))
+}
+
+/// `docker image prune [-a]`: the CLI sends `dangling=true`, or `dangling=false` for `-a`.
+pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<ImagePruneReport>> {
+    let filters = params.filters()?;
+    filters.only(&["dangling"])?;
+    let all = filters.boolean("dangling")? == Some(false);
+    let pruned = blocking(move || s.engine.image_prune(all)).await?;
+    Ok(Json(ImagePruneReport {
+        images_deleted: pruned.report.iter().filter_map(|l| DeleteItem::from_line(l)).collect(),
+        space_reclaimed: pruned.reclaimed,
+    }))
 }

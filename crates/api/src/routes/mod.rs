@@ -63,6 +63,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/containers/{id}/restart", post(containers::restart))
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/resize", post(containers::resize))
+        .route("/containers/{id}/rename", post(containers::rename))
+        .route("/containers/{id}/top", get(containers::top))
         .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}/logs", get(logs::logs))
         .route("/containers/{id}/exec", post(exec::create))
@@ -71,6 +73,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/exec/{id}/json", get(exec::inspect))
         .route("/images/json", get(images::list))
         .route("/images/create", post(images::pull))
+        .route("/images/prune", post(images::prune))
         // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
         // split by hand: `NAME/json`, `NAME/tag`, `NAME`.
         .route("/images/{*rest}", get(images::inspect).post(images::tag).delete(images::remove))
