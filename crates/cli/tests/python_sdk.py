@@ -6,6 +6,7 @@ wrote, a file another container reads back, sizes measured on disk, Docker's err
 
 import io
 import sys
+import tarfile
 
 import docker
 from docker.errors import APIError, BuildError, ContainerError, NotFound
@@ -66,6 +67,21 @@ expect_error(NotFound, lambda: client.containers.get("py-sleeper"), "old name af
 sleeper.rename("py-sleeper")
 result = sleeper.exec_run(["sh", "-c", "echo from-exec; exit 4"])
 check(result.exit_code == 4 and result.output == b"from-exec\n", f"exec {result}")
+
+# Archives: put a file in, read it back through the guest and as a tar.
+packed = io.BytesIO()
+with tarfile.open(fileobj=packed, mode="w") as tar:
+    info = tarfile.TarInfo("put.txt")
+    info.size = 4
+    tar.addfile(info, io.BytesIO(b"put\n"))
+check(sleeper.put_archive("/tmp", packed.getvalue()), "put_archive")
+check(sleeper.exec_run(["cat", "/tmp/put.txt"]).output == b"put\n", "put_archive content")
+chunks, stat = sleeper.get_archive("/tmp/put.txt")
+check(stat["name"] == "put.txt" and stat["size"] == 4, f"get_archive stat {stat}")
+with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+    check(tar.extractfile("put.txt").read() == b"put\n", "get_archive content")
+expect_error(NotFound, lambda: sleeper.get_archive("/nope"), "get_archive of a missing path")
+
 sleeper.kill()
 check(sleeper.wait()["StatusCode"] == 137, "wait after kill")
 check(sleeper.logs() == b"started\n", f"detached logs {sleeper.logs()!r}")

@@ -151,7 +151,7 @@ impl GuestFs {
 }
 
 /// The walk's errors as the host's: `ENOENT` stays `NotFound`, the rest keep their Linux code.
-fn errno_to_io(e: Errno) -> io::Error {
+pub(crate) fn errno_to_io(e: Errno) -> io::Error {
     use rustix::io::Errno as E;
     let raw = match e {
         Errno::Noent => E::NOENT,
@@ -163,6 +163,7 @@ fn errno_to_io(e: Errno) -> io::Error {
         Errno::Inval => E::INVAL,
         Errno::Acces => E::ACCESS,
         Errno::Perm => E::PERM,
+        Errno::Nospc => E::NOSPC,
         _ => E::IO,
     };
     io::Error::from_raw_os_error(raw.raw_os_error())

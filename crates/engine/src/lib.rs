@@ -7,6 +7,7 @@
 //! containers' mount lists, read and changed under the lock). Guests run on their own threads
 //! and take the lock only to record how they ended.
 
+mod archive;
 mod build;
 mod containers;
 mod error;
@@ -38,6 +39,7 @@ use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord
 use porthole_wasi::FdBudget;
 use tokio::sync::broadcast;
 
+pub use archive::{ArchiveSource, PathStat};
 pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};

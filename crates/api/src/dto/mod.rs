@@ -2,6 +2,7 @@
 //! Docker's (PascalCase mostly), so the docker CLI's Go structs and `--format` templates see
 //! what they expect.
 
+pub mod archive;
 pub mod containers;
 pub mod create;
 pub mod events;

@@ -1,6 +1,7 @@
 //! The routes of the Docker API subset, one module per resource. Paths are Docker's without
 //! the version prefix (stripped before routing).
 
+pub mod archive;
 pub mod attach;
 pub mod build;
 pub mod containers;
@@ -65,6 +66,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/containers/{id}/resize", post(containers::resize))
         .route("/containers/{id}/rename", post(containers::rename))
         .route("/containers/{id}/top", get(containers::top))
+        .route("/containers/{id}/archive", get(archive::get).head(archive::stat).put(archive::put))
         .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}/logs", get(logs::logs))
         .route("/containers/{id}/exec", post(exec::create))
