@@ -38,18 +38,15 @@ const DOCKER_RESOURCES: &[&str] = &[
     "volumes",
 ];
 
-/// `*` matches any method.
+/// Only what Porthole lacks: a wrong method on an implemented path names the request instead.
 const COMMANDS: &[(&str, &str, &str)] = &[
     ("POST", "/commit", "docker commit"),
     ("GET", "/containers/{}/export", "docker export"),
     ("GET", "/containers/{}/changes", "docker diff"),
-    ("GET", "/containers/{}/top", "docker top"),
     ("GET", "/containers/{}/stats", "docker stats"),
     ("POST", "/containers/{}/pause", "docker pause"),
     ("POST", "/containers/{}/unpause", "docker unpause"),
     ("POST", "/containers/{}/update", "docker update"),
-    ("POST", "/containers/{}/rename", "docker rename"),
-    ("*", "/containers/{}/archive", "docker cp"),
     ("GET", "/containers/{}/attach/ws", "attach over a websocket"),
     ("GET", "/images/get", "docker save"),
     ("GET", "/images/{..}/get", "docker save"),
@@ -57,8 +54,6 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("GET", "/images/{..}/history", "docker history"),
     ("POST", "/images/{..}/push", "docker push"),
     ("GET", "/images/search", "docker search"),
-    ("POST", "/images/prune", "docker image prune"),
-    ("GET", "/system/df", "docker system df"),
     ("POST", "/auth", "docker login"),
     ("POST", "/session", "BuildKit (docker buildx)"),
     ("POST", "/grpc", "BuildKit (docker buildx)"),
@@ -70,8 +65,6 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("POST", "/networks/{}/connect", "docker network connect"),
     ("POST", "/networks/{}/disconnect", "docker network disconnect"),
     ("DELETE", "/networks/{}", "docker network rm"),
-    ("GET", "/networks", "docker network ls"),
-    ("GET", "/networks/{}", "docker network inspect"),
     ("PUT", "/volumes/{}", "docker volume update"),
     ("GET", "/swarm", "docker swarm"),
     ("POST", "/swarm/init", "docker swarm init"),
@@ -124,7 +117,7 @@ pub fn operation(method: &Method, path: &str) -> Option<String> {
         return None;
     }
     let command = COMMANDS.iter().find(|(m, pattern, _)| {
-        (*m == "*" || *m == method.as_str()) && matches(&pattern.split('/').skip(1).collect::<Vec<_>>(), &segments)
+        *m == method.as_str() && matches(&pattern.split('/').skip(1).collect::<Vec<_>>(), &segments)
     });
     Some(match command {
         Some((_, _, command)) => command.to_string(),
@@ -165,8 +158,7 @@ mod tests {
             ("POST", "/commit", "docker commit"),
             ("GET", "/containers/c/changes", "docker diff"),
             ("POST", "/containers/c/pause", "docker pause"),
-            ("HEAD", "/containers/c/archive", "docker cp"),
-            ("PUT", "/containers/c/archive", "docker cp"),
+            ("POST", "/containers/c/archive", "POST /containers/c/archive"),
             ("GET", "/images/get", "docker save"),
             ("GET", "/images/quay.io/me/app:1/history", "docker history"),
             ("POST", "/images/load", "docker load"),
