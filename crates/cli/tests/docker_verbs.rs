@@ -309,3 +309,26 @@ fn no_docker_route_is_page_not_found() {
         assert!(answer.status != 405, "{route}: {} {body}", answer.status);
     }
 }
+
+/// `docker ps -s` shows the bytes of each container's own tree, which grow with what is put in.
+#[test]
+fn ps_size_measures_the_container_tree() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["create", "--name", "small", "busybox", "true"]);
+    d.ok(&["create", "--name", "grown", "busybox", "true"]);
+    let fill = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(fill.path(), vec![7u8; 2_000_000]).unwrap();
+    d.ok(&["cp", fill.path().to_str().unwrap(), "grown:/fill"]);
+    let sizes = d.ok(&["ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"]);
+    let size_of = |name: &str| {
+        let line = sizes.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{sizes}"));
+        let human = line.split(' ').nth(1).unwrap();
+        human.trim_end_matches("MB").parse::<f64>().unwrap_or_else(|_| panic!("{sizes}"))
+    };
+    assert!(size_of("small") > 1.0, "a container's tree is its copy of the image: {sizes}");
+    let grown = size_of("grown") - size_of("small");
+    assert!((1.9..2.1).contains(&grown), "the 2 MB the guest wrote: {sizes}");
+}

@@ -32,6 +32,11 @@ pub struct DiskUsage {
 }
 
 impl Engine {
+    /// The bytes of a container's own tree (measured now: call it without the world lock).
+    pub fn container_size(info: &ContainerInfo) -> u64 {
+        usage(&info.rootfs).0
+    }
+
     pub fn disk_usage(&self) -> Result<DiskUsage> {
         let containers = self.list(true);
         let images = self
@@ -43,7 +48,7 @@ impl Engine {
             })
             .collect();
         let containers =
-            containers.into_iter().map(|info| ContainerUsage { size: usage(&info.rootfs).0, info }).collect();
+            containers.into_iter().map(|info| ContainerUsage { size: Self::container_size(&info), info }).collect();
         let volumes = self.volume_list(&VolumeFilters::default())?;
         Ok(DiskUsage { images, containers, volumes })
     }

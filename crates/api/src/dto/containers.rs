@@ -374,6 +374,25 @@ impl ContainerSummary {
     }
 }
 
+/// A `GET /containers/json` row with, when asked (`size=1`, `docker ps -s`; always in
+/// `system df`), the bytes of the container's tree. Its tree is its own copy of the image, so
+/// `SizeRw` and `SizeRootFs` are the same number.
+#[derive(Debug, Serialize)]
+pub struct SizedContainer {
+    #[serde(flatten)]
+    pub summary: ContainerSummary,
+    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<u64>,
+    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<u64>,
+}
+
+impl SizedContainer {
+    pub fn new(info: &ContainerInfo, now: i64, size: Option<u64>) -> Self {
+        SizedContainer { summary: ContainerSummary::new(info, now), size_rw: size, size_root_fs: size }
+    }
+}
+
 /// `GET /containers/{id}/top`: `ps -ef`'s columns. PIDs are the guests' numbers in the
 /// container (see `porthole_engine::Process`); no CPU time is measured per guest, so `TIME`
 /// says `-` rather than a made-up zero.

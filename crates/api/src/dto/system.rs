@@ -165,19 +165,9 @@ impl InfoJson {
 pub struct DiskUsageJson {
     pub layers_size: u64,
     pub images: Vec<crate::dto::images::ImageSummary>,
-    pub containers: Vec<SizedContainer>,
+    pub containers: Vec<crate::dto::containers::SizedContainer>,
     pub volumes: Vec<UsedVolume>,
     pub build_cache: Vec<serde_json::Value>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SizedContainer {
-    #[serde(flatten)]
-    pub summary: crate::dto::containers::ContainerSummary,
-    #[serde(rename = "SizeRw")]
-    pub size_rw: u64,
-    #[serde(rename = "SizeRootFs")]
-    pub size_root_fs: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -215,11 +205,7 @@ impl DiskUsageJson {
             containers: usage
                 .containers
                 .into_iter()
-                .map(|c| SizedContainer {
-                    summary: crate::dto::containers::ContainerSummary::new(&c.info, now),
-                    size_rw: c.size,
-                    size_root_fs: c.size,
-                })
+                .map(|c| crate::dto::containers::SizedContainer::new(&c.info, now, Some(c.size)))
                 .collect(),
             volumes: usage
                 .volumes
