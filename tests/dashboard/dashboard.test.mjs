@@ -168,11 +168,43 @@ try {
   await page.click('[data-key="volume:pulp"]');
   await page.waitForSelector('table.files tr[data-name="new.txt"]');
 
-  step('presenter mode reads at 1280x720');
+  step('presenter mode reads at 1280x720: the graph fills the pane, no text overlaps another, names are whole');
   await page.keyboard.press('p');
   assert.equal(await page.evaluate(() => document.body.classList.contains('presenter')), true);
+  await page.waitForTimeout(300); // the refit after the layout change
+  const layout = await page.evaluate(() => {
+    const pane = document.querySelector('#graph-pane');
+    const svg = document.querySelector('#graph svg').getBoundingClientRect();
+    const texts = [...document.querySelectorAll('#graph svg text')]
+      .map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }))
+      .filter((t) => t.r.width > 0);
+    const overlaps = [];
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i].r, b = texts[j].r;
+        if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) {
+          overlaps.push(`${texts[i].text} / ${texts[j].text}`);
+        }
+      }
+    }
+    const cut = [...document.querySelectorAll('#graph .node:not(.host):not(.anonymous) text.title')]
+      .map((t) => t.textContent).filter((t) => t.includes('…'));
+    return { overlaps, cut, fill: Math.max(svg.width / (pane.clientWidth - 24), svg.height / (pane.clientHeight - 24)), texts: texts.length };
+  });
+  assert.deepEqual(layout.overlaps, [], 'texts of the graph overlap');
+  assert.deepEqual(layout.cut, [], 'names are cut');
+  assert.ok(layout.fill > 0.9, `the graph fills ${layout.fill} of the pane`);
+  console.log(`  ${layout.texts} texts, none overlapping; the graph fills the pane`);
   await page.screenshot({ path: join(SHOTS, 'dashboard-presenter.png') });
   await page.keyboard.press('p');
+
+  step('a page opened later shows the events since the controller started');
+  const late = await browser.newPage();
+  await late.goto(BASE + '/');
+  await late.waitForSelector('#status.live');
+  await late.waitForSelector('#timeline li:has-text("docker volume create pulp")', { timeout: 5000 });
+  await late.waitForSelector(`#timeline li.container:has-text("data")`, { timeout: 5000 });
+  await late.close();
 
   step('the page recovers after the controller restarts');
   await stopServer(server);

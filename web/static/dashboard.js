@@ -9,6 +9,7 @@ const state = {
   graph: { nodes: [], edges: [] }, // /porthole/graph, for names and details
   selected: document.body.dataset.focus || '',
   zoom: 1,
+  userZoom: false, // set by +/-: then redraws keep the zoom instead of filling the pane
   dir: '/', // directory shown in the side panel's file list
   logs: null, // EventSource of the selected container's logs
   hot: new Map(), // node/edge selector -> expiry time, for write highlights
@@ -64,9 +65,8 @@ async function loadGraph() {
     const pane = $('#graph');
     const first = !svgEl();
     pane.innerHTML = svg;
-    // The first drawing fits the pane's width (never tiny, never enlarged); later ones keep
-    // whatever zoom the user chose.
-    if (first) zoomFit(0.6, 1); else applyZoom();
+    // The drawing fills the pane until the user zooms; then it keeps the user's zoom.
+    if (first || !state.userZoom) autoFit(); else applyZoom();
     paintSelection();
     paintHot();
     paintWalk();
@@ -85,12 +85,19 @@ function applyZoom() {
   svg.style.width = `${w * state.zoom}px`;
   svg.style.height = `${h * state.zoom}px`;
 }
-function zoomBy(f) { state.zoom = Math.min(4, Math.max(0.2, state.zoom * f)); applyZoom(); }
-function zoomFit(min = 0.2, max = 4) {
+function zoomBy(f) { state.userZoom = true; state.zoom = Math.min(4, Math.max(0.2, state.zoom * f)); applyZoom(); }
+function zoomFit() { state.userZoom = false; autoFit(); }
+// Fills the pane: as wide as it is, enlarged up to 2x for a small graph, but no taller than
+// the pane unless that would shrink it below its natural size (a long graph scrolls).
+function autoFit() {
   const svg = svgEl();
   if (!svg) return;
-  const fit = ($('#graph-pane').clientWidth - 24) / Number(svg.getAttribute('width'));
-  state.zoom = Math.min(max, Math.max(min, fit));
+  const pane = $('#graph-pane');
+  const w = Number(svg.getAttribute('width')), h = Number(svg.getAttribute('height'));
+  const byWidth = (pane.clientWidth - 24) / w, byHeight = (pane.clientHeight - 24) / h;
+  let z = byWidth;
+  if (h * z > pane.clientHeight - 24) z = Math.max(byHeight, Math.min(byWidth, 1));
+  state.zoom = Math.min(2, Math.max(0.5, z));
   applyZoom();
 }
 
@@ -454,9 +461,16 @@ function setStatus(cls, text) {
 }
 
 function connect() {
-  const es = new EventSource('/porthole/events');
-  // Sent on every (re)connection: after a controller restart, catch up from the current state.
-  es.addEventListener('hello', () => { setStatus('live', 'live'); loadGraph().then(renderDetails); });
+  // `history=1`: the events since the controller started come first, so the timeline tells
+  // what the class did before the page was opened.
+  const es = new EventSource('/porthole/events?history=1');
+  // Sent on every (re)connection, before the history: after a controller restart, catch up
+  // from the current state, and let the replay rebuild the timeline.
+  es.addEventListener('hello', () => {
+    setStatus('live', 'live');
+    $('#timeline').replaceChildren();
+    loadGraph().then(renderDetails);
+  });
   es.addEventListener('resync', () => loadGraph());
   es.onmessage = (m) => {
     const e = JSON.parse(m.data);
@@ -482,6 +496,7 @@ function togglePresenter() {
   const url = new URL(location.href);
   if (document.body.classList.contains('presenter')) url.searchParams.set('presenter', '1'); else url.searchParams.delete('presenter');
   history.replaceState(null, '', url);
+  if (!state.userZoom) autoFit();
 }
 
 async function exportPng() {
@@ -522,5 +537,6 @@ $('#zoom-fit').onclick = () => zoomFit();
 $('#presenter').onclick = togglePresenter;
 $('#export-png').onclick = exportPng;
 $('#timeline-filter').addEventListener('input', () => filterTimeline());
+window.addEventListener('resize', () => { if (!state.userZoom) autoFit(); });
 
 connect();

@@ -34,7 +34,7 @@ pub fn container_matches(info: &ContainerInfo, filters: &Filters) -> Result<bool
         && any(filters.values("name"), |v| name_matches(r.name.as_str(), v))
         && any(filters.values("status"), |v| r.state.status.as_str() == v)
         && any(filters.values("volume"), |v| {
-            r.mounts.iter().any(|m| m.volume.as_deref() == Some(v) || m.destination.as_str() == v)
+            r.mounts.iter().any(|m| m.volume() == Some(v) || m.destination.as_str() == v)
         })
         && any(filters.values("ancestor"), |v| r.image == v || r.image_id.starts_with(v.trim_start_matches("sha256:")))
         && filters.values("label").iter().all(|f| match f.split_once('=') {

@@ -130,7 +130,12 @@ fn build(engine: &Engine, tag: &str, dockerfile: &str, files: &[ContextFile]) ->
     for (name, bytes) in files {
         std::fs::write(context.path().join(name), bytes)?;
     }
-    let opts = BuildOptions { context: context.path().to_path_buf(), dockerfile: None, tags: vec![tag.into()] };
+    let opts = BuildOptions {
+        context: context.path().to_path_buf(),
+        dockerfile: None,
+        tags: vec![tag.into()],
+        ..Default::default()
+    };
     engine.build(opts, &mut |line| print!("{line}")).with_context(|| format!("building {tag}"))?;
     Ok(())
 }

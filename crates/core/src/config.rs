@@ -21,6 +21,12 @@ pub struct ImageConfig {
     pub volumes: Option<BTreeMap<String, Empty>>,
     pub labels: Option<BTreeMap<String, String>>,
     pub exposed_ports: Option<BTreeMap<String, Empty>>,
+    /// `SHELL`: the shell of shell-form commands (Docker's default `/bin/sh -c` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell: Option<Vec<String>>,
+    /// `HEALTHCHECK` / `--health-*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::health::Healthcheck>,
 }
 
 impl ImageConfig {

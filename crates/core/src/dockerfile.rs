@@ -9,11 +9,15 @@
 
 use std::collections::BTreeMap;
 
+use crate::health::Healthcheck;
+
 /// A parsed Dockerfile: its instructions in file order, variables already substituted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dockerfile {
     /// Every instruction; each `From` starts a new build stage.
     pub instructions: Vec<Instruction>,
+    /// `--build-arg`s that no `ARG` declares, which Docker reports as not consumed.
+    pub unused_args: Vec<String>,
 }
 
 /// One parsed instruction with the 1-based line it started on.
@@ -23,6 +27,9 @@ pub struct Instruction {
     pub line: usize,
     /// What the instruction says.
     pub kind: InstructionKind,
+    /// For `RUN`: the build arguments in scope with a value (`--build-arg` over the default),
+    /// which Docker puts in the command's environment (an `ENV` of the same name wins).
+    pub args: Vec<(String, String)>,
 }
 
 /// An instruction's meaning. Words are as Docker would use them: quotes removed, escapes
@@ -41,10 +48,12 @@ pub enum InstructionKind {
     /// `COPY src... dest` or `COPY ["src", ..., "dest"]`; `--chown`, `--chmod` and `--link`
     /// are accepted and ignored.
     Copy {
-        /// Paths in the build context.
+        /// Paths in the build context, or in `from`.
         sources: Vec<String>,
         /// Path in the image, as written.
         dest: String,
+        /// `--from=`: an earlier stage (its name, lower-cased, or its index) or an image.
+        from: Option<String>,
     },
     /// `ADD`, like `Copy`; only local sources (a URL source is an error).
     Add {
@@ -82,6 +91,10 @@ pub enum InstructionKind {
     StopSignal(String),
     /// `MAINTAINER text` (deprecated by Docker, still accepted), not substituted.
     Maintainer(String),
+    /// `SHELL ["executable", "parameters"]`: the shell of later shell-form commands.
+    Shell(Vec<String>),
+    /// `HEALTHCHECK [--interval=…] CMD …` or `HEALTHCHECK NONE`.
+    Healthcheck(Healthcheck),
 }
 
 /// How a command was written: a JSON array (exec form) or plain text (shell form).
@@ -93,12 +106,27 @@ pub enum CommandForm {
     Shell(String),
 }
 
+/// Docker's default `SHELL`.
+pub const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
+
 impl CommandForm {
     /// The argv to execute. Shell form becomes `["/bin/sh", "-c", text]`, as Docker does.
     pub fn to_argv(&self) -> Vec<String> {
+        self.to_argv_with(None)
+    }
+
+    /// The argv, with `shell` (the stage's `SHELL`) in place of `/bin/sh -c` for shell form.
+    pub fn to_argv_with(&self, shell: Option<&[String]>) -> Vec<String> {
         match self {
             Self::Exec(argv) => argv.clone(),
-            Self::Shell(text) => vec!["/bin/sh".into(), "-c".into(), text.clone()],
+            Self::Shell(text) => {
+                let mut argv: Vec<String> = match shell {
+                    Some(shell) => shell.to_vec(),
+                    None => DEFAULT_SHELL.iter().map(|s| s.to_string()).collect(),
+                };
+                argv.push(text.clone());
+                argv
+            }
         }
     }
 }
@@ -168,9 +196,12 @@ pub enum DockerfileError {
     /// A VOLUME path that is empty.
     #[error("Dockerfile parse error line {line}: VOLUME specified can not be an empty string")]
     EmptyVolume { line: usize },
-    /// `COPY --from`: Porthole builds one stage at a time from the context only.
-    #[error("Dockerfile parse error line {line}: COPY --from is not supported")]
-    CopyFrom { line: usize },
+    /// A HEALTHCHECK Docker would refuse (its words).
+    #[error("Dockerfile parse error line {line}: {message}")]
+    Healthcheck { line: usize, message: String },
+    /// `SHELL` not given as a JSON array.
+    #[error("Dockerfile parse error line {line}: SHELL requires the arguments to be in JSON form")]
+    ShellNotJson { line: usize },
     /// `ADD https://...`: the builder does no network I/O.
     #[error("Dockerfile parse error line {line}: ADD from a URL is not supported: {url}")]
     AddUrl { line: usize, url: String },
@@ -216,6 +247,11 @@ pub enum ExpandError {
 
 /// Parses a Dockerfile the way Docker's builder does (see the module docs for the passes).
 pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
+    parse_with_args(text, &BTreeMap::new())
+}
+
+/// [`parse`], with `--build-arg` values: each overrides the default of the `ARG` of that name.
+pub fn parse_with_args(text: &str, build_args: &BTreeMap<String, String>) -> Result<Dockerfile, DockerfileError> {
     let (escape, lines) = logical_lines(text)?;
     let mut parsed = Vec::with_capacity(lines.len());
     let mut in_stage = false;
@@ -239,13 +275,24 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
     if !in_stage {
         return Err(DockerfileError::NoStages);
     }
-    let mut vars = Substitution::new(escape);
+    let mut vars = Substitution::new(escape, build_args);
     let mut instructions = Vec::new();
     for (line, kinds) in parsed {
         let kinds = vars.apply(line, kinds)?;
-        instructions.extend(kinds.into_iter().map(|kind| Instruction { line, kind }));
+        for kind in kinds {
+            let args = if matches!(kind, InstructionKind::Run(_)) { vars.run_args() } else { Vec::new() };
+            instructions.push(Instruction { line, kind, args });
+        }
     }
-    Ok(Dockerfile { instructions })
+    let declared: Vec<&String> = instructions
+        .iter()
+        .filter_map(|i| match &i.kind {
+            InstructionKind::Arg { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect();
+    let unused_args = build_args.keys().filter(|k| !declared.contains(k)).cloned().collect();
+    Ok(Dockerfile { instructions, unused_args })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,6 +457,18 @@ enum FlagKind {
 }
 
 const FROM_FLAGS: &[(&str, FlagKind)] = &[("platform", FlagKind::Value)];
+const HEALTHCHECK_FLAGS: &[(&str, FlagKind)] = &[
+    ("interval", FlagKind::Value),
+    ("timeout", FlagKind::Value),
+    ("start-period", FlagKind::Value),
+    ("start-interval", FlagKind::Value),
+    ("retries", FlagKind::Value),
+];
+/// `--flag=value` of `flags`, if given (after `check_flags` accepted them).
+fn flag_value<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
+    flags.iter().find_map(|f| f.strip_prefix("--")?.strip_prefix(name)?.strip_prefix('='))
+}
+
 const COPY_FLAGS: &[(&str, FlagKind)] =
     &[("chown", FlagKind::Value), ("chmod", FlagKind::Value), ("link", FlagKind::Bool), ("from", FlagKind::Value)];
 const ADD_FLAGS: &[(&str, FlagKind)] = &[
@@ -461,12 +520,23 @@ fn parse_instruction(logical: &LogicalLine, escape: char) -> Result<Vec<Instruct
         "from" => FROM_FLAGS,
         "copy" => COPY_FLAGS,
         "add" => ADD_FLAGS,
+        "healthcheck" => HEALTHCHECK_FLAGS,
         _ => &[],
     };
-    let used = check_flags(line, &flags, allowed)?;
-    if keyword == "copy" && used.iter().any(|name| name == "from") {
-        return Err(DockerfileError::CopyFrom { line });
+    check_flags(line, &flags, allowed)?;
+    if keyword == "healthcheck" {
+        return Ok(vec![parse_healthcheck(line, &flags, args)?]);
     }
+    let kinds = kinds
+        .into_iter()
+        .map(|kind| match kind {
+            InstructionKind::Copy { sources, dest, .. } => {
+                let from = flag_value(&flags, "from").map(str::to_string);
+                InstructionKind::Copy { sources, dest, from }
+            }
+            kind => kind,
+        })
+        .collect();
     Ok(kinds)
 }
 
@@ -476,7 +546,7 @@ fn parse_kind(line: usize, keyword: &str, args: &str, escape: char) -> Result<In
         "from" => parse_from(line, args)?,
         "copy" => {
             let (sources, dest) = sources_and_dest(line, "COPY", args)?;
-            K::Copy { sources, dest }
+            K::Copy { sources, dest, from: None }
         }
         "add" => {
             let (sources, dest) = sources_and_dest(line, "ADD", args)?;
@@ -504,18 +574,63 @@ fn parse_kind(line: usize, keyword: &str, args: &str, escape: char) -> Result<In
             }
             ports => K::Expose(ports),
         },
-        "shell" | "healthcheck" | "onbuild" => {
-            let instruction = match keyword {
-                "shell" => "SHELL",
-                "healthcheck" => "HEALTHCHECK",
-                _ => "ONBUILD",
-            };
-            return Err(DockerfileError::UnsupportedInstruction { line, instruction });
-        }
+        "shell" => match json_array(line, args)? {
+            Some(argv) if argv.is_empty() => {
+                return Err(DockerfileError::AtLeastOneArgument { line, instruction: "SHELL" });
+            }
+            Some(argv) => K::Shell(argv),
+            None => return Err(DockerfileError::ShellNotJson { line }),
+        },
+        // Parsed with its flags by `parse_instruction`.
+        "healthcheck" => K::Healthcheck(Healthcheck::default()),
+        "onbuild" => return Err(DockerfileError::UnsupportedInstruction { line, instruction: "ONBUILD" }),
         _ => {
             return Err(DockerfileError::UnknownInstruction { line, instruction: keyword.to_uppercase() });
         }
     })
+}
+
+/// moby's `parseHealthcheck`: `NONE`, or `CMD` with a command (JSON for exec form), the
+/// durations in Go's syntax and at least 1ms, the retries not negative.
+fn parse_healthcheck(line: usize, flags: &[String], args: &str) -> Result<InstructionKind, DockerfileError> {
+    let fail = |message: String| DockerfileError::Healthcheck { line, message };
+    let (kind, rest) = args.split_once(is_blank).unwrap_or((args, ""));
+    let rest = rest.trim();
+    let kind = kind.to_uppercase();
+    let test = match kind.as_str() {
+        "NONE" if rest.is_empty() && flags.is_empty() => vec!["NONE".to_string()],
+        "NONE" => return Err(fail("HEALTHCHECK NONE takes no arguments".into())),
+        "CMD" if rest.is_empty() => return Err(fail("Missing command after HEALTHCHECK CMD".into())),
+        "CMD" => match command_form(line, rest)? {
+            CommandForm::Exec(argv) => std::iter::once("CMD".to_string()).chain(argv).collect(),
+            CommandForm::Shell(text) => vec!["CMD-SHELL".into(), text],
+        },
+        other => return Err(fail(format!("Unknown type {other:?} in HEALTHCHECK (try CMD)"))),
+    };
+    let duration = |name: &str| -> Result<i64, DockerfileError> {
+        let Some(value) = flag_value(flags, name) else { return Ok(0) };
+        let d = crate::health::parse_duration(value).map_err(fail)?;
+        if d != 0 && d < 1_000_000 {
+            return Err(fail(format!("Interval {name:?} cannot be less than 1ms")));
+        }
+        Ok(d)
+    };
+    let retries = match flag_value(flags, "retries") {
+        None => 0,
+        Some(v) => match v.parse::<i32>() {
+            Ok(n) if n < 0 => return Err(fail(format!("--retries cannot be negative ({n})"))),
+            Ok(n) => n,
+            Err(e) => return Err(fail(format!("strconv.ParseInt: parsing {v:?}: {e}"))),
+        },
+    };
+    Ok(InstructionKind::Healthcheck(Healthcheck {
+        test,
+        interval: duration("interval")?,
+        timeout: duration("timeout")?,
+        start_period: duration("start-period")?,
+        start_interval: duration("start-interval")?,
+        retries,
+    }))
 }
 
 fn parse_from(line: usize, args: &str) -> Result<InstructionKind, DockerfileError> {
@@ -713,15 +828,23 @@ impl Scope {
 
 /// Docker's scoping: ARGs before the first FROM are visible to FROM lines only (and to a bare
 /// `ARG NAME` re-declared in a stage); every FROM starts a stage with nothing set.
-struct Substitution {
+struct Substitution<'a> {
     escape: char,
     global: Scope,
     stage: Option<Scope>,
+    /// `--build-arg`s, which replace the defaults of the ARGs they name.
+    build_args: &'a BTreeMap<String, String>,
 }
 
-impl Substitution {
-    fn new(escape: char) -> Self {
-        Self { escape, global: Scope::default(), stage: None }
+impl<'a> Substitution<'a> {
+    fn new(escape: char, build_args: &'a BTreeMap<String, String>) -> Self {
+        Self { escape, global: Scope::default(), stage: None, build_args }
+    }
+
+    /// The stage's ARGs that have a value, for a RUN's environment.
+    fn run_args(&self) -> Vec<(String, String)> {
+        let Some(stage) = &self.stage else { return Vec::new() };
+        stage.args.iter().filter_map(|(k, v)| Some((k.clone(), v.clone()?))).collect()
     }
 
     fn stage(&self, line: usize) -> Result<&Scope, DockerfileError> {
@@ -754,10 +877,12 @@ impl Substitution {
                 K::Arg { name, default: default.map(|d| x.word(&d, scope)).transpose()? }
             }
             // The shell expands these when the container runs, not the builder.
-            K::Run(_) | K::Cmd(_) | K::Entrypoint(_) | K::Maintainer(_) => kind,
-            K::Copy { sources, dest } => {
+            K::Run(_) | K::Cmd(_) | K::Entrypoint(_) | K::Maintainer(_) | K::Shell(_) | K::Healthcheck(_) => kind,
+            K::Copy { sources, dest, from } => {
                 let scope = self.stage(line)?;
-                K::Copy { sources: x.each(&sources, scope)?, dest: x.word(&dest, scope)? }
+                // Stage names are matched case-insensitively, as Docker does.
+                let from = from.map(|f| x.word(&f, scope).map(|w| w.to_lowercase())).transpose()?;
+                K::Copy { sources: x.each(&sources, scope)?, dest: x.word(&dest, scope)?, from }
             }
             K::Add { sources, dest } => {
                 let scope = self.stage(line)?;
@@ -794,15 +919,18 @@ impl Substitution {
     fn record(&mut self, kind: &InstructionKind) {
         match kind {
             InstructionKind::From { .. } => self.stage = Some(Scope::default()),
-            InstructionKind::Arg { name, default } => match &mut self.stage {
-                None => {
-                    self.global.args.insert(name.clone(), default.clone());
+            InstructionKind::Arg { name, default } => {
+                let given = self.build_args.get(name).cloned();
+                match &mut self.stage {
+                    None => {
+                        self.global.args.insert(name.clone(), given.or_else(|| default.clone()));
+                    }
+                    Some(stage) => {
+                        let inherited = self.global.args.get(name).cloned().flatten();
+                        stage.args.insert(name.clone(), given.or_else(|| default.clone()).or(inherited));
+                    }
                 }
-                Some(stage) => {
-                    let inherited = self.global.args.get(name).cloned().flatten();
-                    stage.args.insert(name.clone(), default.clone().or(inherited));
-                }
-            },
+            }
             InstructionKind::Env(pairs) => {
                 if let Some(stage) = &mut self.stage {
                     stage.env.extend(pairs.iter().cloned());
@@ -1143,9 +1271,9 @@ mod tests {
              COPY --chown=1:1 --chmod=755 --link a /d",
             r#"
             1: From { image: "busybox", alias: None }
-            2: Copy { sources: ["a", "b"], dest: "/dest/" }
-            3: Copy { sources: ["a b"], dest: "/d" }
-            4: Copy { sources: ["a"], dest: "/d" }
+            2: Copy { sources: ["a", "b"], dest: "/dest/", from: None }
+            3: Copy { sources: ["a b"], dest: "/d", from: None }
+            4: Copy { sources: ["a"], dest: "/d", from: None }
             "#,
         );
     }
@@ -1166,11 +1294,63 @@ mod tests {
     }
 
     #[test]
-    fn copy_from_is_an_error() {
+    fn copy_from_names_a_stage_or_image() {
         check(
-            "FROM busybox\nCOPY --from=build /a /b",
-            "error: Dockerfile parse error line 2: COPY --from is not supported",
+            "FROM busybox AS Build\nARG SRC=build\nCOPY --from=Build /a /b\nCOPY --from=0 /c /d\nCOPY --from=$SRC /e /f",
+            r#"
+            1: From { image: "busybox", alias: Some("build") }
+            2: Arg { name: "SRC", default: Some("build") }
+            3: Copy { sources: ["/a"], dest: "/b", from: Some("build") }
+            4: Copy { sources: ["/c"], dest: "/d", from: Some("0") }
+            5: Copy { sources: ["/e"], dest: "/f", from: Some("build") }
+            "#,
         );
+    }
+
+    #[test]
+    fn shell_changes_the_shell_of_later_shell_forms() {
+        check(
+            "FROM busybox\nSHELL [\"/bin/sh\", \"-ec\"]",
+            r#"
+            1: From { image: "busybox", alias: None }
+            2: Shell(["/bin/sh", "-ec"])
+            "#,
+        );
+        check(
+            "FROM busybox\nSHELL /bin/sh -c",
+            "error: Dockerfile parse error line 2: SHELL requires the arguments to be in JSON form",
+        );
+        check("FROM busybox\nSHELL []", "error: Dockerfile parse error line 2: SHELL requires at least one argument");
+        let shell = ["/bin/ash".to_string(), "-eo".into(), "pipefail".into(), "-c".into()];
+        assert_eq!(
+            CommandForm::Shell("x".into()).to_argv_with(Some(&shell)),
+            ["/bin/ash", "-eo", "pipefail", "-c", "x"]
+        );
+        assert_eq!(CommandForm::Exec(vec!["x".into()]).to_argv_with(Some(&shell)), ["x"]);
+    }
+
+    #[test]
+    fn build_args_override_defaults_and_reach_run() {
+        let args = BTreeMap::from([
+            ("TAG".to_string(), "1.37".to_string()),
+            ("V".into(), "given".into()),
+            ("NOPE".into(), "x".into()),
+        ]);
+        let d = parse_with_args(
+            "ARG TAG=1.36\nFROM busybox:$TAG\nARG TAG\nARG V=default\nARG W=w\nENV W=env\nRUN echo $V\nFROM busybox\nRUN true",
+            &args,
+        )
+        .unwrap();
+        assert_eq!(d.instructions[1].kind, InstructionKind::From { image: "busybox:1.37".into(), alias: None });
+        let runs: Vec<_> = d.instructions.iter().filter(|i| matches!(i.kind, InstructionKind::Run(_))).collect();
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        assert_eq!(runs[0].args, pairs(&[("TAG", "1.37"), ("V", "given"), ("W", "w")]));
+        // A new stage starts with no ARGs.
+        assert_eq!(runs[1].args, pairs(&[]));
+        assert_eq!(d.unused_args, ["NOPE"]);
+        // Without build args, the defaults.
+        let d = parse("FROM busybox\nARG V=default\nRUN echo $V").unwrap();
+        assert_eq!(d.instructions[2].args, pairs(&[("V", "default")]));
     }
 
     #[test]
@@ -1484,7 +1664,31 @@ mod tests {
     #[test]
     fn unknown_and_unsupported_instructions() {
         check("FROM busybox\n\nFORM x", "error: Dockerfile parse error line 3: unknown instruction: FORM");
-        check("FROM busybox\nhealthcheck NONE", "error: Dockerfile parse error line 2: HEALTHCHECK is not supported");
+        check("FROM busybox\nonbuild RUN x", "error: Dockerfile parse error line 2: ONBUILD is not supported");
+    }
+
+    #[test]
+    fn healthcheck_forms_and_errors() {
+        check(
+            "FROM busybox\nhealthcheck NONE\nHEALTHCHECK --interval=5s --retries=2 CMD test -f /ok || exit 1\nHEALTHCHECK --timeout=1m30s CMD [\"true\"]",
+            r#"
+            1: From { image: "busybox", alias: None }
+            2: Healthcheck(Healthcheck { test: ["NONE"], interval: 0, timeout: 0, start_period: 0, start_interval: 0, retries: 0 })
+            3: Healthcheck(Healthcheck { test: ["CMD-SHELL", "test -f /ok || exit 1"], interval: 5000000000, timeout: 0, start_period: 0, start_interval: 0, retries: 2 })
+            4: Healthcheck(Healthcheck { test: ["CMD", "true"], interval: 0, timeout: 90000000000, start_period: 0, start_interval: 0, retries: 0 })
+            "#,
+        );
+        let error = |text: &str| format!("error: Dockerfile parse error line 2: {text}");
+        check("FROM busybox\nHEALTHCHECK NONE x", &error("HEALTHCHECK NONE takes no arguments"));
+        check("FROM busybox\nHEALTHCHECK CMD", &error("Missing command after HEALTHCHECK CMD"));
+        check("FROM busybox\nHEALTHCHECK RUN x", &error("Unknown type \"RUN\" in HEALTHCHECK (try CMD)"));
+        check(
+            "FROM busybox\nHEALTHCHECK --interval=1us CMD x",
+            &error("Interval \"interval\" cannot be less than 1ms"),
+        );
+        check("FROM busybox\nHEALTHCHECK --interval=5 CMD x", &error("time: invalid duration \"5\""));
+        check("FROM busybox\nHEALTHCHECK --retries=-1 CMD x", &error("--retries cannot be negative (-1)"));
+        check("FROM busybox\nHEALTHCHECK --bogus=1 CMD x", &error("Unknown flag: bogus"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The mount graph the dashboard draws: images → containers → volumes → host directories,
-//! built from plain summaries and laid out in fixed rows, then rendered as SVG text.
+//! built from plain summaries, laid out in rows per column (each box as tall as its text and
+//! mount labels need, each column as wide as its names), then rendered as SVG text.
 //!
 //! Pure: the engine gathers the summaries, this module decides what is drawn where. Rows are
 //! ordered by creation time then id, so a new container or volume is appended at the bottom of
@@ -31,6 +32,9 @@ pub struct ContainerSummary {
     pub command: String,
     pub created: i64,
     pub mounts: Vec<MountSummary>,
+    /// Its published ports while it runs, as `docker ps` shows them (`127.0.0.1:8080->80/tcp`).
+    #[serde(default)]
+    pub ports: Vec<String>,
 }
 
 /// One mount of a container.
@@ -206,7 +210,11 @@ pub fn build(input: &GraphInput) -> Graph {
             column: Column::Container,
             row,
             title: c.name.clone(),
-            lines: vec![format!("{} · {}", c.state, short(&c.id)), c.command.clone()],
+            lines: std::iter::once(format!("{} · {}", c.state, short(&c.id)))
+                // A long command would make a tall box; its whole text is in the details.
+                .chain(std::iter::once(clip(&c.command, COMMAND_CHARS)))
+                .chain((!c.ports.is_empty()).then(|| format!("ports {}", c.ports.join(", "))))
+                .collect(),
             tags: vec![c.state.clone()],
         });
         if image_names.contains_key(c.image_id.as_str()) {
@@ -326,21 +334,149 @@ fn origin(v: &VolumeSummary, containers: &[&ContainerSummary], image_names: &BTr
     })
 }
 
-/// Pixel geometry of the SVG: fixed sizes, so 100+ nodes stay legible and the page can zoom
-/// the whole drawing with its viewBox.
-const COL_WIDTH: usize = 310;
-const NODE_WIDTH: usize = 210;
-const ROW_HEIGHT: usize = 84;
-const NODE_HEIGHT: usize = 70;
+/// Pixel geometry of the SVG. Text widths are estimated from character counts at the sizes
+/// of the dashboard's presenter mode (the largest it draws), with a margin for wide fonts, so
+/// boxes and gaps are wide enough that no two texts overlap in either mode; the page scales the
+/// whole drawing to its pane with the viewBox.
 const TOP: usize = 48;
 const LEFT: usize = 20;
-/// Longest text drawn in a box before it is cut with `…` (the full text is in `<title>` and
-/// the page's details panel): a line, and the larger bold title.
-const MAX_CHARS: usize = 26;
-const MAX_TITLE_CHARS: usize = 20;
+const PAD: usize = 12;
+/// Vertical space between two boxes of a column.
+const V_GAP: usize = 16;
+/// Horizontal space between columns without labels (the edges' bends).
+const H_GAP: usize = 64;
+const MIN_NODE_WIDTH: usize = 200;
+/// Widest box: a title of about 24 characters fits whole (longer ones are cut with `…`, a
+/// host path from the left; the full text is in `<title>` and the details panel); longer
+/// lines wrap onto more lines.
+const MAX_NODE_WIDTH: usize = 320;
+/// Widest mount label column.
+const MAX_LABEL_WIDTH: usize = 240;
+const MIN_NODE_HEIGHT: usize = 70;
+/// A container's command as shown in its box.
+const COMMAND_CHARS: usize = 28;
+const TITLE_BASELINE: usize = 24;
+const LINE_HEIGHT: usize = 21;
+/// Mount labels: two lines each, stacked right of their container.
+const LABEL_HEIGHT: usize = 38;
+/// Estimated advance per character, in pixels: the title (19px bold), a line (16px), a label
+/// (15px bold), each as about 0.64 em (DejaVu Sans, Chromium's default sans on Debian,
+/// averages under 0.6 em on names and paths).
+const TITLE_CHAR: f64 = 12.2;
+const LINE_CHAR: f64 = 10.3;
+const LABEL_CHAR: f64 = 9.7;
 
-fn node_xy(column: Column, row: usize) -> (usize, usize) {
-    (LEFT + column as usize * COL_WIDTH, TOP + row * ROW_HEIGHT)
+fn text_width(chars: usize, per_char: f64) -> usize {
+    (chars as f64 * per_char).ceil() as usize
+}
+
+/// How many characters fit in `width` pixels at `per_char`.
+fn fitting(width: usize, per_char: f64) -> usize {
+    ((width as f64) / per_char).floor().max(4.0) as usize
+}
+
+/// Where everything goes: each column's x and width, each node's y and height (by index in
+/// `Graph::nodes`), the mount-label gap, and the drawing's size.
+struct Layout {
+    x: [usize; 4],
+    width: [usize; 4],
+    y: Vec<usize>,
+    height: Vec<usize>,
+    svg_width: usize,
+    svg_height: usize,
+}
+
+impl Layout {
+    fn of(g: &Graph) -> Layout {
+        let mut width = [MIN_NODE_WIDTH; 4];
+        for n in &g.nodes {
+            let col = n.column as usize;
+            let title = text_width(n.title.chars().count(), TITLE_CHAR);
+            let line = n.lines.iter().map(|l| text_width(l.chars().count(), LINE_CHAR)).max().unwrap_or(0);
+            width[col] = width[col].max((title.max(line) + 2 * PAD).min(MAX_NODE_WIDTH));
+        }
+        // The gap right of the containers holds the mount labels.
+        let label = g
+            .edges
+            .iter()
+            .filter(|e| e.kind == EdgeKind::Mount)
+            .flat_map(|e| [e.destination.as_deref().unwrap_or_default().chars().count(), mount_mode(e).chars().count()])
+            .map(|c| text_width(c, LABEL_CHAR))
+            .max()
+            .unwrap_or(0);
+        let label_gap = (label + 2 * PAD + 24).clamp(H_GAP, MAX_LABEL_WIDTH + 2 * PAD + 24);
+        let gaps = [H_GAP, label_gap, H_GAP];
+        let mut x = [LEFT; 4];
+        for c in 1..4 {
+            x[c] = x[c - 1] + width[c - 1] + gaps[c - 1];
+        }
+        let mut next_y = [TOP; 4];
+        let mut order: Vec<usize> = (0..g.nodes.len()).collect();
+        order.sort_by_key(|&i| (g.nodes[i].column, g.nodes[i].row));
+        let (mut y, mut height) = (vec![0; g.nodes.len()], vec![0; g.nodes.len()]);
+        for i in order {
+            let n = &g.nodes[i];
+            let col = n.column as usize;
+            let text = TITLE_BASELINE + wrapped(&n.lines, width[col]).len() * LINE_HEIGHT + PAD;
+            let mounts = g.edges.iter().filter(|e| e.kind == EdgeKind::Mount && e.from == n.key).count();
+            let labels = if mounts == 0 { 0 } else { 6 + mounts * LABEL_HEIGHT };
+            height[i] = MIN_NODE_HEIGHT.max(text).max(labels);
+            y[i] = next_y[col];
+            next_y[col] += height[i] + V_GAP;
+        }
+        let svg_width = x[3] + width[3] + LEFT;
+        let svg_height = next_y.iter().max().copied().unwrap_or(TOP) + LEFT;
+        Layout { x, width, y, height, svg_width, svg_height }
+    }
+
+    fn node_box(&self, g: &Graph, key: &str) -> Option<(usize, usize, usize, usize, usize)> {
+        let i = g.nodes.iter().position(|n| n.key == key)?;
+        let col = g.nodes[i].column as usize;
+        Some((i, self.x[col], self.y[i], self.width[col], self.height[i]))
+    }
+}
+
+/// A node's lines as drawn in a box `width` wide: each wrapped at spaces (a word longer than
+/// the box is split), so nothing is cut.
+fn wrapped(lines: &[String], width: usize) -> Vec<String> {
+    let room = fitting(width - 2 * PAD, LINE_CHAR);
+    let mut out = Vec::new();
+    for line in lines {
+        let mut current = String::new();
+        for word in line.split(' ') {
+            let mut word: Vec<char> = word.chars().collect();
+            loop {
+                let used = current.chars().count();
+                let sep = usize::from(used > 0);
+                if used + sep + word.len() <= room {
+                    if sep == 1 {
+                        current.push(' ');
+                    }
+                    current.extend(word.iter());
+                    break;
+                }
+                if used > 0 {
+                    out.push(std::mem::take(&mut current));
+                    continue;
+                }
+                // A word wider than the box on its own: split it.
+                let rest = word.split_off(room);
+                out.push(word.iter().collect());
+                word = rest;
+            }
+        }
+        out.push(current);
+    }
+    out
+}
+
+/// A mount label's second line: `rw`, or `ro · from web`.
+fn mount_mode(e: &Edge) -> String {
+    let mut mode = (if e.rw { "rw" } else { "ro" }).to_string();
+    if let Some(from) = &e.inherited_from {
+        let _ = write!(mode, " · from {from}");
+    }
+    mode
 }
 
 /// Escapes text for SVG content and attribute values.
@@ -371,16 +507,11 @@ fn clip_start(s: &str, max: usize) -> String {
 }
 
 impl Graph {
-    fn node(&self, key: &str) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.key == key)
-    }
-
     /// The drawing as a standalone SVG document. Nodes carry `data-key`, edges `data-from`
     /// and `data-to`, so the page can select and highlight them without re-rendering.
     pub fn to_svg(&self) -> String {
-        let rows = self.nodes.iter().map(|n| n.row + 1).max().unwrap_or(1);
-        let width = LEFT * 2 + 3 * COL_WIDTH + NODE_WIDTH;
-        let height = TOP + rows * ROW_HEIGHT + LEFT;
+        let layout = Layout::of(self);
+        let (width, height) = (layout.svg_width, layout.svg_height);
         let mut s = String::new();
         let _ = write!(
             s,
@@ -397,24 +528,25 @@ impl Graph {
             ".heading{font-size:18px;font-weight:bold;fill:#333}</style>"
         ));
         for col in Column::ALL {
-            let (x, _) = node_xy(col, 0);
+            let x = layout.x[col as usize];
             let _ = write!(s, r#"<text class="heading" x="{x}" y="28">{}</text>"#, col.heading());
         }
         for e in &self.edges {
-            self.edge_svg(&mut s, e);
+            self.edge_svg(&mut s, e, &layout);
         }
-        for n in &self.nodes {
-            node_svg(&mut s, n);
+        for (i, n) in self.nodes.iter().enumerate() {
+            let col = n.column as usize;
+            node_svg(&mut s, n, (layout.x[col], layout.y[i], layout.width[col], layout.height[i]));
         }
         s.push_str("</svg>\n");
         s
     }
 
-    fn edge_svg(&self, s: &mut String, e: &Edge) {
-        let (Some(a), Some(b)) = (self.node(&e.from), self.node(&e.to)) else { return };
-        let (ax, ay) = node_xy(a.column, a.row);
-        let (bx, by) = node_xy(b.column, b.row);
-        let (x1, y1, x2, y2) = (ax + NODE_WIDTH, ay + NODE_HEIGHT / 2, bx, by + NODE_HEIGHT / 2);
+    fn edge_svg(&self, s: &mut String, e: &Edge, layout: &Layout) {
+        let (Some(a), Some(b)) = (layout.node_box(self, &e.from), layout.node_box(self, &e.to)) else { return };
+        let (_, ax, ay, aw, ah) = a;
+        let (_, bx, by, _, bh) = b;
+        let (x1, y1, x2, y2) = (ax + aw, ay + ah / 2, bx, by + bh / 2);
         let mid = (x1 + x2) / 2;
         let mut class = format!(
             "edge {}",
@@ -439,33 +571,29 @@ impl Graph {
         );
         if e.kind == EdgeKind::Mount {
             // Two short lines in the gap right of the container, stacked by the mount's place
-            // among that container's mounts: each container has its own row, so labels never
-            // collide the way they would where edges fan into one volume.
+            // among that container's mounts; the container's box is as tall as its stack, so
+            // no label reaches into the next container's.
             let nth = self
                 .edges
                 .iter()
                 .filter(|o| o.kind == EdgeKind::Mount && o.from == e.from)
                 .position(|o| std::ptr::eq(o, e))
                 .unwrap_or(0);
-            let (lx, ly) = (x1 + 6, ay + 16 + nth * 30);
+            let (lx, ly) = (x1 + 8, ay + 20 + nth * LABEL_HEIGHT);
+            let room = fitting(layout.x[Column::Volume as usize].saturating_sub(lx + 8), LABEL_CHAR);
             let dst = e.destination.as_deref().unwrap_or_default();
-            let mut mode = (if e.rw { "rw" } else { "ro" }).to_string();
-            if let Some(from) = &e.inherited_from {
-                let _ = write!(mode, " · from {from}");
-            }
             let _ = write!(
                 s,
-                r#"<text class="label" x="{lx}" y="{ly}">{}<tspan x="{lx}" dy="14">{}</tspan></text>"#,
-                escape(&clip(dst, MAX_CHARS)),
-                escape(&clip(&mode, MAX_CHARS))
+                r#"<text class="label" x="{lx}" y="{ly}">{}<tspan x="{lx}" dy="16">{}</tspan></text>"#,
+                escape(&clip(dst, room)),
+                escape(&clip(&mount_mode(e), room))
             );
         }
         s.push_str("</g>");
     }
 }
 
-fn node_svg(s: &mut String, n: &Node) {
-    let (x, y) = node_xy(n.column, n.row);
+fn node_svg(s: &mut String, n: &Node, (x, y, width, height): (usize, usize, usize, usize)) {
     let mut class = format!("node {}", n.column.class());
     for t in &n.tags {
         class.push(' ');
@@ -475,15 +603,21 @@ fn node_svg(s: &mut String, n: &Node) {
         std::iter::once(n.title.as_str()).chain(n.lines.iter().map(String::as_str)).collect::<Vec<_>>().join("\n");
     let _ = write!(
         s,
-        r#"<g class="{class}" data-key="{}" tabindex="0"><title>{}</title><rect x="{x}" y="{y}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="8"/>"#,
+        r#"<g class="{class}" data-key="{}" tabindex="0"><title>{}</title><rect x="{x}" y="{y}" width="{width}" height="{height}" rx="8"/>"#,
         escape(&n.key),
         escape(&tooltip)
     );
-    let title =
-        if n.column == Column::Host { clip_start(&n.title, MAX_TITLE_CHARS) } else { clip(&n.title, MAX_TITLE_CHARS) };
-    let _ = write!(s, r#"<text class="title" x="{}" y="{}">{}</text>"#, x + 10, y + 22, escape(&title));
-    for (i, line) in n.lines.iter().take(2).enumerate() {
-        let _ = write!(s, r#"<text x="{}" y="{}">{}</text>"#, x + 10, y + 42 + i * 18, escape(&clip(line, MAX_CHARS)));
+    let title_room = fitting(width - 2 * PAD, TITLE_CHAR);
+    let title = if n.column == Column::Host { clip_start(&n.title, title_room) } else { clip(&n.title, title_room) };
+    let _ = write!(s, r#"<text class="title" x="{}" y="{}">{}</text>"#, x + PAD, y + TITLE_BASELINE, escape(&title));
+    for (i, line) in wrapped(&n.lines, width).iter().enumerate() {
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}">{}</text>"#,
+            x + PAD,
+            y + TITLE_BASELINE + (i + 1) * LINE_HEIGHT,
+            escape(line)
+        );
     }
     s.push_str("</g>");
 }

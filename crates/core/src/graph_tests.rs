@@ -22,6 +22,7 @@ fn container(id: &str, name: &str, image_id: &str, created: i64, mounts: Vec<Mou
         command: "/bin/sh".into(),
         created,
         mounts,
+        ports: vec![],
     }
 }
 
@@ -191,7 +192,7 @@ fn svg_has_every_node_and_edge_escaped() {
 }
 
 #[test]
-fn hundreds_of_nodes_keep_fixed_rows() {
+fn hundreds_of_nodes_stack_in_their_columns() {
     let mut input = GraphInput::default();
     for i in 0..150 {
         let name = format!("v{i:03}");
@@ -205,6 +206,60 @@ fn hundreds_of_nodes_keep_fixed_rows() {
         input.volumes.push(volume(&name, false, i));
     }
     let svg = build(&input).to_svg();
-    // 150 rows of 84 px under a 48 px header, plus the margin.
-    assert!(svg.contains(r#"viewBox="0 0 1180 12668""#), "{}", &svg[..200]);
+    // 150 containers of 78 px (a title and two lines) and a 16 px gap each, under a 48 px
+    // header, plus the margin.
+    assert!(svg.contains(r#"viewBox="0 0 1235 14168""#), "{}", &svg[..200]);
+}
+
+/// The rectangles and texts of an SVG as `(x, y, width, height)` and `(x, y, text)`.
+fn rects(svg: &str) -> Vec<(usize, usize, usize, usize)> {
+    let num = |part: &str, attr: &str| -> usize {
+        let at = part.find(&format!(" {attr}=\"")).unwrap() + attr.len() + 3;
+        part[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    svg.split("<rect").skip(1).map(|p| (num(p, "x"), num(p, "y"), num(p, "width"), num(p, "height"))).collect()
+}
+
+#[test]
+fn boxes_grow_for_their_mount_labels_and_names_stay_whole() {
+    let mounts =
+        (0..4).map(|i| volume_mount(&format!("/var/lib/data{i}"), &format!("v{i}"), true, None, false)).collect();
+    let input = GraphInput {
+        images: vec![image("i1", "markllama/pulp-content", &["/var/lib/pulp", "/var/www"], 1)],
+        containers: vec![container("c1", "many-mounts", "i1", 1, mounts), container("c2", "after", "i1", 2, vec![])],
+        volumes: (0..4).map(|i| volume(&format!("v{i}"), false, i)).collect(),
+    };
+    let svg = build(&input).to_svg();
+    assert!(svg.contains(">markllama/pulp-content</text>"), "the image's name is whole");
+    // The container column: many-mounts holds four two-line labels, then comes after.
+    let boxes = rects(&svg);
+    let (first, second) = (boxes[1], boxes[2]);
+    assert!(first.3 >= 4 * 38, "{first:?}");
+    assert!(second.1 >= first.1 + first.3, "{first:?} {second:?}");
+    // Every label starts in the gap and ends before the volumes' column.
+    let volume_x = boxes[3].0;
+    for label in svg.split("<text class=\"label\" x=\"").skip(1) {
+        let x: usize = label.split('"').next().unwrap().parse().unwrap();
+        assert!(x > first.0 + first.2 && x < volume_x, "{x}");
+    }
+}
+
+#[test]
+fn a_container_with_published_ports_lists_them_under_its_command() {
+    let mut web = container("c1", "pulp-apache", "i1", 1, vec![]);
+    web.ports = vec!["127.0.0.1:8080->80/tcp".into()];
+    let g = build(&GraphInput { images: vec![], containers: vec![web], volumes: vec![] });
+    let node = g.nodes.iter().find(|n| n.title == "pulp-apache").unwrap();
+    assert_eq!(node.lines, ["running · c1", "/bin/sh", "ports 127.0.0.1:8080->80/tcp"]);
+}
+
+#[test]
+fn long_lines_wrap_within_the_box() {
+    let lines =
+        vec!["from VOLUME /var/www of image markllama/pulp-content, created for container volume-demo".to_string()];
+    let out = super::wrapped(&lines, 320);
+    assert!(out.len() > 1, "{out:?}");
+    assert_eq!(out.join(" "), lines[0], "nothing is lost");
+    let long = vec!["x".repeat(100)];
+    assert_eq!(super::wrapped(&long, 200).concat(), long[0]);
 }

@@ -6,6 +6,7 @@ pub mod dockerfile;
 pub mod event;
 pub mod graph;
 pub mod guest_path;
+pub mod health;
 pub mod log_config;
 pub mod mounts;
 pub mod names;

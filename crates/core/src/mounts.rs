@@ -9,8 +9,8 @@ use std::fmt;
 use crate::guest_path::{GuestPath, clean};
 use crate::names::{NameError, VolumeName};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The three kinds of mount, as Docker names them (`type=` of `--mount`, `Type` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MountType {
     Volume,
     Bind,
@@ -75,13 +75,6 @@ pub enum MountError {
         "mode ro-non-recursive is not supported by Porthole: a read-only mount is read-only all the way down (use ro)"
     )]
     NonRecursiveReadOnly,
-}
-
-impl MountError {
-    /// A missing container (404 in the API) rather than bad input (400).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, MountError::NoSuchContainer(_))
-    }
 }
 
 const PROPAGATION_MODES: [&str; 6] = ["private", "rprivate", "shared", "rshared", "slave", "rslave"];
@@ -318,30 +311,102 @@ pub fn parse_volumes_from(spec: &str) -> Result<VolumesFrom, MountError> {
 }
 
 /// One mount of a container, as `docker inspect` reports it and as the engine sets it up.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountPoint {
-    pub kind: MountType,
     pub destination: GuestPath,
-    /// The volume's name; `None` only in a plan, for an anonymous volume still to be created.
-    pub volume: Option<String>,
-    /// A bind's host directory.
-    pub source: Option<String>,
+    /// What is mounted there; each kind carries only the fields that kind has.
+    pub source: MountSource,
     pub rw: bool,
     /// Docker's `Mode`: the `-v` options as written, `z` for local named volumes.
     pub mode: String,
-    /// Docker's `Propagation`: `rprivate` for binds, empty otherwise.
-    pub propagation: String,
-    /// Copy the image's content at the destination into the volume if it is empty (at create).
-    pub copy_data: bool,
-    /// Create a missing bind source directory.
-    pub create_source: bool,
-    /// The user named this volume (kept by `rm -v`); false for anonymous ones.
-    pub named: bool,
-    /// Labels for a volume created by this mount (`--mount volume-label=…`).
-    #[serde(default)]
-    pub volume_labels: BTreeMap<String, String>,
     /// The container this mount was taken from by `--volumes-from`.
     pub inherited_from: Option<String>,
+}
+
+/// What a mount point mounts: a volume, a host path, or a tmpfs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountSource {
+    Volume {
+        volume: VolumeRef,
+        /// Labels for a volume created by this mount (`--mount volume-label=…`).
+        labels: BTreeMap<String, String>,
+        /// Copy the image's content at the destination into the volume if it is empty (at
+        /// create); false with `nocopy` and for mounts taken by `--volumes-from`.
+        copy_data: bool,
+    },
+    Bind {
+        /// The host path, cleaned (a directory, or one file).
+        path: String,
+        /// Docker's `Propagation` (`rprivate` unless asked otherwise).
+        propagation: String,
+        /// Create a missing source directory (`-v` always; `--mount` with `bind-create-src`).
+        create_source: bool,
+    },
+    /// A container-private directory, empty at each start's creation.
+    Tmpfs,
+}
+
+/// Which volume a volume mount uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumeRef {
+    /// A volume the user named (`-v name:/dst`): kept by `rm -v`.
+    Named(String),
+    /// A volume made for a `VOLUME` or `-v /dst`, named by the engine: removed by `rm -v`.
+    Anonymous(String),
+    /// An anonymous volume the engine has still to create: found only in a plan.
+    New,
+}
+
+impl VolumeRef {
+    /// The volume's name, once it has one.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            VolumeRef::Named(n) | VolumeRef::Anonymous(n) => Some(n),
+            VolumeRef::New => None,
+        }
+    }
+}
+
+impl MountPoint {
+    pub fn kind(&self) -> MountType {
+        match self.source {
+            MountSource::Volume { .. } => MountType::Volume,
+            MountSource::Bind { .. } => MountType::Bind,
+            MountSource::Tmpfs => MountType::Tmpfs,
+        }
+    }
+
+    /// The volume mounted here, if it is a volume that has a name.
+    pub fn volume(&self) -> Option<&str> {
+        match &self.source {
+            MountSource::Volume { volume, .. } => volume.name(),
+            _ => None,
+        }
+    }
+
+    /// The name of the anonymous volume mounted here, if that is what is mounted.
+    pub fn anonymous_volume(&self) -> Option<&str> {
+        match &self.source {
+            MountSource::Volume { volume: VolumeRef::Anonymous(n), .. } => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The host path of a bind.
+    pub fn bind_path(&self) -> Option<&str> {
+        match &self.source {
+            MountSource::Bind { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Docker's `Propagation`: a bind's, empty for the other kinds.
+    pub fn propagation(&self) -> &str {
+        match &self.source {
+            MountSource::Bind { propagation, .. } => propagation,
+            _ => "",
+        }
+    }
 }
 
 /// What a container's create request says about mounts.
@@ -381,13 +446,20 @@ pub fn resolve_mounts(
         let (id, mounts) =
             containers(&from.container).ok_or_else(|| MountError::NoSuchContainer(from.container.clone()))?;
         for m in mounts {
+            // The volume or path is shared as it is; what to do at creation is not.
+            let source = match m.source {
+                MountSource::Volume { volume, labels, .. } => MountSource::Volume { volume, labels, copy_data: false },
+                MountSource::Bind { path, propagation, .. } => {
+                    MountSource::Bind { path, propagation, create_source: false }
+                }
+                MountSource::Tmpfs => MountSource::Tmpfs,
+            };
             let inherited = MountPoint {
+                destination: m.destination,
+                source,
                 rw: m.rw && from.read_write,
                 mode: String::new(),
-                copy_data: false,
-                create_source: false,
                 inherited_from: Some(id.clone()),
-                ..m
             };
             points.insert(inherited.destination.clone(), inherited);
         }
@@ -425,17 +497,10 @@ pub fn resolve_mounts(
             });
         }
         points.entry(destination.clone()).or_insert_with(|| MountPoint {
-            kind: MountType::Volume,
             destination,
-            volume: None,
-            source: None,
+            source: MountSource::Volume { volume: VolumeRef::New, labels: BTreeMap::new(), copy_data: true },
             rw: true,
             mode: String::new(),
-            propagation: String::new(),
-            copy_data: true,
-            create_source: false,
-            named: false,
-            volume_labels: BTreeMap::new(),
             inherited_from: None,
         });
     }
@@ -449,53 +514,48 @@ pub fn resolve_mounts(
 
 /// The mount point for a validated `-v` or `--mount` request.
 fn planned(req: &MountRequest, mode: String) -> Result<MountPoint, MountError> {
-    let kind = req.kind.unwrap_or(MountType::Volume);
     let destination = GuestPath::new(&req.target).expect("validated as absolute");
-    let named = kind == MountType::Volume && !req.source.is_empty();
-    if named {
-        VolumeName::new(&req.source)?;
-    }
-    Ok(MountPoint {
-        kind,
-        destination,
-        volume: named.then(|| req.source.clone()),
-        source: (kind == MountType::Bind).then(|| clean(&req.source)),
-        rw: !req.readonly,
-        // moby's setBindModeIfNull: local volumes get SELinux-shared `z` when no mode was given.
-        mode: if kind == MountType::Volume && mode.is_empty() { "z".into() } else { mode },
-        propagation: match kind {
-            MountType::Bind => req.propagation.clone().unwrap_or_else(|| "rprivate".into()),
-            _ => String::new(),
-        },
-        copy_data: kind == MountType::Volume && !req.nocopy,
-        create_source: kind == MountType::Bind && req.create_source,
-        named,
-        volume_labels: req.labels.clone(),
-        inherited_from: None,
-    })
+    let (source, mode) = match req.kind.unwrap_or(MountType::Volume) {
+        MountType::Volume => {
+            let volume = if req.source.is_empty() {
+                VolumeRef::New
+            } else {
+                VolumeName::new(&req.source)?;
+                VolumeRef::Named(req.source.clone())
+            };
+            let source = MountSource::Volume { volume, labels: req.labels.clone(), copy_data: !req.nocopy };
+            // moby's setBindModeIfNull: local volumes get SELinux-shared `z` when no mode was given.
+            (source, if mode.is_empty() { "z".into() } else { mode })
+        }
+        MountType::Bind => {
+            let propagation = req.propagation.clone().unwrap_or_else(|| "rprivate".into());
+            (MountSource::Bind { path: clean(&req.source), propagation, create_source: req.create_source }, mode)
+        }
+        MountType::Tmpfs => (MountSource::Tmpfs, mode),
+    };
+    Ok(MountPoint { destination, source, rw: !req.readonly, mode, inherited_from: None })
 }
 
 impl fmt::Display for MountPoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match (self.kind, &self.volume, &self.source) {
-            (MountType::Bind, _, Some(src)) => format!("bind {src}"),
-            (MountType::Volume, Some(v), _) if self.named => format!("volume {v}"),
-            (MountType::Volume, Some(v), _) => format!("anonymous {v}"),
-            (MountType::Volume, None, _) => "anonymous (new)".to_string(),
-            (kind, _, _) => kind.as_str().to_string(),
+        let what = match &self.source {
+            MountSource::Bind { path, .. } => format!("bind {path}"),
+            MountSource::Volume { volume: VolumeRef::Named(v), .. } => format!("volume {v}"),
+            MountSource::Volume { volume: VolumeRef::Anonymous(v), .. } => format!("anonymous {v}"),
+            MountSource::Volume { volume: VolumeRef::New, .. } => "anonymous (new)".to_string(),
+            MountSource::Tmpfs => "tmpfs".to_string(),
         };
         write!(f, "{} <- {what} {}", self.destination, if self.rw { "rw" } else { "ro" })?;
         if !self.mode.is_empty() {
             write!(f, " mode={}", self.mode)?;
         }
-        if !self.propagation.is_empty() {
-            write!(f, " propagation={}", self.propagation)?;
+        if !self.propagation().is_empty() {
+            write!(f, " propagation={}", self.propagation())?;
         }
-        if self.copy_data {
-            f.write_str(" copy")?;
-        }
-        if self.create_source {
-            f.write_str(" create-source")?;
+        match &self.source {
+            MountSource::Volume { copy_data: true, .. } => f.write_str(" copy")?,
+            MountSource::Bind { create_source: true, .. } => f.write_str(" create-source")?,
+            _ => {}
         }
         if let Some(c) = &self.inherited_from {
             write!(f, " from={c}")?;

@@ -164,7 +164,9 @@ fn world(reference: &str) -> Option<(String, Vec<MountPoint>)> {
         let image: Vec<String> = image.iter().map(|s| s.to_string()).collect();
         let mut plan = resolve_mounts(&req, &image, world).unwrap();
         for (i, m) in plan.mounts.iter_mut().enumerate() {
-            m.volume.get_or_insert_with(|| format!("anon{i}{}", reference));
+            if let MountSource::Volume { volume: volume @ VolumeRef::New, .. } = &mut m.source {
+                *volume = VolumeRef::Anonymous(format!("anon{i}{}", reference));
+            }
         }
         plan.mounts
     };

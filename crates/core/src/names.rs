@@ -140,6 +140,19 @@ pub fn lookup<'a, T>(items: impl IntoIterator<Item = (&'a str, &'a Id, T)>, refe
     }
 }
 
+/// A host name as moby accepts one for `--hostname` (RFC 1123 labels joined by dots, at most
+/// 255 characters in all): also what keeps it from adding lines to `/etc/hosts`.
+pub fn valid_hostname(name: &str) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    !name.is_empty() && name.len() <= 255 && name.split('.').all(label)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +193,15 @@ mod tests {
         assert_eq!(lookup(items(), "zz"), Lookup::NotFound);
         assert_eq!(lookup(items(), ""), Lookup::NotFound);
         assert_eq!(a.short(), "abababababab");
+    }
+
+    #[test]
+    fn hostnames_as_rfc_1123() {
+        for ok in ["web", "pulp-apache", "a.b.c", "x1", "1x"] {
+            assert!(valid_hostname(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a..b", "a b", "a\n127.0.0.1 evil", "a_b", &"x".repeat(64)] {
+            assert!(!valid_hostname(bad), "{bad:?}");
+        }
     }
 }

@@ -50,7 +50,11 @@ fn main() {
     }
     std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY many /many\n").unwrap();
     let t = Instant::now();
-    e.build(BuildOptions { context: ctx, dockerfile: None, tags: vec!["many".into()] }, &mut |_| {}).unwrap();
+    e.build(
+        BuildOptions { context: ctx, dockerfile: None, tags: vec!["many".into()], ..Default::default() },
+        &mut |_| {},
+    )
+    .unwrap();
     println!("built an image of {files} files in {:.2?}", t.elapsed());
 
     let time_list = || {

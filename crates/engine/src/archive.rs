@@ -13,11 +13,11 @@ use std::path::Path;
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
 use cap_std::fs::{Metadata, MetadataExt, OpenOptions, OpenOptionsExt};
+use porthole_core::guest_path::GuestPath;
+use porthole_runtime::{GuestTree, Node};
 use porthole_store::ContainerRecord;
-use porthole_wasi::{GuestPath, Namespace, Node};
 
 use crate::error::IoContext;
-use crate::guestfs::errno_to_io as errno;
 use crate::{Engine, EngineError, Result};
 
 /// What `HEAD /containers/{id}/archive` reports: Docker's `PathStat`, with the Unix mode
@@ -35,7 +35,7 @@ pub struct PathStat {
 
 /// A path of a container ready to be written as a tar stream.
 pub struct ArchiveSource {
-    ns: Namespace,
+    tree: GuestTree,
     /// The walked, symlink-free location of what is archived.
     path: GuestPath,
     /// The name its entries start with (the last component the client asked for).
@@ -75,17 +75,17 @@ pub(crate) fn entry_path(dest: &GuestPath, name: &str) -> Result<Option<GuestPat
     Ok((depth > 0).then_some(path))
 }
 
-fn walk_error(path: &str, container: &str) -> impl FnOnce(porthole_wasi::Errno) -> EngineError {
+fn walk_error(path: &str, container: &str) -> impl FnOnce(io::Error) -> EngineError {
     let (path, container) = (path.to_string(), container.to_string());
     move |_| EngineError::NoSuchFileInContainer { path, container }
 }
 
 /// `lstat` of a walked location; `None` for a directory that exists only as the way to a
 /// mount point (the walk shows it, the underlying tree may lack it).
-fn lstat(ns: &Namespace, path: &GuestPath) -> io::Result<Option<Metadata>> {
-    let loc = ns.locate(path);
-    let dir = ns.mount(loc.mount).dir();
-    let md = if loc.rel.as_os_str() == "." { dir.dir_metadata() } else { dir.symlink_metadata(&loc.rel) };
+fn lstat(tree: &GuestTree, path: &GuestPath) -> io::Result<Option<Metadata>> {
+    let (mount, rel) = tree.locate(path);
+    let dir = tree.mount_dir(mount);
+    let md = if rel.as_os_str() == "." { dir.dir_metadata() } else { dir.symlink_metadata(&rel) };
     match md {
         Ok(md) => Ok(Some(md)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -101,37 +101,37 @@ fn mtime_nanos(md: &Metadata) -> i64 {
 }
 
 impl Engine {
-    /// The container's namespace as its guests see it, for host-side access.
-    fn container_namespace(&self, reference: &str) -> Result<(ContainerRecord, Namespace)> {
+    /// The container's file tree as its guests see it, for host-side access.
+    fn container_tree(&self, reference: &str) -> Result<(ContainerRecord, GuestTree)> {
         let (id, quotas) = self.container_quotas(reference)?;
         let record = self.world().container(id.as_str())?.record.clone();
-        let ns = self.namespace(&record, &quotas)?;
-        Ok((record, ns))
+        let tree = self.guest_tree(&record, &quotas)?;
+        Ok((record, tree))
     }
 
     /// `HEAD /containers/{id}/archive?path=`: what `path` is. A symlink in its last component
     /// is reported as the link (with where it leads), unless the path ends in `/`.
     pub fn path_stat(&self, reference: &str, path: &str) -> Result<PathStat> {
-        let (_, ns) = self.container_namespace(reference)?;
-        stat(&ns, reference, path).map(|(stat, _)| stat)
+        let (_, tree) = self.container_tree(reference)?;
+        stat(&tree, reference, path).map(|(stat, _)| stat)
     }
 
     /// `GET /containers/{id}/archive?path=`: what `path` is and a source that writes it as a
     /// tar stream (a directory with everything below it, mounts included).
     pub fn archive(&self, reference: &str, path: &str) -> Result<(PathStat, ArchiveSource)> {
-        let (_, ns) = self.container_namespace(reference)?;
-        let (stat, at) = stat(&ns, reference, path)?;
+        let (_, tree) = self.container_tree(reference)?;
+        let (stat, at) = stat(&tree, reference, path)?;
         let name = if stat.name == "/" { ".".to_string() } else { stat.name.clone() };
-        Ok((stat, ArchiveSource { ns, path: at, name }))
+        Ok((stat, ArchiveSource { tree, path: at, name }))
     }
 
     /// `PUT /containers/{id}/archive?path=`: unpacks `archive` into the directory `path`. A
     /// directory never replaces a non-directory or the reverse: Docker's
     /// `noOverwriteDirNonDir`, which the docker CLI always sets, is always in force.
     pub fn extract(&self, reference: &str, path: &str, archive: impl Read) -> Result<()> {
-        let (record, ns) = self.container_namespace(reference)?;
-        let (loc, node) = ns.resolve(&GuestPath::root(), path.as_bytes(), true).map_err(walk_error(path, reference))?;
-        match node {
+        let (record, tree) = self.container_tree(reference)?;
+        let at = tree.resolve(&GuestPath::root(), path, true).map_err(walk_error(path, reference))?;
+        match at.node {
             Node::Dir => {}
             Node::Missing => {
                 return Err(EngineError::NoSuchFileInContainer {
@@ -141,9 +141,9 @@ impl Engine {
             }
             _ => return Err(EngineError::ExtractNotDirectory),
         }
-        let result = Extractor { ns: &ns, dest: loc.path }.run(archive);
+        let result = Extractor { tree: &tree, dest: at.path }.run(archive);
         // Whatever was written, the volumes' cached sizes are stale now.
-        for volume in record.mounts.iter().filter_map(|m| m.volume.as_ref()) {
+        for volume in record.mounts.iter().filter_map(|m| m.volume()) {
             self.inner.sizes.invalidate(volume);
         }
         result
@@ -151,20 +151,19 @@ impl Engine {
 }
 
 /// Resolves `path` as `docker cp` means it and stats it.
-fn stat(ns: &Namespace, container: &str, path: &str) -> Result<(PathStat, GuestPath)> {
+fn stat(tree: &GuestTree, container: &str, path: &str) -> Result<(PathStat, GuestPath)> {
     let follow = path.ends_with('/') || path.ends_with("/.");
-    let (loc, node) = ns.resolve(&GuestPath::root(), path.as_bytes(), follow).map_err(walk_error(path, container))?;
-    if node == Node::Missing {
+    let at = tree.resolve(&GuestPath::root(), path, follow).map_err(walk_error(path, container))?;
+    if at.node == Node::Missing {
         return Err(EngineError::NoSuchFileInContainer { path: path.to_string(), container: container.to_string() });
     }
-    let link_target = match node {
-        Node::Symlink(_) => ns
-            .resolve(&GuestPath::root(), path.as_bytes(), true)
-            .map(|(target, _)| target.path.to_string())
-            .unwrap_or_default(),
+    let link_target = match at.node {
+        Node::Symlink(_) => {
+            tree.resolve(&GuestPath::root(), path, true).map(|target| target.path.to_string()).unwrap_or_default()
+        }
         _ => String::new(),
     };
-    let md = lstat(ns, &loc.path).context(|| format!("stat {path}"))?;
+    let md = lstat(tree, &at.path).context(|| format!("stat {path}"))?;
     let stat = PathStat {
         name: base_name(path),
         size: md.as_ref().map_or(0, |m| m.len()),
@@ -172,7 +171,7 @@ fn stat(ns: &Namespace, container: &str, path: &str) -> Result<(PathStat, GuestP
         mtime: md.as_ref().map_or(0, mtime_nanos),
         link_target,
     };
-    Ok((stat, loc.path))
+    Ok((stat, at.path))
 }
 
 impl ArchiveSource {
@@ -192,7 +191,7 @@ impl ArchiveSource {
         name: &str,
         seen: &mut HashMap<(u64, u64), String>,
     ) -> io::Result<()> {
-        let md = lstat(&self.ns, path)?;
+        let md = lstat(&self.tree, path)?;
         let mut header = tar::Header::new_gnu();
         header.set_mtime(md.as_ref().map_or(0, |m| u64::try_from(mtime_nanos(m) / 1_000_000_000).unwrap_or(0)));
         header.set_uid(md.as_ref().map_or(0, |m| u64::from(m.uid())));
@@ -201,15 +200,15 @@ impl ArchiveSource {
         let Some(md) = md else {
             return self.append_dir(builder, path, name, header, seen);
         };
-        let loc = self.ns.locate(path);
-        let dir = self.ns.mount(loc.mount).dir();
+        let (mount, rel) = self.tree.locate(path);
+        let dir = self.tree.mount_dir(mount);
         let kind = md.file_type();
         if kind.is_dir() {
             self.append_dir(builder, path, name, header, seen)
         } else if kind.is_symlink() {
             header.set_entry_type(tar::EntryType::Symlink);
             header.set_size(0);
-            builder.append_link(&mut header, name, dir.read_link_contents(&loc.rel)?)
+            builder.append_link(&mut header, name, dir.read_link_contents(&rel)?)
         } else if kind.is_file() {
             if md.nlink() > 1 {
                 if let Some(first) = seen.get(&(md.dev(), md.ino())) {
@@ -219,7 +218,7 @@ impl ArchiveSource {
                 }
                 seen.insert((md.dev(), md.ino()), name.to_string());
             }
-            let file = dir.open_with(&loc.rel, OpenOptions::new().read(true).follow(FollowSymlinks::No))?;
+            let file = dir.open_with(&rel, OpenOptions::new().read(true).follow(FollowSymlinks::No))?;
             header.set_entry_type(tar::EntryType::Regular);
             header.set_size(md.len());
             // Exactly the size the header promised, even if the file changes meanwhile.
@@ -242,10 +241,10 @@ impl ArchiveSource {
         header.set_entry_type(tar::EntryType::Directory);
         header.set_size(0);
         builder.append_data(&mut header, format!("{name}/"), io::empty())?;
-        let loc = self.ns.locate(path);
-        let dir = self.ns.mount(loc.mount).dir();
-        let mut names = self.ns.mount_entries_in(path);
-        let listed = if loc.rel.as_os_str() == "." { dir.try_clone() } else { dir.open_dir_nofollow(&loc.rel) };
+        let (mount, rel) = self.tree.locate(path);
+        let dir = self.tree.mount_dir(mount);
+        let mut names = self.tree.mount_entries_in(path);
+        let listed = if rel.as_os_str() == "." { dir.try_clone() } else { dir.open_dir_nofollow(&rel) };
         match listed {
             Ok(d) => {
                 for entry in d.entries()? {
@@ -267,9 +266,9 @@ impl ArchiveSource {
     }
 }
 
-/// Unpacks one archive into `dest`, a walked directory of `ns`.
+/// Unpacks one archive into `dest`, a walked directory of `tree`.
 struct Extractor<'a> {
-    ns: &'a Namespace,
+    tree: &'a GuestTree,
     dest: GuestPath,
 }
 
@@ -290,12 +289,13 @@ impl Extractor<'_> {
         let io = |e| EngineError::Io { context: format!("extracting {name}"), source: e };
         let parent = self.make_parents(path, name)?;
         let file_name = path.file_name().expect("an entry below dest has a name");
-        let (loc, node) = self.ns.resolve(&parent, file_name.as_bytes(), false).map_err(|e| io(errno(e)))?;
-        let mount = self.ns.mount(loc.mount);
-        if mount.readonly {
+        let loc = self.tree.resolve(&parent, file_name, false).map_err(io)?;
+        let node = loc.node.clone();
+        if self.tree.mount_read_only(loc.mount) {
             return Err(if loc.mount == 0 { EngineError::ReadOnlyRootfs } else { EngineError::ReadOnlyVolume });
         }
-        let dir = mount.dir();
+        let quota = self.tree.mount_quota(loc.mount);
+        let dir = self.tree.mount_dir(loc.mount);
         let mode = entry.header().mode().map_err(io)? & 0o7777;
         let kind = entry.header().entry_type();
         let seconds = entry.header().mtime().unwrap_or(0);
@@ -315,21 +315,21 @@ impl Extractor<'_> {
         if node == Node::Dir {
             return Err(EngineError::OverwriteDir { path: loc.path.to_string(), name: name.to_string() });
         }
-        if self.ns.is_mount_point(&loc.path) {
+        if self.tree.is_mount_point(&loc.path) {
             return Err(EngineError::ArchiveMountPoint(loc.path.to_string()));
         }
         // Replaced, never written through: the old file may be hard-linked elsewhere.
         if node != Node::Missing {
             let freed = dir.symlink_metadata(&loc.rel).ok().filter(|m| m.is_file() && m.nlink() == 1).map(|m| m.len());
             dir.remove_file(&loc.rel).map_err(io)?;
-            if let (Some(quota), Some(freed)) = (&mount.quota, freed) {
+            if let (Some(quota), Some(freed)) = (quota, freed) {
                 quota.release(freed);
             }
         }
         if kind.is_file() || kind == tar::EntryType::Continuous {
             // Charged as a guest's write is: a volume's `size` holds for copies in too.
-            if let Some(quota) = &mount.quota {
-                quota.reserve(entry.size()).map_err(|e| io(errno(e)))?;
+            if let Some(quota) = quota {
+                quota.reserve(entry.size()).map_err(|_| io(os_error(rustix::io::Errno::NOSPC)))?;
             }
             let mut file = dir
                 .open_with(
@@ -352,12 +352,9 @@ impl Extractor<'_> {
             let Some(target_path) = entry_path(&self.dest, &target_name)? else {
                 return Err(EngineError::ArchiveEntryType(name.to_string()));
             };
-            let (src, _) = self
-                .ns
-                .resolve(&GuestPath::root(), target_path.as_str().as_bytes(), false)
-                .map_err(|e| io(errno(e)))?;
+            let src = self.tree.resolve(&GuestPath::root(), target_path.as_str(), false).map_err(io)?;
             if src.mount != loc.mount {
-                return Err(io(io::Error::from_raw_os_error(rustix::io::Errno::XDEV.raw_os_error())));
+                return Err(io(os_error(rustix::io::Errno::XDEV)));
             }
             dir.hard_link(&src.rel, dir, &loc.rel).map_err(io)
         } else {
@@ -372,26 +369,29 @@ impl Extractor<'_> {
         let parent = path.parent().expect("an entry below dest has a parent");
         let mut cur = self.dest.clone();
         for component in parent.relative_to(&self.dest).split('/').filter(|c| !c.is_empty() && *c != ".") {
-            let (loc, node) = self.ns.resolve(&cur, component.as_bytes(), true).map_err(|e| io(errno(e)))?;
-            match node {
+            let loc = self.tree.resolve(&cur, component, true).map_err(io)?;
+            match loc.node {
                 Node::Dir => {}
                 Node::Missing => {
-                    let mount = self.ns.mount(loc.mount);
-                    if mount.readonly {
+                    if self.tree.mount_read_only(loc.mount) {
                         return Err(if loc.mount == 0 {
                             EngineError::ReadOnlyRootfs
                         } else {
                             EngineError::ReadOnlyVolume
                         });
                     }
-                    mount.dir().create_dir(&loc.rel).map_err(io)?;
+                    self.tree.mount_dir(loc.mount).create_dir(&loc.rel).map_err(io)?;
                 }
-                _ => return Err(io(io::Error::from_raw_os_error(rustix::io::Errno::NOTDIR.raw_os_error()))),
+                _ => return Err(io(os_error(rustix::io::Errno::NOTDIR))),
             }
             cur = loc.path;
         }
         Ok(cur)
     }
+}
+
+fn os_error(e: rustix::io::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e.raw_os_error())
 }
 
 fn perms(mode: u32) -> std::fs::Permissions {

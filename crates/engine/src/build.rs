@@ -3,19 +3,20 @@
 //! guest), commit a content-addressed image and tag it. As in Docker, what a RUN writes under
 //! a declared VOLUME is discarded.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use cap_std::{ambient_authority, fs::Dir};
 use porthole_core::config::ImageConfig;
-use porthole_core::dockerfile::{self, InstructionKind};
+use porthole_core::dockerfile::{self, Instruction, InstructionKind};
 use porthole_core::event::EventType;
 use porthole_core::guest_path::clean;
 use porthole_runtime::{Exit, Limits};
+use porthole_runtime::{GuestSpec, GuestTree, MountDesc, Node, RootDesc, Stdio};
 use porthole_store::copy::{copy_file, copy_tree};
-use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{MountSpec, Namespace, Node, Stdio, StopSignal, WasiHost};
 
 use crate::containers::find_image;
 use crate::error::IoContext;
@@ -23,12 +24,15 @@ use crate::guestfs::GuestFs;
 use crate::images::Collect;
 use crate::{Engine, EngineError, Result};
 
+#[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     /// The unpacked build context.
     pub context: PathBuf,
     /// The Dockerfile's path inside the context (default `Dockerfile`).
     pub dockerfile: Option<String>,
     pub tags: Vec<String>,
+    /// `--build-arg NAME=value`: replaces the default of the Dockerfile's `ARG NAME`.
+    pub build_args: BTreeMap<String, String>,
 }
 
 /// Set when whoever asked for a build has gone away: the running `RUN` step is stopped and no
@@ -51,8 +55,10 @@ pub struct BuildOutput {
     pub image_id: String,
 }
 
-/// State of the stage being built.
+/// State of a stage being built, or built and kept for `COPY --from` and `FROM <stage>`.
 struct Stage {
+    /// `FROM … AS name`, lower-cased.
+    alias: Option<String>,
     dir: PathBuf,
     config: ImageConfig,
     parent: String,
@@ -88,9 +94,12 @@ impl Engine {
         let context = GuestFs::open(&opts.context).context(|| format!("opening {}", opts.context.display()))?;
         let text = read_dockerfile(&context, &name)
             .ok_or_else(|| EngineError::Build(format!("Cannot locate specified Dockerfile: {name}")))?;
-        let parsed = dockerfile::parse(&text).map_err(|e| EngineError::Build(e.to_string()))?;
+        let parsed =
+            dockerfile::parse_with_args(&text, &opts.build_args).map_err(|e| EngineError::Build(e.to_string()))?;
         let total = parsed.instructions.len();
         let mut stage: Option<Stage> = None;
+        // Earlier stages of a multi-stage build, by index, until the build ends.
+        let mut done: Vec<Stage> = Vec::new();
         let result = (|| -> Result<BuildOutput> {
             for (i, ins) in parsed.instructions.iter().enumerate() {
                 if cancel.is_cancelled() {
@@ -98,11 +107,10 @@ impl Engine {
                 }
                 let source = text.lines().nth(ins.line.saturating_sub(1)).unwrap_or("").trim();
                 progress(&format!("Step {}/{total} : {source}\n", i + 1));
-                if let InstructionKind::From { image, .. } = &ins.kind {
-                    if let Some(old) = stage.take() {
-                        let _ = std::fs::remove_dir_all(&old.dir);
-                    }
-                    let s = self.start_stage(image, cancel)?;
+                if let InstructionKind::From { image, alias } = &ins.kind {
+                    done.extend(stage.take());
+                    let mut s = self.start_stage(image, &done, cancel)?;
+                    s.alias = alias.clone();
                     progress(&format!(
                         " ---> {}\n",
                         if s.parent.is_empty() { "scratch".to_string() } else { s.parent[..12].to_string() }
@@ -110,14 +118,23 @@ impl Engine {
                     stage = Some(s);
                     continue;
                 }
-                let s = stage.as_mut().expect("the parser requires FROM first");
-                self.apply(s, &ins.kind, &context, progress)?;
+                // Before the first FROM only ARGs can come (the parser sees to it); they
+                // matter to FROM lines alone, which the parser has substituted.
+                let Some(s) = stage.as_mut() else { continue };
+                self.apply(s, ins, &context, &done, progress)?;
                 s.history.push(source.to_string());
             }
             let s = stage.take().expect("the parser requires FROM");
             let record = self.commit_image(&s.dir, s.config, &s.parent, s.history)?;
             let short = &record.id[..12];
-            progress(&format!(" ---> {short}\nSuccessfully built {short}\n"));
+            progress(&format!(" ---> {short}\n"));
+            if !parsed.unused_args.is_empty() {
+                progress(&format!(
+                    "[Warning] One or more build-args [{}] were not consumed\n",
+                    parsed.unused_args.join(" ")
+                ));
+            }
+            progress(&format!("Successfully built {short}\n"));
             for tag in &opts.tags {
                 self.tag(&record.id, tag)?;
                 progress(&format!("Successfully tagged {}\n", crate::containers::normalize_tag(tag)));
@@ -125,25 +142,33 @@ impl Engine {
             self.emit(self.event(EventType::Image, "build", &record.id));
             Ok(BuildOutput { image_id: record.id })
         })();
-        if let Some(s) = stage {
+        for s in stage.into_iter().chain(done) {
             let _ = std::fs::remove_dir_all(&s.dir);
         }
         result
     }
 
-    fn start_stage(&self, image: &str, cancel: &CancelToken) -> Result<Stage> {
+    /// A stage from `image`: `scratch`, an earlier stage by name, or an image.
+    fn start_stage(&self, image: &str, done: &[Stage], cancel: &CancelToken) -> Result<Stage> {
         let cancel = cancel.clone();
         let dir =
             self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
         std::fs::create_dir_all(dir.join("rootfs")).context(|| "creating the build directory".into())?;
+        let empty = |config, parent, history| Stage {
+            alias: None,
+            dir: dir.clone(),
+            config,
+            parent,
+            history,
+            cancel: cancel.clone(),
+        };
         if image == "scratch" {
-            return Ok(Stage {
-                dir,
-                config: ImageConfig::default(),
-                parent: String::new(),
-                history: Vec::new(),
-                cancel,
-            });
+            return Ok(empty(ImageConfig::default(), String::new(), Vec::new()));
+        }
+        if let Some(earlier) = done.iter().find(|s| s.alias.as_deref() == Some(&image.to_lowercase())) {
+            copy_tree(&open(&earlier.rootfs())?, &open(&dir.join("rootfs"))?)
+                .context(|| format!("copying stage {image}"))?;
+            return Ok(empty(earlier.config.clone(), earlier.parent.clone(), earlier.history.clone()));
         }
         let base = {
             let w = self.world();
@@ -160,28 +185,69 @@ impl Engine {
         };
         let from = open(&self.inner.store.image_dir(&base.id).join("rootfs"))?;
         copy_tree(&from, &open(&dir.join("rootfs"))?).context(|| format!("copying {image}"))?;
-        Ok(Stage { dir, config: base.config.clone(), parent: base.id.clone(), history: base.history.clone(), cancel })
+        Ok(empty(base.config.clone(), base.id.clone(), base.history.clone()))
+    }
+
+    /// What `COPY --from=<from>` reads: an earlier stage (by index or name) or an image.
+    fn copy_source(&self, from: &str, done: &[Stage]) -> Result<GuestFs> {
+        let rootfs = if let Ok(index) = from.parse::<usize>() {
+            let stage = done.get(index).ok_or_else(|| {
+                EngineError::Build(format!("invalid from flag value {from}: stage index out of range"))
+            })?;
+            stage.rootfs()
+        } else if let Some(stage) = done.iter().find(|s| s.alias.as_deref() == Some(from)) {
+            stage.rootfs()
+        } else {
+            let id = {
+                let w = self.world();
+                find_image(&w, from).map(|i| i.id.clone())
+            };
+            let id = id.map_err(|_| {
+                EngineError::Build(format!(
+                    "invalid from flag value {from}: no build stage and no image by that name (Porthole does not pull)"
+                ))
+            })?;
+            self.inner.store.image_dir(&id).join("rootfs")
+        };
+        GuestFs::open(&rootfs).context(|| format!("opening {from}"))
     }
 
     fn apply(
         &self,
         s: &mut Stage,
-        kind: &InstructionKind,
+        ins: &Instruction,
         context: &GuestFs,
+        done: &[Stage],
         progress: &mut dyn FnMut(&str),
     ) -> Result<()> {
-        match kind {
+        let shell = s.config.shell.clone();
+        match &ins.kind {
             InstructionKind::From { .. } => unreachable!("handled by build"),
-            InstructionKind::Copy { sources, dest } | InstructionKind::Add { sources, dest } => {
+            InstructionKind::Copy { sources, dest, from: Some(from) } => {
+                copy_into(s, &self.copy_source(from, done)?, sources, dest)
+            }
+            InstructionKind::Copy { sources, dest, from: None } | InstructionKind::Add { sources, dest } => {
                 copy_into(s, context, sources, dest)
             }
-            InstructionKind::Run(form) => self.run_step(s, &form.to_argv(), progress),
+            InstructionKind::Run(form) => self.run_step(s, &form.to_argv_with(shell.as_deref()), &ins.args, progress),
             InstructionKind::Cmd(form) => {
-                s.config.cmd = Some(form.to_argv());
+                s.config.cmd = Some(form.to_argv_with(shell.as_deref()));
+                Ok(())
+            }
+            InstructionKind::Shell(argv) => {
+                s.config.shell = Some(argv.clone());
+                Ok(())
+            }
+            InstructionKind::Healthcheck(check) => {
+                if let Some(old) = s.config.healthcheck.as_ref().filter(|h| h.test.first().is_some_and(|t| t != "NONE"))
+                {
+                    progress(&format!("Note: overriding previous HEALTHCHECK: [{}]\n", old.test.join(" ")));
+                }
+                s.config.healthcheck = Some(check.clone());
                 Ok(())
             }
             InstructionKind::Entrypoint(form) => {
-                s.config.entrypoint = Some(form.to_argv());
+                s.config.entrypoint = Some(form.to_argv_with(shell.as_deref()));
                 // Docker resets an inherited CMD when the entrypoint changes.
                 s.config.cmd = None;
                 Ok(())
@@ -228,7 +294,13 @@ impl Engine {
 
     /// RUN: `/bin/sh -c …` (or the exec form) as a guest over the build rootfs. Each declared
     /// VOLUME is mounted as a throwaway copy, so its changes are discarded as in Docker.
-    fn run_step(&self, s: &Stage, argv: &[String], progress: &mut dyn FnMut(&str)) -> Result<()> {
+    fn run_step(
+        &self,
+        s: &Stage,
+        argv: &[String],
+        args: &[(String, String)],
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<()> {
         let Some(argv0) = argv.first() else {
             return Err(EngineError::Build("RUN requires at least one argument".into()));
         };
@@ -240,31 +312,37 @@ impl Engine {
             let tmp = scratch.join(i.to_string());
             std::fs::create_dir_all(&tmp).context(|| "preparing a VOLUME for RUN".into())?;
             crate::volumes::fill_from_image(&tree, v, &tmp).context(|| format!("copying {v}"))?;
-            specs.push(MountSpec::dir(clean(v), open(&tmp)?, false));
+            specs.push(MountDesc::dir(clean(v), open(&tmp)?, false));
         }
-        let ns = Namespace::new(open(&s.rootfs())?, false, specs).map_err(|e| EngineError::Build(e.to_string()))?;
-        let mut env = s.config.env.clone();
+        let root = RootDesc { dir: open(&s.rootfs())?, read_only: false, quota: None };
+        let guest_tree = GuestTree::new(root, specs).map_err(|e| EngineError::Build(e.to_string()))?;
+        // The build arguments in scope, unless an ENV of the same name overrides them.
+        let mut env: Vec<String> = args
+            .iter()
+            .filter(|(k, _)| !s.config.env.iter().any(|e| e.split('=').next() == Some(k)))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        env.extend(s.config.env.iter().cloned());
         if !env.iter().any(|e| e.starts_with("PATH=")) {
             env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
         }
         env.push(format!("PWD={}", workdir(&s.config)));
-        let program = self.program_for_build(&ns, argv0, &env)?;
+        let program = self.program_for_build(&guest_tree, argv0, &env)?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
-        let signal = StopSignal::default();
-        let stopper = self.inner.runtime.stopper(&signal);
-        let host = WasiHost::builder(ns)
-            .fd_budget(self.inner.fd_budget.clone())
-            .stop_signal(signal)
-            .args(argv.iter().cloned())
-            .stdio(Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() });
-        let host = env.iter().fold(host, |b, e| {
-            let (k, v) = e.split_once('=').unwrap_or((e, ""));
-            b.env(k, v)
-        });
-        let host = host.build().map_err(EngineError::PrepareGuest)?;
+        let stopper = self.inner.runtime.stopper();
+        let guest = GuestSpec {
+            args: argv.to_vec(),
+            env,
+            stdio: Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() },
+            stopper: Some(stopper.clone()),
+            fd_budget: Some(self.inner.fd_budget.clone()),
+            ..GuestSpec::new(guest_tree)
+        }
+        .prepare()
+        .map_err(EngineError::PrepareGuest)?;
         let runtime = self.inner.runtime.clone();
-        let handle = std::thread::spawn(move || runtime.run(&program, host, &Limits::default()));
+        let handle = std::thread::spawn(move || runtime.run(&program, guest, &Limits::default()));
         // Stream the step's output while it runs.
         let mut shown = 0;
         let exit = loop {
@@ -303,8 +381,8 @@ impl Engine {
         Err(EngineError::Build(format!("The command '{shown_cmd}' returned a non-zero code: {code}")))
     }
 
-    fn program_for_build(&self, ns: &Namespace, argv0: &str, env: &[String]) -> Result<porthole_runtime::Program> {
-        self.program(ns, argv0, env).map_err(|(_, msg)| EngineError::Build(msg))
+    fn program_for_build(&self, tree: &GuestTree, argv0: &str, env: &[String]) -> Result<porthole_runtime::Program> {
+        self.program(tree, argv0, env).map_err(|(_, msg)| EngineError::Build(msg))
     }
 }
 

@@ -9,7 +9,7 @@ use cap_std::fs::Dir;
 use porthole_core::config::{ImageConfig, command_line, merge_env};
 use porthole_core::event::EventType;
 use porthole_core::log_config::LogConfig;
-use porthole_core::mounts::{MountPoint, MountRequests, MountType, resolve_mounts};
+use porthole_core::mounts::{MountPoint, MountRequests, MountSource, VolumeRef, resolve_mounts};
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::names_gen::generated_name;
 use porthole_core::state::Status;
@@ -31,6 +31,10 @@ pub struct CreateOptions {
     pub entrypoint: Option<Vec<String>>,
     pub env: Vec<String>,
     pub workdir: Option<String>,
+    /// `--hostname`, checked (`core::names::valid_hostname`).
+    pub hostname: Option<String>,
+    /// `--health-cmd`, `--health-interval`, … (`--no-healthcheck`: `["NONE"]`), over the image's.
+    pub healthcheck: Option<porthole_core::health::Healthcheck>,
     pub labels: BTreeMap<String, String>,
     pub tty: bool,
     pub open_stdin: bool,
@@ -67,6 +71,8 @@ pub struct ContainerInfo {
     pub sources: Vec<PathBuf>,
     /// Published ports as bound, while it runs.
     pub ports: Vec<crate::PublishedPort>,
+    /// Its health, when a `HEALTHCHECK` watches it.
+    pub health: Option<porthole_core::health::Health>,
 }
 
 /// The image a reference names: `name[:tag]` (default tag `latest`), a full id, or an id
@@ -112,6 +118,9 @@ impl Engine {
             if command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref()).is_empty() {
                 return Err(EngineError::Invalid("no command specified".into()));
             }
+            if let Some(h) = opts.hostname.as_deref().filter(|h| !porthole_core::names::valid_hostname(h)) {
+                return Err(EngineError::Invalid(format!("invalid hostname format: {h}")));
+            }
             // Refused now, not at start: an invalid or disallowed binding is the request's fault.
             let config = container_config(&image.config, &opts);
             porthole_core::ports::plan(
@@ -130,11 +139,12 @@ impl Engine {
                     return Err(e);
                 }
             };
-            let volumes = mounts.iter().filter_map(|m| m.volume.clone()).collect();
+            let volumes = mounts.iter().filter_map(|m| m.volume().map(str::to_string)).collect();
             w.creating.insert(id.clone(), crate::Reservation { name: name.clone(), volumes });
             (image, name, mounts, anonymous_created)
         };
-        let materialized = self.materialize(&id, &image, mounts);
+        let config = container_config(&image.config, &opts);
+        let materialized = self.materialize(&id, &image, mounts, &config);
         let mut w = self.world();
         w.creating.remove(&id);
         let mounts = match materialized {
@@ -148,7 +158,6 @@ impl Engine {
                 return Err(e);
             }
         };
-        let config = container_config(&image.config, &opts);
         let argv = command_line(&image.config, opts.entrypoint.as_deref(), opts.cmd.as_deref());
         let record = ContainerRecord {
             id: id.clone(),
@@ -222,13 +231,12 @@ impl Engine {
     ) -> Result<Vec<MountPoint>> {
         let mut mounts = Vec::with_capacity(plan.len());
         for mut m in plan {
-            if m.kind == MountType::Volume && m.inherited_from.is_none() {
-                let name =
-                    self.create_volume_locked(w, m.volume.as_deref(), m.volume_labels.clone(), BTreeMap::new())?;
-                if m.volume.is_none() {
+            if let (MountSource::Volume { volume, labels, .. }, None) = (&mut m.source, &m.inherited_from) {
+                let name = self.create_volume_locked(w, volume.name(), labels.clone(), BTreeMap::new())?;
+                if *volume == VolumeRef::New {
                     anonymous_created.push(name.clone());
+                    *volume = VolumeRef::Anonymous(name);
                 }
-                m.volume = Some(name);
             }
             mounts.push(m);
         }
@@ -238,7 +246,13 @@ impl Engine {
     /// Makes the plan real, without the world lock (the container's name and volumes are
     /// reserved): the rootfs copy, copy-up into its new volumes, bind sources, mount-point
     /// directories, `/etc/hostname` and `/etc/hosts`.
-    fn materialize(&self, id: &Id, image: &ImageRecord, plan: Vec<MountPoint>) -> Result<Vec<MountPoint>> {
+    fn materialize(
+        &self,
+        id: &Id,
+        image: &ImageRecord,
+        plan: Vec<MountPoint>,
+        config: &ImageConfig,
+    ) -> Result<Vec<MountPoint>> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(id);
         std::fs::create_dir_all(&rootfs).context(|| format!("creating {}", rootfs.display()))?;
@@ -249,10 +263,10 @@ impl Engine {
         copy_tree(&image_dir, tree.dir()).context(|| "copying the image's files".into())?;
         let mut mounts = Vec::with_capacity(plan.len());
         for m in plan {
-            match m.kind {
-                MountType::Volume if m.inherited_from.is_none() => {
-                    let name = m.volume.as_deref().expect("created by create_volumes");
-                    if m.copy_data {
+            match &m.source {
+                MountSource::Volume { volume, copy_data, .. } if m.inherited_from.is_none() => {
+                    let name = volume.name().expect("created by create_volumes");
+                    if *copy_data {
                         // Whether a running guest holds the volume decides how the copy lands.
                         let live = {
                             let w = self.world();
@@ -265,10 +279,10 @@ impl Engine {
                         self.inner.sizes.invalidate(name);
                     }
                 }
-                MountType::Bind => {
-                    let src = Path::new(m.source.as_deref().unwrap_or_default());
+                MountSource::Bind { path, create_source, .. } => {
+                    let src = Path::new(path);
                     if !src.exists() {
-                        if !m.create_source {
+                        if !create_source {
                             return Err(EngineError::Invalid(format!(
                                 "invalid mount config for type \"bind\": bind source path does not exist: {}",
                                 src.display()
@@ -283,10 +297,10 @@ impl Engine {
             // file for a bind of one file); where the image's links make that impossible (a
             // loop, a file on the way) the namespace still shows the mount point.
             let dest = m.destination.as_str();
-            let file_bind = m.kind == MountType::Bind && m.source.as_deref().is_some_and(|s| Path::new(s).is_file());
+            let file_bind = m.bind_path().is_some_and(|s| Path::new(s).is_file());
             if file_bind {
                 let parent = dest.rsplit_once('/').map(|(p, _)| p).filter(|p| !p.is_empty()).unwrap_or("/");
-                let missing = tree.resolve(dest, true).is_ok_and(|r| r.node == porthole_wasi::Node::Missing);
+                let missing = tree.resolve(dest, true).is_ok_and(|r| r.node == porthole_runtime::Node::Missing);
                 if tree.create_dir_all(parent).is_ok() && missing {
                     let _ = tree.write_file(dest, b"");
                 }
@@ -295,7 +309,12 @@ impl Engine {
             }
             mounts.push(m);
         }
-        write_etc(&tree, id).context(|| "writing /etc/hostname and /etc/hosts".into())?;
+        write_etc(&tree, &hostname(config, id)).context(|| "writing /etc/hostname and /etc/hosts".into())?;
+        // `-w /missing`: Docker creates the working directory (where the guest would see it).
+        if !config.working_dir.is_empty() {
+            tree.create_dir_all(&config.working_dir)
+                .context(|| format!("creating the working directory {}", config.working_dir))?;
+        }
         Ok(mounts)
     }
 
@@ -324,6 +343,7 @@ impl Engine {
         let record = &c.record;
         ContainerInfo {
             ports: c.running.as_ref().map(|r| r.ports.clone()).unwrap_or_default(),
+            health: c.health.clone(),
             rootfs: store.rootfs(&record.id),
             log_path: store.log_path(&record.id),
             sources: record.mounts.iter().map(|m| crate::mount_source(store, m)).collect(),
@@ -395,6 +415,11 @@ fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
             config.cmd = None;
         }
     }
+    if let Some(h) = &opts.healthcheck {
+        config.healthcheck = Some(h.over(&image.healthcheck.clone().unwrap_or_default()));
+    }
+    // An image's own Hostname is not inherited: each container gets its own name.
+    config.hostname = opts.hostname.clone().unwrap_or_default();
     if let Some(wd) = opts.workdir.as_ref().filter(|w| !w.is_empty()) {
         config.working_dir = wd.clone();
     }
@@ -414,13 +439,18 @@ fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
     config
 }
 
-/// `/etc/hostname` (the short id, as Docker sets it) and `/etc/hosts`, written where the guest
+/// The container's host name: `--hostname`, else its short id, as Docker names it.
+pub(crate) fn hostname(config: &ImageConfig, id: &Id) -> String {
+    if config.hostname.is_empty() { id.short().to_string() } else { config.hostname.clone() }
+}
+
+/// `/etc/hostname` (`--hostname`, else the short id, as Docker sets it) and `/etc/hosts`, written where the guest
 /// would find them. Docker bind-mounts these files at start; where the image's links leave no
 /// such place (`/etc` a link loop or a file, a link into a missing directory) the guest cannot
 /// read them at that path either, so they are skipped rather than failing the create.
-fn write_etc(rootfs: &GuestFs, id: &Id) -> std::io::Result<()> {
-    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{}\n", id.short());
-    let files = [("/etc/hostname", format!("{}\n", id.short())), ("/etc/hosts", hosts)];
+fn write_etc(rootfs: &GuestFs, hostname: &str) -> std::io::Result<()> {
+    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{hostname}\n");
+    let files = [("/etc/hostname", format!("{hostname}\n")), ("/etc/hosts", hosts)];
     if let Err(e) = rootfs.create_dir_all("/etc") {
         return if unreachable_in_guest(&e) { Ok(()) } else { Err(e) };
     }

@@ -5,8 +5,8 @@ use porthole_core::mounts::MountError;
 use porthole_core::names::NameError;
 use porthole_core::ports::PortError;
 use porthole_core::state::StateError;
+use porthole_runtime::NamespaceError;
 use porthole_runtime::{Exit, LoadError, RuntimeError};
-use porthole_wasi::{Errno, NamespaceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -96,7 +96,7 @@ pub enum EngineError {
     NotMountable(std::path::PathBuf),
     /// The WASI host of a guest could not be set up (its descriptor table: `EMFILE`, `ENFILE`).
     #[error("preparing the guest: {0}")]
-    PrepareGuest(#[source] Errno),
+    PrepareGuest(#[source] std::io::Error),
     /// The OS random source failed (naming a container).
     #[error("random source: {0}")]
     Random(#[source] getrandom::Error),
@@ -120,12 +120,13 @@ impl EngineError {
             | EngineError::NoSuchVolume(_)
             | EngineError::NoSuchPath(_)
             | EngineError::NoSuchFileInContainer { .. } => ErrorKind::NotFound,
-            EngineError::Mount(m) if m.is_not_found() => ErrorKind::NotFound,
             EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
                 ErrorKind::Conflict
             }
             EngineError::State(StateError::RemoveRunning(_)) => ErrorKind::Conflict,
             EngineError::State(_) => ErrorKind::Conflict,
+            // `--volumes-from nosuch` included: a 404 on create makes the docker CLI announce
+            // "Unable to find image … locally" and try a pull before showing the real error.
             EngineError::Mount(_)
             | EngineError::Name(_)
             | EngineError::Invalid(_)
@@ -178,7 +179,12 @@ mod tests {
     #[test]
     fn typed_failures_keep_their_source_and_kind() {
         let cases: Vec<(EngineError, &str, bool, ErrorKind)> = vec![
-            (EngineError::PrepareGuest(Errno::Mfile), "preparing the guest: Mfile (33)", true, ErrorKind::Internal),
+            (
+                EngineError::PrepareGuest(std::io::Error::from_raw_os_error(24)),
+                "preparing the guest: Too many open files (os error 24)",
+                true,
+                ErrorKind::Internal,
+            ),
             (
                 EngineError::NotMountable("/".into()),
                 "cannot mount /: not a file or directory",

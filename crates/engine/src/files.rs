@@ -269,11 +269,11 @@ impl Engine {
         if !entries.iter().any(|e| e.kind == EntryKind::Symlink) {
             return;
         }
-        let Ok(ns) = self.namespace(record, &crate::quotas::ContainerQuotas::default()) else { return };
+        let Ok(tree) = self.guest_tree(record, &crate::quotas::ContainerQuotas::default()) else { return };
         for e in entries.iter_mut().filter(|e| e.kind == EntryKind::Symlink) {
             let Some(guest) = &e.guest_path else { continue };
-            match ns.resolve(&GuestPath::root(), guest.as_bytes(), true) {
-                Ok((loc, node)) if node != porthole_wasi::Node::Missing => e.resolves_to = Some(loc.path.to_string()),
+            match tree.resolve(&GuestPath::root(), guest, true) {
+                Ok(r) if r.node != porthole_runtime::Node::Missing => e.resolves_to = Some(r.path.to_string()),
                 _ => e.dangling = true,
             }
         }
@@ -292,7 +292,7 @@ impl Engine {
                 c.record
                     .mounts
                     .iter()
-                    .filter(|m| m.volume.as_deref() == Some(name))
+                    .filter(|m| m.volume() == Some(name))
                     .map(|m| format!("{}:{}", c.record.name, m.destination))
             })
             .collect();

@@ -36,13 +36,12 @@ impl Engine {
                     .iter()
                     .map(|m| MountSummary {
                         destination: m.destination.to_string(),
-                        volume: m.volume.clone(),
-                        bind_source: if m.volume.is_none() { m.source.clone() } else { None },
+                        volume: m.volume().map(str::to_string),
+                        bind_source: m.bind_path().map(str::to_string),
                         rw: m.rw,
                         inherited_from: m.inherited_from.clone(),
                         // An anonymous volume at a declared path is the image's VOLUME at work.
-                        from_image_volume: !m.named
-                            && m.volume.is_some()
+                        from_image_volume: m.anonymous_volume().is_some()
                             && declared.iter().any(|d| d == m.destination.as_str()),
                     })
                     .collect();
@@ -58,6 +57,7 @@ impl Engine {
                         .join(" "),
                     created: r.created,
                     mounts,
+                    ports: c.running.iter().flat_map(|run| &run.ports).map(|p| p.to_string()).collect(),
                 }
             })
             .collect()

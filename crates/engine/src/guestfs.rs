@@ -1,8 +1,8 @@
 //! Host-side file access to a tree whose symlinks are not ours: a container's rootfs, a build
 //! stage, a build context. Image content and build contexts are untrusted input.
 //!
-//! A path is resolved as the guest would resolve it — by `porthole_wasi`'s kernel-like walk over
-//! a one-mount namespace on the tree's `cap_std::fs::Dir`: absolute link targets restart at the
+//! A path is resolved as the guest would resolve it — by the runtime's kernel-like walk over a
+//! [`GuestTree`] of the tree's `cap_std::fs::Dir` alone: absolute link targets restart at the
 //! tree's root, `..` stops there — and the operation is then made through that `Dir` with the
 //! walked, symlink-free relative path, never following a link on the host. So a link to
 //! `/etc/hosts` in an image leads to the image's `/etc/hosts`, never the host's, and a build
@@ -16,22 +16,15 @@ use std::path::{Path, PathBuf};
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, File, OpenOptions, OpenOptionsExt};
-use porthole_wasi::{Errno, GuestPath, MAX_SYMLINK_HOPS, Namespace, Node};
+use porthole_core::guest_path::GuestPath;
+use porthole_runtime::{GuestTree, MAX_SYMLINK_HOPS, Node, Resolved};
+use rustix::io::Errno;
 
 /// A tree opened for host-side access in its own path space.
 pub(crate) struct GuestFs {
-    /// Only the root mount: the tree itself.
-    ns: Namespace,
-}
-
-/// A path after the walk.
-#[derive(Debug, Clone)]
-pub(crate) struct Resolved {
-    /// The symlink-free path in the tree's space, e.g. `/srv/data`.
-    pub path: GuestPath,
-    /// The same path relative to the tree's directory (`.` for its root).
-    pub rel: PathBuf,
-    pub node: Node,
+    /// Only the root: the tree itself, so every [`Resolved`] lies in it (`rel` is relative to
+    /// its directory).
+    tree: GuestTree,
 }
 
 impl GuestFs {
@@ -40,11 +33,11 @@ impl GuestFs {
     }
 
     pub fn new(root: Dir) -> Self {
-        Self { ns: Namespace::new(root, false, Vec::new()).expect("a namespace without mounts is valid") }
+        Self { tree: GuestTree::of_dir(root) }
     }
 
     pub fn dir(&self) -> &Dir {
-        self.ns.mount(0).dir()
+        self.tree.root_dir()
     }
 
     /// Resolves `path` (relative ones from the root) as the guest would; `follow_final` says
@@ -59,8 +52,7 @@ impl GuestFs {
     }
 
     fn resolve_from(&self, start: &GuestPath, path: &str, follow_final: bool) -> io::Result<Resolved> {
-        let (loc, node) = self.ns.resolve(start, path.as_bytes(), follow_final).map_err(errno_to_io)?;
-        Ok(Resolved { path: loc.path, rel: loc.rel, node })
+        self.tree.resolve(start, path, follow_final)
     }
 
     /// `mkdir -p` in the tree's path space: each component is walked as the guest would, a
@@ -93,16 +85,16 @@ impl GuestFs {
                             _ => r.path,
                         }
                     }
-                    _ => return Err(errno_to_io(Errno::Notdir)),
+                    _ => return Err(os_error(Errno::NOTDIR)),
                 },
                 // A link whose target lies below a missing directory: make the target.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     let Node::Symlink(target) = self.resolve_from(&cur, comp, false)?.node else { return Err(e) };
                     *hops += 1;
                     if *hops > MAX_SYMLINK_HOPS {
-                        return Err(errno_to_io(Errno::Loop));
+                        return Err(os_error(Errno::LOOP));
                     }
-                    let target = String::from_utf8(target).map_err(|_| errno_to_io(Errno::Ilseq))?;
+                    let target = String::from_utf8(target).map_err(|_| os_error(Errno::ILSEQ))?;
                     self.mkdir_p(&cur, &target, hops)?
                 }
                 Err(e) => return Err(e),
@@ -119,7 +111,7 @@ impl GuestFs {
     /// The directory holding `r` and `r`'s name in it, for operations on the entry itself.
     pub fn open_parent(&self, r: &Resolved) -> io::Result<(Dir, OsString)> {
         let (Some(parent), Some(name)) = (r.path.parent(), r.path.file_name()) else {
-            return Err(errno_to_io(Errno::Isdir));
+            return Err(os_error(Errno::ISDIR));
         };
         let rel = PathBuf::from(parent.relative_to(&GuestPath::root()));
         let dir = if parent.is_root() { self.dir().try_clone()? } else { self.dir().open_dir_nofollow(rel)? };
@@ -137,7 +129,7 @@ impl GuestFs {
     pub fn write_file(&self, path: &str, contents: &[u8]) -> io::Result<()> {
         let r = self.resolve(path, true)?;
         if r.node == Node::Dir {
-            return Err(errno_to_io(Errno::Isdir));
+            return Err(os_error(Errno::ISDIR));
         }
         let (dir, name) = self.open_parent(&r)?;
         match dir.remove_file(&name) {
@@ -150,23 +142,8 @@ impl GuestFs {
     }
 }
 
-/// The walk's errors as the host's: `ENOENT` stays `NotFound`, the rest keep their Linux code.
-pub(crate) fn errno_to_io(e: Errno) -> io::Error {
-    use rustix::io::Errno as E;
-    let raw = match e {
-        Errno::Noent => E::NOENT,
-        Errno::Notdir => E::NOTDIR,
-        Errno::Loop => E::LOOP,
-        Errno::Isdir => E::ISDIR,
-        Errno::Nametoolong => E::NAMETOOLONG,
-        Errno::Ilseq => E::ILSEQ,
-        Errno::Inval => E::INVAL,
-        Errno::Acces => E::ACCESS,
-        Errno::Perm => E::PERM,
-        Errno::Nospc => E::NOSPC,
-        _ => E::IO,
-    };
-    io::Error::from_raw_os_error(raw.raw_os_error())
+fn os_error(e: Errno) -> io::Error {
+    io::Error::from_raw_os_error(e.raw_os_error())
 }
 
 #[cfg(test)]

@@ -9,13 +9,13 @@ use cap_std::fs::{MetadataExt, OpenOptions};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use cap_std::{ambient_authority, fs::Dir};
 use porthole_core::config::ImageConfig;
 use porthole_core::event::EventType;
 use porthole_runtime::{Exit, Limits};
+use porthole_runtime::{GuestSpec, GuestTree, RootDesc, Stdio};
 use porthole_store::ImageRecord;
 use porthole_store::copy::usage;
-use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{Namespace, Stdio, WasiHost};
 use sha2::{Digest, Sha256};
 
 use crate::containers::{find_image, normalize_tag};
@@ -231,14 +231,16 @@ impl Engine {
     fn applets(&self, rootfs: &Path) -> Result<Vec<String>> {
         let program = self.inner.runtime.load(porthole_guests::BUSYBOX_WASM).map_err(EngineError::Toolbox)?;
         let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).context(|| "opening the base rootfs".into())?;
-        let ns = Namespace::new(dir, true, Vec::new())?;
+        let tree = GuestTree::new(RootDesc { dir, read_only: true, quota: None }, Vec::new())?;
         let out = Collect::default();
-        let host = WasiHost::builder(ns)
-            .args(["busybox", "--list"])
-            .stdio(Stdio { stdout: Box::new(out.clone()), ..Stdio::default() })
-            .build()
-            .map_err(EngineError::PrepareGuest)?;
-        match self.inner.runtime.run(&program, host, &Limits::default()) {
+        let guest = GuestSpec {
+            args: vec!["busybox".into(), "--list".into()],
+            stdio: Stdio { stdout: Box::new(out.clone()), ..Stdio::default() },
+            ..GuestSpec::new(tree)
+        }
+        .prepare()
+        .map_err(EngineError::PrepareGuest)?;
+        match self.inner.runtime.run(&program, guest, &Limits::default()) {
             Ok(Exit::Code(0)) => Ok(out
                 .text()
                 .lines()

@@ -14,6 +14,7 @@ mod error;
 mod files;
 mod graph;
 mod guestfs;
+mod health;
 mod image_prune;
 mod images;
 mod logs;
@@ -34,9 +35,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use porthole_core::event::{Event, EventType};
 use porthole_core::names::{Id, Lookup, lookup};
+use porthole_runtime::FdBudget;
 use porthole_runtime::{Runtime, RuntimeConfig};
 use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord};
-use porthole_wasi::FdBudget;
 use tokio::sync::broadcast;
 
 pub use archive::{ArchiveSource, PathStat};
@@ -48,6 +49,8 @@ pub use image_prune::ImagePrune;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
+/// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
+pub use porthole_runtime::{Input, Stdio};
 pub use ports::PublishedPort;
 pub use processes::Process;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
@@ -66,7 +69,7 @@ pub struct EngineConfig {
     /// across temporary roots so each guest is compiled once.
     pub module_cache: Option<PathBuf>,
     /// How many descriptors all guests together may hold; `None` is the guests' part of the
-    /// process's `RLIMIT_NOFILE` (see `porthole_wasi::guest_share_of`). Tests set it small.
+    /// process's `RLIMIT_NOFILE` (see `porthole_runtime::guest_share_of`). Tests set it small.
     pub fd_budget: Option<usize>,
     /// Where published ports may be bound: loopback only unless the operator allowed more.
     pub publish_scope: porthole_core::ports::PublishScope,
@@ -88,14 +91,25 @@ struct Container {
     next_exec: u64,
     /// A start is preparing the guest outside the lock; another start leaves it alone.
     starting: bool,
+    /// Its health while a `HEALTHCHECK` watches it (since its last start).
+    health: Option<porthole_core::health::Health>,
 }
 
 impl Container {
     fn new(record: ContainerRecord, store: &Store) -> Self {
         let phase = tokio::sync::watch::channel(run::Phase::default()).0;
         let log = logs::LogSink::new(store.log_path(&record.id), &record.host.log);
-        let c =
-            Self { record, running: None, exits: 0, log, phase, execs: BTreeMap::new(), next_exec: 0, starting: false };
+        let c = Self {
+            record,
+            running: None,
+            exits: 0,
+            log,
+            phase,
+            execs: BTreeMap::new(),
+            next_exec: 0,
+            starting: false,
+            health: None,
+        };
         c.publish(false);
         c
     }
@@ -156,7 +170,7 @@ impl World {
         let existing = self
             .containers
             .iter()
-            .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume.as_deref() == Some(name)))
+            .filter(|(_, c)| c.record.mounts.iter().any(|m| m.volume() == Some(name)))
             .map(|(id, _)| id.clone());
         let creating =
             self.creating.iter().filter(|(_, r)| r.volumes.iter().any(|v| v == name)).map(|(id, _)| id.clone());
@@ -309,7 +323,7 @@ pub struct Counts {
 
 /// Host directories of a container's mounts, for inspect (`Source`) and the namespace.
 fn mount_source(store: &Store, m: &porthole_core::mounts::MountPoint) -> PathBuf {
-    match (&m.volume, &m.source) {
+    match (m.volume(), m.bind_path()) {
         (Some(v), _) => store.volume_data(v),
         (None, Some(src)) => PathBuf::from(src),
         (None, None) => PathBuf::new(),

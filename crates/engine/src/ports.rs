@@ -18,6 +18,13 @@ pub struct PublishedPort {
     pub host: SocketAddr,
 }
 
+/// As `docker ps` prints it: `127.0.0.1:8080->80/tcp`, `[::1]:8080->80/tcp`.
+impl std::fmt::Display for PublishedPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}->{}", self.host, self.container)
+    }
+}
+
 /// Binds every address of `plan`; on the first failure the ones already bound are dropped
 /// (released) and the error names the address in Docker's words.
 pub(crate) fn bind(plan: &[Publish], record: &ContainerRecord) -> Result<Vec<(PublishedPort, TcpListener)>> {

@@ -2,14 +2,14 @@
 //! dashboard, using the same selections as the actions themselves, so a preview cannot drift
 //! from what the action does.
 
-use porthole_core::mounts::{MountPoint, MountType};
+use porthole_core::mounts::MountPoint;
 
 use crate::{Engine, Result, World};
 
 /// The volumes `rm -v` tries to remove with a container: its anonymous ones (named volumes
 /// always survive).
-pub(crate) fn anonymous_volumes(mounts: &[MountPoint]) -> impl Iterator<Item = &String> {
-    mounts.iter().filter(|m| m.kind == MountType::Volume && !m.named).filter_map(|m| m.volume.as_ref())
+pub(crate) fn anonymous_volumes(mounts: &[MountPoint]) -> impl Iterator<Item = &str> {
+    mounts.iter().filter_map(MountPoint::anonymous_volume)
 }
 
 /// The volumes `volume prune` removes: unused anonymous ones (`all`: unused named ones too)
@@ -34,7 +34,10 @@ impl Engine {
         let w = self.world();
         let c = w.container(reference)?;
         let id = &c.record.id;
-        Ok(anonymous_volumes(&c.record.mounts).filter(|v| w.volume_users(v).iter().all(|u| u == id)).cloned().collect())
+        Ok(anonymous_volumes(&c.record.mounts)
+            .filter(|v| w.volume_users(v).iter().all(|u| u == id))
+            .map(str::to_string)
+            .collect())
     }
 
     /// The volumes `docker volume prune` (`--all`) would delete now.

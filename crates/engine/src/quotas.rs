@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 
+use cap_std::{ambient_authority, fs::Dir};
 use porthole_core::names::Id;
-use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{Quota, measure};
+use porthole_runtime::{Quota, measure};
 
 use crate::Result;
 use crate::error::IoContext;

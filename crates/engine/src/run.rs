@@ -6,18 +6,17 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use cap_std::{ambient_authority, fs::Dir};
 use porthole_core::event::EventType;
-use porthole_core::mounts::{MountPoint, MountType};
+use porthole_core::mounts::{self, MountPoint};
 use porthole_core::names::Id;
 use porthole_core::size::volume_size;
 use porthole_core::state::{Ending, Status, exit_codes};
-use porthole_runtime::{BoundedCache, Exit, Limits, Program, Stopper};
-use porthole_store::ContainerRecord;
-use porthole_wasi::cap_std::{ambient_authority, fs::Dir};
-use porthole_wasi::{
-    Input, MountSource, MountSpec, Mutation, MutationObserver, Namespace, Node, Quota, Stdio, StopSignal, Walk,
-    WasiHost,
+use porthole_runtime::{
+    BoundedCache, Exit, Guest, GuestSpec, GuestTree, Input, Limits, MountDesc, MountHost, Mutation, MutationObserver,
+    Node, Program, Quota, RootDesc, Stdio, Stopper, Walk,
 };
+use porthole_store::ContainerRecord;
 use tokio::sync::broadcast;
 
 use crate::error::IoContext;
@@ -104,11 +103,14 @@ pub struct Logs {
 }
 
 /// `docker exec` options.
+#[derive(Default)]
 pub struct ExecOptions {
     pub cmd: Vec<String>,
     pub env: Vec<String>,
     pub workdir: Option<String>,
     pub stdio: Stdio,
+    /// Stop the guest after this long (a health probe's `--timeout`); `None`: no limit.
+    pub timeout: Option<Duration>,
 }
 
 /// Reports a guest's file changes as engine events, tagged with the container, and tells the
@@ -123,12 +125,12 @@ struct FileEvents {
 }
 
 impl FileEvents {
-    fn new(engine: &Engine, record: &ContainerRecord, ns: &Namespace) -> Self {
-        // The namespace's mounts after the root are the record's, in order (then `/proc`).
-        let volumes = ns.mounts()[1..]
-            .iter()
+    fn new(engine: &Engine, record: &ContainerRecord, tree: &GuestTree) -> Self {
+        // The tree's mounts after the root are the record's, in order (then `/proc`).
+        let volumes = tree
+            .mount_points()
             .zip(&record.mounts)
-            .filter_map(|(mount, m)| Some((mount.path.to_string(), m.volume.clone()?)))
+            .filter_map(|(path, m)| Some((path.to_string(), m.volume()?.to_string())))
             .collect();
         let walks = engine.inner.walks.of(&record.id);
         Self { engine: engine.clone(), container: record.id.to_string(), volumes, walks }
@@ -175,18 +177,18 @@ fn open_dir(path: &Path) -> Result<Dir> {
 
 /// The mount of host path `host` at `guest`: a directory, or (a bind of one file, as Docker
 /// allows) that file alone, reached through its resolved parent directory.
-fn mount_spec(guest: String, host: &Path, readonly: bool) -> Result<MountSpec> {
+fn mount_desc(guest: String, host: &Path, readonly: bool, quota: Option<Arc<Quota>>) -> Result<MountDesc> {
     let meta = std::fs::metadata(host).context(|| format!("opening {}", host.display()))?;
     if meta.is_dir() {
-        return Ok(MountSpec::dir(guest, open_dir(host)?, readonly));
+        return Ok(MountDesc { quota, ..MountDesc::dir(guest, open_dir(host)?, readonly) });
     }
     // The operator named this host path; its links are the host's to resolve, once, here.
     let real = host.canonicalize().context(|| format!("resolving {}", host.display()))?;
     let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
         return Err(EngineError::NotMountable(host.to_owned()));
     };
-    let source = MountSource::File { parent: open_dir(parent)?, name: name.to_owned() };
-    Ok(MountSpec { guest_path: guest, source, readonly, quota: None })
+    let host = MountHost::File { parent: open_dir(parent)?, name: name.to_owned() };
+    Ok(MountDesc { guest_path: guest, host, readonly, quota })
 }
 
 impl Engine {
@@ -202,7 +204,7 @@ impl Engine {
                 .mounts
                 .iter()
                 .filter(|m| m.rw)
-                .filter_map(|m| m.volume.as_ref())
+                .filter_map(|m| m.volume())
                 .filter_map(|v| w.volumes.get(v))
                 .filter_map(|v| Some((v.name.clone(), volume_size(&v.options).ok()??.0)))
                 .collect();
@@ -228,9 +230,9 @@ impl Engine {
         Ok((id, ContainerQuotas { root, volumes }))
     }
 
-    /// The container's mount namespace: its rootfs, each mount at its (symlink-resolved)
-    /// destination, and a read-only `/proc` with the generated `mounts`, under `quotas`.
-    pub(crate) fn namespace(&self, record: &ContainerRecord, quotas: &ContainerQuotas) -> Result<Namespace> {
+    /// The container's file tree: its rootfs, each mount at its (symlink-resolved) destination,
+    /// and a read-only `/proc` with the generated `mounts`, under `quotas`.
+    pub(crate) fn guest_tree(&self, record: &ContainerRecord, quotas: &ContainerQuotas) -> Result<GuestTree> {
         let store = &self.inner.store;
         let rootfs = store.rootfs(&record.id);
         // Mount destinations follow the rootfs's own symlinks, as Docker does (a `VOLUME
@@ -239,8 +241,8 @@ impl Engine {
         let mut specs = Vec::new();
         let mut table = vec![format!("rootfs / rootfs {} 0 0", if record.host.read_only_rootfs { "ro" } else { "rw" })];
         for (i, m) in record.mounts.iter().enumerate() {
-            let host = match m.kind {
-                MountType::Tmpfs => {
+            let host = match m.source {
+                mounts::MountSource::Tmpfs => {
                     let dir = store.container_dir(&record.id).join("tmpfs").join(i.to_string());
                     std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
                     dir
@@ -266,27 +268,28 @@ impl Engine {
             table.push(format!(
                 "{} {guest} {} {} 0 0",
                 escape_mount_field(&host.display().to_string()),
-                m.kind.as_str(),
+                m.kind().as_str(),
                 if m.rw { "rw" } else { "ro" }
             ));
-            let quota = m.volume.as_ref().and_then(|v| quotas.volumes.get(v)).cloned();
-            specs.push(mount_spec(guest, &host, !m.rw)?.with_quota(quota));
+            let quota = m.volume().and_then(|v| quotas.volumes.get(v)).cloned();
+            specs.push(mount_desc(guest, &host, !m.rw, quota)?);
         }
         let proc_dir = store.container_dir(&record.id).join("proc");
         std::fs::create_dir_all(&proc_dir).context(|| "creating /proc".into())?;
         table.push("proc /proc proc ro 0 0".into());
         std::fs::write(proc_dir.join("mounts"), table.join("\n") + "\n").context(|| "writing /proc/mounts".into())?;
         if !specs.iter().any(|s| s.guest_path == "/proc") {
-            specs.push(MountSpec::dir("/proc", open_dir(&proc_dir)?, true));
+            specs.push(MountDesc::dir("/proc", open_dir(&proc_dir)?, true));
         }
-        Ok(Namespace::new(open_dir(&rootfs)?, record.host.read_only_rootfs, specs)?
-            .with_root_quota(quotas.root.clone()))
+        let root =
+            RootDesc { dir: open_dir(&rootfs)?, read_only: record.host.read_only_rootfs, quota: quotas.root.clone() };
+        Ok(GuestTree::new(root, specs)?)
     }
 
     /// Finds `argv0` as the guest would (a path, or a name searched in `PATH`) and loads it.
     pub(crate) fn program(
         &self,
-        ns: &Namespace,
+        tree: &GuestTree,
         argv0: &str,
         env: &[String],
     ) -> std::result::Result<Program, (i32, String)> {
@@ -296,7 +299,7 @@ impl Engine {
             let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
             path.split(':').filter(|d| !d.is_empty()).map(|d| format!("{}/{argv0}", d.trim_end_matches('/'))).collect()
         };
-        let file = candidates.iter().find_map(|p| ns.open_file(p).ok());
+        let file = candidates.iter().find_map(|p| tree.open_file(p).ok());
         let Some(file) = file else {
             let msg = if argv0.contains('/') {
                 format!("exec: \"{argv0}\": stat {argv0}: no such file or directory")
@@ -346,7 +349,7 @@ impl Engine {
             Some(c) => c.starting = false,
             None => return Err(EngineError::NoSuchContainer(id.to_string())),
         }
-        let Prepared { host, program, stdin_writer, signal, mut refusal_out, ports } = match prepared {
+        let Prepared { guest, program, stdin_writer, stopper, mut refusal_out, ports } = match prepared {
             Ok(p) => p,
             Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
         };
@@ -358,12 +361,16 @@ impl Engine {
         c.record.state.exit_code = 0;
         c.record.state.oom_killed = false;
         c.record.state.error.clear();
-        c.running = Some(Running { stopper: self.inner.runtime.stopper(&signal), stdin: stdin_writer, ports });
+        c.running = Some(Running { stopper, stdin: stdin_writer, ports });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
-        for m in record.mounts.iter().filter(|m| m.volume.is_some()) {
+        c.health = record.config.healthcheck.as_ref().and_then(|h| h.probe_argv()).map(|_| Default::default());
+        if let Some(check) = record.config.healthcheck.clone().filter(|h| h.probe_argv().is_some()) {
+            crate::health::watch(self.clone(), id.clone(), c.exits, check);
+        }
+        for (m, volume) in record.mounts.iter().filter_map(|m| Some((m, m.volume()?))) {
             self.emit(
-                self.event(EventType::Volume, "mount", m.volume.as_deref().unwrap())
+                self.event(EventType::Volume, "mount", volume)
                     .with("container", id.as_str())
                     .with("destination", m.destination.as_str())
                     .with("read/write", m.rw.to_string())
@@ -383,7 +390,7 @@ impl Engine {
             .name(format!("guest-{}", id.short()))
             .spawn(move || {
                 let result = match &program {
-                    Ok(program) => engine.inner.runtime.run(program, host, &limits),
+                    Ok(program) => engine.inner.runtime.run(program, guest, &limits),
                     Err(refusal) => {
                         let _ = std::io::Write::write_all(&mut refusal_out, format!("{refusal}\n").as_bytes());
                         Ok(Exit::Code(exit_codes::NOT_EXECUTABLE))
@@ -416,9 +423,9 @@ impl Engine {
         sink: Arc<LogSink>,
     ) -> std::result::Result<Prepared, (i32, EngineError)> {
         let failed = |e: EngineError| (exit_codes::ENGINE_ERROR, e);
-        let ns = self.namespace(record, quotas).map_err(failed)?;
-        let env = guest_env(record, &ns);
-        let program = match self.program(&ns, &record.path, &env) {
+        let tree = self.guest_tree(record, quotas).map_err(failed)?;
+        let env = guest_env(record, &tree);
+        let program = match self.program(&tree, &record.path, &env) {
             Ok(p) => Ok(p),
             // Found but not runnable (not a module, an import Porthole lacks, no `_start`): as
             // with runc, whose execve fails after the container started, the reason goes to the
@@ -458,32 +465,31 @@ impl Engine {
         .map_err(|e| failed(e.into()))?;
         let bound = crate::ports::bind(&plan, record).map_err(failed)?;
         let ports = bound.iter().map(|(p, _)| *p).collect();
-        let signal = StopSignal::default();
-        let events = Arc::new(FileEvents::new(self, record, &ns));
-        let host = bound.into_iter().fold(WasiHost::builder(ns), |b, (p, l)| b.listener(l, p.container.to_string()));
-        let host = host
-            .fd_budget(self.inner.fd_budget.clone())
-            .arg(record.path.clone())
-            .args(record.args.clone())
-            .stdio(stdio)
-            .stop_signal(signal.clone())
-            .observer(events);
-        let host = env.iter().fold(host, |b, e| {
-            let (k, v) = e.split_once('=').unwrap_or((e, ""));
-            b.env(k, v)
-        });
-        let host = host.build().map_err(|e| failed(EngineError::PrepareGuest(e)))?;
-        Ok(Prepared { host, program, stdin_writer, signal, refusal_out, ports })
+        let stopper = self.inner.runtime.stopper();
+        let events = Arc::new(FileEvents::new(self, record, &tree));
+        let guest = GuestSpec {
+            args: std::iter::once(record.path.clone()).chain(record.args.iter().cloned()).collect(),
+            env,
+            stdio,
+            listeners: bound.into_iter().map(|(p, l)| (l, p.container.to_string())).collect(),
+            observer: Some(events),
+            stopper: Some(stopper.clone()),
+            fd_budget: Some(self.inner.fd_budget.clone()),
+            ..GuestSpec::new(tree)
+        }
+        .prepare()
+        .map_err(|e| failed(EngineError::PrepareGuest(e)))?;
+        Ok(Prepared { guest, program, stdin_writer, stopper, refusal_out, ports })
     }
 }
 
 /// A guest ready to run, made by `prepare_start`.
 struct Prepared {
-    host: WasiHost,
+    guest: Guest,
     /// The program, or why it cannot run (told on the container's stderr; exit 126).
     program: std::result::Result<Program, String>,
     stdin_writer: Option<std::fs::File>,
-    signal: StopSignal,
+    stopper: Stopper,
     refusal_out: LogWriter,
     ports: Vec<PublishedPort>,
 }
@@ -527,11 +533,9 @@ impl Engine {
                 .with("image", image)
                 .with("exitCode", code.to_string()),
         );
-        for m in mounts.iter().filter(|m| m.volume.is_some()) {
+        for volume in mounts.iter().filter_map(MountPoint::volume) {
             self.emit(
-                self.event(EventType::Volume, "unmount", m.volume.as_deref().unwrap())
-                    .with("container", id.as_str())
-                    .with("driver", "local"),
+                self.event(EventType::Volume, "unmount", volume).with("container", id.as_str()).with("driver", "local"),
             );
         }
         self.inner.changed.notify_all();
@@ -665,57 +669,68 @@ impl Engine {
     /// until it ends and returns its exit code.
     pub fn exec(&self, reference: &str, opts: ExecOptions) -> Result<i32> {
         let (id, quotas) = self.container_quotas(reference)?;
-        let signal = StopSignal::default();
-        let (record, ns, serial) = {
+        let stopper = self.inner.runtime.stopper();
+        let (record, tree, serial) = {
             let mut w = self.world();
             let c = w.container(id.as_str())?;
             c.record.state.status.can_kill(c.record.id.as_str())?;
-            let (record, ns) = (c.record.clone(), self.namespace(&c.record, &quotas)?);
+            let (record, tree) = (c.record.clone(), self.guest_tree(&c.record, &quotas)?);
             // Registered while the lock proves the container runs, so its end reaches this guest.
             let c = w.containers.get_mut(&record.id).expect("looked up above");
             c.next_exec += 1;
             let session = crate::processes::ExecSession {
-                stopper: self.inner.runtime.stopper(&signal),
+                stopper: stopper.clone(),
                 cmd: opts.cmd.clone(),
                 started: porthole_store::now_nanos(),
                 tty: opts.stdio.tty,
             };
             c.execs.insert(c.next_exec, session);
-            (record, ns, c.next_exec)
+            (record, tree, c.next_exec)
         };
-        let result = self.run_exec(&record, ns, signal, opts);
+        let timer = opts.timeout.map(|limit| {
+            let stopper = stopper.clone();
+            let (done, finished) = std::sync::mpsc::channel::<()>();
+            std::thread::spawn(move || {
+                if finished.recv_timeout(limit) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                    stopper.stop();
+                }
+            });
+            done
+        });
+        let result = self.run_exec(&record, tree, stopper, opts);
+        drop(timer);
         if let Some(c) = self.world().containers.get_mut(&record.id) {
             c.execs.remove(&serial);
         }
         result
     }
 
-    fn run_exec(&self, record: &ContainerRecord, ns: Namespace, signal: StopSignal, opts: ExecOptions) -> Result<i32> {
-        let mut env = guest_env(record, &ns);
+    fn run_exec(&self, record: &ContainerRecord, tree: GuestTree, stopper: Stopper, opts: ExecOptions) -> Result<i32> {
+        let mut env = guest_env(record, &tree);
         env = porthole_core::config::merge_env(&env, &opts.env);
         if let Some(wd) = &opts.workdir {
             env = porthole_core::config::merge_env(&env, &[format!("PWD={wd}")]);
         }
         let program = self
-            .program(&ns, &opts.cmd[0], &env)
+            .program(&tree, &opts.cmd[0], &env)
             .map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
-        let events = Arc::new(FileEvents::new(self, record, &ns));
-        let host = WasiHost::builder(ns)
-            .fd_budget(self.inner.fd_budget.clone())
-            .stop_signal(signal)
-            .args(opts.cmd.clone())
-            .stdio(opts.stdio)
-            .observer(events);
-        let host = env.iter().fold(host, |b, e| {
-            let (k, v) = e.split_once('=').unwrap_or((e, ""));
-            b.env(k, v)
-        });
-        let host = host.build().map_err(EngineError::PrepareGuest)?;
+        let events = Arc::new(FileEvents::new(self, record, &tree));
+        let guest = GuestSpec {
+            args: opts.cmd,
+            env,
+            stdio: opts.stdio,
+            observer: Some(events),
+            stopper: Some(stopper),
+            fd_budget: Some(self.inner.fd_budget.clone()),
+            ..GuestSpec::new(tree)
+        }
+        .prepare()
+        .map_err(EngineError::PrepareGuest)?;
         let exit = self
             .inner
             .runtime
             // The container's memory cap applies to what runs in it, as a cgroup's would.
-            .run(&program, host, &Limits::with_memory(record.host.memory_bytes))?;
+            .run(&program, guest, &Limits::with_memory(record.host.memory_bytes))?;
         Ok(match exit {
             Exit::Code(c) => c,
             Exit::Stopped | Exit::OutOfMemory => 137,
@@ -727,10 +742,10 @@ impl Engine {
 /// The guest's environment: the container's, plus `HOSTNAME`, `HOME` when unset (as runc
 /// sets them) and `PWD` (the working directory, which the toolbox shell enters at start; WASI
 /// has no process cwd).
-fn guest_env(record: &ContainerRecord, ns: &Namespace) -> Vec<String> {
-    let mut extra = vec![format!("HOSTNAME={}", record.id.short())];
+fn guest_env(record: &ContainerRecord, tree: &GuestTree) -> Vec<String> {
+    let mut extra = vec![format!("HOSTNAME={}", crate::containers::hostname(&record.config, &record.id))];
     if !record.config.env.iter().any(|e| e.starts_with("HOME=")) {
-        extra.push(format!("HOME={}", porthole_core::config::root_home(&read_passwd(ns))));
+        extra.push(format!("HOME={}", porthole_core::config::root_home(&read_passwd(tree))));
     }
     if !record.config.working_dir.is_empty() {
         extra.push(format!("PWD={}", record.config.working_dir));
@@ -744,10 +759,10 @@ fn guest_env(record: &ContainerRecord, ns: &Namespace) -> Vec<String> {
 
 /// The container's `/etc/passwd`, read as the guest would see it (through its namespace),
 /// at most 64 KiB of it; empty if there is none.
-fn read_passwd(ns: &Namespace) -> String {
+fn read_passwd(tree: &GuestTree) -> String {
     use std::io::Read;
     let mut text = String::new();
-    if let Ok(f) = ns.open_file("/etc/passwd") {
+    if let Ok(f) = tree.open_file("/etc/passwd") {
         let _ = f.take(64 << 10).read_to_string(&mut text);
     }
     text

@@ -9,9 +9,9 @@ use cap_std::fs::Dir;
 use porthole_core::event::EventType;
 use porthole_core::names::{Id, VolumeName};
 use porthole_core::size::volume_size;
+use porthole_runtime::Node;
 use porthole_store::copy::{copy_dir_attributes, copy_tree, is_empty_dir};
 use porthole_store::{ANONYMOUS_LABEL, COPYUP_PREFIX, VolumeRecord};
-use porthole_wasi::Node;
 
 use crate::error::IoContext;
 use crate::guestfs::GuestFs;

@@ -13,8 +13,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use porthole_core::guest_path::GuestPath;
 use porthole_core::names::Id;
-use porthole_wasi::{GuestPath, Node, Walk, WalkOp};
+use porthole_runtime::{Node, Walk, WalkOp};
 
 /// Walks kept per container; older ones are forgotten.
 pub const KEEP: usize = 200;

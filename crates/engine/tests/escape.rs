@@ -126,7 +126,10 @@ impl Env {
     fn build_in(&self, ctx: PathBuf, tag: &str) -> Result<String, String> {
         let mut log = String::new();
         self.engine
-            .build(BuildOptions { context: ctx, dockerfile: None, tags: vec![tag.into()] }, &mut |s| log.push_str(s))
+            .build(
+                BuildOptions { context: ctx, dockerfile: None, tags: vec![tag.into()], ..Default::default() },
+                &mut |s| log.push_str(s),
+            )
             .map(|o| o.image_id)
             .map_err(|e| format!("{e}\n{log}"))
     }

@@ -64,7 +64,7 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
             Ok(())
         }
     }
-    let stdio = porthole_wasi::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
+    let stdio = porthole_engine::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
     let code = e
         .exec(
             id.as_str(),
@@ -73,6 +73,7 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
                 env: vec![],
                 workdir: None,
                 stdio,
+                timeout: None,
             },
         )
         .unwrap();
@@ -116,9 +117,10 @@ fn build_from_a_context_with_copy_env_workdir_cmd_and_errors_naming_the_line() {
     std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nENV GREETING=hello\nWORKDIR /srv\nCOPY site/ www/\nRUN echo built > note\nCMD [\"sh\", \"-c\", \"cat www/index.html note; echo $GREETING\"]\n").unwrap();
     let mut log = String::new();
     let out = e
-        .build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec!["site:v1".into()] }, &mut |s| {
-            log.push_str(s)
-        })
+        .build(
+            BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec!["site:v1".into()], ..Default::default() },
+            &mut |s| log.push_str(s),
+        )
         .unwrap();
     assert!(log.starts_with("Step 1/6 : FROM busybox\n"), "{log}");
     assert!(
@@ -129,16 +131,24 @@ fn build_from_a_context_with_copy_env_workdir_cmd_and_errors_naming_the_line() {
     assert_eq!((code, text.as_str()), (0, "<h1>hi</h1>built\nhello\n"));
 
     std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nRUN exit 3\n").unwrap();
-    let err = e.build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec![] }, &mut |_| {}).unwrap_err();
+    let err = e
+        .build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec![], ..Default::default() }, &mut |_| {})
+        .unwrap_err();
     assert_eq!(err.to_string(), "The command '/bin/sh -c exit 3' returned a non-zero code: 3");
     std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nFORM x\n").unwrap();
-    let err = e.build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec![] }, &mut |_| {}).unwrap_err();
+    let err = e
+        .build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec![], ..Default::default() }, &mut |_| {})
+        .unwrap_err();
     assert_eq!(err.to_string(), "Dockerfile parse error line 2: unknown instruction: FORM");
     std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY ../etc/passwd /x\n").unwrap();
-    let err = e.build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec![] }, &mut |_| {}).unwrap_err();
+    let err = e
+        .build(BuildOptions { context: ctx.clone(), dockerfile: None, tags: vec![], ..Default::default() }, &mut |_| {})
+        .unwrap_err();
     assert_eq!(err.to_string(), "forbidden path outside the build context: ../etc/passwd");
     std::fs::write(ctx.join("Dockerfile"), "FROM nosuchbase\n").unwrap();
-    let err = e.build(BuildOptions { context: ctx, dockerfile: None, tags: vec![] }, &mut |_| {}).unwrap_err();
+    let err = e
+        .build(BuildOptions { context: ctx, dockerfile: None, tags: vec![], ..Default::default() }, &mut |_| {})
+        .unwrap_err();
     assert!(err.to_string().starts_with("pull access denied for nosuchbase"), "{err}");
     let images = e.images();
     assert_eq!(images.len(), 2, "busybox and site:v1 only; failed builds leave nothing");
@@ -216,7 +226,7 @@ fn concurrent_creates_and_removes_never_lose_a_reference() {
     assert_eq!(survivors.len(), 10);
     for c in survivors {
         for m in &c.record.mounts {
-            assert!(e.volume_inspect(m.volume.as_deref().unwrap()).is_ok(), "a held volume was deleted");
+            assert!(e.volume_inspect(m.volume().unwrap()).is_ok(), "a held volume was deleted");
         }
     }
     assert!(
@@ -292,7 +302,7 @@ fn execs_end_with_their_container() {
         let (e, id) = (e.clone(), id.clone());
         std::thread::spawn(move || {
             let cmd = vec!["sh".into(), "-c".into(), "while true; do echo x >> /v/f; done".into()];
-            e.exec(&id, ExecOptions { cmd, env: vec![], workdir: None, stdio: Default::default() })
+            e.exec(&id, ExecOptions { cmd, ..Default::default() })
         })
     };
     let volume = e.volume_inspect("scratch").unwrap().mountpoint;

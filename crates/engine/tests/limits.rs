@@ -125,7 +125,11 @@ fn hog_image(e: &Engine, base: &Path) {
     fs::create_dir_all(&ctx).unwrap();
     fs::copy(porthole_guests::HOG, ctx.join("hog")).unwrap();
     fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY hog /bin/hog\n").unwrap();
-    e.build(BuildOptions { context: ctx, dockerfile: None, tags: vec!["hog".into()] }, &mut |_| {}).unwrap();
+    e.build(
+        BuildOptions { context: ctx, dockerfile: None, tags: vec!["hog".into()], ..Default::default() },
+        &mut |_| {},
+    )
+    .unwrap();
 }
 
 #[test]

@@ -52,7 +52,15 @@ fn killed_mid_create_leaves_a_consistent_store() {
         std::fs::create_dir_all(&ctx).unwrap();
         std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nRUN mkdir -p /var/lib/pulp && seq 1 200 > /var/lib/pulp/numbers\nVOLUME /var/lib/pulp /var/www\n").unwrap();
         engine
-            .build(BuildOptions { context: ctx, dockerfile: None, tags: vec!["pulp-content".into()] }, &mut |_| {})
+            .build(
+                BuildOptions {
+                    context: ctx,
+                    dockerfile: None,
+                    tags: vec!["pulp-content".into()],
+                    ..Default::default()
+                },
+                &mut |_| {},
+            )
             .unwrap();
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -75,7 +83,7 @@ fn killed_mid_create_leaves_a_consistent_store() {
     assert!(containers.len() >= 8, "{} containers survived", containers.len());
     for c in &containers {
         for (m, source) in c.record.mounts.iter().zip(&c.sources) {
-            let name = m.volume.as_ref().expect("every mount here is a volume");
+            let name = m.volume().expect("every mount here is a volume");
             let info = engine
                 .volume_inspect(name)
                 .unwrap_or_else(|e| panic!("container {} lost volume {name}: {e}", c.record.id));
@@ -113,7 +121,7 @@ fn unreadable_records_are_quarantined_and_their_volumes_kept() {
         let torn = engine.create(CreateOptions { image: "busybox".into(), mounts, ..Default::default() }).unwrap();
         let kept = engine.create(CreateOptions { image: "busybox".into(), ..Default::default() }).unwrap();
         engine.volume_create(Some("torn-meta"), Default::default(), Default::default()).unwrap();
-        let held = engine.inspect(torn.as_str()).unwrap().record.mounts[0].volume.clone().unwrap();
+        let held = engine.inspect(torn.as_str()).unwrap().record.mounts[0].volume().unwrap().to_string();
         let record = root.join("containers").join(torn.as_str()).join("config.json");
         let text = std::fs::read_to_string(&record).unwrap();
         std::fs::write(&record, &text[..text.find(&held).unwrap() + held.len() + 1]).unwrap();
@@ -332,7 +340,7 @@ fn empty_run_is_an_error_and_unfinished_stages_are_swept() {
         let ctx = tmp.path().join("ctx");
         std::fs::create_dir_all(&ctx).unwrap();
         std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
-        engine.build(BuildOptions { context: ctx, dockerfile: None, tags: vec![] }, &mut |_| {})
+        engine.build(BuildOptions { context: ctx, dockerfile: None, tags: vec![], ..Default::default() }, &mut |_| {})
     };
     let e = build("FROM busybox\nRUN []\n").unwrap_err();
     assert_eq!(e.to_string(), "Dockerfile parse error line 2: RUN requires at least one argument");

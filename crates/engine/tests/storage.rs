@@ -39,7 +39,10 @@ impl Env {
         let mut log = String::new();
         let out = self
             .engine
-            .build(BuildOptions { context: ctx, dockerfile: None, tags: vec![tag.into()] }, &mut |s| log.push_str(s))
+            .build(
+                BuildOptions { context: ctx, dockerfile: None, tags: vec![tag.into()], ..Default::default() },
+                &mut |s| log.push_str(s),
+            )
             .unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
         out.image_id
     }
@@ -68,7 +71,7 @@ impl Env {
             .mounts
             .iter()
             .zip(info.sources)
-            .map(|(m, s)| (m.destination.to_string(), (m.volume.clone().unwrap_or_default(), s)))
+            .map(|(m, s)| (m.destination.to_string(), (m.volume().unwrap_or_default().to_string(), s)))
             .collect()
     }
 }

@@ -37,7 +37,12 @@ fn image_for(e: &Engine, case: &Case) -> String {
         std::fs::rename(entry.path(), ctx.path().join("fixture").join(entry.file_name())).unwrap();
     }
     std::fs::write(ctx.path().join("Dockerfile"), "FROM busybox\nCOPY fixture/ /\n").unwrap();
-    let opts = BuildOptions { context: ctx.path().to_path_buf(), dockerfile: None, tags: vec![tag.clone()] };
+    let opts = BuildOptions {
+        context: ctx.path().to_path_buf(),
+        dockerfile: None,
+        tags: vec![tag.clone()],
+        ..Default::default()
+    };
     e.build(opts, &mut |_| {}).unwrap_or_else(|err| panic!("building {tag} from {}: {err}", root.display()));
     tag
 }

@@ -1,9 +1,24 @@
 //! The only crate that drives wasmtime: one `Engine` for the process, compiled modules cached
 //! on disk, one `InstancePre` per program, a fresh `Store` per guest run, memory caps, and stop
 //! by epoch interruption.
+//!
+//! Its interface is in its own terms, so that no other crate names the WASI host:
+//! - [`GuestTree`]: a guest's file tree — a [`RootDesc`] and [`MountDesc`]s (a host directory
+//!   or one host file at a guest path, read-only or not, under a [`Quota`]) — and the walk over
+//!   it ([`GuestTree::resolve`] to a [`Resolved`] path in a mount, [`GuestTree::open_file`]),
+//!   also used alone on a rootfs, build stage or context ([`GuestTree::of_dir`]).
+//! - [`GuestSpec`]: the tree plus arguments, environment, [`Stdio`], listening sockets, a
+//!   [`MutationObserver`], a [`Stopper`] and an [`FdBudget`]; [`GuestSpec::prepare`] builds the
+//!   WASI host from it (a [`Guest`]), [`Runtime::run`] runs a [`Program`] in it.
+//! - [`Runtime`]: loads programs (cached), makes [`Stopper`]s, runs guests under [`Limits`].
+//!
+//! The few WASI host types that are part of that interface as they are (the streams, `Quota`,
+//! `FdBudget`, `Mutation` and `Walk` as the observer sees them, the walk's `Node`) are
+//! re-exported from here.
 
 mod bounded;
 mod cache;
+mod guest;
 mod limits;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +28,11 @@ use sha2::Digest;
 use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, UpdateDeadline};
 
 pub use bounded::BoundedCache;
+pub use guest::{
+    FdBudget, Guest, GuestSpec, GuestTree, Input, MAX_SYMLINK_HOPS, MountDesc, MountHost, Mutation, MutationKind,
+    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Walk, WalkBreak, WalkEnd,
+    WalkLink, WalkOp, guest_share_of, measure,
+};
 pub use limits::Limits;
 use limits::MemoryLimiter;
 
@@ -139,12 +159,20 @@ impl Runtime {
         Ok(program)
     }
 
-    pub fn stopper(&self, signal: &StopSignal) -> Stopper {
+    /// A new stopper, for one guest's [`GuestSpec::stopper`] (made before the guest, so it can
+    /// be registered where a stop will look for it).
+    pub fn stopper(&self) -> Stopper {
+        self.stopper_for(&StopSignal::default())
+    }
+
+    /// The stopper of a WASI host built by hand with `signal`.
+    pub fn stopper_for(&self, signal: &StopSignal) -> Stopper {
         Stopper { signal: signal.clone(), engine: self.engine.clone() }
     }
 
-    /// Runs `program` to completion on the calling thread.
-    pub fn run(&self, program: &Program, host: WasiHost, limits: &Limits) -> Result<Exit, RuntimeError> {
+    /// Runs `program` in `guest` to completion on the calling thread.
+    pub fn run(&self, program: &Program, guest: impl Into<Guest>, limits: &Limits) -> Result<Exit, RuntimeError> {
+        let host: WasiHost = guest.into().host;
         let stop = host.stop_signal().clone();
         let mut store = Store::new(&self.engine, GuestState { wasi: host, limiter: MemoryLimiter::new(limits) });
         store.limiter(|s| &mut s.limiter);

@@ -36,7 +36,7 @@ fn guest_blocked_on_stdin_stops_promptly() {
     let root = tempfile::tempdir().unwrap();
     let (r, _w) = pipe();
     let signal = StopSignal::default();
-    let stopper = common::runtime().stopper(&signal);
+    let stopper = common::runtime().stopper_for(&signal);
     let ns = common::namespace(root.path(), &[]);
     let guest = std::thread::spawn(move || {
         let stdio = Stdio { stdin: Input::File(r), ..Stdio::default() };

@@ -18,7 +18,7 @@ fn empty_root() -> tempfile::TempDir {
 fn stop_after(args: &'static [&'static str], after: Duration) -> (Exit, Duration) {
     let root = empty_root();
     let signal = StopSignal::default();
-    let stopper = common::runtime().stopper(&signal);
+    let stopper = common::runtime().stopper_for(&signal);
     let ns = common::namespace(root.path(), &[]);
     let guest = std::thread::spawn(move || {
         let (_, exit) = common::run_with(porthole_guests::HOG, args, ns, |b| b.stop_signal(signal), &Limits::default());

@@ -194,7 +194,7 @@ fn worker_with_an_interval_syncs_again_until_stopped() {
     l.repository(&[("a.txt", b"a\n")], "");
     let out = common::Captured::default();
     let signal = StopSignal::default();
-    let stopper = common::runtime().stopper(&signal);
+    let stopper = common::runtime().stopper_for(&signal);
     let stdio = Stdio { stdout: Box::new(out.clone()), ..Stdio::default() };
     let host = WasiHost::builder(common::namespace(&l.root, &l.mounts(true)))
         .args(["pulp-worker", "--interval", "1"])
@@ -237,7 +237,7 @@ impl Httpd {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let signal = StopSignal::default();
-        let stopper = common::runtime().stopper(&signal);
+        let stopper = common::runtime().stopper_for(&signal);
         let ns = common::namespace(&l.root, &l.mounts(with_content));
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let guest = std::thread::spawn(move || {

@@ -96,7 +96,7 @@ fn run_with_stdin(sb: &Sandbox, args: &[&str], input: &str, tty: bool) -> (Strin
 /// printed.
 fn run_until_stopped(sb: &Sandbox, args: &[&str]) -> String {
     let signal = StopSignal::default();
-    let stopper = common::runtime().stopper(&signal);
+    let stopper = common::runtime().stopper_for(&signal);
     let ns = common::namespace(&sb.root, &[]);
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let guest = std::thread::spawn(move || {

@@ -36,7 +36,7 @@ fn run_porthole(case: &Case, root: &Path) -> Outcome {
         builder = builder.env(k, v);
     }
     let host = builder.build().unwrap();
-    let stopper = common::runtime().stopper(host.stop_signal());
+    let stopper = common::runtime().stopper_for(host.stop_signal());
     let (done, timer) = mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
         if timer.recv_timeout(TIMEOUT).is_err() {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use porthole_core::config::ImageConfig;
 use porthole_core::guest_path::GuestPath;
 use porthole_core::log_config::LogConfig;
-use porthole_core::mounts::{MountPoint, MountRequest, MountType};
+use porthole_core::mounts::{MountPoint, MountRequest, MountSource, MountType, VolumeRef};
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::state::Status;
 
@@ -403,7 +403,9 @@ impl From<MountRequestFile> for MountRequest {
     }
 }
 
-/// A resolved mount point on disk (core's `MountPoint`).
+/// A resolved mount point on disk (core's `MountPoint`), flat as it was before the kinds had
+/// their own fields: `volume`/`named`/`copy_data`/`volume_labels` belong to volumes,
+/// `source`/`create_source`/`propagation` to binds, so files of either shape read the same.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 struct MountFile {
@@ -423,41 +425,53 @@ struct MountFile {
 
 impl From<MountPoint> for MountFile {
     fn from(m: MountPoint) -> Self {
-        MountFile {
-            kind: m.kind.into(),
+        let mut f = MountFile {
             destination: m.destination.to_string(),
-            volume: m.volume,
-            source: m.source,
             rw: m.rw,
             mode: m.mode,
-            propagation: m.propagation,
-            copy_data: m.copy_data,
-            create_source: m.create_source,
-            named: m.named,
-            volume_labels: m.volume_labels,
             inherited_from: m.inherited_from,
+            ..MountFile::default()
+        };
+        match m.source {
+            MountSource::Volume { volume, labels, copy_data } => {
+                f.kind = MountKind::Volume;
+                f.named = matches!(volume, VolumeRef::Named(_));
+                f.volume = volume.name().map(str::to_string);
+                f.volume_labels = labels;
+                f.copy_data = copy_data;
+            }
+            MountSource::Bind { path, propagation, create_source } => {
+                f.kind = MountKind::Bind;
+                f.source = Some(path);
+                f.propagation = propagation;
+                f.create_source = create_source;
+            }
+            MountSource::Tmpfs => f.kind = MountKind::Tmpfs,
         }
+        f
     }
 }
 
 impl TryFrom<MountFile> for MountPoint {
     type Error = RecordError;
     fn try_from(m: MountFile) -> Result<Self, RecordError> {
-        Ok(MountPoint {
-            kind: m.kind.into(),
-            destination: GuestPath::new(&m.destination)
-                .ok_or(RecordError::Invalid { field: "mount destination", value: m.destination })?,
-            volume: m.volume,
-            source: m.source,
-            rw: m.rw,
-            mode: m.mode,
-            propagation: m.propagation,
-            copy_data: m.copy_data,
-            create_source: m.create_source,
-            named: m.named,
-            volume_labels: m.volume_labels,
-            inherited_from: m.inherited_from,
-        })
+        let destination = GuestPath::new(&m.destination)
+            .ok_or(RecordError::Invalid { field: "mount destination", value: m.destination.clone() })?;
+        let source = match m.kind {
+            // A recorded volume mount always has its volume: `New` exists only in a plan.
+            MountKind::Volume => {
+                let name = m.volume.ok_or(RecordError::Invalid { field: "mount volume", value: m.destination })?;
+                let volume = if m.named { VolumeRef::Named(name) } else { VolumeRef::Anonymous(name) };
+                MountSource::Volume { volume, labels: m.volume_labels, copy_data: m.copy_data }
+            }
+            MountKind::Bind => MountSource::Bind {
+                path: m.source.ok_or(RecordError::Invalid { field: "bind source", value: m.destination })?,
+                propagation: m.propagation,
+                create_source: m.create_source,
+            },
+            MountKind::Tmpfs => MountSource::Tmpfs,
+        };
+        Ok(MountPoint { destination, source, rw: m.rw, mode: m.mode, inherited_from: m.inherited_from })
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 
 use porthole_core::guest_path::GuestPath;
-use porthole_core::mounts::{MountPoint, MountRequest, MountType};
+use porthole_core::mounts::{MountPoint, MountRequest, MountSource, MountType, VolumeRef};
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::state::Status;
 use porthole_store::{ContainerRecord, HostOptions, QuarantineKind, Store};
@@ -53,9 +53,54 @@ fn a_container_record_of_the_previous_format_opens() {
             log: Default::default(),
         }
     );
-    let m = &c.mounts[0];
-    assert_eq!((m.kind, m.destination.as_str(), m.volume.as_deref()), (MountType::Volume, "/shared", Some("shared")));
-    assert!(m.rw && m.named && m.copy_data);
+    // Each kind of mount, from the flat shape the old format wrote.
+    let mount = |destination: &str, source, rw, mode: &str, inherited_from: Option<String>| MountPoint {
+        destination: GuestPath::new(destination).unwrap(),
+        source,
+        rw,
+        mode: mode.into(),
+        inherited_from,
+    };
+    let anonymous = "0123456789abcdef".repeat(4);
+    assert_eq!(
+        c.mounts,
+        [
+            mount(
+                "/shared",
+                MountSource::Volume {
+                    volume: VolumeRef::Named("shared".into()),
+                    labels: BTreeMap::new(),
+                    copy_data: true
+                },
+                true,
+                "z",
+                None
+            ),
+            mount(
+                "/var/cache",
+                MountSource::Volume {
+                    volume: VolumeRef::Anonymous(anonymous),
+                    labels: BTreeMap::new(),
+                    copy_data: false
+                },
+                false,
+                "",
+                Some("ef".repeat(32))
+            ),
+            mount(
+                "/srv",
+                MountSource::Bind {
+                    path: "/home/pulp/srv".into(),
+                    propagation: "rprivate".into(),
+                    create_source: true
+                },
+                true,
+                "",
+                None
+            ),
+            mount("/tmp", MountSource::Tmpfs, true, "", None),
+        ]
+    );
     assert_eq!((c.state.status, c.state.exit_code, c.restart_count), (Status::Exited, 3, 2));
 
     // Saved again, it is today's format and reads back the same.
@@ -117,20 +162,26 @@ fn every_host_option_and_mount_request_survives_a_reopen() {
             )
             .unwrap(),
         },
-        mounts: vec![MountPoint {
-            kind: MountType::Bind,
-            destination: GuestPath::new("/srv").unwrap(),
-            volume: None,
-            source: Some("/srv".into()),
-            rw: true,
-            mode: String::new(),
-            propagation: "rshared".into(),
-            copy_data: false,
-            create_source: true,
-            named: false,
-            volume_labels: BTreeMap::new(),
-            inherited_from: Some("base".into()),
-        }],
+        mounts: vec![
+            MountPoint {
+                destination: GuestPath::new("/srv").unwrap(),
+                source: MountSource::Bind { path: "/srv".into(), propagation: "rshared".into(), create_source: true },
+                rw: true,
+                mode: String::new(),
+                inherited_from: Some("base".into()),
+            },
+            MountPoint {
+                destination: GuestPath::new("/data").unwrap(),
+                source: MountSource::Volume {
+                    volume: VolumeRef::Named("data".into()),
+                    labels: BTreeMap::from([("team".into(), "a".into())]),
+                    copy_data: false,
+                },
+                rw: false,
+                mode: "z".into(),
+                inherited_from: None,
+            },
+        ],
         state: Default::default(),
         restart_count: 0,
     };
@@ -151,5 +202,20 @@ fn a_record_from_a_newer_porthole_is_quarantined_not_misread() {
     assert_eq!(r.quarantined[0].kind, QuarantineKind::Container);
     assert!(r.quarantined[0].reason.contains("record version 99 is newer than this Porthole reads (1)"), "{r:?}");
     assert_eq!(fs::read_to_string(r.quarantined[0].to.join("config.json")).unwrap(), newer);
+    assert!(store.containers().unwrap().is_empty());
+}
+
+#[test]
+fn a_mount_that_cannot_be_is_quarantined_not_guessed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(tmp.path()).unwrap();
+    let id = "ef".repeat(32);
+    // A bind without its host path: nothing to mount, and no default would be right.
+    let broken = VERSION_0.replacen("\"source\": \"/home/pulp/srv\"", "\"source\": null", 1);
+    assert_ne!(broken, VERSION_0);
+    write_record(&store, &id, &broken);
+    let (store, r) = Store::open(tmp.path()).unwrap();
+    assert_eq!(r.quarantined.len(), 1, "{r:?}");
+    assert!(r.quarantined[0].reason.contains("invalid bind source in record: \"/srv\""), "{r:?}");
     assert!(store.containers().unwrap().is_empty());
 }

@@ -33,16 +33,15 @@ fn mounts(info: &ContainerInfo) -> Vec<MountJson> {
 }
 
 fn mount_json(m: &MountPoint, source: &str) -> MountJson {
-    let volume = m.volume.clone().unwrap_or_default();
     MountJson {
-        kind: m.kind.as_str(),
-        driver: if m.kind == MountType::Volume { "local".into() } else { String::new() },
-        name: volume,
-        source: if m.kind == MountType::Tmpfs { String::new() } else { source.to_string() },
+        kind: m.kind().as_str(),
+        driver: if m.kind() == MountType::Volume { "local".into() } else { String::new() },
+        name: m.volume().unwrap_or_default().to_string(),
+        source: if m.kind() == MountType::Tmpfs { String::new() } else { source.to_string() },
         destination: m.destination.to_string(),
         mode: m.mode.clone(),
         rw: m.rw,
-        propagation: m.propagation.clone(),
+        propagation: m.propagation().to_string(),
     }
 }
 
@@ -61,6 +60,45 @@ pub struct StateJson {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthJson>,
+}
+
+/// `State.Health`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthJson {
+    pub status: &'static str,
+    pub failing_streak: u32,
+    pub log: Vec<ProbeJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProbeJson {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i32,
+    pub output: String,
+}
+
+impl From<&porthole_core::health::Health> for HealthJson {
+    fn from(h: &porthole_core::health::Health) -> Self {
+        HealthJson {
+            status: h.status.as_str(),
+            failing_streak: h.failing_streak,
+            log: h
+                .log
+                .iter()
+                .map(|p| ProbeJson {
+                    start: time(p.start),
+                    end: time(p.end),
+                    exit_code: p.exit_code,
+                    output: p.output.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -211,7 +249,9 @@ impl From<&ContainerInfo> for ContainerJson {
         let r = &info.record;
         let status = r.state.status;
         let mut config = r.config.clone();
-        config.hostname = r.id.short().to_string();
+        if config.hostname.is_empty() {
+            config.hostname = r.id.short().to_string();
+        }
         ContainerJson {
             id: r.id.to_string(),
             created: time(r.created),
@@ -229,6 +269,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 error: r.state.error.clone(),
                 started_at: time(r.state.started_at),
                 finished_at: time(r.state.finished_at),
+                health: info.health.as_ref().map(HealthJson::from),
             },
             image: format!("sha256:{}", r.image_id),
             name: format!("/{}", r.name.as_str()),
@@ -320,7 +361,8 @@ fn status_text(info: &ContainerInfo, now: i64) -> String {
     match s.status {
         porthole_core::state::Status::Created => "Created".into(),
         porthole_core::state::Status::Running => {
-            format!("Up {}", human_duration(now - s.started_at))
+            let health = info.health.as_ref().map_or("", |h| h.status.ps_suffix());
+            format!("Up {}{health}", human_duration(now - s.started_at))
         }
         porthole_core::state::Status::Exited => {
             format!("Exited ({}) {} ago", s.exit_code, human_duration(now - s.finished_at))
@@ -425,5 +467,44 @@ impl TopJson {
             titles: ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
             processes: processes.iter().map(row).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use porthole_core::mounts::{MountRequest, MountRequests, MountSource, VolumeRef, resolve_mounts};
+
+    use super::*;
+
+    /// `.Mounts` of each kind of mount, as Docker shows them: `Name` and `Driver` only for
+    /// volumes, no `Source` for a tmpfs, `Propagation` only for binds.
+    #[test]
+    fn mounts_of_each_kind_as_docker_shows_them() {
+        let req = MountRequests {
+            binds: vec!["data:/data:ro".into(), "/host/:/dst".into()],
+            mounts: vec![MountRequest { kind: Some(MountType::Tmpfs), target: "/tmp".into(), ..Default::default() }],
+            volumes: vec!["/anon".into()],
+            ..Default::default()
+        };
+        let mut plan = resolve_mounts(&req, &[], |_| None).unwrap();
+        let mut lines = Vec::new();
+        for m in &mut plan.mounts {
+            if let MountSource::Volume { volume: volume @ VolumeRef::New, .. } = &mut m.source {
+                *volume = VolumeRef::Anonymous("f00".into());
+            }
+            let source = match (m.volume(), m.bind_path()) {
+                (Some(v), _) => format!("/root/volumes/{v}/_data"),
+                (None, Some(p)) => p.to_string(),
+                (None, None) => String::new(),
+            };
+            lines.push(serde_json::to_string(&mount_json(m, &source)).unwrap());
+        }
+        assert_eq!(
+            lines.join("\n"),
+            r#"{"Type":"volume","Name":"f00","Source":"/root/volumes/f00/_data","Destination":"/anon","Driver":"local","Mode":"","RW":true,"Propagation":""}
+{"Type":"volume","Name":"data","Source":"/root/volumes/data/_data","Destination":"/data","Driver":"local","Mode":"ro","RW":false,"Propagation":""}
+{"Type":"bind","Source":"/host","Destination":"/dst","Mode":"","RW":true,"Propagation":"rprivate"}
+{"Type":"tmpfs","Source":"","Destination":"/tmp","Mode":"","RW":true,"Propagation":""}"#
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! stream, saved and unpacked into a temporary directory under the state root; progress is
 //! streamed as JSON messages (`{"stream": …}`, `{"aux": {"ID": …}}`, `{"errorDetail": …}`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use axum::body::Body;
@@ -18,6 +19,15 @@ use super::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Params;
 
+/// `buildargs`, the JSON object of `--build-arg`s. A `null` value (`--build-arg NAME` with
+/// NAME unset in the client's environment) leaves the Dockerfile's default, as in Docker.
+fn build_args(json: Option<&str>) -> Result<BTreeMap<String, String>, ApiError> {
+    let Some(json) = json.filter(|j| !j.is_empty()) else { return Ok(BTreeMap::new()) };
+    let args: Option<BTreeMap<String, Option<String>>> = serde_json::from_str(json)
+        .map_err(|e| ApiError::InvalidParameter { name: "buildargs", value: e.to_string() })?;
+    Ok(args.unwrap_or_default().into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
+}
+
 /// The largest build context accepted, both as received and as it would be unpacked.
 pub const CONTEXT_LIMIT: u64 = 512 << 20;
 
@@ -25,9 +35,7 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
     if params.get("remote").is_some_and(|r| !r.is_empty()) {
         return Err(ApiError::Unsupported("building from a remote context".into()));
     }
-    if params.get("buildargs").is_some_and(|a| !matches!(a, "" | "{}" | "null")) {
-        return Err(ApiError::Unsupported("--build-arg".into()));
-    }
+    let build_args = build_args(params.get("buildargs"))?;
     let io = |context| move |source| ApiError::Io { context, source };
     let dir = tempfile::Builder::new()
         .prefix(".build-context-")
@@ -45,6 +53,7 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
         context: dir.path().join("context"),
         dockerfile: params.get("dockerfile").filter(|d| !d.is_empty()).map(String::from),
         tags: params.all("t"),
+        build_args,
     };
     let quiet = params.flag("q");
     let (tx, rx) = mpsc::unbounded_channel::<serde_json::Value>();

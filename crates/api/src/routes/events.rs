@@ -54,7 +54,7 @@ impl History {
         history
     }
 
-    fn since(&self, nanos: i64) -> Vec<Event> {
+    pub fn since(&self, nanos: i64) -> Vec<Event> {
         self.0.lock().unwrap().iter().filter(|e| e.time_nano >= nanos).cloned().collect()
     }
 }

@@ -9,8 +9,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
-use porthole_engine::{Engine, ExecOptions};
-use porthole_wasi::{Input, Stdio};
+use porthole_engine::{Engine, ExecOptions, Input, Stdio};
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 
@@ -155,6 +154,7 @@ async fn run(engine: &Engine, entry: &ExecEntry, stdio: Stdio) -> (i32, Option<S
         env: entry.body.env.clone().unwrap_or_default(),
         workdir: Some(entry.body.working_dir.clone()).filter(|w| !w.is_empty()),
         stdio,
+        timeout: None,
     };
     match tokio::task::spawn_blocking(move || engine.exec(&container, options)).await {
         Ok(Ok(code)) => (code, None),

@@ -1,7 +1,10 @@
 //! `GET /porthole/events`: every engine event as server-sent events (JSON `data:`), with file
 //! floods coalesced (see `coalesce`). When the stream falls behind the engine, a `resync`
 //! event tells the page to fetch the graph again instead of trusting what it missed.
+//! `?history=1` first replays what happened since the controller started (Docker's events,
+//! as `docker events --since` has them), so a page opened late still has the class's story.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
@@ -14,13 +17,19 @@ use tokio::sync::mpsc;
 
 use super::super::AppState;
 use super::coalesce::Coalescer;
+use crate::extract::Params;
 
 fn message(e: &Event) -> Sse {
     Sse::default().data(serde_json::to_string(e).unwrap_or_default())
 }
 
-pub async fn events(State(s): State<AppState>) -> Response {
+pub async fn events(State(s): State<AppState>, params: Params) -> Response {
+    // Subscribed before the history is read, so nothing falls between; what is in both is
+    // sent once.
     let mut live = s.engine.subscribe();
+    let past = if params.flag("history") { s.history.since(0) } else { Vec::new() };
+    let replayed: HashSet<String> = past.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
+    let replayed_until = past.last().map_or(i64::MIN, |e| e.time_nano);
     let (tx, rx) = mpsc::channel::<Sse>(256);
     tokio::spawn(async move {
         let mut coalescer = Coalescer::new(Instant::now());
@@ -32,9 +41,16 @@ pub async fn events(State(s): State<AppState>) -> Response {
         if tx.send(hello).await.is_err() {
             return;
         }
+        for e in &past {
+            if tx.send(message(e)).await.is_err() {
+                return;
+            }
+        }
         loop {
             let out = tokio::select! {
                 event = live.recv() => match event {
+                    Ok(e) if e.time_nano <= replayed_until
+                        && replayed.contains(&serde_json::to_string(&e).unwrap_or_default()) => vec![],
                     Ok(e) => {
                         let mut out: Vec<Sse> = coalescer.flush(Instant::now(), e.time_nano).iter().map(message).collect();
                         if coalescer.offer(&e) {
