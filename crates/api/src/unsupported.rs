@@ -44,8 +44,6 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("GET", "/containers/{}/export", "docker export"),
     ("GET", "/containers/{}/changes", "docker diff"),
     ("GET", "/containers/{}/stats", "docker stats"),
-    ("POST", "/containers/{}/pause", "docker pause"),
-    ("POST", "/containers/{}/unpause", "docker unpause"),
     ("POST", "/containers/{}/update", "docker update"),
     ("GET", "/containers/{}/attach/ws", "attach over a websocket"),
     ("GET", "/images/get", "docker save"),
@@ -157,7 +155,7 @@ mod tests {
         let table = [
             ("POST", "/commit", "docker commit"),
             ("GET", "/containers/c/changes", "docker diff"),
-            ("POST", "/containers/c/pause", "docker pause"),
+            ("GET", "/containers/c/stats", "docker stats"),
             ("POST", "/containers/c/archive", "POST /containers/c/archive"),
             ("GET", "/images/get", "docker save"),
             ("GET", "/images/quay.io/me/app:1/history", "docker history"),

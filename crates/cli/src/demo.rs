@@ -24,10 +24,10 @@ const WEB: &str = "pulp-apache";
 const REPO: &str = "tools";
 
 /// A file of a build context: its name and bytes.
-type ContextFile = (&'static str, &'static [u8]);
+pub(crate) type ContextFile = (&'static str, &'static [u8]);
 
 /// The images, in build order: tag, Dockerfile, and the other files of its context.
-fn images() -> Vec<(&'static str, &'static str, Vec<ContextFile>)> {
+pub(crate) fn images() -> Vec<(&'static str, &'static str, Vec<ContextFile>)> {
     vec![
         (
             "pulp-base",
@@ -41,7 +41,7 @@ fn images() -> Vec<(&'static str, &'static str, Vec<ContextFile>)> {
 }
 
 /// `examples/pulp/upstream/tools`, the repository the worker mirrors.
-const UPSTREAM: &[ContextFile] = &[
+pub(crate) const UPSTREAM: &[ContextFile] = &[
     ("MANIFEST", include_bytes!("../../../examples/pulp/upstream/tools/MANIFEST")),
     ("README.txt", include_bytes!("../../../examples/pulp/upstream/tools/README.txt")),
     ("hello/hello-1.0.txt", include_bytes!("../../../examples/pulp/upstream/tools/hello/hello-1.0.txt")),

@@ -1,7 +1,9 @@
 //! The `porthole` binary. `porthole serve` runs the controller: one engine over a state root,
 //! the Docker-compatible API on loopback TCP and on a unix socket in the root.
 
+mod controller;
 mod demo;
+mod lesson;
 mod serve;
 
 use std::net::SocketAddr;
@@ -23,6 +25,12 @@ enum Command {
     /// Serve, with the Pulp mirror of `examples/pulp` running in it: a worker syncing a sample
     /// repository into shared volumes and a web server publishing them on `--web`.
     Demo(DemoArgs),
+    /// Classroom lessons: list them, play one against a running controller, check a lesson
+    /// file, reset what a lesson created.
+    Lesson {
+        #[command(subcommand)]
+        command: lesson::LessonCommand,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,9 +75,10 @@ pub struct ServeArgs {
     pub header_timeout: u64,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     match Cli::parse().command {
-        Command::Serve(args) => serve::run(args),
-        Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Lesson { command } => lesson::run(command),
     }
 }

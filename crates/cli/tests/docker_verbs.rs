@@ -17,8 +17,7 @@ fn unsupported_verbs_are_refused_by_name() {
     for (args, command) in [
         (&["diff", "cc"][..], "docker diff"),
         (&["commit", "cc"], "docker commit"),
-        (&["pause", "cc"], "docker pause"),
-        (&["unpause", "cc"], "docker unpause"),
+        (&["stats", "--no-stream", "cc"], "docker stats"),
         (&["export", "cc"], "docker export"),
         (&["history", "busybox"], "docker history"),
         (&["save", "busybox"], "docker save"),

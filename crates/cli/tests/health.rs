@@ -52,9 +52,9 @@ fn health_checks_run_by_their_schedule() {
     assert!(entries.len() <= 5, "{health}");
     let newest = entries.last().unwrap();
     assert_eq!((newest["ExitCode"].as_i64(), newest["Output"].as_str()), (Some(0), Some("fine\n")));
-    let events =
-        d.ok(&["events", "--since", "0", "--until", "0s", "--filter", "container=web", "--format", "{{.Action}}"]);
-    assert!(events.contains("health_status: unhealthy") && events.contains("health_status: healthy"), "{events}");
+    d.actions_until(&["--filter", "container=web"], |a| {
+        a.contains("health_status: unhealthy") && a.contains("health_status: healthy")
+    });
 
     // Options on the command line: a timeout, and --no-healthcheck.
     d.ok(&[

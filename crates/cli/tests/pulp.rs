@@ -5,26 +5,10 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::pulp::{build, examples};
 use common::{Daemon, http_get, http_request};
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pulp")
-}
-
-/// `examples/pulp/<dir>` as a build context; `pulp-base` also gets the guests, which
-/// Porthole's build makes (they are never committed).
-fn build(d: &Daemon, tag: &str, dir: &str) {
-    let context = tempfile::tempdir().unwrap();
-    std::fs::copy(examples().join(dir).join("Dockerfile"), context.path().join("Dockerfile")).unwrap();
-    if dir == "base" {
-        std::fs::copy(porthole_guests::PULP_WORKER, context.path().join("pulp-worker.wasm")).unwrap();
-        std::fs::copy(porthole_guests::HTTPD, context.path().join("httpd.wasm")).unwrap();
-    }
-    d.ok(&["build", "-q", "-t", tag, context.path().to_str().unwrap()]);
-}
 
 fn build_all(d: &Daemon) {
     for (tag, dir) in [

@@ -7,6 +7,7 @@ pub mod event;
 pub mod graph;
 pub mod guest_path;
 pub mod health;
+pub mod lesson;
 pub mod log_config;
 pub mod mounts;
 pub mod names;

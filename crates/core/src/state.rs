@@ -23,6 +23,12 @@ pub enum StateError {
     NotRunning(String),
     #[error("container {0} is marked for removal and cannot be started")]
     Dead(String),
+    #[error("Container {0} is already paused")]
+    AlreadyPaused(String),
+    #[error("Container {0} is not paused")]
+    NotPaused(String),
+    #[error("Container {0} is paused, unpause the container before exec")]
+    Paused(String),
 }
 
 impl Status {

@@ -73,6 +73,8 @@ pub struct ContainerInfo {
     pub ports: Vec<crate::PublishedPort>,
     /// Its health, when a `HEALTHCHECK` watches it.
     pub health: Option<porthole_core::health::Health>,
+    /// `docker pause`d.
+    pub paused: bool,
 }
 
 /// The image a reference names: `name[:tag]` (default tag `latest`), a full id, or an id
@@ -344,6 +346,7 @@ impl Engine {
         ContainerInfo {
             ports: c.running.as_ref().map(|r| r.ports.clone()).unwrap_or_default(),
             health: c.health.clone(),
+            paused: c.running.as_ref().is_some_and(|r| r.paused),
             rootfs: store.rootfs(&record.id),
             log_path: store.log_path(&record.id),
             sources: record.mounts.iter().map(|m| crate::mount_source(store, m)).collect(),

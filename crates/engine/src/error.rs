@@ -27,6 +27,11 @@ pub enum EngineError {
     /// A path inside a volume or container that does not exist (file browsing).
     #[error("no such file or directory: {0}")]
     NoSuchPath(String),
+    /// A lesson name no shipped lesson has.
+    #[error("no such lesson: {0}")]
+    NoSuchLesson(String),
+    #[error("lesson {lesson} has no step {step} (its steps are 1 to {count})")]
+    NoSuchLessonStep { lesson: String, step: usize, count: usize },
     #[error("remove {name}: volume is in use - [{}]", users.join(", "))]
     VolumeInUse { name: String, users: Vec<String> },
     #[error(
@@ -119,7 +124,9 @@ impl EngineError {
             | EngineError::NoSuchImage(_)
             | EngineError::NoSuchVolume(_)
             | EngineError::NoSuchPath(_)
-            | EngineError::NoSuchFileInContainer { .. } => ErrorKind::NotFound,
+            | EngineError::NoSuchFileInContainer { .. }
+            | EngineError::NoSuchLesson(_)
+            | EngineError::NoSuchLessonStep { .. } => ErrorKind::NotFound,
             EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
                 ErrorKind::Conflict
             }

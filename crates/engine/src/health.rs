@@ -37,6 +37,9 @@ fn probe_loop(engine: &Engine, id: &Id, exits: u64, check: &Healthcheck) {
         if !sleep_while_running(engine, id, exits, Duration::from_nanos(wait as u64)) {
             return;
         }
+        if engine.is_paused(id) {
+            continue;
+        }
         let in_start_period = started.elapsed() < start_period;
         let probe = run_probe(engine, id, &argv, check);
         let mut w = engine.world();

@@ -17,7 +17,9 @@ mod guestfs;
 mod health;
 mod image_prune;
 mod images;
+pub mod lessons;
 mod logs;
+mod pause;
 mod ports;
 mod preview;
 mod processes;
@@ -185,6 +187,9 @@ struct Inner {
     /// Signalled whenever a container's state changes (waiters re-check their condition).
     changed: Condvar,
     events: broadcast::Sender<Event>,
+    /// Walk events, apart from the rest: a web server makes one per request, and the threads
+    /// that follow `events` (the event history, the last writers) would be woken for each.
+    walk_events: broadcast::Sender<Event>,
     programs: run::ProgramCache,
     /// The descriptors guests may hold, shared fairly between them.
     fd_budget: FdBudget,
@@ -232,6 +237,7 @@ impl Engine {
             .collect();
         let warnings = open_warnings(&store, &recovery).context(|| "reading the quarantine".into())?;
         let (events, _) = broadcast::channel(4096);
+        let (walk_events, _) = broadcast::channel(4096);
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -239,6 +245,7 @@ impl Engine {
                 world: Mutex::new(world),
                 changed: Condvar::new(),
                 events,
+                walk_events,
                 programs: run::ProgramCache::default(),
                 fd_budget: config.fd_budget.map_or_else(FdBudget::from_rlimit, FdBudget::new),
                 quotas: quotas::Quotas::default(),
@@ -261,9 +268,16 @@ impl Engine {
         self.inner.store.root()
     }
 
-    /// Every event from now on: container, volume and image changes, and guest file writes.
+    /// Every event from now on: container, volume and image changes, and guest file writes;
+    /// not walks (see [`Engine::subscribe_walks`]).
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// The `walk` events from now on: each path walk a container's guest made that is kept
+    /// (see `walks`).
+    pub fn subscribe_walks(&self) -> broadcast::Receiver<Event> {
+        self.inner.walk_events.subscribe()
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
@@ -271,8 +285,9 @@ impl Engine {
     }
 
     fn emit(&self, event: Event) {
+        let to = if event.kind == EventType::Walk { &self.inner.walk_events } else { &self.inner.events };
         // No subscriber is fine: events are for whoever listens.
-        let _ = self.inner.events.send(event);
+        let _ = to.send(event);
     }
 
     fn event(&self, kind: EventType, action: &str, actor: &str) -> Event {

@@ -37,11 +37,17 @@ pub(crate) struct Running {
     stdin: Option<std::fs::File>,
     /// The host addresses its published ports are bound to (the guest holds the listeners).
     pub ports: Vec<PublishedPort>,
+    /// `docker pause`d: its guests wait at their next safepoint.
+    pub paused: bool,
 }
 
 impl Running {
     pub fn stop(&self) {
         self.stopper.stop();
+    }
+
+    pub fn stopper(&self) -> &Stopper {
+        &self.stopper
     }
 }
 
@@ -361,7 +367,7 @@ impl Engine {
         c.record.state.exit_code = 0;
         c.record.state.oom_killed = false;
         c.record.state.error.clear();
-        c.running = Some(Running { stopper, stdin: stdin_writer, ports });
+        c.running = Some(Running { stopper, stdin: stdin_writer, ports, paused: false });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
         c.health = record.config.healthcheck.as_ref().and_then(|h| h.probe_argv()).map(|_| Default::default());
@@ -674,6 +680,9 @@ impl Engine {
             let mut w = self.world();
             let c = w.container(id.as_str())?;
             c.record.state.status.can_kill(c.record.id.as_str())?;
+            if c.running.as_ref().is_some_and(|r| r.paused) {
+                return Err(porthole_core::state::StateError::Paused(c.record.id.to_string()).into());
+            }
             let (record, tree) = (c.record.clone(), self.guest_tree(&c.record, &quotas)?);
             // Registered while the lock proves the container runs, so its end reaches this guest.
             let c = w.containers.get_mut(&record.id).expect("looked up above");

@@ -52,7 +52,7 @@ fn walks(e: &Engine, id: &str) -> Vec<String> {
 fn cat_through_a_link_from_one_volume_into_another() {
     let (_tmp, e) = common::engine();
     mirror(&e);
-    let mut events = e.subscribe();
+    let mut events = e.subscribe_walks();
     let cat = Some(vec!["cat".into(), "/var/www/pub/f".into()]);
     let (code, out, id) = common::run(&e, opts("web", &["www:/var/www:ro", "pulp:/var/lib/pulp:ro"], cat));
     assert_eq!((code, out.as_str()), (0, "mirrored\n"));

@@ -24,7 +24,7 @@ use crate::Stopper;
 /// observer, what a walk finds.
 pub use porthole_wasi::{
     FdBudget, Input, MAX_SYMLINK_HOPS, Mutation, MutationKind, MutationObserver, NamespaceError, Node, Output, Quota,
-    Stdio, Walk, WalkBreak, WalkEnd, WalkLink, WalkOp, guest_share_of, measure,
+    Stdio, Trace, Walk, WalkBreak, WalkEnd, WalkLink, WalkOp, guest_share_of, measure,
 };
 
 /// What a mount shows at its mount point.
@@ -150,6 +150,25 @@ impl GuestTree {
     /// ones), which a listing shows even where the underlying directory lacks them.
     pub fn mount_entries_in(&self, dir: &GuestPath) -> Vec<String> {
         self.ns.mount_entries_in(dir)
+    }
+
+    /// [`GuestTree::resolve`], telling `trace` each link followed and the first missing
+    /// component, to say where a path leaves what the guest has.
+    pub fn resolve_traced(
+        &self,
+        start: &GuestPath,
+        path: &str,
+        follow_final: bool,
+        trace: &mut impl Trace,
+    ) -> io::Result<Resolved> {
+        let (loc, node, _) =
+            self.ns.resolve_traced(start, path.as_bytes(), follow_final, trace).map_err(errno_to_io)?;
+        Ok(Resolved { path: loc.path, mount: loc.mount, rel: loc.rel, node })
+    }
+
+    /// The guest path a mount of a [`Resolved`] is mounted at (`/` for the root).
+    pub fn mount_point(&self, mount: usize) -> &GuestPath {
+        &self.ns.mount(mount).path
     }
 
     /// Opens the regular file at `path` for reading, following links as the guest would.

@@ -30,7 +30,7 @@ use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, UpdateDeadlin
 pub use bounded::BoundedCache;
 pub use guest::{
     FdBudget, Guest, GuestSpec, GuestTree, Input, MAX_SYMLINK_HOPS, MountDesc, MountHost, Mutation, MutationKind,
-    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Walk, WalkBreak, WalkEnd,
+    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Trace, Walk, WalkBreak, WalkEnd,
     WalkLink, WalkOp, guest_share_of, measure,
 };
 pub use limits::Limits;
@@ -120,6 +120,18 @@ impl Stopper {
         self.signal.request();
         self.engine.increment_epoch();
     }
+
+    /// `docker pause`: the guest blocks at its next safepoint (a loop back-edge or call of its
+    /// compiled code) and uses no CPU until [`Stopper::resume`]; a stop still ends it. A host
+    /// call it is blocked in (a sleep, a read) finishes first, as a frozen process's would.
+    pub fn pause(&self) {
+        self.signal.set_paused(true);
+        self.engine.increment_epoch();
+    }
+
+    pub fn resume(&self) {
+        self.signal.set_paused(false);
+    }
 }
 
 impl Runtime {
@@ -178,7 +190,8 @@ impl Runtime {
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
-            if ctx.data().wasi.stop_signal().is_requested() {
+            let signal = ctx.data().wasi.stop_signal();
+            if signal.is_requested() || signal.wait_while_paused() {
                 Err(wasmtime::Error::new(Stopped))
             } else {
                 Ok(UpdateDeadline::Continue(1))

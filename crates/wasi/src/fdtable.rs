@@ -194,6 +194,11 @@ impl FdTable {
         self.slot(fd).map(|s| &mut s.descriptor)
     }
 
+    /// Shared access, for waiting on several descriptors at once (`poll_oneoff`).
+    pub fn peek(&self, fd: u32) -> Result<&Descriptor, Errno> {
+        self.slots.get(fd as usize).and_then(Option::as_ref).map(|s| &s.descriptor).ok_or(Errno::Badf)
+    }
+
     fn slot(&mut self, fd: u32) -> Result<&mut Slot, Errno> {
         self.slots.get_mut(fd as usize).and_then(Option::as_mut).ok_or(Errno::Badf)
     }

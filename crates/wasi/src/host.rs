@@ -57,24 +57,49 @@ pub trait MutationObserver: Send + Sync {
 
 /// Asks a running guest to stop. Host calls that block (sleep, poll, accept) wait on it, and the
 /// runtime's epoch callback checks it, so a stop lands whether the guest computes or waits.
+///
+/// It also carries `docker pause`: a paused guest blocks at its next safepoint (the runtime's
+/// epoch callback, see [`StopSignal::wait_while_paused`]) until resumed or stopped.
 #[derive(Default, Clone)]
-pub struct StopSignal(Arc<(Mutex<bool>, Condvar)>);
+pub struct StopSignal(Arc<(Mutex<Signals>, Condvar)>);
+
+#[derive(Default)]
+pub struct Signals {
+    stop: bool,
+    paused: bool,
+}
 
 impl StopSignal {
     pub fn request(&self) {
-        *self.0.0.lock().unwrap() = true;
+        self.0.0.lock().unwrap().stop = true;
         self.0.1.notify_all();
     }
 
     pub fn is_requested(&self) -> bool {
-        *self.0.0.lock().unwrap()
+        self.0.0.lock().unwrap().stop
     }
 
     /// Sleeps up to `d`; returns true if a stop was requested (at once, not at the end).
     pub fn wait(&self, d: Duration) -> bool {
         let guard = self.0.0.lock().unwrap();
-        let (guard, _) = self.0.1.wait_timeout_while(guard, d, |stopped| !*stopped).unwrap();
-        *guard
+        let (guard, _) = self.0.1.wait_timeout_while(guard, d, |s| !s.stop).unwrap();
+        guard.stop
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.0.0.lock().unwrap().paused = paused;
+        self.0.1.notify_all();
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.0.0.lock().unwrap().paused
+    }
+
+    /// Blocks, using no CPU, while paused and not stopped; true if a stop was requested.
+    pub fn wait_while_paused(&self) -> bool {
+        let guard = self.0.0.lock().unwrap();
+        let guard = self.0.1.wait_while(guard, |s| s.paused && !s.stop).unwrap();
+        guard.stop
     }
 }
 

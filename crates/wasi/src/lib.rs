@@ -30,7 +30,7 @@ pub use host::{
 };
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
-pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node};
+pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node, Trace};
 pub use quota::{Quota, measure};
 pub use stdio::{Input, Output, Stdio};
 pub use walks::{Walk, WalkBreak, WalkEnd, WalkLink, WalkOp};

@@ -286,34 +286,49 @@ impl Conn {
     /// whole answer is sent.
     fn flush(&mut self, config: &Config) -> io::Result<bool> {
         loop {
-            if self.out_pos < self.out.len() {
-                match self.stream.write(&self.out[self.out_pos..]) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => {
-                        self.out_pos += n;
-                        self.deadline = Instant::now() + config.timeout;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-                continue;
-            }
-            let Some((file, left)) = &mut self.file else { return Ok(true) };
-            if *left == 0 {
-                self.file = None;
+            self.top_up()?;
+            if self.out_pos == self.out.len() {
                 return Ok(true);
             }
-            self.out.resize(CHUNK.min(*left as usize), 0);
-            let n = file.read(&mut self.out)?;
-            if n == 0 {
-                // The file shrank under us; the promised length cannot be kept.
-                return Err(io::ErrorKind::UnexpectedEof.into());
+            match self.stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.deadline = Instant::now() + config.timeout;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            self.out.truncate(n);
-            self.out_pos = 0;
-            *left -= n as u64;
         }
+    }
+
+    /// Queues the file body's next bytes behind what is still unsent, up to `CHUNK` of them.
+    /// The head and the start of the body thus leave in one write, and a small answer in one
+    /// segment: written apart, the body would meet Nagle's algorithm and wait for the client to
+    /// acknowledge the head, which it delays by up to 40 ms.
+    fn top_up(&mut self) -> io::Result<()> {
+        let Some((file, left)) = &mut self.file else { return Ok(()) };
+        if *left == 0 {
+            self.file = None;
+            return Ok(());
+        }
+        let queued = self.out.len() - self.out_pos;
+        if queued >= CHUNK {
+            return Ok(());
+        }
+        self.out.drain(..self.out_pos);
+        self.out_pos = 0;
+        let want = (CHUNK - queued).min(usize::try_from(*left).unwrap_or(usize::MAX));
+        self.out.resize(queued + want, 0);
+        let n = file.read(&mut self.out[queued..])?;
+        self.out.truncate(queued + n);
+        if n == 0 {
+            // The file shrank under us; the promised length cannot be kept.
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        *left -= n as u64;
+        Ok(())
     }
 
     /// After a complete answer: the next request, or a closing drain.

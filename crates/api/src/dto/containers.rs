@@ -258,9 +258,9 @@ impl From<&ContainerInfo> for ContainerJson {
             path: r.path.clone(),
             args: r.args.clone(),
             state: StateJson {
-                status: status.as_str(),
+                status: if info.paused { "paused" } else { status.as_str() },
                 running: status.is_running(),
-                paused: false,
+                paused: info.paused,
                 restarting: false,
                 oom_killed: r.state.oom_killed,
                 dead: status == porthole_core::state::Status::Dead,
@@ -362,7 +362,8 @@ fn status_text(info: &ContainerInfo, now: i64) -> String {
         porthole_core::state::Status::Created => "Created".into(),
         porthole_core::state::Status::Running => {
             let health = info.health.as_ref().map_or("", |h| h.status.ps_suffix());
-            format!("Up {}{health}", human_duration(now - s.started_at))
+            let paused = if info.paused { " (Paused)" } else { "" };
+            format!("Up {}{paused}{health}", human_duration(now - s.started_at))
         }
         porthole_core::state::Status::Exited => {
             format!("Exited ({}) {} ago", s.exit_code, human_duration(now - s.finished_at))
@@ -407,7 +408,7 @@ impl ContainerSummary {
             created: r.created / 1_000_000_000,
             ports: ports(info),
             labels: r.config.labels.clone().unwrap_or_default(),
-            state: r.state.status.as_str(),
+            state: if info.paused { "paused" } else { r.state.status.as_str() },
             status: status_text(info, now),
             host_config: BTreeMap::from([("NetworkMode", "default")]),
             network_settings: NetworkSettings::default(),

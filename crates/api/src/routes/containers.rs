@@ -74,6 +74,16 @@ pub async fn kill(State(s): State<AppState>, Path(id): Path<String>) -> ApiResul
     Ok(StatusCode::NO_CONTENT)
 }
 
+pub async fn pause(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    blocking(move || s.engine.pause(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn unpause(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    blocking(move || s.engine.unpause(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn restart(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     blocking(move || s.engine.restart(&id)).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -61,6 +61,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/containers/{id}/start", post(containers::start))
         .route("/containers/{id}/stop", post(containers::stop))
         .route("/containers/{id}/kill", post(containers::kill))
+        .route("/containers/{id}/pause", post(containers::pause))
+        .route("/containers/{id}/unpause", post(containers::unpause))
         .route("/containers/{id}/restart", post(containers::restart))
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/resize", post(containers::resize))

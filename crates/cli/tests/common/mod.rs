@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod pulp;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -100,6 +102,22 @@ impl Daemon {
         let out = self.docker(args);
         assert!(!out.status.success(), "docker {args:?} succeeded:\n{}", text(&out.stdout));
         (out.status.code(), text(&out.stderr))
+    }
+
+    /// `docker events --since 0 --until 0s FILTERS --format {{.Action}}`, asked again (up to
+    /// 30 s) until `done` holds: events reach the history a moment after what caused them.
+    pub fn actions_until(&self, filters: &[&str], done: impl Fn(&str) -> bool) -> String {
+        let mut args = vec!["events", "--since", "0", "--until", "0s", "--format", "{{.Action}}"];
+        args.extend_from_slice(filters);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let actions = self.ok(&args);
+            if done(&actions) {
+                return actions;
+            }
+            assert!(Instant::now() < deadline, "events never got there: {actions}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Raw HTTP/1.1 exchange with the daemon (for what the CLI never sends).

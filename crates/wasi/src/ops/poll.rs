@@ -89,10 +89,10 @@ impl WasiHost {
         Ok(subs)
     }
 
-    fn wait_for_events(&mut self, subs: &[Sub]) -> HostResult<Vec<Event>> {
+    fn wait_for_events(&self, subs: &[Sub]) -> HostResult<Vec<Event>> {
         loop {
             let mut events = Vec::new();
-            let mut waits: Vec<(usize, rustix::fd::OwnedFd, PollFlags)> = Vec::new();
+            let mut waits: Vec<(usize, BorrowedFd<'_>, PollFlags)> = Vec::new();
             for (i, sub) in subs.iter().enumerate() {
                 if let Sub::Fd { userdata, kind, fd } = *sub {
                     match self.fd_readiness(fd, kind) {
@@ -155,23 +155,22 @@ impl WasiHost {
     }
 
     /// Regular files and output streams are always ready; stdin from a descriptor and sockets
-    /// are waited on with poll(2).
-    fn fd_readiness(&mut self, fd: u32, kind: u8) -> Result<Readiness, Errno> {
+    /// are waited on with poll(2), borrowed from the table (not duplicated: a dup per socket
+    /// per call would cost two system calls each, and could fail for want of descriptors).
+    fn fd_readiness(&self, fd: u32, kind: u8) -> Result<Readiness<'_>, Errno> {
         let read = kind == eventtype::FD_READ;
         let flags = if read { PollFlags::IN } else { PollFlags::OUT };
-        let wait = |fd: BorrowedFd<'_>| -> Result<Readiness, Errno> {
-            Ok(Readiness::Wait(fd.try_clone_to_owned().map_err(|_| Errno::Badf)?, flags))
-        };
-        match self.fds.get(fd)? {
+        let fd = match self.fds.peek(fd)? {
             Descriptor::Stdin(input) if read => match input.pollable() {
-                Some(fd) => wait(fd),
-                None => Ok(Readiness::Ready),
+                Some(fd) => fd,
+                None => return Ok(Readiness::Ready),
             },
-            Descriptor::Stream(s) => wait(s.as_fd()),
-            Descriptor::Listener(l) if read => wait(l.as_fd()),
-            Descriptor::File(_) | Descriptor::Stdout(_) | Descriptor::Stderr(_) => Ok(Readiness::Ready),
-            _ => Err(Errno::Badf),
-        }
+            Descriptor::Stream(s) => s.as_fd(),
+            Descriptor::Listener(l) if read => l.as_fd(),
+            Descriptor::File(_) | Descriptor::Stdout(_) | Descriptor::Stderr(_) => return Ok(Readiness::Ready),
+            _ => return Err(Errno::Badf),
+        };
+        Ok(Readiness::Wait(fd, flags))
     }
 }
 
@@ -191,7 +190,7 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, stop: &crate::host::StopSignal) 
     }
 }
 
-enum Readiness {
+enum Readiness<'a> {
     Ready,
-    Wait(rustix::fd::OwnedFd, PollFlags),
+    Wait(BorrowedFd<'a>, PollFlags),
 }

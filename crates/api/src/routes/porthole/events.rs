@@ -1,5 +1,6 @@
-//! `GET /porthole/events`: every engine event as server-sent events (JSON `data:`), with file
-//! floods coalesced (see `coalesce`). When the stream falls behind the engine, a `resync`
+//! `GET /porthole/events`: every engine event as server-sent events (JSON `data:`), walks
+//! included (the engine sends them on a channel of their own), with file and walk floods
+//! coalesced (see `coalesce`). When the stream falls behind the engine, a `resync`
 //! event tells the page to fetch the graph again instead of trusting what it missed.
 //! `?history=1` first replays what happened since the controller started (Docker's events,
 //! as `docker events --since` has them), so a page opened late still has the class's story.
@@ -23,10 +24,24 @@ fn message(e: &Event) -> Sse {
     Sse::default().data(serde_json::to_string(e).unwrap_or_default())
 }
 
+/// What to send for `e`: bursts of the window it ends, then `e` unless it is held back.
+fn pass(coalescer: &mut Coalescer, e: Event) -> Vec<Sse> {
+    let mut out: Vec<Sse> = coalescer.flush(Instant::now(), e.time_nano).iter().map(message).collect();
+    if coalescer.offer(&e) {
+        out.push(message(&e));
+    }
+    out
+}
+
+fn resync(missed: u64) -> Sse {
+    Sse::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
+}
+
 pub async fn events(State(s): State<AppState>, params: Params) -> Response {
     // Subscribed before the history is read, so nothing falls between; what is in both is
     // sent once.
     let mut live = s.engine.subscribe();
+    let mut walks = s.engine.subscribe_walks();
     let past = if params.flag("history") { s.history.since(0) } else { Vec::new() };
     let replayed: HashSet<String> = past.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
     let replayed_until = past.last().map_or(i64::MIN, |e| e.time_nano);
@@ -51,14 +66,13 @@ pub async fn events(State(s): State<AppState>, params: Params) -> Response {
                 event = live.recv() => match event {
                     Ok(e) if e.time_nano <= replayed_until
                         && replayed.contains(&serde_json::to_string(&e).unwrap_or_default()) => vec![],
-                    Ok(e) => {
-                        let mut out: Vec<Sse> = coalescer.flush(Instant::now(), e.time_nano).iter().map(message).collect();
-                        if coalescer.offer(&e) {
-                            out.push(message(&e));
-                        }
-                        out
-                    }
-                    Err(RecvError::Lagged(n)) => vec![Sse::default().event("resync").data(format!("{{\"missed\":{n}}}"))],
+                    Ok(e) => pass(&mut coalescer, e),
+                    Err(RecvError::Lagged(n)) => vec![resync(n)],
+                    Err(RecvError::Closed) => return,
+                },
+                event = walks.recv() => match event {
+                    Ok(e) => pass(&mut coalescer, e),
+                    Err(RecvError::Lagged(n)) => vec![resync(n)],
                     Err(RecvError::Closed) => return,
                 },
                 _ = tick.tick(), if coalescer.pending() => {
