@@ -96,6 +96,22 @@ pub fn root_home(passwd: &str) -> String {
         .unwrap_or_else(|| "/root".into())
 }
 
+/// The interpreter line of a script (`#!/bin/sh -e`), read as Linux reads it: the first
+/// line, at most 256 bytes, the interpreter up to the first blank, the rest (trimmed) one
+/// optional argument. `None` when `head` does not start with `#!` or names no interpreter.
+pub fn shebang(head: &[u8]) -> Option<(String, Option<String>)> {
+    let rest = head.strip_prefix(b"#!")?;
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = &line[..line.len().min(254)];
+    let line = String::from_utf8_lossy(line);
+    let line = line.trim_matches(|c| c == ' ' || c == '\t' || c == '\r');
+    let (interpreter, arg) = match line.split_once([' ', '\t']) {
+        Some((i, a)) => (i, Some(a.trim_matches([' ', '\t']).to_string()).filter(|a| !a.is_empty())),
+        None => (line, None),
+    };
+    (!interpreter.is_empty()).then(|| (interpreter.to_string(), arg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +149,14 @@ mod tests {
         let json = serde_json::to_string(&img).unwrap();
         assert!(json.contains("\"Volumes\":{\"/var/www\":{}}"), "{json}");
         assert!(json.contains("\"WorkingDir\":\"\""), "{json}");
+    }
+
+    #[test]
+    fn interpreter_lines_as_linux_reads_them() {
+        assert_eq!(shebang(b"#!/bin/sh\necho"), Some(("/bin/sh".into(), None)));
+        assert_eq!(shebang(b"#! /bin/sh -e \r\n"), Some(("/bin/sh".into(), Some("-e".into()))));
+        assert_eq!(shebang(b"#!/usr/bin/env python3 -u\n"), Some(("/usr/bin/env".into(), Some("python3 -u".into()))));
+        assert_eq!(shebang(b"#!\n"), None);
+        assert_eq!(shebang(b"\0asm"), None);
     }
 }

@@ -301,9 +301,9 @@ impl Engine {
         args: &[(String, String)],
         progress: &mut dyn FnMut(&str),
     ) -> Result<()> {
-        let Some(argv0) = argv.first() else {
+        if argv.is_empty() {
             return Err(EngineError::Build("RUN requires at least one argument".into()));
-        };
+        }
         let scratch = s.dir.join("run-volumes");
         let _ = std::fs::remove_dir_all(&scratch);
         let mut specs = Vec::new();
@@ -327,12 +327,12 @@ impl Engine {
             env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
         }
         env.push(format!("PWD={}", workdir(&s.config)));
-        let program = self.program_for_build(&guest_tree, argv0, &env)?;
+        let (program, launched) = self.launch(&guest_tree, argv, &env).map_err(|(_, msg)| EngineError::Build(msg))?;
         progress(&format!(" ---> Running in {}\n", porthole_store::random_id().short()));
         let out = Collect::default();
         let stopper = self.inner.runtime.stopper();
         let guest = GuestSpec {
-            args: argv.to_vec(),
+            args: launched,
             env,
             stdio: Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() },
             stopper: Some(stopper.clone()),
@@ -379,10 +379,6 @@ impl Engine {
             format!("{argv:?}")
         };
         Err(EngineError::Build(format!("The command '{shown_cmd}' returned a non-zero code: {code}")))
-    }
-
-    fn program_for_build(&self, tree: &GuestTree, argv0: &str, env: &[String]) -> Result<porthole_runtime::Program> {
-        self.program(tree, argv0, env).map_err(|(_, msg)| EngineError::Build(msg))
     }
 }
 

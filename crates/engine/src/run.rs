@@ -293,20 +293,24 @@ impl Engine {
     }
 
     /// Finds `argv0` as the guest would (a path, or a name searched in `PATH`) and loads it.
-    pub(crate) fn program(
+    /// What `argv` runs, as the kernel's `execve` would decide: `argv[0]` found (in `PATH`
+    /// unless it has a `/`), then either a module, or a script whose `#!` line names its
+    /// interpreter (a module in the container); the argv the guest gets comes with it.
+    pub(crate) fn launch(
         &self,
         tree: &GuestTree,
-        argv0: &str,
+        argv: &[String],
         env: &[String],
-    ) -> std::result::Result<Program, (i32, String)> {
+    ) -> std::result::Result<(Program, Vec<String>), (i32, String)> {
+        let argv0 = argv.first().map(String::as_str).unwrap_or_default();
         let candidates: Vec<String> = if argv0.contains('/') {
             vec![argv0.to_string()]
         } else {
             let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
             path.split(':').filter(|d| !d.is_empty()).map(|d| format!("{}/{argv0}", d.trim_end_matches('/'))).collect()
         };
-        let file = candidates.iter().find_map(|p| tree.open_file(p).ok());
-        let Some(file) = file else {
+        let found = candidates.iter().find_map(|p| tree.open_file(p).ok().map(|f| (p, f)));
+        let Some((path, mut file)) = found else {
             let msg = if argv0.contains('/') {
                 format!("exec: \"{argv0}\": stat {argv0}: no such file or directory")
             } else {
@@ -314,7 +318,31 @@ impl Engine {
             };
             return Err((exit_codes::NOT_FOUND, msg));
         };
+        let mut head = Vec::with_capacity(256);
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, 256), &mut head)
+            .map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
+        let Some((interpreter, arg)) = porthole_core::config::shebang(&head) else {
+            return Ok((self.program(file, argv0)?, argv.to_vec()));
+        };
+        // As Linux: the interpreter is a path (no PATH search), itself not a script.
+        let interp = tree.open_file(&interpreter).map_err(|_| {
+            (exit_codes::NOT_FOUND, format!("exec {path}: its interpreter {interpreter}: no such file or directory"))
+        })?;
+        let program = self.program(interp, &interpreter)?;
+        let argv = std::iter::once(interpreter)
+            .chain(arg)
+            .chain(std::iter::once(path.clone()))
+            .chain(argv.iter().skip(1).cloned())
+            .collect();
+        Ok((program, argv))
+    }
+
+    /// The module in `file` (compiled once per file identity).
+    fn program(&self, file: std::fs::File, argv0: &str) -> std::result::Result<Program, (i32, String)> {
+        use std::io::Seek;
         use std::os::unix::fs::MetadataExt;
+        let mut file = file;
+        file.rewind().map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
         let md = file.metadata().map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
         let key = (md.dev(), md.ino(), md.mtime_nsec() + md.mtime() * 1_000_000_000, md.size());
         if let Some(p) = self.inner.programs.0.lock().unwrap().get(&key) {
@@ -431,12 +459,13 @@ impl Engine {
         let failed = |e: EngineError| (exit_codes::ENGINE_ERROR, e);
         let tree = self.guest_tree(record, quotas).map_err(failed)?;
         let env = guest_env(record, &tree);
-        let program = match self.program(&tree, &record.path, &env) {
-            Ok(p) => Ok(p),
+        let argv: Vec<String> = std::iter::once(record.path.clone()).chain(record.args.iter().cloned()).collect();
+        let (program, argv) = match self.launch(&tree, &argv, &env) {
+            Ok((p, argv)) => (Ok(p), argv),
             // Found but not runnable (not a module, an import Porthole lacks, no `_start`): as
             // with runc, whose execve fails after the container started, the reason goes to the
             // container's stderr and it exits 126.
-            Err((code, msg)) if code == exit_codes::NOT_EXECUTABLE => Err(msg),
+            Err((code, msg)) if code == exit_codes::NOT_EXECUTABLE => (Err(msg), argv),
             Err((code, msg)) => {
                 return Err((
                     code,
@@ -474,7 +503,7 @@ impl Engine {
         let stopper = self.inner.runtime.stopper();
         let events = Arc::new(FileEvents::new(self, record, &tree));
         let guest = GuestSpec {
-            args: std::iter::once(record.path.clone()).chain(record.args.iter().cloned()).collect(),
+            args: argv,
             env,
             stdio,
             listeners: bound.into_iter().map(|(p, l)| (l, p.container.to_string())).collect(),
@@ -720,12 +749,12 @@ impl Engine {
         if let Some(wd) = &opts.workdir {
             env = porthole_core::config::merge_env(&env, &[format!("PWD={wd}")]);
         }
-        let program = self
-            .program(&tree, &opts.cmd[0], &env)
+        let (program, argv) = self
+            .launch(&tree, &opts.cmd, &env)
             .map_err(|(_, msg)| EngineError::Invalid(format!("OCI runtime exec failed: {msg}: unknown")))?;
         let events = Arc::new(FileEvents::new(self, record, &tree));
         let guest = GuestSpec {
-            args: opts.cmd,
+            args: argv,
             env,
             stdio: opts.stdio,
             observer: Some(events),
