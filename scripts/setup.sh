@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Porthole needs on a fresh machine: the WebAssembly
 # targets the guests are compiled for, the stock docker CLI (a client only: Porthole is the
-# daemon) for the end-to-end tests, and clang with Debian's wasi-libc, which builds the C test
+# daemon) for the end-to-end tests, the Python Docker SDK (the library docker-compose and most
+# scripts drive the engine with) for its end-to-end test, and clang with Debian's wasi-libc, which builds the C test
 # program (a real wasi-libc guest). Safe to run again.
 set -euo pipefail
 rustup target add wasm32-wasip1 wasm32-wasip2
@@ -14,6 +15,9 @@ apt_install() {
 }
 if ! command -v docker >/dev/null 2>&1; then
     apt_install docker-cli || apt_install docker.io
+fi
+if ! python3 -c 'import docker' >/dev/null 2>&1; then
+    apt_install python3-docker
 fi
 if ! [ -f /usr/lib/wasm32-wasi/libc.a ] || ! command -v clang >/dev/null 2>&1; then
     apt_install clang lld wasi-libc libclang-rt-dev-wasm32

@@ -21,12 +21,19 @@ pub enum ApiError {
     /// An option the docker CLI sends that Porthole cannot honour; refused rather than ignored.
     #[error("{0} is not supported by Porthole")]
     Unsupported(String),
+    /// A Docker API operation Porthole does not implement, named by its docker command (see
+    /// [`crate::unsupported`]).
+    #[error("{0} is not supported by Porthole")]
+    NotImplemented(String),
     #[error("client version {0} is too new. Maximum supported API version is {max}", max = crate::version::API_VERSION)]
     VersionTooNew(String),
     #[error(
         "pull access denied for {0}: Porthole does not pull images; build them locally with docker build -t {0} DIR"
     )]
     PullRefused(String),
+    /// Docker's text for a network it does not know.
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
     #[error("No such exec instance: {0}")]
     NoSuchExec(String),
     #[error("container {0} is not running")]
@@ -64,6 +71,7 @@ impl ApiError {
             },
             ApiError::PageNotFound
             | ApiError::NoSuchExec(_)
+            | ApiError::NoSuchNetwork(_)
             | ApiError::PullRefused(_)
             | ApiError::PluginNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidJson(_)
@@ -75,6 +83,7 @@ impl ApiError {
             | ApiError::MemoryBelowMinimum
             | ApiError::LogConfig(_) => StatusCode::BAD_REQUEST,
             ApiError::NotRunning(_) => StatusCode::CONFLICT,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Io { .. } | ApiError::Task(_) | ApiError::Panicked(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -1,8 +1,10 @@
 //! `docker ps --filter`: which containers a filter set keeps (Docker's keys `id`, `name`,
-//! `status`, `volume`, `label`, `ancestor`; values of one key are alternatives).
+//! `status`, `volume`, `label`, `ancestor`; values of one key are alternatives); and
+//! `docker network ls --filter` over the default networks.
 
 use porthole_engine::ContainerInfo;
 
+use crate::dto::networks::NetworkJson;
 use crate::error::ApiError;
 use crate::extract::Filters;
 
@@ -38,6 +40,22 @@ pub fn container_matches(info: &ContainerInfo, filters: &Filters) -> Result<bool
         && filters.values("label").iter().all(|f| match f.split_once('=') {
             Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
             None => labels.contains_key(f.as_str()),
+        }))
+}
+
+pub const NETWORK_FILTERS: &[&str] = &["driver", "id", "label", "name", "scope", "type"];
+
+/// The default networks are all `builtin`, none `custom`.
+pub fn network_matches(n: &NetworkJson, filters: &Filters) -> Result<bool, ApiError> {
+    filters.only(NETWORK_FILTERS)?;
+    Ok(any(filters.values("name"), |v| name_matches(n.name, v))
+        && any(filters.values("id"), |v| n.id.starts_with(v))
+        && any(filters.values("driver"), |v| n.driver == v)
+        && any(filters.values("scope"), |v| n.scope == v)
+        && any(filters.values("type"), |v| v == "builtin")
+        && filters.values("label").iter().all(|f| match f.split_once('=') {
+            Some((k, v)) => n.labels.get(k) == Some(&v),
+            None => n.labels.contains_key(f.as_str()),
         }))
 }
 

@@ -17,6 +17,7 @@ mod routes;
 mod security;
 mod server;
 mod tty;
+mod unsupported;
 mod version;
 
 use axum::Router;

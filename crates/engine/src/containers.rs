@@ -201,13 +201,7 @@ impl Engine {
 
     fn pick_name(&self, w: &World, requested: Option<&str>) -> Result<ContainerName> {
         // A name is taken by a container or by one being created.
-        let holder = |name: &ContainerName| {
-            w.containers
-                .iter()
-                .find(|(_, c)| &c.record.name == name)
-                .map(|(id, _)| id)
-                .or_else(|| w.creating.iter().find(|(_, r)| &r.name == name).map(|(id, _)| id))
-        };
+        let holder = |name: &ContainerName| w.name_holder(name);
         if let Some(n) = requested.filter(|n| !n.is_empty()) {
             let name = ContainerName::new(n)?;
             if let Some(id) = holder(&name) {

@@ -38,6 +38,31 @@ pub enum EngineError {
         "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
     )]
     NameInUse { name: String, id: String },
+    /// `docker cp` of a path that does not exist (moby's text).
+    #[error("Could not find the file {path} in container {container}")]
+    NoSuchFileInContainer { path: String, container: String },
+    #[error("extraction point is not a directory")]
+    ExtractNotDirectory,
+    #[error("container rootfs is marked read-only")]
+    ReadOnlyRootfs,
+    #[error("mounted volume is marked read-only")]
+    ReadOnlyVolume,
+    /// An archive entry whose name climbs above where it is unpacked (Docker's untar text).
+    #[error("{name:?} is outside of {dest:?}")]
+    ArchiveBreakout { name: String, dest: String },
+    #[error("cannot overwrite directory {path:?} with non-directory {name:?}")]
+    OverwriteDir { path: String, name: String },
+    #[error("cannot overwrite non-directory {path:?} with directory {name:?}")]
+    OverwriteNonDir { path: String, name: String },
+    #[error("cannot replace the mount point {0} from an archive")]
+    ArchiveMountPoint(String),
+    /// Devices, pipes and malformed links: nothing a copy into a guest's tree can hold.
+    #[error("unsupported archive entry {0}")]
+    ArchiveEntryType(String),
+    #[error("Neither old nor new names may be empty")]
+    RenameEmpty,
+    #[error("Renaming a container with the same name as its current name")]
+    RenameToSame,
     #[error("multiple IDs found with provided prefix: {0}")]
     Ambiguous(String),
     #[error(
@@ -99,6 +124,7 @@ impl EngineError {
             | EngineError::NoSuchImage(_)
             | EngineError::NoSuchVolume(_)
             | EngineError::NoSuchPath(_)
+            | EngineError::NoSuchFileInContainer { .. }
             | EngineError::NoSuchLesson(_)
             | EngineError::NoSuchLessonStep { .. } => ErrorKind::NotFound,
             EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
@@ -111,6 +137,16 @@ impl EngineError {
             EngineError::Mount(_)
             | EngineError::Name(_)
             | EngineError::Invalid(_)
+            | EngineError::RenameEmpty
+            | EngineError::ExtractNotDirectory
+            | EngineError::ReadOnlyRootfs
+            | EngineError::ReadOnlyVolume
+            | EngineError::ArchiveBreakout { .. }
+            | EngineError::OverwriteDir { .. }
+            | EngineError::OverwriteNonDir { .. }
+            | EngineError::ArchiveMountPoint(_)
+            | EngineError::ArchiveEntryType(_)
+            | EngineError::RenameToSame
             | EngineError::Ambiguous(_)
             | EngineError::Build(_)
             | EngineError::Namespace(_)

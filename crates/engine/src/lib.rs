@@ -7,6 +7,7 @@
 //! containers' mount lists, read and changed under the lock). Guests run on their own threads
 //! and take the lock only to record how they ended.
 
+mod archive;
 mod build;
 mod containers;
 mod error;
@@ -14,16 +15,20 @@ mod files;
 mod graph;
 mod guestfs;
 mod health;
+mod image_prune;
 mod images;
 pub mod lessons;
 mod logs;
 mod pause;
 mod ports;
 mod preview;
+mod processes;
 mod quotas;
+mod rename;
 mod run;
 mod sizes;
 mod stats;
+mod usage;
 mod volumes;
 mod walks;
 
@@ -38,18 +43,22 @@ use porthole_runtime::{Runtime, RuntimeConfig};
 use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord};
 use tokio::sync::broadcast;
 
+pub use archive::{ArchiveSource, PathStat};
 pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
+pub use image_prune::ImagePrune;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 /// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
 pub use porthole_runtime::{Input, Stdio};
 pub use ports::PublishedPort;
+pub use processes::Process;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};
 pub use stats::Stats;
+pub use usage::{ContainerUsage, DiskUsage, ImageUsage};
 pub use volumes::{VolumeFilters, VolumeInfo};
 pub use walks::{WalkBreak, WalkRecord, WalkStep};
 
@@ -82,7 +91,7 @@ struct Container {
     phase: tokio::sync::watch::Sender<run::Phase>,
     /// `docker exec` guests running in it, by serial: they end when the container's main
     /// guest does, as processes end with their PID namespace.
-    execs: BTreeMap<u64, porthole_runtime::Stopper>,
+    execs: BTreeMap<u64, processes::ExecSession>,
     next_exec: u64,
     /// A start is preparing the guest outside the lock; another start leaves it alone.
     starting: bool,

@@ -30,7 +30,7 @@ impl Engine {
             _ => {}
         }
         running.paused = paused;
-        let stoppers = std::iter::once(running.stopper()).chain(c.execs.values());
+        let stoppers = std::iter::once(running.stopper()).chain(c.execs.values().map(|e| &e.stopper));
         for s in stoppers {
             if paused { s.pause() } else { s.resume() }
         }

@@ -550,7 +550,7 @@ impl Engine {
         let Some(c) = w.containers.get_mut(id) else { return };
         c.running = None;
         for exec in c.execs.values() {
-            exec.stop();
+            exec.stopper.stop();
         }
         c.log.close();
         c.exits += 1;
@@ -722,7 +722,13 @@ impl Engine {
             // Registered while the lock proves the container runs, so its end reaches this guest.
             let c = w.containers.get_mut(&record.id).expect("looked up above");
             c.next_exec += 1;
-            c.execs.insert(c.next_exec, stopper.clone());
+            let session = crate::processes::ExecSession {
+                stopper: stopper.clone(),
+                cmd: opts.cmd.clone(),
+                started: porthole_store::now_nanos(),
+                tty: opts.stdio.tty,
+            };
+            c.execs.insert(c.next_exec, session);
             (record, tree, c.next_exec, usage)
         };
         let timer = opts.timeout.map(|limit| {

@@ -121,6 +121,37 @@ impl GuestTree {
         Ok(Resolved { path: loc.path, mount: loc.mount, rel: loc.rel, node })
     }
 
+    /// Where the symlink-free `path` lies: its mount and the path relative to that mount's
+    /// directory (host-side access to a walked path, e.g. `docker cp`).
+    pub fn locate(&self, path: &GuestPath) -> (usize, PathBuf) {
+        let loc = self.ns.locate(path);
+        (loc.mount, loc.rel)
+    }
+
+    /// The directory host access to `mount` goes through (for a file mount, its parent).
+    pub fn mount_dir(&self, mount: usize) -> &Dir {
+        self.ns.mount(mount).dir()
+    }
+
+    pub fn mount_read_only(&self, mount: usize) -> bool {
+        self.ns.mount(mount).readonly
+    }
+
+    /// The quota writes to `mount` are charged to, if it has one.
+    pub fn mount_quota(&self, mount: usize) -> Option<&Arc<Quota>> {
+        self.ns.mount(mount).quota.as_ref()
+    }
+
+    pub fn is_mount_point(&self, path: &GuestPath) -> bool {
+        self.ns.is_mount_point(path)
+    }
+
+    /// Names of the mount points directly inside `dir` (and of directories leading to deeper
+    /// ones), which a listing shows even where the underlying directory lacks them.
+    pub fn mount_entries_in(&self, dir: &GuestPath) -> Vec<String> {
+        self.ns.mount_entries_in(dir)
+    }
+
     /// [`GuestTree::resolve`], telling `trace` each link followed and the first missing
     /// component, to say where a path leaves what the guest has.
     pub fn resolve_traced(

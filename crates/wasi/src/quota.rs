@@ -52,8 +52,9 @@ impl Quota {
         granted
     }
 
-    /// Takes all of `want` or nothing (`ENOSPC`), as `fallocate` and a growing `ftruncate` do.
-    pub(crate) fn reserve(&self, want: u64) -> Result<(), Errno> {
+    /// Takes all of `want` or nothing (`ENOSPC`), as `fallocate` and a growing `ftruncate` do
+    /// (and the engine's host-side writes, `docker cp`).
+    pub fn reserve(&self, want: u64) -> Result<(), Errno> {
         self.used
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
                 used.checked_add(want).filter(|total| *total <= self.limit)
@@ -63,7 +64,7 @@ impl Quota {
     }
 
     /// Gives back `n` bytes (a file shrank or went away, or a charged call failed).
-    pub(crate) fn release(&self, n: u64) {
+    pub fn release(&self, n: u64) {
         let _ = self.used.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| Some(used.saturating_sub(n)));
     }
 

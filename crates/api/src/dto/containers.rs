@@ -417,6 +417,60 @@ impl ContainerSummary {
     }
 }
 
+/// A `GET /containers/json` row with, when asked (`size=1`, `docker ps -s`; always in
+/// `system df`), the bytes of the container's tree. Its tree is its own copy of the image, so
+/// `SizeRw` and `SizeRootFs` are the same number.
+#[derive(Debug, Serialize)]
+pub struct SizedContainer {
+    #[serde(flatten)]
+    pub summary: ContainerSummary,
+    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<u64>,
+    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<u64>,
+}
+
+impl SizedContainer {
+    pub fn new(info: &ContainerInfo, now: i64, size: Option<u64>) -> Self {
+        SizedContainer { summary: ContainerSummary::new(info, now), size_rw: size, size_root_fs: size }
+    }
+}
+
+/// `GET /containers/{id}/top`: `ps -ef`'s columns. PIDs are the guests' numbers in the
+/// container (see `porthole_engine::Process`); no CPU time is measured per guest, so `TIME`
+/// says `-` rather than a made-up zero.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TopJson {
+    pub titles: [&'static str; 8],
+    pub processes: Vec<[String; 8]>,
+}
+
+impl TopJson {
+    pub fn new(processes: &[porthole_engine::Process]) -> Self {
+        let row = |p: &porthole_engine::Process| {
+            // `ps` shows the start as HH:MM (UTC here, as the controller's clock).
+            let stime = porthole_core::time::rfc3339_secs(p.started).get(11..16).unwrap_or("").to_string();
+            let tty = if p.tty { "pts/0" } else { "?" };
+            [
+                "root".into(),
+                p.pid.to_string(),
+                // Every guest's parent is the controller, outside the container.
+                "0".into(),
+                "0".into(),
+                stime,
+                tty.into(),
+                "-".into(),
+                p.cmd.join(" "),
+            ]
+        };
+        TopJson {
+            titles: ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+            processes: processes.iter().map(row).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use porthole_core::mounts::{MountRequest, MountRequests, MountSource, VolumeRef, resolve_mounts};

@@ -112,3 +112,11 @@ impl DeleteItem {
         }
     }
 }
+
+/// `POST /images/prune`
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImagePruneReport {
+    pub images_deleted: Vec<DeleteItem>,
+    pub space_reclaimed: u64,
+}

@@ -2,11 +2,13 @@
 //! Docker's (PascalCase mostly), so the docker CLI's Go structs and `--format` templates see
 //! what they expect.
 
+pub mod archive;
 pub mod containers;
 pub mod create;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod networks;
 pub mod system;
 pub mod volumes;
 

@@ -156,3 +156,66 @@ impl InfoJson {
         }
     }
 }
+
+/// `GET /system/df`: Docker's `DiskUsage`. The CLI's `system df` sums these itself: images
+/// in use are those with `Containers > 0`, containers' size is `SizeRw` (reclaimable unless
+/// running), volumes' is `UsageData.Size` (reclaimable when `RefCount` is 0).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DiskUsageJson {
+    pub layers_size: u64,
+    pub images: Vec<crate::dto::images::ImageSummary>,
+    pub containers: Vec<crate::dto::containers::SizedContainer>,
+    pub volumes: Vec<UsedVolume>,
+    pub build_cache: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UsedVolume {
+    #[serde(flatten)]
+    pub volume: crate::dto::volumes::VolumeJson,
+    #[serde(rename = "UsageData")]
+    pub usage_data: UsageData,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsageData {
+    pub size: u64,
+    pub ref_count: usize,
+}
+
+impl DiskUsageJson {
+    pub fn new(usage: porthole_engine::DiskUsage, now: i64) -> Self {
+        let images: Vec<_> = usage
+            .images
+            .into_iter()
+            .map(|i| {
+                let mut summary = crate::dto::images::ImageSummary::from((i.record, i.tags));
+                summary.containers = i64::try_from(i.containers).unwrap_or(i64::MAX);
+                // Images share nothing (each is a whole tree); the CLI skips images whose
+                // shared size is unknown (-1) when it sums what is in use.
+                summary.shared_size = 0;
+                summary
+            })
+            .collect();
+        DiskUsageJson {
+            layers_size: images.iter().map(|i| i.size).sum(),
+            images,
+            containers: usage
+                .containers
+                .into_iter()
+                .map(|c| crate::dto::containers::SizedContainer::new(&c.info, now, Some(c.size)))
+                .collect(),
+            volumes: usage
+                .volumes
+                .into_iter()
+                .map(|v| UsedVolume {
+                    usage_data: UsageData { size: v.usage.0, ref_count: v.users.len() },
+                    volume: v.into(),
+                })
+                .collect(),
+            build_cache: Vec::new(),
+        }
+    }
+}

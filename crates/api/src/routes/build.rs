@@ -156,8 +156,10 @@ fn run(
     tar::Archive::new(file).unpack(&options.context).map_err(|e| format!("unpacking the build context: {e}"))?;
     let _ = std::fs::remove_file(archive);
     let mut progress = |text: &str| {
-        if !quiet {
-            let _ = tx.send(json!({ "stream": text }));
+        // One message per line, as Docker sends them: the Python SDK finds the image id by
+        // matching a whole message against `^Successfully built <id>$`.
+        for line in text.split_inclusive('\n').filter(|_| !quiet) {
+            let _ = tx.send(json!({ "stream": line }));
         }
     };
     engine.build_cancellable(options, cancel, &mut progress).map(|out| out.image_id).map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
 //! Container lifecycle: create, list, inspect, start, stop, kill, restart, wait, remove,
-//! prune.
+//! prune, rename, top.
 
 use std::time::Duration;
 
@@ -8,30 +8,37 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use porthole_engine::{RemoveOptions, WaitCondition};
+use porthole_engine::{Engine, RemoveOptions, WaitCondition};
 
 use super::AppState;
-use crate::dto::containers::{ContainerJson, ContainerSummary};
+use crate::dto::containers::{ContainerJson, SizedContainer, TopJson};
 use crate::dto::create::{CreateBody, CreateResponse};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::{JsonBody, Params};
 use crate::filters::container_matches;
 
-pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<Vec<ContainerSummary>>> {
+pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<Vec<SizedContainer>>> {
     let filters = params.filters()?;
     // As in Docker, a status filter looks at every container, not only running ones.
     let all = params.flag("all") || !filters.values("status").is_empty();
     let infos = blocking(move || Ok(s.engine.list(all))).await?;
-    let now = porthole_store::now_nanos();
-    let mut out = Vec::new();
+    let mut kept = Vec::new();
     for info in infos {
         if container_matches(&info, &filters)? {
-            out.push(ContainerSummary::new(&info, now));
+            kept.push(info);
         }
     }
-    if let Some(limit) = params.number::<usize>("limit")?.filter(|l| *l > 0) {
-        out.truncate(limit);
+    // The Python SDK sends `limit=-1` for "no limit"; Docker treats any limit below 1 so.
+    if let Some(limit) = params.number::<i64>("limit")?.filter(|l| *l > 0) {
+        kept.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
+    // `docker ps -s`: each tree measured, off the async workers.
+    let size = params.flag("size");
+    let now = porthole_store::now_nanos();
+    let out = blocking(move || {
+        Ok(kept.iter().map(|i| SizedContainer::new(i, now, size.then(|| Engine::container_size(i)))).collect())
+    })
+    .await?;
     Ok(Json(out))
 }
 
@@ -120,4 +127,21 @@ pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<
 pub async fn resize(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     blocking(move || s.engine.inspect(&id)).await?;
     Ok(StatusCode::OK)
+}
+
+/// `docker rename OLD NEW`.
+pub async fn rename(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<StatusCode> {
+    let name = params.get("name").unwrap_or_default().to_string();
+    blocking(move || s.engine.rename(&id, &name)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `docker top`: the guests running in the container (see [`TopJson`]). Guests are not host
+/// processes, so `ps` options have nothing to select from and are refused.
+pub async fn top(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<Json<TopJson>> {
+    if let Some(args) = params.get("ps_args").filter(|a| !a.is_empty() && *a != "-ef") {
+        return Err(ApiError::Unsupported(format!("docker top with ps options ({args})")));
+    }
+    let (_, processes) = blocking(move || s.engine.top(&id)).await?;
+    Ok(Json(TopJson::new(&processes)))
 }

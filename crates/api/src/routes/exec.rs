@@ -85,10 +85,17 @@ pub async fn start(State(s): State<AppState>, Path(exec_id): Path<String>, mut r
     Ok(hijack::switching_protocols(tty))
 }
 
+/// How long after `101 Switching Protocols` an exec's guest starts (see [`session`]).
+const FIRST_OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+
 async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnUpgrade) {
     let Some((reader, writer)) = hijack::take(on_upgrade).await else {
         return;
     };
+    // The Python SDK reads the 101's headers through a buffered reader and then the stream from
+    // the raw socket, so output that arrives with the headers is lost (docker-py #3332). Docker
+    // spawns a process first, which takes this long; a guest is ready far sooner.
+    tokio::time::sleep(FIRST_OUTPUT_GRACE).await;
     let tty = entry.body.tty;
     let (tx, rx) = mpsc::unbounded_channel();
     let writing = tokio::spawn(hijack::pump_output(rx, writer, tty));

@@ -1,14 +1,16 @@
-//! Images: list, inspect, tag, remove, and the refusal to pull (images are built locally).
+//! Images: list, inspect, tag, remove, prune, and the refusal to pull (images are built
+//! locally).
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::dto::images::{DeleteItem, ImageInspect, ImageSummary};
+use crate::dto::images::{DeleteItem, ImageInspect, ImagePruneReport, ImageSummary};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::Params;
+use crate::unsupported;
 
 /// `reference=busybox` keeps images with a tag of that repository (`busybox:*`) or that exact
 /// tag.
@@ -33,6 +35,10 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
 /// `docker pull` and the pull `docker run` tries for a missing image: Porthole never
 /// downloads. An image that exists locally is reported up to date.
 pub async fn pull(State(s): State<AppState>, params: Params) -> ApiResult<Response> {
+    // The same endpoint imports a tarball as an image.
+    if params.get("fromSrc").is_some() {
+        return Err(ApiError::NotImplemented("docker import".into()));
+    }
     let image = short_name(params.get("fromImage").unwrap_or_default());
     let reference = match params.get("tag").filter(|t| !t.is_empty()) {
         Some(tag) => format!("{image}:{tag}"),
@@ -52,18 +58,33 @@ fn short_name(image: &str) -> &str {
     image.strip_prefix("docker.io/library/").or_else(|| image.strip_prefix("docker.io/")).unwrap_or(image)
 }
 
-/// Splits `NAME/json` or `NAME/tag` (names contain slashes).
-fn split(rest: &str, suffix: &str) -> ApiResult<String> {
-    rest.strip_suffix(suffix).filter(|n| !n.is_empty()).map(String::from).ok_or(ApiError::PageNotFound)
+/// Splits `NAME/json` or `NAME/tag` (names contain slashes); any other path under `/images/`
+/// (`NAME/history`, `get`, `load`) is an operation Porthole lacks, refused by name.
+fn split(rest: &str, suffix: &str, method: &Method, uri: &Uri) -> ApiResult<String> {
+    rest.strip_suffix(suffix)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .ok_or_else(|| unsupported::refuse(method, uri))
 }
 
-pub async fn inspect(State(s): State<AppState>, Path(rest): Path<String>) -> ApiResult<Json<ImageInspect>> {
-    let name = split(&rest, "/json")?;
+pub async fn inspect(
+    State(s): State<AppState>,
+    Path(rest): Path<String>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult<Json<ImageInspect>> {
+    let name = split(&rest, "/json", &method, &uri)?;
     Ok(Json(blocking(move || s.engine.image_inspect(&name)).await?.into()))
 }
 
-pub async fn tag(State(s): State<AppState>, Path(rest): Path<String>, params: Params) -> ApiResult<StatusCode> {
-    let name = split(&rest, "/tag")?;
+pub async fn tag(
+    State(s): State<AppState>,
+    Path(rest): Path<String>,
+    params: Params,
+    method: Method,
+    uri: Uri,
+) -> ApiResult<StatusCode> {
+    let name = split(&rest, "/tag", &method, &uri)?;
     let repo = short_name(params.get("repo").unwrap_or_default());
     let target = match params.get("tag").filter(|t| !t.is_empty()) {
         Some(tag) => format!("{repo}:{tag}"),
@@ -81,4 +102,16 @@ pub async fn remove(
     let force = params.flag("force");
     let report = blocking(move || s.engine.remove_image(&name, force)).await?;
     Ok(Json(report.iter().filter_map(|l| DeleteItem::from_line(l)).collect()))
+}
+
+/// `docker image prune [-a]`: the CLI sends `dangling=true`, or `dangling=false` for `-a`.
+pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<ImagePruneReport>> {
+    let filters = params.filters()?;
+    filters.only(&["dangling"])?;
+    let all = filters.boolean("dangling")? == Some(false);
+    let pruned = blocking(move || s.engine.image_prune(all)).await?;
+    Ok(Json(ImagePruneReport {
+        images_deleted: pruned.report.iter().filter_map(|l| DeleteItem::from_line(l)).collect(),
+        space_reclaimed: pruned.reclaimed,
+    }))
 }

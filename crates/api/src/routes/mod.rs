@@ -1,6 +1,7 @@
 //! The routes of the Docker API subset, one module per resource. Paths are Docker's without
 //! the version prefix (stripped before routing).
 
+pub mod archive;
 pub mod attach;
 pub mod build;
 pub mod containers;
@@ -9,6 +10,7 @@ pub mod events;
 pub mod exec;
 pub mod images;
 pub mod logs;
+pub mod networks;
 pub mod porthole;
 pub mod stats;
 pub mod system;
@@ -19,8 +21,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{delete, get, post};
 use porthole_engine::Engine;
-
-use crate::error::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -52,6 +52,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/_ping", get(system::ping).head(system::ping))
         .route("/version", get(system::version))
         .route("/info", get(system::info))
+        .route("/system/df", get(system::df))
         .route("/events", get(events::events))
         .route("/containers/json", get(containers::list))
         .route("/containers/create", post(containers::create))
@@ -67,6 +68,9 @@ pub fn routes(state: AppState) -> Router {
         .route("/containers/{id}/restart", post(containers::restart))
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/resize", post(containers::resize))
+        .route("/containers/{id}/rename", post(containers::rename))
+        .route("/containers/{id}/top", get(containers::top))
+        .route("/containers/{id}/archive", get(archive::get).head(archive::stat).put(archive::put))
         .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}/logs", get(logs::logs))
         .route("/containers/{id}/exec", post(exec::create))
@@ -75,16 +79,20 @@ pub fn routes(state: AppState) -> Router {
         .route("/exec/{id}/json", get(exec::inspect))
         .route("/images/json", get(images::list))
         .route("/images/create", post(images::pull))
+        .route("/images/prune", post(images::prune))
         // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
         // split by hand: `NAME/json`, `NAME/tag`, `NAME`.
         .route("/images/{*rest}", get(images::inspect).post(images::tag).delete(images::remove))
         .route("/build", post(build::build).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/networks", get(networks::list))
+        .route("/networks/{id}", get(networks::inspect))
         .route("/volumes", get(volumes::list))
         .route("/volumes/create", post(volumes::create))
         .route("/volumes/prune", post(volumes::prune))
         .route("/volumes/{name}", get(volumes::inspect).delete(volumes::remove))
         .merge(porthole::routes())
         .merge(dashboard::routes())
-        .fallback(|| async { ApiError::PageNotFound })
+        .fallback(crate::unsupported::fallback)
+        .method_not_allowed_fallback(crate::unsupported::fallback)
         .with_state(state)
 }

@@ -1,4 +1,4 @@
-//! `/_ping`, `/version`, `/info`.
+//! `/_ping`, `/version`, `/info`, `/system/df`.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,7 +6,7 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::dto::system::{InfoJson, VersionJson};
+use crate::dto::system::{DiskUsageJson, InfoJson, VersionJson};
 use crate::error::{ApiResult, blocking};
 
 /// Version negotiation: the CLI reads `Api-Version` (added by the version layer) and
@@ -28,4 +28,10 @@ pub async fn info(State(s): State<AppState>) -> ApiResult<Json<InfoJson>> {
     let engine = s.engine.clone();
     let counts = blocking(move || Ok(engine.counts())).await?;
     Ok(Json(InfoJson::new(counts, s.engine.root(), s.engine.warnings().to_vec())))
+}
+
+/// `docker system df`.
+pub async fn df(State(s): State<AppState>) -> ApiResult<Json<DiskUsageJson>> {
+    let usage = blocking(move || s.engine.disk_usage()).await?;
+    Ok(Json(DiskUsageJson::new(usage, porthole_store::now_nanos())))
 }
