@@ -20,6 +20,8 @@ fi
 # a plain `cargo build -p porthole-cli` unifies features differently and rebuilds wasmtime.
 (cd "$repo" && cargo test --workspace --no-run)
 
+# Where cargo put it: CARGO_TARGET_DIR when set, as cargo itself decides.
+target="${CARGO_TARGET_DIR:-$repo/target}"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-PORTHOLE_BIN="$repo/target/debug/porthole" PORTHOLE_PORT="$port" SCREENSHOTS="$repo/target/screenshots" \
+PORTHOLE_BIN="$target/debug/porthole" PORTHOLE_PORT="$port" SCREENSHOTS="$target/screenshots" \
     node "$here/dashboard.test.mjs"
