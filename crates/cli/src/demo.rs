@@ -5,8 +5,8 @@
 //! so a reader can do the same by hand. What exists already (images, containers) is reused,
 //! so a second run starts where the first stopped.
 
-use std::io::{IsTerminal, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -173,7 +173,7 @@ fn run_detached(engine: &Engine, command: &str, opts: CreateOptions) -> anyhow::
 fn wait_until_served(addr: SocketAddr, path: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if status_of(addr, path).is_ok_and(|s| s == 200) {
+        if porthole_engine::http_status_of(addr, path).is_ok_and(|s| s == 200) {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -181,14 +181,4 @@ fn wait_until_served(addr: SocketAddr, path: &str) -> anyhow::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-fn status_of(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
-    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(conn, "HEAD {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
-    let mut head = [0u8; 12];
-    conn.read_exact(&mut head)?;
-    let text = String::from_utf8_lossy(&head);
-    text.get(9..12).and_then(|s| s.parse().ok()).ok_or_else(|| std::io::Error::other("not an HTTP answer"))
 }

@@ -117,7 +117,7 @@ impl Engine {
         if addr.ip().is_unspecified() {
             addr = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port());
         }
-        get_status(addr, path).map_err(|e| format!("{addr}: {e}"))
+        http_status_of(addr, path).map_err(|e| format!("{addr}: {e}"))
     }
 }
 
@@ -152,7 +152,9 @@ impl Breaks {
     }
 }
 
-fn get_status(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
+/// The status a web server at `addr` answers `GET path` with (the lesson checks, and
+/// `porthole demo` waiting for its web server).
+pub fn http_status_of(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
     let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     conn.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(conn, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;

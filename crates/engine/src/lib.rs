@@ -49,6 +49,7 @@ pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use image_prune::ImagePrune;
+pub use lessons::http_status_of;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;

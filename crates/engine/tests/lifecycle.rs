@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{engine, run, sh};
@@ -53,18 +52,8 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
         })
         .unwrap();
     e.start(id.as_str()).unwrap();
-    let out = Arc::new(std::sync::Mutex::new(Vec::new()));
-    struct W(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for W {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let stdio = porthole_engine::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
+    let out = common::Captured::default();
+    let stdio = porthole_engine::Stdio { stdout: Box::new(out.clone()), ..Default::default() };
     let code = e
         .exec(
             id.as_str(),
@@ -78,7 +67,7 @@ fn exec_runs_beside_the_main_guest_with_the_same_mounts() {
         )
         .unwrap();
     assert_eq!(code, 0);
-    let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     assert_eq!(text, format!("hi\n{}\n", &id.as_str()[..12]));
     e.remove(id.as_str(), RemoveOptions { force: true, volumes: false }).unwrap();
     assert!(e.volume_inspect("shared").unwrap().mountpoint.join("f").exists());

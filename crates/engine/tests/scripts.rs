@@ -44,25 +44,15 @@ fn a_script_runs_under_its_interpreter() {
         .create(CreateOptions { image: "scripted".into(), cmd: common::sh("sleep 30"), ..Default::default() })
         .unwrap();
     e.start(sleeper.as_str()).unwrap();
-    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for W {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let stdio = porthole_engine::Stdio { stdout: Box::new(W(out.clone())), ..Default::default() };
+    let out = common::Captured::default();
+    let stdio = porthole_engine::Stdio { stdout: Box::new(out.clone()), ..Default::default() };
     let code = e
         .exec(
             sleeper.as_str(),
             ExecOptions { cmd: vec!["/app/start.sh".into(), "z".into()], stdio, ..Default::default() },
         )
         .unwrap();
-    assert_eq!((code, String::from_utf8_lossy(&out.lock().unwrap()).as_ref()), (0, "started /app/start.sh with z\n"));
+    assert_eq!((code, out.text().as_str()), (0, "started /app/start.sh with z\n"));
     e.kill(sleeper.as_str()).unwrap();
 }
 

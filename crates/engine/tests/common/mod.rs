@@ -39,3 +39,24 @@ pub fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {
     let code = e.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
     (code, output(e, id.as_str()), id.to_string())
 }
+
+/// An output stream for an exec that keeps what it is given; `text()` reads it.
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
