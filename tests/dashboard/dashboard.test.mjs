@@ -233,6 +233,23 @@ try {
   await page.waitForSelector('[data-key^="container:"]:has-text("volume-demo")', { state: 'detached', timeout: 5000 });
   await page.waitForFunction(() => document.querySelectorAll('#graph .node.volume.anonymous').length === 0, null, { timeout: 5000 });
 
+  step('the lesson panel: a step\'s check turns green once the command ran, the arrow key moves on');
+  await page.keyboard.press('l');
+  await page.click('button.lesson-pick[data-lesson="volumes-from"]');
+  await page.waitForSelector('#lesson-step:has-text("Step 1 of")');
+  await page.waitForSelector('#lesson code.cmd:has-text("docker create --name vf-data")');
+  await page.waitForSelector('#lesson-checks li.check.failed');
+  assert.equal(await page.locator('#lesson-checks.passed').count(), 0, 'nothing was run yet');
+  docker('create', '--name', 'vf-data', '-v', '/exports', '-v', 'vf-config:/config', 'busybox', 'true');
+  await page.waitForSelector('#lesson-checks.passed', { timeout: 5000 });
+  assert.equal(await page.locator('#lesson-checks li.check.failed').count(), 0);
+  await page.waitForSelector('[data-key^="container:"].selected:has-text("vf-data")', { timeout: 5000 });
+  await page.screenshot({ path: join(SHOTS, 'dashboard-lesson.png') });
+  await page.keyboard.press('ArrowRight');
+  await page.waitForSelector('#lesson-step:has-text("Step 2 of")');
+  await page.waitForSelector('#lesson-checks li.check.failed');
+  assert.match(page.url(), /lesson=volumes-from&step=2/);
+
   step('unknown ids get a friendly 404 page');
   const resp = await page.goto(BASE + '/container/no-such-thing');
   assert.equal(resp.status(), 404);

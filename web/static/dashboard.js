@@ -481,6 +481,7 @@ function connect() {
     }
     addTimeline(e);
     if (e.kind === 'file') onFileEvent(e); else scheduleGraph();
+    if (e.kind !== 'file' && typeof lessonEvent === 'function') lessonEvent();
   };
   es.onerror = () => {
     setStatus('offline', 'reconnecting…');
@@ -526,6 +527,7 @@ $('#graph').addEventListener('keydown', (ev) => {
 document.addEventListener('keydown', (ev) => {
   if (ev.target.matches('input, textarea')) return;
   if (ev.key === 'p') togglePresenter();
+  else if (ev.key === 'l') $('#lessons').click();
   else if (ev.key === '+' || ev.key === '=') zoomBy(1.25);
   else if (ev.key === '-') zoomBy(0.8);
   else if (ev.key === '0') zoomFit();

@@ -15,6 +15,7 @@ use crate::extract::Params;
 
 const SCRIPT: &str = include_str!("../../../../web/static/dashboard.js");
 const STYLE: &str = include_str!("../../../../web/static/dashboard.css");
+const LESSONS: &str = include_str!("../../../../web/static/lessons.js");
 
 #[derive(Template)]
 #[template(path = "index.html")]
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/static/dashboard.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/static/dashboard.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/static/lessons.js", get(|| async { asset("text/javascript; charset=utf-8", LESSONS) }))
         .route("/container/{id}", get(container))
         .route("/volume/{name}", get(volume))
 }
