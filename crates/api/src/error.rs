@@ -67,6 +67,7 @@ impl ApiError {
                 ErrorKind::NotFound => StatusCode::NOT_FOUND,
                 ErrorKind::Conflict => StatusCode::CONFLICT,
                 ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::PageNotFound
