@@ -197,19 +197,20 @@ impl World {
             EngineError::NoSuchNetwork(n) => EngineError::CreateOnNoSuchNetwork(n),
             e => e,
         };
-        let mode = match req.mode.as_str() {
-            "" | "default" => DEFAULT_NETWORK,
-            mode => mode,
+        // `default` is Docker's word for `bridge`, in the mode and as an endpoint's key.
+        let find = |name: &str| match name {
+            "" | "default" => self.network(DEFAULT_NETWORK),
+            name => self.network(name),
         };
-        let primary = self.network(mode).map_err(unknown)?;
+        let primary = find(&req.mode).map_err(unknown)?;
         let mut out = BTreeMap::new();
         let given = |network: &NetworkRecord| {
-            req.endpoints.iter().find(|(k, _)| self.network(k).is_ok_and(|n| n.id == network.id)).map(|(_, a)| a)
+            req.endpoints.iter().find(|(k, _)| find(k).is_ok_and(|n| n.id == network.id)).map(|(_, a)| a)
         };
         let primary_aliases = given(&primary).cloned().unwrap_or_default();
         out.insert(primary.id.to_string(), Endpoint { aliases: aliases(&primary_aliases, &primary.id, container) });
         for (name, given) in &req.endpoints {
-            let network = self.network(name).map_err(unknown)?;
+            let network = find(name).map_err(unknown)?;
             check_joinable(&out, &network.id)?;
             out.insert(network.id.to_string(), Endpoint { aliases: aliases(given, &network.id, container) });
         }
