@@ -769,7 +769,7 @@ mod tests {
         let mut kinds: Vec<QuarantineKind> = r.quarantined.iter().map(|q| q.kind).collect();
         kinds.sort_by_key(|k| k.as_str());
         assert_eq!(kinds, [QuarantineKind::Network, QuarantineKind::Network, QuarantineKind::Stray]);
-        assert_eq!(store.networks().unwrap(), [good.clone()]);
+        assert_eq!(store.networks().unwrap(), std::slice::from_ref(&good));
         store.remove_network(&good.id).unwrap();
         assert_eq!(store.networks().unwrap(), []);
     }
