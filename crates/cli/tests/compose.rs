@@ -108,6 +108,10 @@ fn docker_compose_runs_the_pulp_example_and_down_removes_it() {
     assert_eq!(on_net.trim(), "3");
     let volumes = d.ok(&["volume", "ls", "-q"]);
     assert_eq!(volumes.lines().count(), 2, "the content image's two volumes: {volumes}");
+    // Up again: nothing changed, so nothing is recreated (compose finds each container already
+    // on the network, by the short-id alias Docker gives).
+    let again = compose_ok(&d, dir, &["up", "-d"]);
+    assert!(!again.contains("Recreating"), "{again}");
 
     compose_ok(&d, dir, &["down", "-v"]);
     assert_eq!(d.ok(&["ps", "-aq"]), "");
