@@ -25,7 +25,8 @@ pub async fn create(State(s): State<AppState>, JsonBody(body): JsonBody<NetworkC
 pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<Vec<NetworkJson>>> {
     let filters = params.filters()?;
     let mut out = Vec::new();
-    for network in s.engine.network_list().into_iter().map(NetworkJson::from) {
+    let networks = blocking(move || Ok(s.engine.network_list())).await?;
+    for network in networks.into_iter().map(NetworkJson::from) {
         if network_matches(&network, &filters)? {
             out.push(network);
         }
@@ -34,7 +35,7 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
 }
 
 pub async fn inspect(State(s): State<AppState>, Path(reference): Path<String>) -> ApiResult<Json<NetworkJson>> {
-    Ok(Json(s.engine.network_inspect(&reference)?.into()))
+    Ok(Json(blocking(move || s.engine.network_inspect(&reference)).await?.into()))
 }
 
 pub async fn remove(State(s): State<AppState>, Path(reference): Path<String>) -> ApiResult<StatusCode> {
