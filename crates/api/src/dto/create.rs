@@ -372,6 +372,16 @@ mod tests {
                 "400 --mount volume-opt is not supported by Porthole",
             ),
             (r#"{"HostConfig": {"StorageOpt": {"size": "20m"}}}"#, "ok"),
+            (r#"{"HostConfig": {"NetworkMode": "pulp_default"}}"#, "ok"),
+            (
+                r#"{"HostConfig": {"NetworkMode": "container:web"}}"#,
+                "400 --network container:web is not supported by Porthole",
+            ),
+            (r#"{"NetworkingConfig": {"EndpointsConfig": {"n": {"Aliases": ["web"]}, "m": null}}}"#, "ok"),
+            (
+                r#"{"NetworkingConfig": {"EndpointsConfig": {"n": {"IPAMConfig": {"IPv4Address": "10.0.0.2"}}}}}"#,
+                "400 --ip/--ip6 (a network gives no addresses) is not supported by Porthole",
+            ),
             (
                 r#"{"HostConfig": {"StorageOpt": {"size": "lots"}}}"#,
                 "400 invalid value for --storage-opt size: invalid size: 'lots'",
