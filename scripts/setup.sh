@@ -19,6 +19,10 @@ fi
 if ! python3 -c 'import docker' >/dev/null 2>&1; then
     apt_install python3-docker
 fi
+# Debian's docker-compose 1.29 (Python, over python3-docker): the compose test drives it.
+if ! command -v docker-compose >/dev/null 2>&1; then
+    apt_install docker-compose
+fi
 if ! [ -f /usr/lib/wasm32-wasi/libc.a ] || ! command -v clang >/dev/null 2>&1; then
     apt_install clang lld wasi-libc libclang-rt-dev-wasm32
 fi

@@ -31,9 +31,6 @@ pub enum ApiError {
         "pull access denied for {0}: Porthole does not pull images; build them locally with docker build -t {0} DIR"
     )]
     PullRefused(String),
-    /// Docker's text for a network it does not know.
-    #[error("network {0} not found")]
-    NoSuchNetwork(String),
     #[error("No such exec instance: {0}")]
     NoSuchExec(String),
     #[error("container {0} is not running")]
@@ -67,11 +64,11 @@ impl ApiError {
                 ErrorKind::NotFound => StatusCode::NOT_FOUND,
                 ErrorKind::Conflict => StatusCode::CONFLICT,
                 ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::PageNotFound
             | ApiError::NoSuchExec(_)
-            | ApiError::NoSuchNetwork(_)
             | ApiError::PullRefused(_)
             | ApiError::PluginNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidJson(_)

@@ -1,6 +1,6 @@
 //! `docker ps --filter`: which containers a filter set keeps (Docker's keys `id`, `name`,
 //! `status`, `volume`, `label`, `ancestor`; values of one key are alternatives); and
-//! `docker network ls --filter` over the default networks.
+//! `docker network ls --filter`.
 
 use porthole_engine::ContainerInfo;
 
@@ -43,18 +43,22 @@ pub fn container_matches(info: &ContainerInfo, filters: &Filters) -> Result<bool
         }))
 }
 
-pub const NETWORK_FILTERS: &[&str] = &["driver", "id", "label", "name", "scope", "type"];
+pub const NETWORK_FILTERS: &[&str] = &["dangling", "driver", "id", "label", "name", "scope", "type"];
 
-/// The default networks are all `builtin`, none `custom`.
+/// The default networks are `builtin`, created ones `custom`; `dangling` ones have no
+/// container (the default networks never are, as in Docker).
 pub fn network_matches(n: &NetworkJson, filters: &Filters) -> Result<bool, ApiError> {
     filters.only(NETWORK_FILTERS)?;
-    Ok(any(filters.values("name"), |v| name_matches(n.name, v))
+    let kind = if n.builtin { "builtin" } else { "custom" };
+    let dangling = filters.boolean("dangling")?;
+    Ok(any(filters.values("name"), |v| name_matches(&n.name, v))
         && any(filters.values("id"), |v| n.id.starts_with(v))
         && any(filters.values("driver"), |v| n.driver == v)
         && any(filters.values("scope"), |v| n.scope == v)
-        && any(filters.values("type"), |v| v == "builtin")
+        && any(filters.values("type"), |v| v == kind)
+        && dangling.is_none_or(|d| d == (!n.builtin && n.containers.is_empty()))
         && filters.values("label").iter().all(|f| match f.split_once('=') {
-            Some((k, v)) => n.labels.get(k) == Some(&v),
+            Some((k, v)) => n.labels.get(k).map(String::as_str) == Some(v),
             None => n.labels.contains_key(f.as_str()),
         }))
 }

@@ -1,5 +1,5 @@
 //! End to end with the docker CLI: the verbs beyond the lifecycle (`system df`, `rename`,
-//! `image prune`, `top`, `network ls`) and the refusal, by name, of those Porthole lacks.
+//! `image prune`, `top`, the network verbs) and the refusal, by name, of those Porthole lacks.
 //!
 //! Skipped (with a note) where no `docker` CLI is installed, but never under `CI`.
 
@@ -21,7 +21,6 @@ fn unsupported_verbs_are_refused_by_name() {
         (&["history", "busybox"], "docker history"),
         (&["save", "busybox"], "docker save"),
         (&["update", "--cpus", "1", "cc"], "docker update"),
-        (&["network", "create", "n"], "docker network create"),
         (&["swarm", "init"], "docker swarm init"),
         (&["plugin", "ls"], "docker plugin ls"),
     ] {
@@ -56,11 +55,82 @@ fn networks_are_records_of_the_defaults() {
     assert_eq!(ls, "bridge bridge local\nhost host local\nnone null local\n");
     assert_eq!(d.ok(&["network", "ls", "-q", "--filter", "name=none"]).trim(), "c91b590418c7");
     let note = d.ok(&["network", "inspect", "--format", "{{index .Labels \"io.porthole.note\"}}", "bridge"]);
-    assert_eq!(note.trim(), "Porthole guests have no network: this network gives no connectivity");
+    assert_eq!(note.trim(), NOTE);
     let (_, missing) = d.fails(&["network", "inspect", "nosuch"]);
     assert!(missing.contains("network nosuch not found"), "{missing}");
-    let (_, connect) = d.fails(&["network", "connect", "bridge", "nosuch"]);
-    assert!(connect.contains("docker network connect is not supported by Porthole"), "{connect}");
+    let (_, removed) = d.fails(&["network", "rm", "bridge"]);
+    assert!(removed.contains("bridge is a pre-defined network and cannot be removed"), "{removed}");
+}
+
+const NOTE: &str = "Porthole guests have no network: this network gives no connectivity";
+
+/// `network create/ls/inspect/connect/disconnect/rm/prune` and `run --network`: records only,
+/// with Docker's checks and texts, and each says it gives no connectivity.
+#[test]
+fn network_verbs_keep_records() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let id = d.ok(&["network", "create", "--label", "team=a", "backend"]).trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    let (_, taken) = d.fails(&["network", "create", "backend"]);
+    assert!(taken.contains("network with name backend already exists"), "{taken}");
+    let (_, overlay) = d.fails(&["network", "create", "-d", "overlay", "swarmy"]);
+    assert!(overlay.contains("network driver overlay is not supported by Porthole"), "{overlay}");
+    let custom = d.ok(&["network", "ls", "--filter", "type=custom", "--format", "{{.Name}} {{.Driver}}"]);
+    assert_eq!(custom, "backend bridge\n");
+    let shown = d.ok(&["network", "inspect", "--format", "{{.Name}} {{.Labels}} {{.Options}}", &id[..12]]);
+    assert_eq!(shown.trim(), "backend map[team:a] map[]");
+    // `docker network inspect` prints the note the engine adds.
+    assert!(d.ok(&["network", "inspect", "backend"]).contains(&format!("\"PortholeNote\": \"{NOTE}\"")));
+
+    // `run --network NAME`: the CLI prints the create warning; inspect shows the network.
+    let run = d.docker(&["run", "--network", "backend", "--name", "on-net", "busybox", "echo", "ran"]);
+    assert!(run.status.success(), "{}", common::text(&run.stderr));
+    assert_eq!(common::text(&run.stdout), "ran\n");
+    assert!(common::text(&run.stderr).contains(NOTE), "{}", common::text(&run.stderr));
+    let mode = d.ok(&["inspect", "--format", "{{.HostConfig.NetworkMode}}", "on-net"]);
+    assert_eq!(mode.trim(), "backend");
+    let networks = d.ok(&[
+        "inspect",
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.NetworkID}} {{end}}",
+        "on-net",
+    ]);
+    assert_eq!(networks.trim(), format!("backend={id}"));
+    let (_, unknown) = d.fails(&["run", "--network", "nosuch", "busybox", "true"]);
+    assert!(unknown.contains("network nosuch not found"), "{unknown}");
+    assert!(!unknown.contains("Unable to find image"), "{unknown}");
+
+    // connect (with an alias) and disconnect a second container.
+    d.ok(&["create", "--name", "joiner", "busybox", "true"]);
+    d.ok(&["network", "connect", "--alias", "db", "backend", "joiner"]);
+    let aliases = d.ok(&["inspect", "--format", "{{json .NetworkSettings.Networks.backend.Aliases}}", "joiner"]);
+    assert!(aliases.starts_with("[\"db\","), "{aliases}");
+    let members = d.ok(&["network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", "backend"]);
+    let mut members: Vec<&str> = members.split_whitespace().collect();
+    members.sort();
+    assert_eq!(members, ["joiner", "on-net"]);
+    let (_, again) = d.fails(&["network", "connect", "backend", "joiner"]);
+    assert!(again.contains("endpoint with name joiner already exists in network backend"), "{again}");
+    d.ok(&["network", "disconnect", "backend", "joiner"]);
+    let (_, gone) = d.fails(&["network", "disconnect", "backend", "joiner"]);
+    assert!(gone.contains("container joiner is not connected to network backend"), "{gone}");
+
+    // rm is refused while a container is on it; prune leaves it; removing the container frees it.
+    let (_, busy) = d.fails(&["network", "rm", "backend"]);
+    assert!(
+        busy.contains(&format!("error while removing network: network backend id {id} has active endpoints")),
+        "{busy}"
+    );
+    d.ok(&["network", "create", "spare"]);
+    let pruned = d.ok(&["network", "prune", "-f"]);
+    assert!(pruned.contains("spare") && !pruned.contains("backend"), "{pruned}");
+    d.ok(&["rm", "on-net"]);
+    assert_eq!(d.ok(&["network", "rm", "backend"]).trim(), "backend");
+    let (_, missing) = d.fails(&["network", "inspect", "backend"]);
+    assert!(missing.contains("network backend not found"), "{missing}");
 }
 
 /// Polls `docker top` until `cmd` shows (a detached exec registers as its guest starts).

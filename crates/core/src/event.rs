@@ -9,6 +9,7 @@ pub enum EventType {
     Container,
     Volume,
     Image,
+    Network,
     /// A guest changed a file (Porthole's own; not sent to Docker clients).
     File,
     /// A guest opened a path (or failed to): the engine kept its walk (Porthole's own).

@@ -35,6 +35,9 @@ pub struct ContainerSummary {
     /// Its published ports while it runs, as `docker ps` shows them (`127.0.0.1:8080->80/tcp`).
     #[serde(default)]
     pub ports: Vec<String>,
+    /// The created networks it is on (not the default ones): records only, which the box says.
+    #[serde(default)]
+    pub networks: Vec<String>,
 }
 
 /// One mount of a container.
@@ -214,6 +217,10 @@ pub fn build(input: &GraphInput) -> Graph {
                 // A long command would make a tall box; its whole text is in the details.
                 .chain(std::iter::once(clip(&c.command, COMMAND_CHARS)))
                 .chain((!c.ports.is_empty()).then(|| format!("ports {}", c.ports.join(", "))))
+                .chain(
+                    (!c.networks.is_empty())
+                        .then(|| format!("network {} (no connectivity in Porthole)", c.networks.join(", "))),
+                )
                 .collect(),
             tags: vec![c.state.clone()],
         });

@@ -23,6 +23,7 @@ fn container(id: &str, name: &str, image_id: &str, created: i64, mounts: Vec<Mou
         created,
         mounts,
         ports: vec![],
+        networks: vec![],
     }
 }
 
@@ -251,6 +252,16 @@ fn a_container_with_published_ports_lists_them_under_its_command() {
     let g = build(&GraphInput { images: vec![], containers: vec![web], volumes: vec![] });
     let node = g.nodes.iter().find(|n| n.title == "pulp-apache").unwrap();
     assert_eq!(node.lines, ["running · c1", "/bin/sh", "ports 127.0.0.1:8080->80/tcp"]);
+}
+
+/// A container on a created network says what that network is: a record, no connectivity.
+#[test]
+fn a_container_on_a_created_network_says_it_gives_no_connectivity() {
+    let mut web = container("c1", "pulp-apache", "i1", 1, vec![]);
+    web.networks = vec!["pulp_default".into()];
+    let g = build(&GraphInput { images: vec![], containers: vec![web], volumes: vec![] });
+    let node = g.nodes.iter().find(|n| n.title == "pulp-apache").unwrap();
+    assert_eq!(node.lines, ["running · c1", "/bin/sh", "network pulp_default (no connectivity in Porthole)"]);
 }
 
 #[test]

@@ -11,6 +11,8 @@ pub enum NameError {
     InvalidVolumeName(String),
     #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
     InvalidContainerName(String),
+    #[error("invalid network name {0:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
+    InvalidNetworkName(String),
     #[error("invalid id: {0:?} (want 64 lower-case hex digits)")]
     InvalidId(String),
 }
@@ -48,6 +50,17 @@ impl ContainerName {
         } else {
             Err(NameError::InvalidContainerName(s.to_string()))
         }
+    }
+}
+
+/// A network's name (`docker network create NAME`, compose's `PROJECT_default`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NetworkName(String);
+
+impl NetworkName {
+    pub fn new(s: &str) -> Result<Self, NameError> {
+        if is_docker_name(s) { Ok(Self(s.to_string())) } else { Err(NameError::InvalidNetworkName(s.to_string())) }
     }
 }
 
@@ -109,6 +122,7 @@ macro_rules! validated_string {
 
 validated_string!(VolumeName);
 validated_string!(ContainerName);
+validated_string!(NetworkName);
 validated_string!(Id);
 
 /// How a reference given by a user (name, full id or id prefix) matched.

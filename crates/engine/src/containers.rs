@@ -50,6 +50,8 @@ pub struct CreateOptions {
     pub storage_size: Option<u64>,
     /// `--log-driver` / `--log-opt`, checked (`LogConfig::default()` when none was given).
     pub log: LogConfig,
+    /// `--network` and each network's aliases.
+    pub network: crate::networks::NetworkRequest,
 }
 
 /// `docker rm` options.
@@ -75,6 +77,8 @@ pub struct ContainerInfo {
     pub health: Option<porthole_core::health::Health>,
     /// `docker pause`d.
     pub paused: bool,
+    /// The networks it is on (records only: no connectivity).
+    pub networks: Vec<crate::networks::Attachment>,
 }
 
 /// The image a reference names: `name[:tag]` (default tag `latest`), a full id, or an id
@@ -110,10 +114,11 @@ impl Engine {
     /// created, as with Docker.
     pub fn create(&self, opts: CreateOptions) -> Result<Id> {
         let id = porthole_store::random_id();
-        let (image, name, mounts, anonymous_created) = {
+        let (image, name, mounts, anonymous_created, networks) = {
             let mut w = self.world();
             let image = find_image(&w, &opts.image)?.clone();
             let name = self.pick_name(&w, opts.name.as_deref())?;
+            let networks = w.attachments(&opts.network, &id)?;
             let plan = resolve_mounts(&opts.mounts, &image.config.volume_paths(), |reference| {
                 w.container(reference).ok().map(|c| (c.record.id.to_string(), c.record.mounts.clone()))
             })?;
@@ -143,7 +148,7 @@ impl Engine {
             };
             let volumes = mounts.iter().filter_map(|m| m.volume().map(str::to_string)).collect();
             w.creating.insert(id.clone(), crate::Reservation { name: name.clone(), volumes });
-            (image, name, mounts, anonymous_created)
+            (image, name, mounts, anonymous_created, networks)
         };
         let config = container_config(&image.config, &opts);
         let materialized = self.materialize(&id, &image, mounts, &config);
@@ -183,6 +188,8 @@ impl Engine {
                 memory_bytes: opts.memory_bytes,
                 storage_size: opts.storage_size,
                 log: opts.log.clone(),
+                network_mode: opts.network.mode.clone(),
+                networks,
             },
             mounts,
             state: StateRecord::default(),
@@ -323,15 +330,19 @@ impl Engine {
     /// `docker ps [-a]`
     pub fn list(&self, all: bool) -> Vec<ContainerInfo> {
         let w = self.world();
-        let mut out: Vec<ContainerInfo> =
-            w.containers.values().filter(|c| all || c.record.state.status.is_running()).map(|c| self.info(c)).collect();
+        let mut out: Vec<ContainerInfo> = w
+            .containers
+            .values()
+            .filter(|c| all || c.record.state.status.is_running())
+            .map(|c| self.info(&w, c))
+            .collect();
         out.sort_by_key(|c| std::cmp::Reverse(c.record.created));
         out
     }
 
     pub fn inspect(&self, reference: &str) -> Result<ContainerInfo> {
         let w = self.world();
-        Ok(self.info(w.container(reference)?))
+        Ok(self.info(&w, w.container(reference)?))
     }
 
     /// The container's recent path walks, oldest first (see `walks.rs` for which are kept).
@@ -340,10 +351,11 @@ impl Engine {
         Ok(self.inner.walks.snapshot(&id))
     }
 
-    fn info(&self, c: &Container) -> ContainerInfo {
+    fn info(&self, w: &World, c: &Container) -> ContainerInfo {
         let store = &self.inner.store;
         let record = &c.record;
         ContainerInfo {
+            networks: w.attachments_of(record),
             ports: c.running.as_ref().map(|r| r.ports.clone()).unwrap_or_default(),
             health: c.health.clone(),
             paused: c.running.as_ref().is_some_and(|r| r.paused),

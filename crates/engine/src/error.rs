@@ -13,6 +13,8 @@ pub enum ErrorKind {
     NotFound,
     Conflict,
     Invalid,
+    /// Docker's 403: allowed in general, not for this one (a pre-defined network, say).
+    Forbidden,
     Internal,
 }
 
@@ -32,6 +34,33 @@ pub enum EngineError {
     NoSuchLesson(String),
     #[error("lesson {lesson} has no step {step} (its steps are 1 to {count})")]
     NoSuchLessonStep { lesson: String, step: usize, count: usize },
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
+    /// A container created on a network that does not exist. Docker's text, but 400 rather than
+    /// its 404: a 404 on create makes the docker CLI announce "Unable to find image … locally"
+    /// and try a pull before showing the real error.
+    #[error("network {0} not found")]
+    CreateOnNoSuchNetwork(String),
+    /// A network driver that means real connectivity (or a swarm).
+    #[error("network driver {0} is not supported by Porthole")]
+    NetworkDriver(String),
+    /// A driver Docker would look up among plugins and not find.
+    #[error("plugin \"{0}\" not found")]
+    NoSuchPlugin(String),
+    #[error("{name} is a pre-defined network and cannot be {verb}")]
+    PredefinedNetwork { name: String, verb: &'static str },
+    #[error("network with name {0} already exists")]
+    NetworkNameInUse(String),
+    #[error("error while removing network: network {name} id {id} has active endpoints")]
+    NetworkInUse { name: String, id: String },
+    #[error("endpoint with name {container} already exists in network {network}")]
+    AlreadyConnected { container: String, network: String },
+    #[error("container {container} is not connected to network {network}")]
+    NotConnected { container: String, network: String },
+    #[error("container cannot be disconnected from host network or connected to host network")]
+    NetworkHost,
+    #[error("container cannot be connected to multiple networks with one of the networks in private (none) mode")]
+    NetworkNoneAlone,
     #[error("remove {name}: volume is in use - [{}]", users.join(", "))]
     VolumeInUse { name: String, users: Vec<String> },
     #[error(
@@ -126,7 +155,16 @@ impl EngineError {
             | EngineError::NoSuchPath(_)
             | EngineError::NoSuchFileInContainer { .. }
             | EngineError::NoSuchLesson(_)
+            | EngineError::NoSuchNetwork(_)
+            | EngineError::NoSuchPlugin(_)
             | EngineError::NoSuchLessonStep { .. } => ErrorKind::NotFound,
+            EngineError::NetworkNameInUse(_) => ErrorKind::Conflict,
+            EngineError::PredefinedNetwork { .. }
+            | EngineError::NetworkInUse { .. }
+            | EngineError::AlreadyConnected { .. }
+            | EngineError::NotConnected { .. }
+            | EngineError::NetworkHost
+            | EngineError::NetworkNoneAlone => ErrorKind::Forbidden,
             EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
                 ErrorKind::Conflict
             }
@@ -151,6 +189,8 @@ impl EngineError {
             | EngineError::Build(_)
             | EngineError::Namespace(_)
             | EngineError::NotMountable(_)
+            | EngineError::CreateOnNoSuchNetwork(_)
+            | EngineError::NetworkDriver(_)
             | EngineError::Port(_) => ErrorKind::Invalid,
             EngineError::Io { .. }
             | EngineError::Runtime(_)

@@ -58,6 +58,12 @@ impl Engine {
                     created: r.created,
                     mounts,
                     ports: c.running.iter().flat_map(|run| &run.ports).map(|p| p.to_string()).collect(),
+                    networks: w
+                        .attachments_of(r)
+                        .into_iter()
+                        .filter(|a| !crate::networks::is_builtin(&a.id))
+                        .map(|a| a.name)
+                        .collect(),
                 }
             })
             .collect()

@@ -19,6 +19,7 @@ mod image_prune;
 mod images;
 pub mod lessons;
 mod logs;
+mod networks;
 mod pause;
 mod ports;
 mod preview;
@@ -40,7 +41,7 @@ use porthole_core::event::{Event, EventType};
 use porthole_core::names::{Id, Lookup, lookup};
 use porthole_runtime::FdBudget;
 use porthole_runtime::{Runtime, RuntimeConfig};
-use porthole_store::{ContainerRecord, ImageRecord, Recovery, Store, VolumeRecord};
+use porthole_store::{ContainerRecord, ImageRecord, NetworkRecord, Recovery, Store, VolumeRecord};
 use tokio::sync::broadcast;
 
 pub use archive::{ArchiveSource, PathStat};
@@ -51,6 +52,7 @@ pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use image_prune::ImagePrune;
 pub use lessons::http_status_of;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
+pub use networks::{Attachment, NO_CONNECTIVITY, NetworkCreate, NetworkInfo, NetworkRequest};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 /// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
@@ -137,6 +139,8 @@ struct World {
     volumes: BTreeMap<String, VolumeRecord>,
     images: BTreeMap<String, ImageRecord>,
     tags: BTreeMap<String, String>,
+    /// The created networks (the default ones are fixed: see `networks`).
+    networks: BTreeMap<Id, NetworkRecord>,
     /// Exit codes of containers already removed (`--rm`), for a `wait` that outlives them.
     removed_exit_codes: BTreeMap<Id, i32>,
     /// Containers being created: their files are being made outside the lock, and their
@@ -223,7 +227,11 @@ impl Engine {
             module_cache: Some(config.module_cache.clone().unwrap_or_else(|| store.module_cache_dir())),
         })?;
         let mut world = World::default();
-        for record in store.containers().context(|| "reading containers".into())? {
+        for mut record in store.containers().context(|| "reading containers".into())? {
+            // A record from before networks was on `bridge`, as every container then.
+            if record.host.networks.is_empty() && record.host.network_mode.is_empty() {
+                record.host.networks = networks::default_attachment();
+            }
             world.containers.insert(record.id.clone(), Container::new(record, &store));
         }
         for v in store.volumes().context(|| "reading volumes".into())? {
@@ -231,6 +239,9 @@ impl Engine {
         }
         for img in store.images().context(|| "reading images".into())? {
             world.images.insert(img.id.clone(), img);
+        }
+        for n in store.networks().context(|| "reading networks".into())? {
+            world.networks.insert(n.id.clone(), n);
         }
         world.tags = store.tags().context(|| "reading image tags".into())?;
         world.held_by_quarantine = store

@@ -9,6 +9,7 @@
 //!                                      rotated to container.log.1, .2, … (max-file)
 //! <root>/images/<id>/{config.json,rootfs/}
 //! <root>/images/tags.json              name:tag -> image id
+//! <root>/networks/<id>.json            a created network's record (a record only: no connectivity)
 //! <root>/module-cache/                 compiled guests
 //! <root>/quarantine/<time>-<kind>-<name> what recovery could not read, moved here whole
 //! ```
@@ -33,7 +34,8 @@ use porthole_core::names::Id;
 
 use atomic::{TMP_SUFFIX, read_json, write_json};
 pub use records::{
-    ANONYMOUS_LABEL, ContainerRecord, HostOptions, ImageRecord, RECORD_VERSION, RecordError, StateRecord, VolumeRecord,
+    ANONYMOUS_LABEL, ContainerRecord, Endpoint, HostOptions, ImageRecord, NetworkRecord, RECORD_VERSION, RecordError,
+    StateRecord, VolumeRecord,
 };
 
 /// What recovery found and did when the store was opened.
@@ -75,6 +77,8 @@ pub enum QuarantineKind {
     Image,
     /// `images/tags.json` (the tags are lost until restored by hand).
     Tags,
+    /// A network's record (`networks/<id>.json`).
+    Network,
     /// A file where the store keeps only directories.
     Stray,
 }
@@ -86,6 +90,7 @@ impl QuarantineKind {
             QuarantineKind::Volume => "volume",
             QuarantineKind::Image => "image",
             QuarantineKind::Tags => "tags",
+            QuarantineKind::Network => "network",
             QuarantineKind::Stray => "stray",
         }
     }
@@ -111,6 +116,7 @@ impl std::fmt::Display for Quarantined {
             QuarantineKind::Volume => "unreadable record of volume",
             QuarantineKind::Image => "unreadable image",
             QuarantineKind::Tags => "unreadable image tags",
+            QuarantineKind::Network => "unreadable network",
             QuarantineKind::Stray => "stray file",
         };
         write!(f, "{what} {} moved to {}: {}", self.name, self.to.display(), self.reason)
@@ -139,7 +145,7 @@ impl Store {
     /// Opens (creating if needed) the state root and recovers from an interrupted run.
     pub fn open(root: &Path) -> io::Result<(Self, Recovery)> {
         create_private_dir(root)?;
-        for dir in ["volumes", "containers", "images", "module-cache"] {
+        for dir in ["volumes", "containers", "images", "networks", "module-cache"] {
             create_private_dir(&root.join(dir))?;
         }
         let store = Self { root: root.canonicalize()? };
@@ -347,6 +353,36 @@ impl Store {
         write_json(&self.root.join("images/tags.json"), tags)
     }
 
+    // ---- networks ----
+
+    fn network_path(&self, id: &Id) -> PathBuf {
+        self.root.join("networks").join(format!("{id}.json"))
+    }
+
+    /// The created networks, oldest first.
+    pub fn networks(&self) -> io::Result<Vec<NetworkRecord>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(self.root.join("networks"))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "json")
+                && let Some(n) = read_json::<NetworkRecord>(&path)?
+            {
+                out.push(n);
+            }
+        }
+        out.sort_by_key(|n| n.created);
+        Ok(out)
+    }
+
+    pub fn save_network(&self, n: &NetworkRecord) -> io::Result<()> {
+        write_json(&self.network_path(&n.id), n)
+    }
+
+    pub fn remove_network(&self, id: &Id) -> io::Result<()> {
+        fs::remove_file(self.network_path(id))?;
+        fs::File::open(self.root.join("networks"))?.sync_all()
+    }
+
     // ---- recovery ----
 
     fn recover(&self) -> io::Result<Recovery> {
@@ -356,7 +392,38 @@ impl Store {
         self.recover_containers(&mut r)?;
         self.recover_volumes(&mut r)?;
         self.recover_images(&mut r)?;
+        self.recover_networks(&mut r)?;
         Ok(r)
+    }
+
+    /// A network record that cannot be read, or anything else in `networks/`, is quarantined.
+    fn recover_networks(&self, r: &mut Recovery) -> io::Result<()> {
+        for entry in fs::read_dir(self.root.join("networks"))? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let id = name.strip_suffix(".json").filter(|id| Id::new(id).is_ok());
+            if !entry.file_type()?.is_file() || id.is_none() {
+                r.quarantined.push(self.quarantine(
+                    QuarantineKind::Stray,
+                    &name,
+                    &path,
+                    "not a network record".into(),
+                )?);
+                continue;
+            }
+            match read_json::<NetworkRecord>(&path) {
+                Ok(Some(n)) if Some(n.id.as_str()) == id => {}
+                Ok(_) => r.quarantined.push(self.quarantine(
+                    QuarantineKind::Network,
+                    &name,
+                    &path,
+                    "its id is not its file name".into(),
+                )?),
+                Err(e) => r.quarantined.push(self.quarantine(QuarantineKind::Network, &name, &path, e.to_string())?),
+            }
+        }
+        Ok(())
     }
 
     fn recover_containers(&self, r: &mut Recovery) -> io::Result<()> {
@@ -672,6 +739,39 @@ mod tests {
         let (store, r) = Store::open(tmp.path()).unwrap();
         assert_eq!(r.quarantined, []);
         assert_eq!(store.quarantine_entries().unwrap().len(), 5);
+    }
+
+    /// Network records survive a reopen; a torn one, one whose id is not its file name and a
+    /// stray file go to quarantine, the good one stays.
+    #[test]
+    fn network_records_are_recovered_and_bad_ones_quarantined() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(tmp.path()).unwrap();
+        let good = NetworkRecord {
+            id: random_id(),
+            name: porthole_core::names::NetworkName::new("pulp_default").unwrap(),
+            created: 1,
+            driver: "bridge".into(),
+            labels: BTreeMap::from([("com.docker.compose.project".into(), "pulp".into())]),
+            options: BTreeMap::new(),
+            internal: false,
+            attachable: true,
+            enable_ipv6: false,
+        };
+        store.save_network(&good).unwrap();
+        let networks = store.root().join("networks");
+        fs::write(networks.join(format!("{}.json", random_id())), "{\"id\": \"to").unwrap();
+        let other = NetworkRecord { id: random_id(), ..good.clone() };
+        fs::write(networks.join(format!("{}.json", random_id())), serde_json::to_vec(&other).unwrap()).unwrap();
+        fs::write(networks.join("notes.txt"), "stray").unwrap();
+
+        let (store, r) = Store::open(tmp.path()).unwrap();
+        let mut kinds: Vec<QuarantineKind> = r.quarantined.iter().map(|q| q.kind).collect();
+        kinds.sort_by_key(|k| k.as_str());
+        assert_eq!(kinds, [QuarantineKind::Network, QuarantineKind::Network, QuarantineKind::Stray]);
+        assert_eq!(store.networks().unwrap(), std::slice::from_ref(&good));
+        store.remove_network(&good.id).unwrap();
+        assert_eq!(store.networks().unwrap(), []);
     }
 
     fn container(name: &str) -> ContainerRecord {

@@ -13,7 +13,7 @@ use porthole_core::config::ImageConfig;
 use porthole_core::guest_path::GuestPath;
 use porthole_core::log_config::LogConfig;
 use porthole_core::mounts::{MountPoint, MountRequest, MountSource, MountType, VolumeRef};
-use porthole_core::names::{ContainerName, Id};
+use porthole_core::names::{ContainerName, Id, NetworkName};
 use porthole_core::state::Status;
 
 /// The version of the record files this Porthole writes. Files without one are version 0 (all
@@ -82,6 +82,85 @@ impl VolumeRecord {
     }
 }
 
+/// `networks/<id>.json`: a network made by `docker network create` (or docker-compose). Guests
+/// have no network stack, so this is a record only: it names a network containers can be
+/// attached to, and nothing more (the three default networks are fixed and never stored).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "NetworkFile", try_from = "NetworkFile")]
+pub struct NetworkRecord {
+    pub id: Id,
+    pub name: NetworkName,
+    /// Epoch nanoseconds.
+    pub created: i64,
+    /// `bridge` (the only driver a created network may have here).
+    pub driver: String,
+    pub labels: BTreeMap<String, String>,
+    /// Driver options as given (`-o`), shown by inspect as `Options`.
+    pub options: BTreeMap<String, String>,
+    pub internal: bool,
+    pub attachable: bool,
+    pub enable_ipv6: bool,
+}
+
+/// A network record on disk.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct NetworkFile {
+    version: u32,
+    id: String,
+    name: String,
+    created: i64,
+    driver: String,
+    labels: BTreeMap<String, String>,
+    options: BTreeMap<String, String>,
+    internal: bool,
+    attachable: bool,
+    enable_ipv6: bool,
+}
+
+impl From<NetworkRecord> for NetworkFile {
+    fn from(n: NetworkRecord) -> Self {
+        NetworkFile {
+            version: RECORD_VERSION,
+            id: n.id.to_string(),
+            name: n.name.to_string(),
+            created: n.created,
+            driver: n.driver,
+            labels: n.labels,
+            options: n.options,
+            internal: n.internal,
+            attachable: n.attachable,
+            enable_ipv6: n.enable_ipv6,
+        }
+    }
+}
+
+impl TryFrom<NetworkFile> for NetworkRecord {
+    type Error = RecordError;
+    fn try_from(f: NetworkFile) -> Result<Self, RecordError> {
+        check_version(f.version)?;
+        Ok(NetworkRecord {
+            id: Id::new(&f.id).map_err(|_| RecordError::Invalid { field: "id", value: f.id })?,
+            name: NetworkName::new(&f.name).map_err(|_| RecordError::Invalid { field: "name", value: f.name })?,
+            created: f.created,
+            driver: f.driver,
+            labels: f.labels,
+            options: f.options,
+            internal: f.internal,
+            attachable: f.attachable,
+            enable_ipv6: f.enable_ipv6,
+        })
+    }
+}
+
+/// A container's place on one network (`NetworkSettings.Networks.<name>`): only the aliases it
+/// was given, since a guest gets no address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Endpoint {
+    pub aliases: Vec<String>,
+}
+
 /// What the user asked for at create that Docker reports under `HostConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostOptions {
@@ -100,6 +179,12 @@ pub struct HostOptions {
     pub storage_size: Option<u64>,
     /// `--log-driver` / `--log-opt`, defaults merged in; records older than it get the defaults.
     pub log: LogConfig,
+    /// `--network` as given (`HostConfig.NetworkMode`; empty means `default`).
+    pub network_mode: String,
+    /// The networks it is attached to, by network id (a default network's fixed id or a
+    /// created one's): from create, `network connect` and `disconnect`, until it is removed.
+    /// Records from before networks have none, and are shown on `bridge`.
+    pub networks: BTreeMap<String, Endpoint>,
 }
 
 /// Run state, as `State` in `docker inspect`.
@@ -292,6 +377,8 @@ struct HostFile {
     storage_size: Option<u64>,
     /// The json-file options (`max-size`, `max-file`), defaults merged in.
     log_options: BTreeMap<String, String>,
+    network_mode: String,
+    networks: BTreeMap<String, Endpoint>,
 }
 
 impl From<HostOptions> for HostFile {
@@ -307,6 +394,8 @@ impl From<HostOptions> for HostFile {
             memory_bytes: h.memory_bytes,
             storage_size: h.storage_size,
             log_options: h.log.options,
+            network_mode: h.network_mode,
+            networks: h.networks,
         }
     }
 }
@@ -325,6 +414,8 @@ impl From<HostFile> for HostOptions {
             storage_size: h.storage_size,
             // Options this controller wrote itself; a record from before them gets the defaults.
             log: LogConfig::parse("", &h.log_options).unwrap_or_default(),
+            network_mode: h.network_mode,
+            networks: h.networks,
         }
     }
 }

@@ -51,6 +51,9 @@ fn a_container_record_of_the_previous_format_opens() {
             storage_size: Some(10 << 20),
             // The old format predates log options: the defaults.
             log: Default::default(),
+            // ... and networks: none recorded (the engine puts it on `bridge`).
+            network_mode: String::new(),
+            networks: BTreeMap::new(),
         }
     );
     // Each kind of mount, from the flat shape the old format wrote.
@@ -161,6 +164,11 @@ fn every_host_option_and_mount_request_survives_a_reopen() {
                 &BTreeMap::from([("max-size".into(), "1m".into()), ("max-file".into(), "2".into())]),
             )
             .unwrap(),
+            network_mode: "pulp_default".into(),
+            networks: BTreeMap::from([(
+                "56".repeat(32),
+                porthole_store::Endpoint { aliases: vec!["web".into(), id.short().to_string()] },
+            )]),
         },
         mounts: vec![
             MountPoint {

@@ -116,7 +116,7 @@ pub struct HostConfigJson {
     /// `--storage-opt size=` in bytes, as Docker shows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_opt: Option<BTreeMap<String, String>>,
-    pub network_mode: &'static str,
+    pub network_mode: String,
     pub privileged: bool,
     pub restart_policy: RestartPolicy,
     pub log_config: LogConfigJson,
@@ -212,7 +212,61 @@ pub struct NetworkSettings {
     /// While it runs: each exposed or published port → its host addresses (`null` for one
     /// exposed but not published), as `docker port` reads them.
     pub ports: BTreeMap<String, Option<Vec<PortBinding>>>,
-    pub networks: BTreeMap<String, serde_json::Value>,
+    pub networks: BTreeMap<String, EndpointSettings>,
+}
+
+/// One network in `NetworkSettings.Networks`: the network and the aliases, no addresses (a
+/// guest has none; the network is a record).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointSettings {
+    #[serde(rename = "IPAMConfig")]
+    pub ipam_config: Option<()>,
+    pub links: Option<Vec<String>>,
+    pub aliases: Option<Vec<String>>,
+    pub mac_address: String,
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    #[serde(rename = "EndpointID")]
+    pub endpoint_id: String,
+    pub gateway: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: u8,
+    #[serde(rename = "IPv6Gateway")]
+    pub ipv6_gateway: String,
+    #[serde(rename = "GlobalIPv6Address")]
+    pub global_ipv6_address: String,
+    #[serde(rename = "GlobalIPv6PrefixLen")]
+    pub global_ipv6_prefix_len: u8,
+    pub driver_opts: Option<BTreeMap<String, String>>,
+}
+
+/// `NetworkSettings.Networks`, by network name.
+fn networks(info: &ContainerInfo) -> BTreeMap<String, EndpointSettings> {
+    let endpoint = |a: &porthole_engine::Attachment| EndpointSettings {
+        ipam_config: None,
+        links: None,
+        aliases: Some(a.endpoint.aliases.clone()).filter(|a| !a.is_empty()),
+        mac_address: String::new(),
+        network_id: a.id.to_string(),
+        endpoint_id: String::new(),
+        gateway: String::new(),
+        ip_address: String::new(),
+        ip_prefix_len: 0,
+        ipv6_gateway: String::new(),
+        global_ipv6_address: String::new(),
+        global_ipv6_prefix_len: 0,
+        driver_opts: None,
+    };
+    info.networks.iter().map(|a| (a.name.clone(), endpoint(a))).collect()
+}
+
+/// `HostConfig.NetworkMode`: `--network` as given, `default` when none was.
+fn network_mode(info: &ContainerInfo) -> String {
+    let mode = &info.record.host.network_mode;
+    if mode.is_empty() { "default".into() } else { mode.clone() }
 }
 
 fn port_bindings(info: &ContainerInfo) -> BTreeMap<String, Vec<PortBinding>> {
@@ -294,7 +348,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 mounts: r.host.mounts.iter().map(MountRequestJson::from).collect(),
                 memory: r.host.memory_bytes.unwrap_or(0),
                 storage_opt: r.host.storage_size.map(|s| BTreeMap::from([("size".to_string(), s.to_string())])),
-                network_mode: "default",
+                network_mode: network_mode(info),
                 privileged: false,
                 restart_policy: RestartPolicy { name: "no".into(), maximum_retry_count: 0 },
                 log_config: LogConfigJson {
@@ -318,7 +372,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 name: "porthole",
                 data: BTreeMap::from([("MergedDir", info.rootfs.display().to_string())]),
             },
-            network_settings: NetworkSettings { ports: network_ports(info), networks: BTreeMap::new() },
+            network_settings: NetworkSettings { ports: network_ports(info), networks: networks(info) },
         }
     }
 }
@@ -338,7 +392,7 @@ pub struct ContainerSummary {
     pub labels: BTreeMap<String, String>,
     pub state: &'static str,
     pub status: String,
-    pub host_config: BTreeMap<&'static str, &'static str>,
+    pub host_config: BTreeMap<&'static str, String>,
     pub network_settings: NetworkSettings,
     pub mounts: Vec<MountJson>,
 }
@@ -410,8 +464,8 @@ impl ContainerSummary {
             labels: r.config.labels.clone().unwrap_or_default(),
             state: if info.paused { "paused" } else { r.state.status.as_str() },
             status: status_text(info, now),
-            host_config: BTreeMap::from([("NetworkMode", "default")]),
-            network_settings: NetworkSettings::default(),
+            host_config: BTreeMap::from([("NetworkMode", network_mode(info))]),
+            network_settings: NetworkSettings { ports: BTreeMap::new(), networks: networks(info) },
             mounts: mounts(info),
         }
     }

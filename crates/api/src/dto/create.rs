@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use porthole_core::log_config::LogConfig;
 use porthole_core::mounts::{MountRequest, MountRequests, MountType};
 use porthole_core::size::ByteSize;
-use porthole_engine::CreateOptions;
+use porthole_engine::{CreateOptions, NetworkRequest};
 use serde::{Deserialize, Serialize};
 
+use crate::dto::networks::EndpointConfig;
 use crate::error::ApiError;
 
 /// `POST /containers/create`: the fields Porthole reads; everything else the CLI sends is
@@ -31,6 +32,14 @@ pub struct CreateBody {
     pub labels: Option<BTreeMap<String, String>>,
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     pub host_config: HostConfigBody,
+    pub networking_config: Option<NetworkingConfig>,
+}
+
+/// `NetworkingConfig`: each network's endpoint (compose gives its service name as an alias).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkingConfig {
+    pub endpoints_config: Option<BTreeMap<String, Option<EndpointConfig>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -172,7 +181,8 @@ impl HostConfigBody {
         if self.privileged {
             return refuse("--privileged");
         }
-        if !matches!(self.network_mode.as_str(), "" | "default" | "bridge") {
+        // Another container's network stack: there is none to share.
+        if self.network_mode.starts_with("container:") {
             return refuse(&format!("--network {}", self.network_mode));
         }
         if !user.is_empty() {
@@ -262,6 +272,14 @@ impl CreateBody {
         let log = LogConfig::parse(&log.kind, &log.config.unwrap_or_default())?;
         let mounts =
             host.mounts.unwrap_or_default().into_iter().map(MountRequest::try_from).collect::<Result<_, _>>()?;
+        let endpoints = self.networking_config.and_then(|n| n.endpoints_config).unwrap_or_default();
+        let network = NetworkRequest {
+            mode: host.network_mode.clone(),
+            endpoints: endpoints
+                .into_iter()
+                .map(|(name, e)| Ok((name, e.unwrap_or_default().aliases()?)))
+                .collect::<Result<_, ApiError>>()?,
+        };
         let port_bindings = host
             .port_bindings
             .unwrap_or_default()
@@ -294,6 +312,7 @@ impl CreateBody {
             memory_bytes: u64::try_from(host.memory).ok().filter(|m| *m > 0),
             storage_size,
             log,
+            network,
         })
     }
 }
@@ -303,6 +322,14 @@ impl CreateBody {
 pub struct CreateResponse {
     pub id: String,
     pub warnings: Vec<String>,
+}
+
+/// The create warnings for a container put on a network by name (the docker CLI prints them):
+/// on `bridge` (where every container is) or `none` nothing needs saying.
+pub fn network_warnings(network: &NetworkRequest) -> Vec<String> {
+    let quiet = |name: &str| matches!(name, "" | "default" | "bridge" | "none");
+    let named = !quiet(&network.mode) || network.endpoints.keys().any(|k| !quiet(k));
+    if named { vec![porthole_engine::NO_CONNECTIVITY.to_string()] } else { Vec::new() }
 }
 
 #[cfg(test)]
@@ -345,6 +372,16 @@ mod tests {
                 "400 --mount volume-opt is not supported by Porthole",
             ),
             (r#"{"HostConfig": {"StorageOpt": {"size": "20m"}}}"#, "ok"),
+            (r#"{"HostConfig": {"NetworkMode": "pulp_default"}}"#, "ok"),
+            (
+                r#"{"HostConfig": {"NetworkMode": "container:web"}}"#,
+                "400 --network container:web is not supported by Porthole",
+            ),
+            (r#"{"NetworkingConfig": {"EndpointsConfig": {"n": {"Aliases": ["web"]}, "m": null}}}"#, "ok"),
+            (
+                r#"{"NetworkingConfig": {"EndpointsConfig": {"n": {"IPAMConfig": {"IPv4Address": "10.0.0.2"}}}}}"#,
+                "400 --ip/--ip6 (a network gives no addresses) is not supported by Porthole",
+            ),
             (
                 r#"{"HostConfig": {"StorageOpt": {"size": "lots"}}}"#,
                 "400 invalid value for --storage-opt size: invalid size: 'lots'",

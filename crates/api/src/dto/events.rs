@@ -41,6 +41,7 @@ pub fn docker_type(kind: EventType) -> Option<&'static str> {
         EventType::Container => Some("container"),
         EventType::Volume => Some("volume"),
         EventType::Image => Some("image"),
+        EventType::Network => Some("network"),
         EventType::File | EventType::Walk => None,
     }
 }

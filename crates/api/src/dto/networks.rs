@@ -1,32 +1,29 @@
-//! Networks: Docker's `NetworkResource` for the three networks every Docker engine has.
-//! Guests cannot open outbound connections, so Porthole has no container networking; these
-//! records exist because clients (the Python SDK, docker-compose) list networks before they
-//! do anything else, and each says in a label that it gives no connectivity.
+//! Networks: Docker's `NetworkResource` for the default networks and the created ones, and the
+//! bodies of `network create/connect/disconnect/prune`. Guests cannot open outbound
+//! connections, so Porthole has no container networking: networks are records only (see
+//! `porthole_engine`'s `networks`), and every network says so in inspect (`PortholeNote`, a
+//! field Docker's clients ignore and `docker network inspect` prints). The default networks
+//! also carry the note as a label; created ones carry only the labels they were given, since
+//! docker-compose compares a network's labels and options with its file.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use porthole_engine::{NO_CONNECTIVITY, NetworkCreate, NetworkInfo};
+use serde::{Deserialize, Serialize};
 
-/// The label every network carries, so `network inspect` tells the truth.
+use crate::error::ApiError;
+
+/// The label every default network carries, so `network inspect` tells the truth.
 pub const NOTE_LABEL: &str = "io.porthole.note";
-pub const NOTE: &str = "Porthole guests have no network: this network gives no connectivity";
-
-/// The default networks: (name, driver, id). The ids are fixed (the sha256 of
-/// `porthole network NAME`), so they are the same on every start, as Docker's are for a host.
-const DEFAULTS: &[(&str, &str, &str)] = &[
-    ("bridge", "bridge", "644f547c29b90aba1b5e6872977e11c88a68760ca5a5c15fb02fdac2a39d39bc"),
-    ("host", "host", "4b8db68c00d1e33d16a68a80e08c6803f67923dcd87b832cd562ab44fa0a549b"),
-    ("none", "null", "c91b590418c7453918067ba2295f44f7b7fcaf3152a6e85797a638fdc90055d4"),
-];
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkJson {
-    pub name: &'static str,
-    pub id: &'static str,
-    pub created: &'static str,
+    pub name: String,
+    pub id: String,
+    pub created: String,
     pub scope: &'static str,
-    pub driver: &'static str,
+    pub driver: String,
     #[serde(rename = "EnableIPv4")]
     pub enable_ipv4: bool,
     #[serde(rename = "EnableIPv6")]
@@ -38,9 +35,14 @@ pub struct NetworkJson {
     pub ingress: bool,
     pub config_from: BTreeMap<&'static str, &'static str>,
     pub config_only: bool,
-    pub containers: BTreeMap<String, serde_json::Value>,
+    pub containers: BTreeMap<String, EndpointResource>,
     pub options: BTreeMap<String, String>,
-    pub labels: BTreeMap<&'static str, &'static str>,
+    pub labels: BTreeMap<String, String>,
+    /// What a network is in Porthole: no connectivity.
+    pub porthole_note: &'static str,
+    /// Not serialized: `network ls --filter type=builtin|custom`.
+    #[serde(skip)]
+    pub builtin: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,53 +53,160 @@ pub struct Ipam {
     pub config: Vec<serde_json::Value>,
 }
 
-impl NetworkJson {
-    fn new((name, driver, id): (&'static str, &'static str, &'static str)) -> Self {
+/// A container in `network inspect`'s `Containers`: no addresses, since a guest has none.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointResource {
+    pub name: String,
+    #[serde(rename = "EndpointID")]
+    pub endpoint_id: String,
+    pub mac_address: String,
+    #[serde(rename = "IPv4Address")]
+    pub ipv4_address: String,
+    #[serde(rename = "IPv6Address")]
+    pub ipv6_address: String,
+}
+
+impl From<NetworkInfo> for NetworkJson {
+    fn from(n: NetworkInfo) -> Self {
+        let r = n.record;
+        let mut labels = r.labels;
+        if n.builtin {
+            labels.insert(NOTE_LABEL.to_string(), NO_CONNECTIVITY.to_string());
+        }
         NetworkJson {
-            name,
-            id,
-            created: "0001-01-01T00:00:00Z",
+            name: r.name.to_string(),
+            id: r.id.to_string(),
+            created: crate::dto::time(r.created),
             scope: "local",
-            driver,
+            driver: r.driver,
             enable_ipv4: false,
-            enable_ipv6: false,
+            enable_ipv6: r.enable_ipv6,
             ipam: Ipam { driver: "default", options: None, config: Vec::new() },
-            internal: false,
-            attachable: false,
+            internal: r.internal,
+            attachable: r.attachable,
             ingress: false,
             config_from: BTreeMap::from([("Network", "")]),
             config_only: false,
-            containers: BTreeMap::new(),
-            options: BTreeMap::new(),
-            labels: BTreeMap::from([(NOTE_LABEL, NOTE)]),
+            containers: n
+                .containers
+                .into_iter()
+                .map(|(id, name, _)| {
+                    let endpoint = EndpointResource {
+                        name,
+                        endpoint_id: String::new(),
+                        mac_address: String::new(),
+                        ipv4_address: String::new(),
+                        ipv6_address: String::new(),
+                    };
+                    (id.to_string(), endpoint)
+                })
+                .collect(),
+            options: r.options,
+            labels,
+            porthole_note: NO_CONNECTIVITY,
+            builtin: n.builtin,
         }
-    }
-
-    /// Every network, in Docker's order.
-    pub fn all() -> Vec<NetworkJson> {
-        DEFAULTS.iter().copied().map(NetworkJson::new).collect()
-    }
-
-    /// A network by name, full id or id prefix, as Docker looks one up.
-    pub fn find(reference: &str) -> Option<NetworkJson> {
-        let found = DEFAULTS.iter().find(|(name, _, id)| *name == reference || *id == reference).or_else(|| {
-            let mut prefixed = DEFAULTS.iter().filter(|(_, _, id)| !reference.is_empty() && id.starts_with(reference));
-            prefixed.next().filter(|_| prefixed.next().is_none())
-        });
-        found.copied().map(NetworkJson::new)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `POST /networks/create`, as the docker CLI and the Python SDK send it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkCreateBody {
+    pub name: String,
+    pub driver: String,
+    pub options: Option<BTreeMap<String, String>>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub internal: bool,
+    pub attachable: bool,
+    pub ingress: bool,
+    pub config_only: bool,
+    #[serde(rename = "EnableIPv6")]
+    pub enable_ipv6: Option<bool>,
+    #[serde(rename = "IPAM")]
+    pub ipam: Option<IpamBody>,
+}
 
-    #[test]
-    fn networks_are_found_by_name_and_id() {
-        assert_eq!(NetworkJson::find("bridge").map(|n| n.driver), Some("bridge"));
-        assert_eq!(NetworkJson::find("none").map(|n| n.driver), Some("null"));
-        assert_eq!(NetworkJson::find("4b8db68c").map(|n| n.name), Some("host"));
-        assert_eq!(NetworkJson::find("").map(|n| n.name), None);
-        assert_eq!(NetworkJson::find("nosuch").map(|n| n.name), None);
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct IpamBody {
+    pub config: Option<Vec<serde_json::Value>>,
+}
+
+impl TryFrom<NetworkCreateBody> for NetworkCreate {
+    type Error = ApiError;
+
+    /// Addresses (`--subnet`, `--ip-range`, `--gateway`) and swarm's kinds of network would be
+    /// promises a record cannot keep: refused by name.
+    fn try_from(b: NetworkCreateBody) -> Result<Self, ApiError> {
+        if b.ipam.and_then(|i| i.config).is_some_and(|c| !c.is_empty()) {
+            return Err(ApiError::Unsupported("--subnet/--ip-range/--gateway (a network gives no addresses)".into()));
+        }
+        if b.ingress {
+            return Err(ApiError::Unsupported("--ingress".into()));
+        }
+        if b.config_only {
+            return Err(ApiError::Unsupported("--config-only".into()));
+        }
+        Ok(NetworkCreate {
+            name: b.name,
+            driver: b.driver,
+            labels: b.labels.unwrap_or_default(),
+            options: b.options.unwrap_or_default(),
+            internal: b.internal,
+            attachable: b.attachable,
+            enable_ipv6: b.enable_ipv6.unwrap_or(false),
+        })
     }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkCreateResponse {
+    pub id: String,
+    pub warning: &'static str,
+}
+
+/// `POST /networks/{id}/connect`
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ConnectBody {
+    pub container: String,
+    pub endpoint_config: Option<EndpointConfig>,
+}
+
+/// An endpoint as a client asks for one (`--alias`; compose's service name). Addresses are
+/// refused: a guest has none.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EndpointConfig {
+    pub aliases: Option<Vec<String>>,
+    #[serde(rename = "IPAMConfig")]
+    pub ipam_config: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+impl EndpointConfig {
+    pub fn aliases(self) -> Result<Vec<String>, ApiError> {
+        let asks_address =
+            self.ipam_config.is_some_and(|c| c.values().any(|v| v.as_str().is_some_and(|s| !s.is_empty())));
+        if asks_address {
+            return Err(ApiError::Unsupported("--ip/--ip6 (a network gives no addresses)".into()));
+        }
+        Ok(self.aliases.unwrap_or_default())
+    }
+}
+
+/// `POST /networks/{id}/disconnect`
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DisconnectBody {
+    pub container: String,
+    pub force: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkPruneReport {
+    pub networks_deleted: Vec<String>,
 }

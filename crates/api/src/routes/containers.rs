@@ -12,7 +12,7 @@ use porthole_engine::{Engine, RemoveOptions, WaitCondition};
 
 use super::AppState;
 use crate::dto::containers::{ContainerJson, SizedContainer, TopJson};
-use crate::dto::create::{CreateBody, CreateResponse};
+use crate::dto::create::{CreateBody, CreateResponse, network_warnings};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::{JsonBody, Params};
 use crate::filters::container_matches;
@@ -48,9 +48,10 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateBody>,
 ) -> ApiResult<Response> {
     let options = body.into_options(params.get("name").map(String::from))?;
+    let warnings = network_warnings(&options.network);
     let engine = s.engine.clone();
     let id = blocking(move || engine.create(options)).await?;
-    Ok((StatusCode::CREATED, Json(CreateResponse { id: id.to_string(), warnings: Vec::new() })).into_response())
+    Ok((StatusCode::CREATED, Json(CreateResponse { id: id.to_string(), warnings })).into_response())
 }
 
 pub async fn inspect(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ContainerJson>> {

@@ -83,6 +83,7 @@ fn matches(e: &Event, f: &Filters) -> bool {
         && any("container", &|v| of_kind(EventType::Container, v))
         && any("volume", &|v| of_kind(EventType::Volume, v))
         && any("image", &|v| of_kind(EventType::Image, v))
+        && any("network", &|v| of_kind(EventType::Network, v))
 }
 
 fn line(e: &Event) -> Option<String> {

@@ -110,6 +110,7 @@ fn container(id: &str, name: &str, state: &str, mounts: Vec<MountSummary>) -> Co
         created: 0,
         mounts,
         ports: vec![],
+        networks: vec![],
     }
 }
 
