@@ -233,7 +233,7 @@ try {
   await page.waitForSelector('[data-key^="container:"]:has-text("volume-demo")', { state: 'detached', timeout: 5000 });
   await page.waitForFunction(() => document.querySelectorAll('#graph .node.volume.anonymous').length === 0, null, { timeout: 5000 });
 
-  step('the lesson panel: a step\'s check turns green once the command ran, the arrow key moves on');
+  step('the lesson panel: a step\'s check turns green once the command ran, the arrow key moves on, reset removes only the lesson\'s things');
   await page.keyboard.press('l');
   await page.click('button.lesson-pick[data-lesson="volumes-from"]');
   await page.waitForSelector('#lesson-step:has-text("Step 1 of")');
@@ -249,6 +249,15 @@ try {
   await page.waitForSelector('#lesson-step:has-text("Step 2 of")');
   await page.waitForSelector('#lesson-checks li.check.failed');
   assert.match(page.url(), /lesson=volumes-from&step=2/);
+  page.once('dialog', (d) => {
+    assert.match(d.message(), /^Reset removes container vf-data, volume vf-config, and nothing else\.$/);
+    d.accept();
+  });
+  await page.click('#lesson-reset');
+  await page.waitForSelector('[data-key^="container:"]:has-text("vf-data")', { state: 'detached', timeout: 5000 });
+  await page.waitForSelector('[data-key="volume:vf-config"]', { state: 'detached', timeout: 5000 });
+  await page.waitForSelector('#lesson-step:has-text("Step 1 of")');
+  assert.equal(await page.locator(`[data-key="container:${data}"]`).count(), 1, 'reset leaves what the lesson did not make');
 
   step('unknown ids get a friendly 404 page');
   const resp = await page.goto(BASE + '/container/no-such-thing');

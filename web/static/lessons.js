@@ -2,7 +2,9 @@
 // the arrow keys), the class sees the narration, the command to run (with a copy button) and
 // each check turning green when the engine's state satisfies it: checks are evaluated by the
 // controller (/porthole/lessons/NAME/steps/N/check) against real state, again after every
-// engine event. The step's focus is selected on the graph. Read-only, like the rest.
+// engine event. The step's focus is selected on the graph. Read-only, like the rest, unless
+// the controller runs with --allow-actions: then "reset lesson" removes what the lesson's
+// commands create (as `porthole lesson reset` does) through the Docker API, and nothing else.
 'use strict';
 
 const lesson = {
@@ -60,6 +62,8 @@ async function showStep() {
   back.onclick = () => { lesson.step -= 1; showStep(); };
   next.onclick = () => { lesson.step += 1; showStep(); };
   close.onclick = closeLessons;
+  const reset = el('button', { id: 'lesson-reset', class: 'action', text: 'reset lesson' });
+  reset.onclick = resetLesson;
   back.disabled = lesson.step === 1;
   next.disabled = lesson.step === steps.length;
   lessonPanel().replaceChildren(
@@ -69,7 +73,7 @@ async function showStep() {
     s.task ? el('p', { class: 'task', text: 'Your turn: ' + s.task }) : '',
     el('ul', { class: 'commands' }, ...commands),
     el('ul', { id: 'lesson-checks' }),
-    el('nav', { class: 'lesson-nav' }, back, next, close));
+    el('nav', { class: 'lesson-nav' }, back, next, close, document.body.dataset.actions === 'true' ? reset : ''));
   focusStep(s);
   checkNow();
 }
@@ -104,6 +108,28 @@ async function checkNow() {
   list.classList.toggle('passed', done);
   const focus = lesson.data && lesson.data.lesson.steps[n - 1].focus;
   if (focus) focusStep(lesson.data.lesson.steps[n - 1]);
+}
+
+/** Removes what the lesson's commands create and exists now: containers (with their anonymous
+ * volumes), volumes, images; asks first with the list. */
+async function resetLesson() {
+  const c = lesson.data.creates;
+  const enc = encodeURIComponent;
+  const things = [
+    ...c.containers.map((n) => ['container', n, `/containers/${enc(n)}/json`, `/containers/${enc(n)}?force=1&v=1`]),
+    ...c.volumes.map((n) => ['volume', n, `/volumes/${enc(n)}`, `/volumes/${enc(n)}`]),
+    ...c.images.map((n) => ['image', n, `/images/${enc(n)}/json`, `/images/${enc(n)}`]),
+  ];
+  const present = [];
+  for (const t of things) if ((await fetch(t[2], { cache: 'no-store' })).ok) present.push(t);
+  if (present.length === 0) { alert('Nothing of this lesson is left.'); return; }
+  if (!confirm(`Reset removes ${present.map(([k, n]) => `${k} ${n}`).join(', ')}, and nothing else.`)) return;
+  for (const [kind, name, , url] of present) {
+    const r = await fetch(url, { method: 'DELETE' });
+    if (!r.ok) alert(`removing ${kind} ${name}: ${(await r.json().catch(() => ({}))).message || r.statusText}`);
+  }
+  lesson.step = 1;
+  showStep();
 }
 
 /** After each engine event: the state changed, so the checks may have. */
