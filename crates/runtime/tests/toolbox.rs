@@ -279,6 +279,21 @@ fn command_substitution_arithmetic_and_parameter_operations() {
     );
 }
 
+/// What used to give wrong answers without an error: a pipeline inside `$(…)` was empty, a
+/// trim inside double quotes trimmed nothing; and bash's replace and substring forms.
+#[test]
+fn substitutions_of_pipelines_quoted_trims_replace_and_substring() {
+    check(
+        r#"b=$(echo hello | tr h j); echo "[$b]" "[`echo x | tr x y`]"; v=file.tar.gz; p=/a/b/c.txt; echo "${v%.*}" "${v##*.}" "${p##*/}" "${p%/*}" "${v%".gz"}" "${v%'.*'}""#,
+        "[jello] [y]\nfile.tar gz c.txt /a/b file.tar file.tar.gz\n",
+    );
+    check(
+        r#"x=banana; echo ${x/an/AN} ${x//an/AN} ${x/#b/B} ${x/%a/A} ${x/n} "${x//a/-}" ${x/z/q}"#,
+        "bANana bANANa Banana bananA baana b-n-n- banana\n",
+    );
+    check(r#"x=abcdef; n=2; echo ${x:0:4} ${x:2} ${x:n:n+1} ${x: -2} ${x:1:-2} "${x:10}""#, "abcd cdef cde ef bcd \n");
+}
+
 #[test]
 fn unquoted_expansions_split_and_quoted_ones_do_not() {
     check(

@@ -59,6 +59,27 @@ pub enum ParamOp {
         longest: bool,
         pattern: Word,
     },
+    /// `${NAME/pattern/string}` and its `//`, `/#`, `/%` forms.
+    Replace {
+        mode: Replace,
+        pattern: Word,
+        with: Word,
+    },
+    /// `${NAME:offset}`, `${NAME:offset:length}`: characters, arithmetic offsets (negative
+    /// ones count from the end).
+    Substring {
+        offset: Word,
+        length: Option<Word>,
+    },
+}
+
+/// Which matches `${NAME/…}` replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    First,
+    All,
+    Prefix,
+    Suffix,
 }
 
 impl Word {

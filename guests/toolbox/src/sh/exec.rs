@@ -148,7 +148,9 @@ impl Shell {
                 let output = if last { io.stdout.clone() } else { Output::pipe() };
                 let stage = Io { stdin: input, stdout: output.clone(), stderr: io.stderr.clone() };
                 status = self.subshell(|sh| sh.run_command(command, &stage));
-                input = Input::bytes(output.take());
+                // The last stage wrote where the pipeline's output goes (a `$(…)` buffer, say):
+                // that is not the next stage's input, and taking it would lose it.
+                input = if last { Input::bytes(Vec::new()) } else { Input::bytes(output.take()) };
             }
             status
         };

@@ -3,7 +3,7 @@
 //! unquoted wildcards (a pattern that matches nothing stays as written).
 
 use super::arith;
-use super::ast::{ParamOp, Part, Word};
+use super::ast::{ParamOp, Part, Replace, Word};
 use super::exec::Shell;
 use super::parser::{is_name, parse};
 use crate::glob;
@@ -232,6 +232,20 @@ impl Shell {
                 let p = self.expand_pattern(pattern, io)?;
                 Ok(trim(&value.unwrap_or_default(), &p, *longest, false))
             }
+            ParamOp::Replace { mode, pattern, with } => {
+                let p = self.expand_pattern(pattern, io)?;
+                let with = self.expand_string(with, io)?;
+                Ok(replace(&value.unwrap_or_default(), &p, &with, *mode))
+            }
+            ParamOp::Substring { offset, length } => {
+                let mut number = |w: &Word| -> Result<i64> {
+                    let text = self.expand_string(w, io)?;
+                    arith::eval(&text, &mut self.vars).map_err(ExpandError)
+                };
+                let offset = number(offset)?;
+                let length = length.as_ref().map(&mut number).transpose()?;
+                substring(&value.unwrap_or_default(), offset, length).map_err(|e| ExpandError(format!("{name}: {e}")))
+            }
             ParamOp::Default { .. } | ParamOp::Assign { .. } | ParamOp::Error { .. } => Ok(value.unwrap_or_default()),
         }
     }
@@ -254,6 +268,70 @@ impl Shell {
 /// Adds an expansion's value, quoted or subject to splitting.
 fn push(f: &mut Fields, value: &str, quoted: bool) {
     if quoted { f.quoted(value) } else { f.expansion(value) }
+}
+
+/// `${X/p/s}` and its forms: the longest match of `pattern` at the first place it matches
+/// (every place, with `All`; only the start or the end, with `Prefix`/`Suffix`) becomes `with`.
+fn replace(value: &str, pattern: &str, with: &str, mode: Replace) -> String {
+    if pattern.is_empty() {
+        return value.to_string();
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let text = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+    // The longest match starting at `start` (ending at the end, for a suffix), if any.
+    let longest_at = |start: usize, to_end: bool| -> Option<usize> {
+        if to_end {
+            return glob::matches(pattern, &text(start, chars.len())).then_some(chars.len());
+        }
+        (start..=chars.len()).rev().find(|&end| glob::matches(pattern, &text(start, end)))
+    };
+    match mode {
+        Replace::Prefix => match longest_at(0, false) {
+            Some(end) => format!("{with}{}", text(end, chars.len())),
+            None => value.to_string(),
+        },
+        Replace::Suffix => match (0..=chars.len()).find(|&start| longest_at(start, true).is_some()) {
+            Some(start) => format!("{}{with}", text(0, start)),
+            None => value.to_string(),
+        },
+        Replace::First | Replace::All => {
+            let (mut out, mut i, mut replaced) = (String::new(), 0, false);
+            while i < chars.len() {
+                match longest_at(i, false).filter(|&end| end > i && !(replaced && mode == Replace::First)) {
+                    Some(end) => {
+                        out.push_str(with);
+                        i = end;
+                        replaced = true;
+                    }
+                    None => {
+                        out.push(chars[i]);
+                        i += 1;
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+/// `${X:offset:length}` on characters: a negative offset counts from the end; a negative
+/// length leaves that many characters off the end (bash's rules).
+fn substring(value: &str, offset: i64, length: Option<i64>) -> std::result::Result<String, String> {
+    let chars: Vec<char> = value.chars().collect();
+    let n = chars.len() as i64;
+    let start = if offset < 0 { (n + offset).max(0) } else { offset.min(n) };
+    let end = match length {
+        None => n,
+        Some(l) if l >= 0 => (start + l).min(n),
+        Some(l) => {
+            let end = n + l;
+            if end < start {
+                return Err(format!("{l}: substring expression < 0"));
+            }
+            end
+        }
+    };
+    Ok(chars[start as usize..end as usize].iter().collect())
 }
 
 /// `${X%p}`, `${X%%p}` (`suffix`) and `${X#p}`, `${X##p}`: removes the shortest or longest

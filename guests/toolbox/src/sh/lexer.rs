@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::ast::{ParamOp, Part, RedirKind, Word};
+use super::ast::{ParamOp, Part, RedirKind, Replace, Word};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Token {
@@ -72,15 +72,16 @@ enum Mode {
     Word,
     /// Inside `"…"`: ends at the closing quote.
     DoubleQuoted,
-    /// The word in `${NAME-word}`: ends at the `}`; `quoted` when inside double quotes.
-    Brace { quoted: bool },
+    /// The word in `${NAME-word}`: ends at the `}` (and at a `/` with `slash`: the pattern of
+    /// `${NAME/pattern/string}`); `quoted` when inside double quotes.
+    Brace { quoted: bool, slash: bool },
     /// Here-document bodies and arithmetic: literal except `$`, `` ` `` and `\`.
     Expanding,
 }
 
 impl Mode {
     fn quotes_active(self) -> bool {
-        matches!(self, Mode::Word | Mode::Brace { quoted: false })
+        matches!(self, Mode::Word | Mode::Brace { quoted: false, .. })
     }
 }
 
@@ -312,15 +313,16 @@ impl Lexer {
                     break;
                 }
                 (Mode::Brace { .. }, '}') => break,
+                (Mode::Brace { slash: true, .. }, '/') => break,
                 _ => {}
             }
             match c {
                 '\\' => {
                     let next = self.at(1);
                     let escapable = match mode {
-                        Mode::Word | Mode::Brace { quoted: false } => next.is_some(),
+                        Mode::Word | Mode::Brace { quoted: false, .. } => next.is_some(),
                         Mode::DoubleQuoted => matches!(next, Some('$' | '`' | '"' | '\\')),
-                        Mode::Brace { quoted: true } => matches!(next, Some('$' | '`' | '"' | '\\' | '}')),
+                        Mode::Brace { quoted: true, .. } => matches!(next, Some('$' | '`' | '"' | '\\' | '}' | '/')),
                         Mode::Expanding => matches!(next, Some('$' | '`' | '\\')),
                     };
                     if next == Some('\n') {
@@ -427,11 +429,20 @@ impl Lexer {
         if self.eat('}') {
             return Ok(Part::Param { name, op: ParamOp::Get, quoted });
         }
+        if self.eat('/') {
+            return self.replacement(name, quoted);
+        }
         let colon = self.eat(':');
         let op_char = self.peek().ok_or_else(|| incomplete("missing '}'"))?;
+        if colon && !"-=+?".contains(op_char) {
+            return self.substring(name, quoted);
+        }
         self.i += 1;
         let doubled = matches!(op_char, '%' | '#') && !colon && self.eat(op_char);
-        let word = Word { parts: self.parts(Mode::Brace { quoted })? };
+        // A trim's pattern is a pattern even inside double quotes ("${p##*/}"): only quotes
+        // written inside the braces quote it.
+        let trims = matches!(op_char, '%' | '#') && !colon;
+        let word = Word { parts: self.parts(Mode::Brace { quoted: quoted && !trims, slash: false })? };
         self.i += 1; // the `}`
         let op = match (op_char, colon) {
             ('-', _) => ParamOp::Default { colon, word },
@@ -443,6 +454,57 @@ impl Lexer {
             _ => return Err(bad()),
         };
         Ok(Part::Param { name, op, quoted })
+    }
+
+    /// `${NAME/pattern/string}` after the first `/`: `//` replaces every match, `/#` a match
+    /// at the start, `/%` one at the end (bash's forms).
+    fn replacement(&mut self, name: String, quoted: bool) -> Result<Part> {
+        let mode = if self.eat('/') {
+            Replace::All
+        } else if self.eat('#') {
+            Replace::Prefix
+        } else if self.eat('%') {
+            Replace::Suffix
+        } else {
+            Replace::First
+        };
+        let pattern = Word { parts: self.parts(Mode::Brace { quoted: false, slash: true })? };
+        let with = if self.eat('/') {
+            Word { parts: self.parts(Mode::Brace { quoted, slash: false })? }
+        } else {
+            Word::default()
+        };
+        if !self.eat('}') {
+            return Err(incomplete("missing '}'"));
+        }
+        Ok(Part::Param { name, op: ParamOp::Replace { mode, pattern, with }, quoted })
+    }
+
+    /// `${NAME:offset}` and `${NAME:offset:length}` after the `:`: arithmetic, each.
+    fn substring(&mut self, name: String, quoted: bool) -> Result<Part> {
+        let offset = self.arith_until(&[':', '}'])?;
+        let length = if self.eat(':') { Some(self.arith_until(&['}'])?) } else { None };
+        if !self.eat('}') {
+            return Err(incomplete("missing '}'"));
+        }
+        Ok(Part::Param { name, op: ParamOp::Substring { offset, length }, quoted })
+    }
+
+    /// Text up to one of `ends` outside parentheses, as an arithmetic word.
+    fn arith_until(&mut self, ends: &[char]) -> Result<Word> {
+        let start = self.i;
+        let mut depth = 0;
+        while let Some(c) = self.peek() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                c if depth == 0 && ends.contains(&c) => break,
+                _ => {}
+            }
+            self.i += 1;
+        }
+        let text: String = self.s[start..self.i].iter().collect();
+        expanding_word(&text)
     }
 
     fn param_name(&mut self) -> Option<String> {
