@@ -11,4 +11,5 @@ cargo build -p porthole-cli
 root="${PORTHOLE_DEMO_ROOT:-${XDG_DATA_HOME:-$HOME/.local/share}/porthole-demo}"
 port="${PORTHOLE_DEMO_PORT:-2375}"
 web="${PORTHOLE_DEMO_WEB:-127.0.0.1:8080}"
-exec target/debug/porthole demo --root "$root" --listen "127.0.0.1:$port" --web "$web" "$@"
+# Where cargo put it: CARGO_TARGET_DIR when set, as cargo itself decides.
+exec "${CARGO_TARGET_DIR:-target}/debug/porthole" demo --root "$root" --listen "127.0.0.1:$port" --web "$web" "$@"
