@@ -234,6 +234,20 @@ fn image_prune_removes_dangling_then_unused() {
     assert_eq!(left, ["busybox:latest", "used:1"]);
     assert!(!d.ok(&["image", "prune", "-a", "-f"]).contains("deleted"));
     let _ = used;
+
+    // --filter until= and label=/label!=, as Docker's.
+    build("FROM busybox\nLABEL keep=no\n", "drop:1");
+    build("FROM busybox\nLABEL keep=yes\n", "keep:1");
+    let young = d.ok(&["image", "prune", "-a", "-f", "--filter", "until=1h"]);
+    assert!(!young.contains("untagged"), "nothing is an hour old: {young}");
+    let labelled = d.ok(&["image", "prune", "-a", "-f", "--filter", "label=keep=no"]);
+    assert!(labelled.contains("untagged: drop:1") && !labelled.contains("keep:1"), "{labelled}");
+    let unlabelled = d.ok(&["image", "prune", "-a", "-f", "--filter", "label!=keep"]);
+    assert!(!unlabelled.contains("keep:1"), "{unlabelled}");
+    let (_, err) = d.fails(&["image", "prune", "-a", "-f", "--filter", "until=yesterday"]);
+    assert!(err.contains("failed to parse value as time or duration: \"yesterday\""), "{err}");
+    let (_, err) = d.fails(&["image", "prune", "-f", "--filter", "reference=x"]);
+    assert!(err.contains("invalid filter 'reference'"), "{err}");
 }
 
 /// `docker system df`: sizes of images, containers and volumes, and what is reclaimable.

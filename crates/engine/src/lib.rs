@@ -49,7 +49,7 @@ pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
-pub use image_prune::ImagePrune;
+pub use image_prune::{ImagePrune, PruneFilter};
 pub use lessons::http_status_of;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use networks::{Attachment, NO_CONNECTIVITY, NetworkCreate, NetworkInfo, NetworkRequest};

@@ -6,6 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use porthole_engine::PruneFilter;
+
 use super::AppState;
 use crate::dto::images::{DeleteItem, ImageInspect, ImagePruneReport, ImageSummary};
 use crate::error::{ApiError, ApiResult, blocking};
@@ -104,12 +106,24 @@ pub async fn remove(
     Ok(Json(report.iter().filter_map(|l| DeleteItem::from_line(l)).collect()))
 }
 
-/// `docker image prune [-a]`: the CLI sends `dangling=true`, or `dangling=false` for `-a`.
+/// `docker image prune [-a] [--filter until=…|label=…|label!=…]`: the CLI sends
+/// `dangling=true`, or `dangling=false` for `-a`.
 pub async fn prune(State(s): State<AppState>, params: Params) -> ApiResult<Json<ImagePruneReport>> {
     let filters = params.filters()?;
-    filters.only(&["dangling"])?;
+    filters.only(&["dangling", "until", "label", "label!"])?;
     let all = filters.boolean("dangling")? == Some(false);
-    let pruned = blocking(move || s.engine.image_prune(all)).await?;
+    let now = porthole_store::now_nanos();
+    let until = match filters.values("until") {
+        [] => None,
+        [one] => Some(
+            porthole_core::time::docker_timestamp(one, now)
+                .map_err(|e| ApiError::InvalidParameter { name: "until", value: e })?,
+        ),
+        _ => return Err(ApiError::InvalidParameter { name: "until", value: "more than one until filter".into() }),
+    };
+    let filter =
+        PruneFilter { until, label: filters.values("label").to_vec(), not_label: filters.values("label!").to_vec() };
+    let pruned = blocking(move || s.engine.image_prune(all, &filter)).await?;
     Ok(Json(ImagePruneReport {
         images_deleted: pruned.report.iter().filter_map(|l| DeleteItem::from_line(l)).collect(),
         space_reclaimed: pruned.reclaimed,
