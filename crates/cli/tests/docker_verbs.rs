@@ -248,6 +248,7 @@ fn image_prune_removes_dangling_then_unused() {
     assert!(err.contains("failed to parse value as time or duration: \"yesterday\""), "{err}");
     let (_, err) = d.fails(&["image", "prune", "-f", "--filter", "reference=x"]);
     assert!(err.contains("invalid filter 'reference'"), "{err}");
+    d.actions_until(&["--filter", "type=image", "--filter", "event=prune"], |a| a.lines().count() >= 5);
 }
 
 /// `docker system df`: sizes of images, containers and volumes, and what is reclaimable.

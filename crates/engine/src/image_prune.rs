@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use porthole_core::event::EventType;
 use porthole_store::ImageRecord;
 
 use crate::images::BASE_IMAGE;
@@ -74,6 +75,8 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
+        // As Docker: one `prune` event with what was given back, as for volumes.
+        self.emit(self.event(EventType::Image, "prune", "").with("reclaimed", pruned.reclaimed.to_string()));
         Ok(pruned)
     }
 }
