@@ -5,10 +5,13 @@
 //!     cargo bench -p porthole-engine --bench lock            # 200,000 files
 //!     PORTHOLE_BENCH_FILES=20000 cargo bench -p porthole-engine --bench lock
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use porthole_engine::{BuildOptions, CreateOptions, Engine, EngineConfig, RemoveOptions, WaitCondition};
+use porthole_engine::{BuildOptions, CreateOptions, RemoveOptions};
+
+/// The engine tests' harness: an engine on a temporary root, the `run --rm` cycle.
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -29,15 +32,7 @@ fn summary(label: &str, mut samples: Vec<Duration>) -> Duration {
 
 fn main() {
     let files: usize = std::env::var("PORTHOLE_BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (e, _) = Engine::open(EngineConfig {
-        root: tmp.path().join("root"),
-        module_cache: Some(cache),
-        fd_budget: None,
-        ..Default::default()
-    })
-    .unwrap();
+    let (tmp, e) = common::engine();
 
     // An image with `files` small files in 100 directories.
     let ctx = tmp.path().join("ctx");
@@ -91,16 +86,7 @@ fn main() {
 
     let cycle = |_| {
         let t = Instant::now();
-        let id = e
-            .create(CreateOptions {
-                image: "busybox".into(),
-                cmd: Some(vec!["true".into()]),
-                auto_remove: true,
-                ..Default::default()
-            })
-            .unwrap();
-        e.start(id.as_str()).unwrap();
-        let _ = e.wait(id.as_str(), WaitCondition::Removed);
+        common::run_rm(&e);
         t.elapsed()
     };
     let _ = (0..10).map(cycle).count();

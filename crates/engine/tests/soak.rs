@@ -2,9 +2,9 @@
 //! cycles leave the controller with the descriptors and about the memory it had before.
 //! (Sizes, not times: a resource count is the same on any machine.)
 
-use std::path::Path;
+mod common;
 
-use porthole_engine::{CreateOptions, Engine, EngineConfig, WaitCondition};
+use porthole_engine::Engine;
 
 fn open_descriptors() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -16,32 +16,15 @@ fn rss_kib() -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// `docker run --rm busybox true`, as the CLI drives it: create, start, wait until removed.
+/// One `run --rm` cycle, and the container is gone after it.
 fn run_rm(e: &Engine) {
-    let id = e
-        .create(CreateOptions {
-            image: "busybox".into(),
-            cmd: Some(vec!["true".into()]),
-            auto_remove: true,
-            ..Default::default()
-        })
-        .unwrap();
-    e.start(id.as_str()).unwrap();
-    let _ = e.wait(id.as_str(), WaitCondition::Removed);
+    let id = common::run_rm(e);
     assert!(e.inspect(id.as_str()).is_err(), "--rm removed the container");
 }
 
 #[test]
 fn run_rm_cycles_leave_no_descriptors_or_memory_behind() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/module-cache");
-    let (e, _) = Engine::open(EngineConfig {
-        root: tmp.path().join("root"),
-        module_cache: Some(cache),
-        fd_budget: None,
-        ..Default::default()
-    })
-    .unwrap();
+    let (_tmp, e) = common::engine();
     // Warm up: the toolbox compiled and cached, the first allocations made.
     for _ in 0..10 {
         run_rm(&e);

@@ -32,6 +32,21 @@ pub fn output(e: &Engine, id: &str) -> String {
     e.logs(id, LogOptions::default()).unwrap().past.map(|l| l.unwrap().log).collect()
 }
 
+/// `docker run --rm busybox true`, as the CLI drives it: create, start, wait until removed.
+pub fn run_rm(e: &Engine) -> porthole_core::names::Id {
+    let id = e
+        .create(CreateOptions {
+            image: "busybox".into(),
+            cmd: Some(vec!["true".into()]),
+            auto_remove: true,
+            ..Default::default()
+        })
+        .unwrap();
+    e.start(id.as_str()).unwrap();
+    let _ = e.wait(id.as_str(), WaitCondition::Removed);
+    id
+}
+
 /// `docker run` without `-d`: create, start, wait; gives the exit code, the output and the id.
 pub fn run(e: &Engine, opts: CreateOptions) -> (i32, String, String) {
     let id = e.create(opts).unwrap();
