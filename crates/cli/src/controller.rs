@@ -1,5 +1,6 @@
-//! A small client of a running controller's `/porthole/*` JSON, for `porthole lesson`: one
-//! HTTP/1.1 request per connection, over TCP or the unix socket `DOCKER_HOST` names.
+//! A small client of a running controller's JSON (`/porthole/*` for `porthole lesson`, the
+//! Docker API for `porthole kube`): one HTTP/1.1 request per connection, over TCP or the unix
+//! socket `DOCKER_HOST` names.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -48,7 +49,25 @@ impl Host {
         self.request("POST", path, Some(serde_json::to_vec(body)?))
     }
 
+    pub fn delete(&self, path: &str) -> anyhow::Result<()> {
+        self.request::<serde_json::Value>("DELETE", path, None).map(drop)
+    }
+
+    /// A GET whose `404` means "there is none": `None`, not an error.
+    pub fn find<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Option<T>> {
+        match self.call("GET", path, None)? {
+            (404, _) => Ok(None),
+            answer => self.decode("GET", path, answer).map(Some),
+        }
+    }
+
     fn request<T: DeserializeOwned>(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> anyhow::Result<T> {
+        let answer = self.call(method, path, body)?;
+        self.decode(method, path, answer)
+    }
+
+    /// Status and body; a body-less answer (`204`) decodes as JSON `null`.
+    fn call(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> anyhow::Result<(u16, Vec<u8>)> {
         let host = match self {
             Host::Tcp(a) => a.as_str(),
             Host::Unix(_) => "localhost",
@@ -61,7 +80,15 @@ impl Host {
         .into_bytes();
         raw.extend_from_slice(&body);
         let answer = self.exchange(&raw).with_context(|| format!("asking the controller at {}", self.docker_host()))?;
-        let (status, body) = parse_answer(&answer)?;
+        parse_answer(&answer)
+    }
+
+    fn decode<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        (status, body): (u16, Vec<u8>),
+    ) -> anyhow::Result<T> {
         if status >= 400 {
             let message = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -69,7 +96,8 @@ impl Host {
                 .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
             bail!("{method} {path}: {status}: {message}");
         }
-        serde_json::from_slice(&body).with_context(|| format!("{method} {path}: unexpected answer"))
+        let body: &[u8] = if body.is_empty() { b"null" } else { &body };
+        serde_json::from_slice(body).with_context(|| format!("{method} {path}: unexpected answer"))
     }
 
     fn exchange(&self, request: &[u8]) -> std::io::Result<Vec<u8>> {

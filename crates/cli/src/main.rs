@@ -3,6 +3,7 @@
 
 mod controller;
 mod demo;
+mod kube;
 mod lesson;
 mod serve;
 
@@ -30,6 +31,12 @@ enum Command {
     Lesson {
         #[command(subcommand)]
         command: lesson::LessonCommand,
+    },
+    /// Pods: a Pod manifest for containers (generate), run a manifest's pods (play), remove
+    /// them (down), as `podman kube` does.
+    Kube {
+        #[command(subcommand)]
+        command: kube::KubeCommand,
     },
 }
 
@@ -80,5 +87,6 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Serve(args) => serve::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Lesson { command } => lesson::run(command),
+        Command::Kube { command } => kube::run(command).map(|()| std::process::ExitCode::SUCCESS),
     }
 }
