@@ -38,7 +38,14 @@ pub struct ContainerSummary {
     /// The created networks it is on (not the default ones): records only, which the box says.
     #[serde(default)]
     pub networks: Vec<String>,
+    /// The pod it belongs to (its `POD_LABEL`), drawn as a frame around the pod's containers.
+    #[serde(default)]
+    pub pod: Option<String>,
 }
+
+/// The label that puts a container in a pod: what Kubernetes' container runtimes set and
+/// `porthole kube play` sets, so the graph groups a pod's containers.
+pub const POD_LABEL: &str = "io.kubernetes.pod.name";
 
 /// One mount of a container.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -147,11 +154,20 @@ pub struct Edge {
     pub inherited_from: Option<String>,
 }
 
+/// A pod: containers the drawing frames together.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Pod {
+    pub name: String,
+    /// Its containers' node keys, in row order.
+    pub containers: Vec<String>,
+}
+
 /// The laid-out graph.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
+    pub pods: Vec<Pod>,
 }
 
 pub fn image_key(id: &str) -> String {
@@ -221,9 +237,16 @@ pub fn build(input: &GraphInput) -> Graph {
                     (!c.networks.is_empty())
                         .then(|| format!("network {} (no connectivity in Porthole)", c.networks.join(", "))),
                 )
+                .chain(c.pod.as_ref().map(|p| format!("pod {p}")))
                 .collect(),
             tags: vec![c.state.clone()],
         });
+        if let Some(pod) = &c.pod {
+            match g.pods.iter_mut().find(|p| p.name == *pod) {
+                Some(p) => p.containers.push(container_key(&c.id)),
+                None => g.pods.push(Pod { name: pod.clone(), containers: vec![container_key(&c.id)] }),
+            }
+        }
         if image_names.contains_key(c.image_id.as_str()) {
             g.edges.push(Edge {
                 from: image_key(&c.image_id),
@@ -348,6 +371,8 @@ fn origin(v: &VolumeSummary, containers: &[&ContainerSummary], image_names: &BTr
 const TOP: usize = 48;
 const LEFT: usize = 20;
 const PAD: usize = 12;
+/// How far a pod's frame stands out from its boxes: within the gaps, so it touches nothing.
+const POD_MARGIN: usize = 7;
 /// Vertical space between two boxes of a column.
 const V_GAP: usize = 16;
 /// Horizontal space between columns without labels (the edges' bends).
@@ -532,11 +557,15 @@ impl Graph {
             ".edge{fill:none;stroke:#667;stroke-width:1.6}.edge.ro{stroke-dasharray:6 4}",
             ".edge.inherited{stroke:#8250df;stroke-width:2.4}.edge.instance{stroke:#bbb}",
             ".label{font-size:13px;fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}",
-            ".heading{font-size:18px;font-weight:bold;fill:#333}</style>"
+            ".heading{font-size:18px;font-weight:bold;fill:#333}",
+            ".pod rect{fill:#f3ecff;stroke:#8250df;stroke-width:2;stroke-dasharray:8 4}</style>"
         ));
         for col in Column::ALL {
             let x = layout.x[col as usize];
             let _ = write!(s, r#"<text class="heading" x="{x}" y="28">{}</text>"#, col.heading());
+        }
+        for p in &self.pods {
+            self.pod_svg(&mut s, p, &layout);
         }
         for e in &self.edges {
             self.edge_svg(&mut s, e, &layout);
@@ -547,6 +576,27 @@ impl Graph {
         }
         s.push_str("</svg>\n");
         s
+    }
+
+    /// A frame behind a pod's container boxes, from the first to the last (`kube play` creates
+    /// them one after another, so they are neighbours in the column), in the gaps around them.
+    fn pod_svg(&self, s: &mut String, p: &Pod, layout: &Layout) {
+        let boxes: Vec<_> = p.containers.iter().filter_map(|k| layout.node_box(self, k)).collect();
+        let (Some(top), Some(bottom)) = (boxes.iter().map(|b| b.2).min(), boxes.iter().map(|b| b.2 + b.4).max()) else {
+            return;
+        };
+        let (_, x, _, width, _) = boxes[0];
+        let m = POD_MARGIN;
+        let _ = write!(
+            s,
+            r#"<g class="pod" data-pod="{}"><title>pod {}</title><rect x="{}" y="{}" width="{}" height="{}" rx="12"/></g>"#,
+            escape(&p.name),
+            escape(&p.name),
+            x - m,
+            top - m,
+            width + 2 * m,
+            bottom - top + 2 * m
+        );
     }
 
     fn edge_svg(&self, s: &mut String, e: &Edge, layout: &Layout) {
@@ -644,6 +694,9 @@ impl fmt::Display for Graph {
         }
         for e in &self.edges {
             writeln!(f, "{} -> {} : {}", e.from, e.to, e.label)?;
+        }
+        for p in &self.pods {
+            writeln!(f, "pod {}: {}", p.name, p.containers.join(", "))?;
         }
         Ok(())
     }

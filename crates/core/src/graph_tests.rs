@@ -24,6 +24,7 @@ fn container(id: &str, name: &str, image_id: &str, created: i64, mounts: Vec<Mou
         mounts,
         ports: vec![],
         networks: vec![],
+        pod: None,
     }
 }
 
@@ -273,4 +274,25 @@ fn long_lines_wrap_within_the_box() {
     assert_eq!(out.join(" "), lines[0], "nothing is lost");
     let long = vec!["x".repeat(100)];
     assert_eq!(super::wrapped(&long, 200).concat(), long[0]);
+}
+
+/// A played pod's containers: each says its pod, and the SVG frames them together.
+#[test]
+fn a_pods_containers_are_framed_together() {
+    let mut worker = container("c1", "pulp-worker", "i1", 1, vec![]);
+    let mut web = container("c2", "pulp-apache", "i1", 2, vec![]);
+    let lone = container("c3", "lonely", "i1", 3, vec![]);
+    worker.pod = Some("pulp".into());
+    web.pod = Some("pulp".into());
+    let g = build(&GraphInput { images: vec![], containers: vec![lone, web, worker], volumes: vec![] });
+    assert_eq!(g.pods, [Pod { name: "pulp".into(), containers: vec!["container:c1".into(), "container:c2".into()] }]);
+    let node = g.nodes.iter().find(|n| n.title == "pulp-apache").unwrap();
+    assert_eq!(node.lines.last().unwrap(), "pod pulp");
+    assert!(g.to_string().ends_with("pod pulp: container:c1, container:c2\n"), "{g}");
+    let svg = g.to_svg();
+    let frame = svg.split(r#"<g class="pod" data-pod="pulp">"#).nth(1).expect("a frame");
+    // From just above the first box (the first row's top, less the margin) around both.
+    let frame = frame.split("</g>").next().unwrap();
+    assert!(frame.starts_with("<title>pod pulp</title><rect x="), "{frame}");
+    assert!(frame.contains(r#" y="41" "#), "{frame}");
 }

@@ -1,7 +1,9 @@
 //! The mount graph: gathers plain summaries of the world for `porthole_core::graph`, which
 //! decides the drawing.
 
-use porthole_core::graph::{self, ContainerSummary, Graph, GraphInput, ImageSummary, MountSummary, VolumeSummary};
+use porthole_core::graph::{
+    self, ContainerSummary, Graph, GraphInput, ImageSummary, MountSummary, POD_LABEL, VolumeSummary,
+};
 use porthole_store::ANONYMOUS_LABEL;
 
 use crate::{Engine, World};
@@ -64,6 +66,7 @@ impl Engine {
                         .filter(|a| !crate::networks::is_builtin(&a.id))
                         .map(|a| a.name)
                         .collect(),
+                    pod: r.config.labels.as_ref().and_then(|l| l.get(POD_LABEL)).cloned(),
                 }
             })
             .collect()

@@ -22,7 +22,7 @@ pub use play::{
 
 /// The label every container of a played pod carries: what `kube down` looks for and what
 /// the dashboard groups by. Kubernetes' own container runtimes set the same one.
-pub const POD_LABEL: &str = "io.kubernetes.pod.name";
+pub use porthole_core::graph::POD_LABEL;
 /// The container's name inside its pod.
 pub const CONTAINER_LABEL: &str = "io.kubernetes.container.name";
 /// On a volume made for a pod's `emptyDir`: the pod volume's name. `kube down` removes such

@@ -111,6 +111,7 @@ fn container(id: &str, name: &str, state: &str, mounts: Vec<MountSummary>) -> Co
         mounts,
         ports: vec![],
         networks: vec![],
+        pod: None,
     }
 }
 
