@@ -259,6 +259,23 @@ try {
   await page.waitForSelector('#lesson-step:has-text("Step 1 of")');
   assert.equal(await page.locator(`[data-key="container:${data}"]`).count(), 1, 'reset leaves what the lesson did not make');
 
+  step('a pod played with porthole kube play is framed on the graph, its containers saying their pod');
+  const podYaml = [
+    'apiVersion: v1', 'kind: Pod', 'metadata: {name: dash}', 'spec:', '  restartPolicy: Never',
+    '  volumes: [{name: shared, emptyDir: {}}]', '  containers:',
+    '  - {name: writer, image: busybox, command: [sleep, "3600"], volumeMounts: [{name: shared, mountPath: /shared}]}',
+    '  - {name: reader, image: busybox, command: [sleep, "3600"], volumeMounts: [{name: shared, mountPath: /shared, readOnly: true}]}',
+    '',
+  ].join('\n');
+  const kube = (...args) => execFileSync(BIN, ['kube', ...args, '--host', `tcp://127.0.0.1:${PORT}`], { input: podYaml, encoding: 'utf8' });
+  kube('play', '-');
+  await page.waitForSelector(`#graph g.pod${q('data-pod', 'dash')}`, { timeout: 5000 });
+  await page.waitForSelector('[data-key^="container:"]:has-text("dash-reader"):has-text("pod dash")');
+  await page.waitForSelector('[data-key="volume:dash-shared"]');
+  await page.screenshot({ path: join(SHOTS, 'dashboard-pod.png') });
+  kube('down', '-');
+  await page.waitForSelector(`#graph g.pod${q('data-pod', 'dash')}`, { state: 'detached', timeout: 5000 });
+
   step('unknown ids get a friendly 404 page');
   const resp = await page.goto(BASE + '/container/no-such-thing');
   assert.equal(resp.status(), 404);
