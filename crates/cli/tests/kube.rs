@@ -145,6 +145,9 @@ fn generate_then_play_on_a_fresh_root_gives_the_same_arrangement_and_down_keeps_
 
 #[test]
 fn bad_manifests_are_refused_and_change_nothing() {
+    if !common::docker_available() {
+        return;
+    }
     let d = Daemon::start();
     let pod = |containers: &str| {
         format!(

@@ -5,8 +5,9 @@
 
 use serde_json::Value;
 
-/// Free-form maps (labels, annotations, status) are listed as `path.*`.
-const POD: &[&str] = &[
+/// What every object may say: its type, name and free-form maps (listed as `path.*`), and a
+/// `status`, which is the cluster's to write and changes nothing.
+const OBJECT: &[&str] = &[
     "apiVersion",
     "kind",
     "metadata",
@@ -15,6 +16,10 @@ const POD: &[&str] = &[
     "metadata.labels.*",
     "metadata.annotations.*",
     "spec",
+    "status.*",
+];
+
+const POD: &[&str] = &[
     "spec.restartPolicy",
     "spec.runtimeClassName",
     "spec.volumes",
@@ -46,26 +51,16 @@ const POD: &[&str] = &[
     "spec.containers[].volumeMounts[].name",
     "spec.containers[].volumeMounts[].mountPath",
     "spec.containers[].volumeMounts[].readOnly",
-    "status.*",
 ];
 
 /// A claim's requested size is a minimum, which a local volume meets; its class and access
 /// modes choose cluster storage, of which there is one kind here.
 const CLAIM: &[&str] = &[
-    "apiVersion",
-    "kind",
-    "metadata",
-    "metadata.name",
-    "metadata.namespace",
-    "metadata.labels.*",
-    "metadata.annotations.*",
-    "spec",
     "spec.accessModes",
     "spec.storageClassName",
     "spec.resources",
     "spec.resources.requests",
     "spec.resources.requests.storage",
-    "status.*",
 ];
 
 /// Which list a kind is checked against.
@@ -77,11 +72,12 @@ pub enum Object {
 
 /// The first field `doc` sets that is not honoured, as a path (`spec.containers[0].resources`).
 pub fn first_unsupported(doc: &Value, object: Object) -> Option<String> {
-    let allowed = match object {
+    let own = match object {
         Object::Pod => POD,
         Object::Claim => CLAIM,
     };
-    walk(doc, "", "", allowed)
+    let allowed: Vec<&str> = OBJECT.iter().chain(own).copied().collect();
+    walk(doc, "", "", &allowed)
 }
 
 fn walk(v: &Value, pattern: &str, shown: &str, allowed: &[&str]) -> Option<String> {
