@@ -166,6 +166,8 @@ fn bad_manifests_are_refused_and_change_nothing() {
             "field spec.containers[0].resources is not supported by Porthole",
         ),
     ];
+    let out = kube(&d, &["generate", "nowhere"]);
+    assert!(text(&out.stderr).contains("No such container: nowhere"), "{}", text(&out.stderr));
     for (yaml, expected) in cases {
         let file = manifest_file(&yaml);
         let out = kube(&d, &["play", file.path().to_str().unwrap()]);

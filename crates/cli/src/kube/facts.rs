@@ -15,7 +15,7 @@ const ANONYMOUS: &str = "com.docker.volume.anonymous";
 pub fn gather(host: &Host, container: &str) -> anyhow::Result<ContainerFacts> {
     let c: Value = host
         .find(&format!("/containers/{}/json", encode(container)))?
-        .with_context(|| format!("no such container: {container}"))?;
+        .with_context(|| format!("No such container: {container}"))?;
     let image: Value = host.get(&format!("/images/{}/json", encode(c["Image"].as_str().unwrap_or_default())))?;
     let i = &image["Config"];
     let mut mounts = Vec::new();
