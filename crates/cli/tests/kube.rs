@@ -178,6 +178,28 @@ fn bad_manifests_are_refused_and_change_nothing() {
     }
 }
 
+/// A step that fails only when it is taken (a host port another process holds): what the play
+/// had made by then is taken back.
+#[test]
+fn a_play_that_fails_midway_takes_back_what_it_made() {
+    if !common::docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: half}}\nspec:\n  restartPolicy: Never\n  volumes: [{{name: s, emptyDir: {{}}}}, {{name: c, persistentVolumeClaim: {{claimName: half-claim}}}}]\n  containers:\n  - {{name: one, image: busybox, command: [sleep, '600'], volumeMounts: [{{name: s, mountPath: /s}}, {{name: c, mountPath: /c}}]}}\n  - {{name: two, image: busybox, command: [sleep, '600'], ports: [{{containerPort: 80, hostPort: {port}, hostIP: 127.0.0.1}}]}}\n"
+    );
+    let file = manifest_file(&yaml);
+    let out = kube(&d, &["play", file.path().to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("starting container half-two"), "{}", text(&out.stderr));
+    assert_eq!(d.ok(&["ps", "-aq"]), "");
+    assert_eq!(d.ok(&["volume", "ls", "-q"]), "");
+    drop(held);
+}
+
 #[test]
 fn the_pulp_pod_played_locally_serves_a_mirrored_file() {
     if !common::docker_available() {
