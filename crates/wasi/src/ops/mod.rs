@@ -3,6 +3,7 @@
 //! or a trap; [`crate::linker`] binds them to the import names.
 
 mod fd;
+mod mode;
 mod misc;
 pub(crate) mod path;
 pub(crate) mod poll;
