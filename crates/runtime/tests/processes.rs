@@ -33,7 +33,7 @@ impl Launcher for BinLauncher {
 }
 
 struct Container {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     tree: GuestTree,
     table: Processes,
     usage: Arc<Usage>,
@@ -49,13 +49,13 @@ fn container(pids_limit: Option<usize>, memory: Option<u64>) -> Container {
     std::fs::write(root.join("notwasm"), "#just text\n").unwrap();
     let tree = GuestTree::new(
         RootDesc { dir: open_dir(&root), read_only: false, quota: None },
-        vec![MountDesc::dir("/data", open_dir(&data), false)],
+        vec![MountDesc::dir("/data", open_dir(&data), false), MountDesc::dir("/ro", open_dir(&data), true)],
     )
     .unwrap();
     let usage = Arc::new(Usage::default());
     let limits = Limits::with_memory(memory);
     let table = Processes::new(runtime(), Arc::new(BinLauncher), limits.clone(), Some(usage.clone()), pids_limit);
-    Container { _dir: dir, tree, table, usage, limits }
+    Container { dir, tree, table, usage, limits }
 }
 
 /// Runs `spawner args…` as the container's pid 1; its stdout and how it ended.
@@ -164,4 +164,15 @@ fn stopping_the_container_ends_every_process() {
     while !c.table.is_empty() {
         std::thread::yield_now();
     }
+}
+
+#[test]
+fn file_modes_are_kept_and_applied_to_the_host_file_without_taking_the_controllers_access() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = container(None, None);
+    let (out, exit) = run_in(&c, &["modes"]);
+    // EROFS is WASI's 69.
+    assert_eq!((out.as_str(), exit), ("/data/f 4750\n/data/f 644\n/data/f 0\n/data/d 555\nro 69\n", Exit::Code(0)));
+    let host = |p: &str| std::fs::metadata(c.dir.path().join("data").join(p)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!((host("f"), host("d")), (0o600, 0o755));
 }

@@ -11,6 +11,7 @@
 
 use std::os::fd::AsFd;
 
+use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
 use cap_std::fs::PermissionsExt;
 
 use crate::abi::{LOOKUP_SYMLINK_FOLLOW, rights};
@@ -36,18 +37,16 @@ pub(crate) fn guest_mode(host: u32, kept: Option<u32>, dir: bool) -> u32 {
     }
 }
 
-/// An open handle on a file or directory of a mount, for `fchmod` and the xattr calls.
-enum Handle {
-    File(cap_std::fs::File),
-    Dir(cap_std::fs::Dir),
+/// An open handle on a file or directory of a mount, for `fchmod` and the xattr calls: opened
+/// for reading (cap-std's directory handles are `O_PATH`, on which neither works).
+struct Handle {
+    file: cap_std::fs::File,
+    dir: bool,
 }
 
 impl Handle {
     fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        match self {
-            Handle::File(f) => f.as_fd(),
-            Handle::Dir(d) => d.as_fd(),
-        }
+        self.file.as_fd()
     }
 }
 
@@ -63,21 +62,18 @@ impl WasiHost {
     /// to a mount.
     fn mode_handle(&self, loc: &Location, node: &Node) -> Result<Option<Handle>, Errno> {
         let dir = self.host_dir(loc);
-        if loc.rel.as_os_str() == "." {
-            return Ok(Some(Handle::Dir(dir.try_clone()?)));
-        }
-        let md = match dir.symlink_metadata(&loc.rel) {
+        let md = if loc.rel.as_os_str() == "." { dir.dir_metadata() } else { dir.symlink_metadata(&loc.rel) };
+        let md = match md {
             Ok(md) => md,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && *node == Node::Dir => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        Ok(if md.is_dir() {
-            Some(Handle::Dir(dir.open_dir(&loc.rel)?))
-        } else if md.is_file() {
-            Some(Handle::File(dir.open(&loc.rel)?))
-        } else {
-            None
-        })
+        if !md.is_dir() && !md.is_file() {
+            return Ok(None);
+        }
+        let mut opts = cap_std::fs::OpenOptions::new();
+        opts.read(true).maybe_dir(md.is_dir()).follow(FollowSymlinks::No);
+        Ok(Some(Handle { file: dir.open_with(&loc.rel, &opts)?, dir: md.is_dir() }))
     }
 
     pub fn path_mode_get(
@@ -97,8 +93,7 @@ impl WasiHost {
             _ => match self.mode_handle(&loc, &node)? {
                 Some(h) => {
                     let md = rustix::fs::fstat(h.fd()).map_err(std::io::Error::from)?;
-                    let dir = matches!(h, Handle::Dir(_));
-                    guest_mode(md.st_mode, read_kept(h.fd()), dir)
+                    guest_mode(md.st_mode, read_kept(h.fd()), h.dir)
                 }
                 None => {
                     let dir = self.host_dir(&loc);
@@ -132,7 +127,7 @@ impl WasiHost {
         }
         self.check_writable(&loc)?;
         let Some(h) = self.mode_handle(&loc, &node)? else { return Err(Errno::Perm.into()) };
-        let dir = matches!(h, Handle::Dir(_));
+        let dir = h.dir;
         let wanted = mode & 0o7777;
         let on_host = host_mode(wanted, dir);
         rustix::fs::fchmod(h.fd(), rustix::fs::Mode::from_raw_mode(on_host)).map_err(std::io::Error::from)?;

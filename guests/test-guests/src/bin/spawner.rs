@@ -201,6 +201,16 @@ fn main() {
             status(c);
             println!("unreachable");
         }
+        // File modes kept by the host: set, read back, refused on a read-only mount.
+        "modes" => {
+            std::fs::write("/data/f", "x").unwrap();
+            std::fs::create_dir_all("/data/d").unwrap();
+            for (path, mode) in [("/data/f", 0o4750), ("/data/f", 0o644), ("/data/f", 0o000), ("/data/d", 0o555)] {
+                porthole_sys::chmod(path, mode, true).unwrap();
+                println!("{path} {:o}", porthole_sys::mode(path, true).unwrap());
+            }
+            println!("ro {}", porthole_sys::chmod("/ro", 0o700, true).unwrap_err().raw_os_error().unwrap());
+        }
         other => {
             eprintln!("spawner: unknown scenario {other:?}");
             std::process::exit(2);
