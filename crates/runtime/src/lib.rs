@@ -38,7 +38,7 @@ pub use guest::{
 pub use limits::Limits;
 pub use process::{DEFAULT_PIDS_LIMIT, LaunchError, Launcher, ProcessInfo, Processes};
 /// The terminal a `-t` guest reads (see [`Input::Tty`]).
-pub use porthole_wasi::{Tty, onlcr, signal};
+pub use porthole_wasi::{Tty, signal};
 use limits::MemoryLimiter;
 pub use usage::{IoCounters, Usage};
 
@@ -56,6 +56,19 @@ pub enum Exit {
     OutOfMemory,
     /// Trapped (a wasm trap or a host error), with the reason.
     Trap(String),
+}
+
+impl Exit {
+    /// The status a shell or `docker` reports: the exit code, or 128 + the signal that ended
+    /// the guest (a stop and running out of memory count as SIGKILL, a trap as SIGABRT).
+    pub fn status(&self) -> i32 {
+        match self {
+            Exit::Code(c) => *c,
+            Exit::Signaled(sig) => 128 + *sig as i32,
+            Exit::Stopped | Exit::OutOfMemory => 128 + signal::KILL as i32,
+            Exit::Trap(_) => 134,
+        }
+    }
 }
 
 /// Why a `.wasm` could not be made into a runnable program.

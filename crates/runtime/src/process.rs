@@ -107,12 +107,7 @@ pub(crate) struct Membership {
 
 /// The status a parent sees: the exit code, or 128 + the signal that ended the process.
 pub(crate) fn status_of(exit: &Exit) -> u32 {
-    match exit {
-        Exit::Code(c) => (*c as u32) & 0xff,
-        Exit::Signaled(sig) => 128 + sig,
-        Exit::Stopped | Exit::OutOfMemory => 128 + signal::KILL,
-        Exit::Trap(_) => 134,
-    }
+    (exit.status() as u32) & 0xff
 }
 
 impl Processes {

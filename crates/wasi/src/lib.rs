@@ -32,7 +32,7 @@ pub use host::{
     WasiHostBuilder, signal,
 };
 pub use process::{Pid, ProcessContext, ProcessHost, SpawnRequest};
-pub use tty::{InterruptHook, Tty, TtyMode, onlcr};
+pub use tty::{InterruptHook, Tty, TtyMode};
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node, Trace};

@@ -250,18 +250,6 @@ impl Tty {
     }
 }
 
-/// Output post-processing of a terminal (`ONLCR`): each `\n` is shown as `\r\n`.
-pub fn onlcr(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + 8);
-    for &b in bytes {
-        if b == b'\n' {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,10 +313,5 @@ mod tests {
         drop(w);
         assert_eq!(tty.read(&mut buf, &stop).ok(), Some(0));
         assert_eq!(tty.read(&mut buf, &stop).ok(), Some(0));
-    }
-
-    #[test]
-    fn output_newlines() {
-        assert_eq!(onlcr(b"a\nb\n"), b"a\r\nb\r\n");
     }
 }
