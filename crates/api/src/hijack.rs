@@ -98,7 +98,10 @@ pub async fn pump_output(mut rx: mpsc::UnboundedReceiver<Out>, mut conn: impl As
 
 /// Delivers the client's input to the guest, as typed, until the client closes it. `stdin`
 /// resolves to the guest's stdin once it exists (attach may come before start).
-pub async fn pump_input<W: AsyncWrite + Unpin>(mut conn: impl AsyncRead + Unpin, stdin: impl Future<Output = Option<W>>) {
+pub async fn pump_input<W: AsyncWrite + Unpin>(
+    mut conn: impl AsyncRead + Unpin,
+    stdin: impl Future<Output = Option<W>>,
+) {
     let Some(mut stdin) = stdin.await else { return };
     let mut buf = vec![0u8; 8192];
     loop {

@@ -440,10 +440,11 @@ impl Engine {
             Some(c) => c.starting = false,
             None => return Err(EngineError::NoSuchContainer(id.to_string())),
         }
-        let Prepared { guest, processes, program, stdin_writer, stopper, mut refusal_out, ports, usage } = match prepared {
-            Ok(p) => p,
-            Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
-        };
+        let Prepared { guest, processes, program, stdin_writer, stopper, mut refusal_out, ports, usage } =
+            match prepared {
+                Ok(p) => p,
+                Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
+            };
         let limits = Limits::with_memory(record.host.memory_bytes);
 
         let c = w.containers.get_mut(&id).unwrap();

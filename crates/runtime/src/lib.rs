@@ -36,10 +36,10 @@ pub use guest::{
     WalkLink, WalkOp, guest_share_of, measure,
 };
 pub use limits::Limits;
-pub use process::{DEFAULT_PIDS_LIMIT, LaunchError, Launcher, ProcessInfo, Processes};
+use limits::MemoryLimiter;
 /// The terminal a `-t` guest reads (see [`Input::Tty`]).
 pub use porthole_wasi::{Tty, signal};
-use limits::MemoryLimiter;
+pub use process::{DEFAULT_PIDS_LIMIT, LaunchError, Launcher, ProcessInfo, Processes};
 pub use usage::{IoCounters, Usage};
 
 /// How a guest run ended.

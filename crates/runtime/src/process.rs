@@ -305,11 +305,8 @@ impl Table {
         if self.lock().procs.values().any(|p| p.ppid == 0 && p.stopper.is_paused()) {
             stopper.pause();
         }
-        let guest = Guest {
-            host,
-            usage: self.usage.clone(),
-            member: Some(Membership { table: me.clone(), pid, memory }),
-        };
+        let guest =
+            Guest { host, usage: self.usage.clone(), member: Some(Membership { table: me.clone(), pid, memory }) };
         let runtime = self.runtime.clone();
         let limits = self.limits.clone();
         let spawned = std::thread::Builder::new().name(format!("pid-{pid}")).spawn(move || {

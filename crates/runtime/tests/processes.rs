@@ -103,10 +103,7 @@ fn a_writer_without_a_reader_ends_with_sigpipe() {
 #[test]
 fn wait_gives_exit_codes_and_128_plus_the_signal() {
     // ECHILD is WASI's 12, ESRCH 71.
-    assert_eq!(
-        run(&["statuses"]),
-        "exit 3\nterm 143\nint 130\nkill 137\nspin 143\nnochild 12\nnosuch 71\n"
-    );
+    assert_eq!(run(&["statuses"]), "exit 3\nterm 143\nint 130\nkill 137\nspin 143\nnochild 12\nnosuch 71\n");
 }
 
 #[test]

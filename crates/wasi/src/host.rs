@@ -415,7 +415,8 @@ impl WasiHostBuilder {
         match self.inherited {
             Some(inherited) => {
                 for (i, d) in inherited.into_iter().enumerate() {
-                    let placeholder = || Descriptor::Dir(OpenDir { path: GuestPath::root(), preopen: None, listing: None });
+                    let placeholder =
+                        || Descriptor::Dir(OpenDir { path: GuestPath::root(), preopen: None, listing: None });
                     if d.is_none() {
                         closed.push(i as u32);
                     }

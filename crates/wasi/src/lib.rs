@@ -31,13 +31,13 @@ pub use host::{
     DEFAULT_MAX_FDS, GuestExit, IoCounters, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
     WasiHostBuilder, signal,
 };
-pub use process::{Pid, ProcessContext, ProcessHost, SpawnRequest};
-pub use tty::{InterruptHook, Tty, TtyMode};
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node, Trace};
+pub use process::{Pid, ProcessContext, ProcessHost, SpawnRequest};
 pub use quota::{Quota, measure};
 pub use stdio::{Input, Output, Stdio};
+pub use tty::{InterruptHook, Tty, TtyMode};
 pub use walks::{Walk, WalkBreak, WalkEnd, WalkLink, WalkOp};
 
 mod stdio;

@@ -28,8 +28,13 @@ pub trait ProcessHost: Send + Sync {
     /// A finished child of `parent` (`pid`, or any with `None`) and its status, taken from the
     /// table; with `no_hang`, `None` while none has finished. Blocks otherwise, ending with
     /// `EINTR` when `stop` has a pending signal or a stop. `ECHILD`: no such child.
-    fn wait(&self, parent: Pid, pid: Option<Pid>, no_hang: bool, stop: &StopSignal)
-    -> Result<Option<(Pid, u32)>, Errno>;
+    fn wait(
+        &self,
+        parent: Pid,
+        pid: Option<Pid>,
+        no_hang: bool,
+        stop: &StopSignal,
+    ) -> Result<Option<(Pid, u32)>, Errno>;
 
     /// Sends `sig` from `from` to `pid` (`ESRCH`: no such process).
     fn kill(&self, from: Pid, pid: Pid, sig: u32) -> Result<(), Errno>;

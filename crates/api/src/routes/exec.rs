@@ -101,9 +101,7 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
     let writing = tokio::spawn(hijack::pump_output(rx, writer, tty));
     let echo = ChannelWriter { tx: tx.clone(), stream: StreamKind::Stdout };
     let (stdin, input) = match stdin_pipe(entry.body.attach_stdin, tty.then_some(echo)) {
-        Ok((stdin, Some(sender))) => {
-            (stdin, Some(tokio::spawn(hijack::pump_input(reader, async { Some(sender) }))))
-        }
+        Ok((stdin, Some(sender))) => (stdin, Some(tokio::spawn(hijack::pump_input(reader, async { Some(sender) })))),
         Ok((stdin, None)) => (stdin, None),
         Err(e) => {
             report(&tx, &format!("creating the stdin pipe: {e}"));

@@ -3,8 +3,8 @@
 //! or a trap; [`crate::linker`] binds them to the import names.
 
 mod fd;
-mod mode;
 mod misc;
+mod mode;
 pub(crate) mod path;
 pub(crate) mod poll;
 mod sock;

@@ -135,7 +135,8 @@ impl WasiHost {
         if wanted == on_host {
             let _ = rustix::fs::fremovexattr(h.fd(), XATTR);
         } else {
-            let _ = rustix::fs::fsetxattr(h.fd(), XATTR, format!("{wanted:o}").as_bytes(), rustix::fs::XattrFlags::empty());
+            let _ =
+                rustix::fs::fsetxattr(h.fd(), XATTR, format!("{wanted:o}").as_bytes(), rustix::fs::XattrFlags::empty());
         }
         Ok(())
     }

@@ -201,6 +201,30 @@ fn main() {
             status(c);
             println!("unreachable");
         }
+        // On a TTY: Ctrl-C ends the foreground child, not this process; Ctrl-D ends only the
+        // child reading; this process then reads the terminal on.
+        "tty" => {
+            porthole_sys::set_sigmask(1 << signal::INT).unwrap();
+            let me = porthole_sys::self_pid().unwrap();
+            let c = child(&["sleep"], &[0, 1, 2]).unwrap();
+            porthole_sys::set_foreground(&[c]).unwrap();
+            println!("sleeping {c}");
+            std::io::stdout().flush().unwrap();
+            let s = status(c);
+            porthole_sys::set_foreground(&[me]).unwrap();
+            println!("child {s}");
+            let c = child(&["count"], &[0, 1, 2]).unwrap();
+            porthole_sys::set_foreground(&[c]).unwrap();
+            println!("counting");
+            std::io::stdout().flush().unwrap();
+            let s = status(c);
+            porthole_sys::set_foreground(&[me]).unwrap();
+            println!("reader {s}");
+            std::io::stdout().flush().unwrap();
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).unwrap();
+            println!("main read {}", line.trim());
+        }
         // File modes kept by the host: set, read back, refused on a read-only mount.
         "modes" => {
             std::fs::write("/data/f", "x").unwrap();
