@@ -49,6 +49,16 @@ fn top_lists_children_and_stop_ends_them_all() {
     build_spawner(&d);
     d.ok(&["run", "-d", "--name", "fam", "spawner"]);
     assert_eq!(top_when(&d, "fam", 2), ["1 0 spawner family", "2 1 spawner sleep"]);
+    // The toolbox's ps reads the same table (its own exec is the third process).
+    let ps: Vec<String> = d
+        .ok(&["exec", "fam", "ps"])
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            format!("{} {}", f[0], f[3..].join(" "))
+        })
+        .collect();
+    assert_eq!(ps, ["PID TIME COMMAND", "1 spawner family", "2 spawner sleep", "3 ps"]);
     let stats = d.ok(&["stats", "--no-stream", "--format", "{{.PIDs}}", "fam"]);
     assert_eq!(stats.trim(), "2");
     // TERM ends pid 1, which does not catch it (143), and every other process with it.
