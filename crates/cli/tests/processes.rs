@@ -58,7 +58,7 @@ fn top_lists_children_and_stop_ends_them_all() {
             format!("{} {}", f[0], f[3..].join(" "))
         })
         .collect();
-    assert_eq!(ps, ["PID TIME COMMAND", "1 spawner family", "2 spawner sleep", "3 ps"]);
+    assert_eq!(ps, ["PID COMMAND", "1 spawner family", "2 spawner sleep", "3 ps"]);
     let stats = d.ok(&["stats", "--no-stream", "--format", "{{.PIDs}}", "fam"]);
     assert_eq!(stats.trim(), "2");
     // TERM ends pid 1, which does not catch it (143), and every other process with it.
