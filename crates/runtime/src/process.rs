@@ -251,9 +251,15 @@ impl Table {
         pid
     }
 
-    /// Ctrl-C on the terminal of `session`.
+    /// Ctrl-C on the terminal of `session`: its foreground, or the session's own process when
+    /// none of the foreground is left (a shell that did not take the terminal back).
     fn interrupt(&self, session: Pid) {
-        let targets = self.lock().foreground.get(&session).cloned().unwrap_or_else(|| vec![session]);
+        let targets = {
+            let st = self.lock();
+            let alive = |p: &Pid| st.procs.get(p).is_some_and(|p| p.status.is_none());
+            let fg: Vec<Pid> = st.foreground.get(&session).into_iter().flatten().copied().filter(alive).collect();
+            if fg.is_empty() { vec![session] } else { fg }
+        };
         for pid in targets {
             let _ = self.kill(0, pid, signal::INT);
         }

@@ -156,8 +156,8 @@ fn stopping_the_container_ends_every_process() {
         [(1, 0, "spawner family".to_string()), (2, 1, "spawner sleep".to_string())]
     );
     c.table.stop_all();
-    let (out, exit) = main.join().unwrap();
-    assert_eq!((out.as_str(), exit), ("child 2\n", Exit::Stopped));
+    let (_, exit) = main.join().unwrap();
+    assert_eq!(exit, Exit::Stopped);
     while !c.table.is_empty() {
         std::thread::yield_now();
     }
