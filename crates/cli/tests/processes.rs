@@ -11,14 +11,7 @@ use common::terminal::Terminal;
 /// An image with the `spawner` guest at `/bin/spawner`, running `spawner family` (a child
 /// that sleeps, waited for) unless told otherwise.
 fn build_spawner(d: &Daemon) {
-    let context = tempfile::tempdir().unwrap();
-    std::fs::copy(porthole_guests::SPAWNER, context.path().join("spawner.wasm")).unwrap();
-    std::fs::write(
-        context.path().join("Dockerfile"),
-        "FROM busybox\nCOPY spawner.wasm /bin/spawner\nCMD [\"spawner\", \"family\"]\n",
-    )
-    .unwrap();
-    d.ok(&["build", "-q", "-t", "spawner", context.path().to_str().unwrap()]);
+    d.build_guest_image("spawner", porthole_guests::SPAWNER, "spawner", "CMD [\"spawner\", \"family\"]\n");
 }
 
 /// `docker top`'s PID, PPID and CMD columns once the container has `n` processes.

@@ -98,6 +98,16 @@ impl Daemon {
         text(&out.stdout)
     }
 
+    /// Builds `tag`: `FROM busybox`, the guest at `wasm` copied to `/bin/NAME`, then `rest`
+    /// (more Dockerfile lines).
+    pub fn build_guest_image(&self, tag: &str, wasm: &str, name: &str, rest: &str) {
+        let context = tempfile::tempdir().unwrap();
+        std::fs::copy(wasm, context.path().join("guest.wasm")).unwrap();
+        let dockerfile = format!("FROM busybox\nCOPY guest.wasm /bin/{name}\n{rest}");
+        std::fs::write(context.path().join("Dockerfile"), dockerfile).unwrap();
+        self.ok(&["build", "-q", "-t", tag, context.path().to_str().unwrap()]);
+    }
+
     /// Runs docker and requires failure; gives stderr.
     pub fn fails(&self, args: &[&str]) -> (Option<i32>, String) {
         let out = self.docker(args);
