@@ -1,7 +1,8 @@
 //! Hijacked connections (`attach`, `exec start`): the HTTP exchange ends with `101 Switching
 //! Protocols` and the socket carries the guest's streams. Output is raw with a TTY (after
 //! `ONLCR`), else Docker's multiplexed frames `[stream, 0, 0, 0, len u32 BE] payload`; input
-//! goes to the guest's stdin, through the line discipline with a TTY.
+//! goes to the guest's stdin as typed (with a TTY, the guest's side applies the line
+//! discipline: `porthole_runtime::Tty`).
 
 use std::future::Future;
 
@@ -13,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
-use crate::tty::{LineDiscipline, onlcr};
+use crate::tty::onlcr;
 
 /// Docker's stream numbers in multiplexed frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,36 +96,20 @@ pub async fn pump_output(mut rx: mpsc::UnboundedReceiver<Out>, mut conn: impl As
     let _ = conn.shutdown().await;
 }
 
-/// Delivers the client's input to the guest until the client closes it (or types Ctrl-D at
-/// the start of a line, with a TTY). `stdin` resolves to the guest's stdin once it exists
-/// (attach may come before start); echo goes to `echo`.
+/// Delivers the client's input to the guest, as typed, until the client closes it. `stdin`
+/// resolves to the guest's stdin once it exists (attach may come before start).
 pub async fn pump_input<W: AsyncWrite + Unpin>(
     mut conn: impl AsyncRead + Unpin,
     stdin: impl Future<Output = Option<W>>,
-    echo: OutSender,
-    tty: bool,
 ) {
     let Some(mut stdin) = stdin.await else { return };
-    let mut discipline = LineDiscipline::default();
     let mut buf = vec![0u8; 8192];
     loop {
         let n = match conn.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let (data, end) = if tty {
-            let typed = discipline.feed(&buf[..n]);
-            if !typed.echo.is_empty() {
-                let _ = echo.send(Out::Data(StreamKind::Stdout, typed.echo));
-            }
-            (typed.to_guest, typed.end_of_input)
-        } else {
-            (buf[..n].to_vec(), false)
-        };
-        if !data.is_empty() && stdin.write_all(&data).await.is_err() {
-            break;
-        }
-        if end {
+        if stdin.write_all(&buf[..n]).await.is_err() {
             break;
         }
     }

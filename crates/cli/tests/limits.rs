@@ -36,7 +36,6 @@ fn unenforceable_limits_are_refused_by_name() {
         (&["--cpus", "0.5"][..], "--cpus"),
         (&["--cpu-shares", "512"], "-c/--cpu-shares"),
         (&["--cpu-quota", "50000"], "--cpu-quota"),
-        (&["--pids-limit", "10"], "--pids-limit"),
     ] {
         let args: Vec<&str> = ["run", "--rm"].iter().chain(flags).chain(&["busybox", "true"]).copied().collect();
         let (code, err) = d.fails(&args);

@@ -12,14 +12,7 @@ use common::Daemon;
 /// An image whose command is the `netecho` guest: it accepts one connection on the listener it
 /// was handed, answers one line in upper case and exits.
 fn build_netecho(d: &Daemon) {
-    let context = tempfile::tempdir().unwrap();
-    std::fs::copy(porthole_guests::NETECHO, context.path().join("netecho.wasm")).unwrap();
-    std::fs::write(
-        context.path().join("Dockerfile"),
-        "FROM busybox\nCOPY netecho.wasm /bin/netecho\nEXPOSE 7/tcp\nCMD [\"netecho\"]\n",
-    )
-    .unwrap();
-    d.ok(&["build", "-q", "-t", "netecho", context.path().to_str().unwrap()]);
+    d.build_guest_image("netecho", porthole_guests::NETECHO, "netecho", "EXPOSE 7/tcp\nCMD [\"netecho\"]\n");
 }
 
 fn echo(addr: &str, line: &str) -> String {

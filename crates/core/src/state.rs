@@ -76,6 +76,9 @@ pub enum Ending {
     Exited(i32),
     /// Stopped or killed: 137, as for SIGKILL.
     Killed,
+    /// Ended by another signal it did not catch (`docker stop`'s TERM, `docker kill -s`):
+    /// 128 + the signal.
+    Signaled(i32),
     /// Out of memory: 137 with `OOMKilled`, as Docker reports.
     OutOfMemory,
     /// A wasm trap (a Rust panic aborts this way): 134, as for SIGABRT.
@@ -86,6 +89,7 @@ impl Ending {
     pub fn exit_code(self) -> i32 {
         match self {
             Ending::Exited(c) => c,
+            Ending::Signaled(sig) => 128 + sig,
             Ending::Killed | Ending::OutOfMemory => 137,
             Ending::Trapped => 134,
         }

@@ -337,6 +337,8 @@ impl Engine {
             stdio: Stdio { stdout: Box::new(out.clone()), stderr: Box::new(out.clone()), ..Stdio::default() },
             stopper: Some(stopper.clone()),
             fd_budget: Some(self.inner.fd_budget.clone()),
+            // A RUN step's shell runs programs as processes too (ended with the step).
+            processes: Some(self.process_table(&Limits::default(), None, None)),
             ..GuestSpec::new(guest_tree)
         }
         .prepare()
@@ -369,9 +371,7 @@ impl Engine {
         }
         let code = match exit? {
             Exit::Code(0) => return Ok(()),
-            Exit::Code(c) => c,
-            Exit::Stopped | Exit::OutOfMemory => 137,
-            Exit::Trap(_) => 134,
+            other => other.status(),
         };
         let shown_cmd = if argv.len() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" {
             format!("/bin/sh -c {}", argv[2])

@@ -46,6 +46,8 @@ pub struct CreateOptions {
     /// `-P`: publish every exposed port (the image's and `exposed_ports`) on a free host port.
     pub publish_all_ports: bool,
     pub memory_bytes: Option<u64>,
+    /// `--pids-limit` (positive; otherwise the runtime's default applies).
+    pub pids_limit: Option<u64>,
     /// `--storage-opt size=`: a quota in bytes on the container's writable rootfs.
     pub storage_size: Option<u64>,
     /// `--log-driver` / `--log-opt`, checked (`LogConfig::default()` when none was given).
@@ -186,6 +188,7 @@ impl Engine {
                 port_bindings: opts.port_bindings.clone(),
                 publish_all_ports: opts.publish_all_ports,
                 memory_bytes: opts.memory_bytes,
+                pids_limit: opts.pids_limit,
                 storage_size: opts.storage_size,
                 log: opts.log.clone(),
                 network_mode: opts.network.mode.clone(),

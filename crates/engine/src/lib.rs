@@ -56,7 +56,7 @@ pub use networks::{Attachment, NO_CONNECTIVITY, NetworkCreate, NetworkInfo, Netw
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 /// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
-pub use porthole_runtime::{Input, Stdio};
+pub use porthole_runtime::{Input, Stdio, Tty};
 pub use ports::PublishedPort;
 pub use processes::Process;
 pub use run::{Attach, ExecOptions, Logs, WaitCondition};

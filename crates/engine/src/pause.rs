@@ -34,6 +34,7 @@ impl Engine {
         for s in stoppers {
             if paused { s.pause() } else { s.resume() }
         }
+        running.processes.set_paused(paused);
         let event = self
             .event(EventType::Container, if paused { "pause" } else { "unpause" }, id.as_str())
             .with("name", c.record.name.as_str())

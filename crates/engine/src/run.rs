@@ -13,8 +13,8 @@ use porthole_core::names::Id;
 use porthole_core::size::volume_size;
 use porthole_core::state::{Ending, Status, exit_codes};
 use porthole_runtime::{
-    BoundedCache, Exit, Guest, GuestSpec, GuestTree, Input, Limits, MountDesc, MountHost, Mutation, MutationObserver,
-    Node, Program, Quota, RootDesc, Stdio, Stopper, Walk,
+    BoundedCache, Exit, Guest, GuestSpec, GuestTree, Input, LaunchError, Launcher, Limits, MountDesc, MountHost,
+    Mutation, MutationObserver, Node, Processes, Program, Quota, RootDesc, Stdio, Stopper, Tty, Walk,
 };
 use porthole_store::ContainerRecord;
 use tokio::sync::broadcast;
@@ -27,12 +27,54 @@ use crate::quotas::{ContainerQuotas, QuotaKey, measure_tree};
 use crate::walks::{self, WalkLog, WalkRecord};
 use crate::{Container, Engine, EngineError, Result, World};
 
+/// How long `docker stop` waits after TERM before ending every process (Docker's default).
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The signals Porthole delivers, by the names `docker kill -s` takes.
+const SIGNALS: [(&str, u32); 5] = [
+    ("HUP", porthole_runtime::signal::HUP),
+    ("INT", porthole_runtime::signal::INT),
+    ("KILL", porthole_runtime::signal::KILL),
+    ("PIPE", porthole_runtime::signal::PIPE),
+    ("TERM", porthole_runtime::signal::TERM),
+];
+
+/// `docker kill -s`'s argument: a name with or without `SIG`, any case, or a number, with
+/// moby's text for one that is no signal at all.
+pub(crate) fn parse_signal(s: &str) -> Result<u32> {
+    let name = s.to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    let found = match name.parse::<u32>() {
+        Ok(n) => SIGNALS.iter().find(|(_, v)| *v == n).map(|(_, v)| *v).ok_or(n <= 64),
+        Err(_) => SIGNALS.iter().find(|(k, _)| *k == name).map(|(_, v)| *v).ok_or(LINUX_SIGNALS.contains(&name)),
+    };
+    match found {
+        Ok(sig) => Ok(sig),
+        Err(true) => Err(EngineError::Invalid(format!(
+            "signal {s} is not supported by Porthole (it delivers HUP, INT, KILL, PIPE and TERM)"
+        ))),
+        Err(false) => Err(EngineError::Invalid(format!("Invalid signal: {s}"))),
+    }
+}
+
+/// The other Linux signal names, which Docker accepts and Porthole cannot deliver.
+const LINUX_SIGNALS: [&str; 26] = [
+    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "ILL", "IO", "IOT", "POLL", "PROF", "PWR", "QUIT", "SEGV",
+    "STKFLT", "STOP", "SYS", "TRAP", "TSTP", "TTIN", "TTOU", "URG", "USR1", "USR2", "WINCH",
+];
+
+fn signal_name(sig: u32) -> &'static str {
+    SIGNALS.iter().find(|(_, v)| *v == sig).map_or("KILL", |(k, _)| k)
+}
+
 /// Docker's default `PATH`, used when the image sets none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A running container's handle.
 pub(crate) struct Running {
     stopper: Stopper,
+    /// Every process of the container: the main guest (pid 1), its execs, their children.
+    pub processes: Processes,
     /// The write end of the guest's stdin pipe (`-i`).
     stdin: Option<std::fs::File>,
     /// The host addresses its published ports are bound to (the guest holds the listeners).
@@ -44,8 +86,10 @@ pub(crate) struct Running {
 }
 
 impl Running {
+    /// Ends every process of the container at once.
     pub fn stop(&self) {
         self.stopper.stop();
+        self.processes.stop_all();
     }
 
     pub fn stopper(&self) -> &Stopper {
@@ -304,7 +348,18 @@ impl Engine {
         argv: &[String],
         env: &[String],
     ) -> std::result::Result<(Program, Vec<String>), (i32, String)> {
-        let argv0 = argv.first().map(String::as_str).unwrap_or_default();
+        self.launch_program(tree, argv.first().map(String::as_str).unwrap_or_default(), argv, env)
+    }
+
+    /// [`Engine::launch`] of `argv0` (a path, or a name to find in `PATH`) with `argv` as
+    /// given (`argv[0]` may differ from the program, as `execvp` allows).
+    fn launch_program(
+        &self,
+        tree: &GuestTree,
+        argv0: &str,
+        argv: &[String],
+        env: &[String],
+    ) -> std::result::Result<(Program, Vec<String>), (i32, String)> {
         let candidates: Vec<String> = if argv0.contains('/') {
             vec![argv0.to_string()]
         } else {
@@ -385,10 +440,11 @@ impl Engine {
             Some(c) => c.starting = false,
             None => return Err(EngineError::NoSuchContainer(id.to_string())),
         }
-        let Prepared { guest, program, stdin_writer, stopper, mut refusal_out, ports, usage } = match prepared {
-            Ok(p) => p,
-            Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
-        };
+        let Prepared { guest, processes, program, stdin_writer, stopper, mut refusal_out, ports, usage } =
+            match prepared {
+                Ok(p) => p,
+                Err((code, e)) => return Err(self.start_failed(&mut w, &id, code, e)),
+            };
         let limits = Limits::with_memory(record.host.memory_bytes);
 
         let c = w.containers.get_mut(&id).unwrap();
@@ -397,7 +453,7 @@ impl Engine {
         c.record.state.exit_code = 0;
         c.record.state.oom_killed = false;
         c.record.state.error.clear();
-        c.running = Some(Running { stopper, stdin: stdin_writer, ports, paused: false, usage });
+        c.running = Some(Running { stopper, processes, stdin: stdin_writer, ports, paused: false, usage });
         self.inner.store.save_container(&c.record).context(|| "saving container state".into())?;
         c.publish(false);
         c.health = record.config.healthcheck.as_ref().and_then(|h| h.probe_argv()).map(|_| Default::default());
@@ -435,6 +491,7 @@ impl Engine {
                 let (ending, error) = match result {
                     Ok(Exit::Code(c)) => (Ending::Exited(c), String::new()),
                     Ok(Exit::Stopped) => (Ending::Killed, String::new()),
+                    Ok(Exit::Signaled(sig)) => (Ending::Signaled(sig as i32), String::new()),
                     Ok(Exit::OutOfMemory) => (Ending::OutOfMemory, String::new()),
                     Ok(Exit::Trap(t)) => (Ending::Trapped, t),
                     Err(e) => (Ending::Trapped, e.to_string()),
@@ -475,17 +532,25 @@ impl Engine {
                 ));
             }
         };
+        // With a TTY, Docker merges stderr into stdout.
+        let stderr_stream = if record.tty { LogStream::Stdout } else { LogStream::Stderr };
         let (stdin, stdin_writer) = if record.open_stdin {
             let (r, wr) = rustix::pipe::pipe()
                 .map_err(std::io::Error::from)
                 .context(|| "creating the stdin pipe".into())
                 .map_err(failed)?;
-            (Input::File(std::fs::File::from(r)), Some(std::fs::File::from(wr)))
+            let r = std::fs::File::from(r);
+            // The terminal's line discipline runs on the guest's side (it echoes to the
+            // container's output, as a pty does): the pipe carries keys as typed.
+            let input = if record.tty {
+                Input::Tty(Tty::new(r, Box::new(LogWriter { sink: sink.clone(), stream: LogStream::Stdout })))
+            } else {
+                Input::File(r)
+            };
+            (input, Some(std::fs::File::from(wr)))
         } else {
             (Input::Null, None)
         };
-        // With a TTY, Docker merges stderr into stdout.
-        let stderr_stream = if record.tty { LogStream::Stdout } else { LogStream::Stderr };
         let refusal_out = LogWriter { sink: sink.clone(), stream: stderr_stream };
         let stdio = Stdio {
             stdin,
@@ -505,7 +570,10 @@ impl Engine {
         let stopper = self.inner.runtime.stopper();
         let usage = Arc::new(porthole_runtime::Usage::default());
         let events = Arc::new(FileEvents::new(self, record, &tree));
+        let limits = Limits::with_memory(record.host.memory_bytes);
+        let processes = self.process_table(&limits, Some(usage.clone()), record.host.pids_limit);
         let guest = GuestSpec {
+            processes: Some(processes.clone()),
             args: argv,
             env,
             stdio,
@@ -518,13 +586,48 @@ impl Engine {
         }
         .prepare()
         .map_err(|e| failed(EngineError::PrepareGuest(e)))?;
-        Ok(Prepared { guest, program, stdin_writer, stopper, refusal_out, ports, usage })
+        Ok(Prepared { guest, processes, program, stdin_writer, stopper, refusal_out, ports, usage })
+    }
+}
+
+/// What the process tables of the engine's guests start a program with (`proc_spawn`): the
+/// engine's own `execve`, [`Engine::launch`]. Holds the engine weakly: a table lives inside
+/// the engine's world, and must not keep the engine alive.
+pub(crate) struct EngineLauncher(std::sync::Weak<crate::Inner>);
+
+impl Launcher for EngineLauncher {
+    fn launch(
+        &self,
+        tree: &GuestTree,
+        program: &str,
+        argv: &[String],
+        env: &[String],
+    ) -> std::result::Result<(Program, Vec<String>), LaunchError> {
+        let inner = self.0.upgrade().ok_or_else(|| LaunchError::NotFound("the controller is shutting down".into()))?;
+        Engine { inner }.launch_program(tree, program, argv, env).map_err(|(code, msg)| {
+            if code == exit_codes::NOT_FOUND { LaunchError::NotFound(msg) } else { LaunchError::NotExecutable(msg) }
+        })
+    }
+}
+
+impl Engine {
+    /// A new process table for a container (or a build step) under `limits`.
+    pub(crate) fn process_table(
+        &self,
+        limits: &Limits,
+        usage: Option<Arc<porthole_runtime::Usage>>,
+        pids_limit: Option<u64>,
+    ) -> Processes {
+        let launcher = Arc::new(EngineLauncher(Arc::downgrade(&self.inner)));
+        let pids = pids_limit.map(|p| usize::try_from(p).unwrap_or(usize::MAX));
+        Processes::new(&self.inner.runtime, launcher, limits.clone(), usage, pids)
     }
 }
 
 /// A guest ready to run, made by `prepare_start`.
 struct Prepared {
     guest: Guest,
+    processes: Processes,
     /// The program, or why it cannot run (told on the container's stderr; exit 126).
     program: std::result::Result<Program, String>,
     stdin_writer: Option<std::fs::File>,
@@ -548,7 +651,10 @@ impl Engine {
 
     fn record_exit(&self, w: &mut World, id: &Id, code: i32, oom: bool, error: &str) {
         let Some(c) = w.containers.get_mut(id) else { return };
-        c.running = None;
+        // Its main process ended: every other process ends with it, as in a PID namespace.
+        if let Some(r) = c.running.take() {
+            r.stop();
+        }
         for exec in c.execs.values() {
             exec.stopper.stop();
         }
@@ -581,25 +687,51 @@ impl Engine {
         self.inner.changed.notify_all();
     }
 
-    /// `docker stop`/`kill`: a guest cannot catch signals, so both end it at once (exit 137).
-    pub fn stop(&self, reference: &str, _timeout: Option<Duration>) -> Result<()> {
+    /// `docker stop`: TERM to the main process, then, if the container still runs after
+    /// `timeout` (Docker's 10 s by default), every process is ended (as SIGKILL). A main
+    /// process that does not catch TERM ends at once with 143: unlike a kernel, Porthole does
+    /// not shield pid 1 from signals it has no handler for.
+    pub fn stop(&self, reference: &str, timeout: Option<Duration>) -> Result<()> {
         let w = self.world();
         let id = w.container_id(reference)?;
         let Some(running) = &w.containers[&id].running else { return Ok(()) };
+        let stopped = |c: Option<&Container>| c.is_none_or(|c| c.running.is_none());
+        if !running.paused {
+            running.processes.signal(1, porthole_runtime::signal::TERM);
+            let w = self.wait_locked_for(w, &id, timeout.unwrap_or(DEFAULT_STOP_TIMEOUT), stopped);
+            if let Some(running) = &w.containers.get(&id).and_then(|c| c.running.as_ref()) {
+                running.stop();
+            }
+            drop(self.wait_locked(w, &id, stopped));
+            return Ok(());
+        }
         running.stop();
-        drop(self.wait_locked(w, &id, |c| c.is_none_or(|c| c.running.is_none())));
+        drop(self.wait_locked(w, &id, stopped));
         Ok(())
     }
 
-    pub fn kill(&self, reference: &str) -> Result<()> {
+    /// `docker kill [-s SIGNAL]`: KILL (the default) ends every process; another signal goes
+    /// to the main process, which ends unless it catches it.
+    pub fn kill(&self, reference: &str, signal: Option<&str>) -> Result<()> {
+        let sig = match signal.filter(|s| !s.is_empty()) {
+            Some(s) => parse_signal(s)?,
+            None => porthole_runtime::signal::KILL,
+        };
         let w = self.world();
         let c = w.container(reference)?;
         c.record.state.status.can_kill(c.record.name.as_str())?;
         let id = c.record.id.clone();
-        self.emit(self.event(EventType::Container, "kill", id.as_str()).with("signal", "KILL"));
-        // `stop` takes the world lock itself.
-        drop(w);
-        self.stop(id.as_str(), None)
+        self.emit(self.event(EventType::Container, "kill", id.as_str()).with("signal", signal_name(sig)));
+        if sig != porthole_runtime::signal::KILL {
+            if let Some(r) = &c.running {
+                r.processes.signal(1, sig);
+            }
+            return Ok(());
+        }
+        let Some(running) = &c.running else { return Ok(()) };
+        running.stop();
+        drop(self.wait_locked(w, &id, |c| c.is_none_or(|c| c.running.is_none())));
+        Ok(())
     }
 
     /// `docker restart`: the same container, mounts and volumes (no copy-up again).
@@ -652,6 +784,25 @@ impl Engine {
             // Err: the container left without a last word; its last known code stands.
             met.unwrap_or_else(|_| rx.borrow().exit_code)
         })
+    }
+
+    /// [`Engine::wait_locked`] for at most `limit`; the lock is held again either way.
+    fn wait_locked_for<'a>(
+        &'a self,
+        mut w: MutexGuard<'a, World>,
+        id: &Id,
+        limit: Duration,
+        done: impl Fn(Option<&Container>) -> bool,
+    ) -> MutexGuard<'a, World> {
+        let deadline = std::time::Instant::now() + limit;
+        while !done(w.containers.get(id)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            w = self.inner.changed.wait_timeout(w, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        w
     }
 
     pub(crate) fn wait_locked<'a>(
@@ -718,16 +869,11 @@ impl Engine {
                 return Err(porthole_core::state::StateError::Paused(c.record.id.to_string()).into());
             }
             let (record, tree) = (c.record.clone(), self.guest_tree(&c.record, &quotas)?);
-            let usage = c.running.as_ref().map(|r| r.usage.clone());
+            let usage = c.running.as_ref().map(|r| (r.usage.clone(), r.processes.clone()));
             // Registered while the lock proves the container runs, so its end reaches this guest.
             let c = w.containers.get_mut(&record.id).expect("looked up above");
             c.next_exec += 1;
-            let session = crate::processes::ExecSession {
-                stopper: stopper.clone(),
-                cmd: opts.cmd.clone(),
-                started: porthole_store::now_nanos(),
-                tty: opts.stdio.tty,
-            };
+            let session = crate::processes::ExecSession { stopper: stopper.clone() };
             c.execs.insert(c.next_exec, session);
             (record, tree, c.next_exec, usage)
         };
@@ -741,7 +887,8 @@ impl Engine {
             });
             done
         });
-        let result = self.run_exec(&record, tree, stopper, usage, opts);
+        let (usage, processes) = usage.unzip();
+        let result = self.run_exec(&record, tree, stopper, usage, processes, opts);
         drop(timer);
         if let Some(c) = self.world().containers.get_mut(&record.id) {
             c.execs.remove(&serial);
@@ -755,6 +902,7 @@ impl Engine {
         tree: GuestTree,
         stopper: Stopper,
         usage: Option<Arc<porthole_runtime::Usage>>,
+        processes: Option<Processes>,
         opts: ExecOptions,
     ) -> Result<i32> {
         let mut env = guest_env(record, &tree);
@@ -774,6 +922,7 @@ impl Engine {
             stopper: Some(stopper),
             fd_budget: Some(self.inner.fd_budget.clone()),
             usage,
+            processes,
             ..GuestSpec::new(tree)
         }
         .prepare()
@@ -783,11 +932,7 @@ impl Engine {
             .runtime
             // The container's memory cap applies to what runs in it, as a cgroup's would.
             .run(&program, guest, &Limits::with_memory(record.host.memory_bytes))?;
-        Ok(match exit {
-            Exit::Code(c) => c,
-            Exit::Stopped | Exit::OutOfMemory => 137,
-            Exit::Trap(_) => 134,
-        })
+        Ok(exit.status())
     }
 }
 

@@ -21,10 +21,10 @@ fn kill_is_137_and_out_of_memory_is_137_with_oom_killed() {
     e.start(id.as_str()).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     assert!(e.inspect(id.as_str()).unwrap().record.state.status.is_running());
-    e.kill(id.as_str()).unwrap();
+    e.kill(id.as_str(), None).unwrap();
     let c = e.inspect(id.as_str()).unwrap().record;
     assert_eq!((c.state.status.as_str(), c.state.exit_code, c.state.oom_killed), ("exited", 137, false));
-    assert_eq!(e.kill(id.as_str()).unwrap_err().to_string(), format!("Container {} is not running", c.name));
+    assert_eq!(e.kill(id.as_str(), None).unwrap_err().to_string(), format!("Container {} is not running", c.name));
 
     // A shell variable that doubles until memory runs out.
     let (code, out, id) = run(

@@ -53,7 +53,7 @@ fn a_script_runs_under_its_interpreter() {
         )
         .unwrap();
     assert_eq!((code, out.text().as_str()), (0, "started /app/start.sh with z\n"));
-    e.kill(sleeper.as_str()).unwrap();
+    e.kill(sleeper.as_str(), None).unwrap();
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn run_in_container(e: &Engine, image: String, case: &Case) -> Outcome {
                     let end = Instant::now() + TIMEOUT;
                     while !done.load(Ordering::SeqCst) {
                         if Instant::now() > end {
-                            let _ = e.kill(&id);
+                            let _ = e.kill(&id, None);
                             break;
                         }
                         std::thread::sleep(Duration::from_millis(20));

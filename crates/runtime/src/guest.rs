@@ -63,9 +63,11 @@ pub struct RootDesc {
 }
 
 /// A guest's file tree: the root and its mounts, walked as the guest walks it (links followed
-/// across mounts, `..` never above `/`).
+/// across mounts, `..` never above `/`). Cloning it shares the tree (a container's mount
+/// namespace, which every process of the container sees).
+#[derive(Clone)]
 pub struct GuestTree {
-    ns: Namespace,
+    ns: Arc<Namespace>,
 }
 
 /// A path after the walk.
@@ -93,7 +95,12 @@ impl GuestTree {
                 MountSpec { guest_path: m.guest_path, source, readonly: m.readonly, quota: m.quota }
             })
             .collect();
-        Ok(Self { ns: Namespace::new(root.dir, root.read_only, specs)?.with_root_quota(root.quota) })
+        Ok(Self { ns: Arc::new(Namespace::new(root.dir, root.read_only, specs)?.with_root_quota(root.quota)) })
+    }
+
+    /// The tree of a namespace a guest already has (a spawned child's, its parent's).
+    pub(crate) fn shared(ns: Arc<Namespace>) -> Self {
+        Self { ns }
     }
 
     /// One directory as a tree of its own, writable, without mounts: a rootfs, a build stage or
@@ -197,6 +204,10 @@ pub struct GuestSpec {
     pub fd_budget: Option<FdBudget>,
     /// Where this guest's memory, CPU time and file I/O are counted (its container's).
     pub usage: Option<Arc<crate::Usage>>,
+    /// Its container's process table: the guest is added to it (the first one is pid 1) and
+    /// may spawn processes through Porthole's process interface. Without one, those calls
+    /// answer `ENOSYS`.
+    pub processes: Option<crate::Processes>,
 }
 
 impl GuestSpec {
@@ -212,13 +223,27 @@ impl GuestSpec {
             stopper: None,
             fd_budget: None,
             usage: None,
+            processes: None,
         }
     }
 
     /// The guest's host state, its descriptors drawn (`EMFILE`/`ENFILE` when the budget is
-    /// spent); ready for [`crate::Runtime::run`].
+    /// spent), its place in the process table taken (`EAGAIN` past the container's process
+    /// limit); ready for [`crate::Runtime::run`].
     pub fn prepare(self) -> io::Result<Guest> {
-        let mut b = WasiHost::builder(self.tree.ns).args(self.args).stdio(self.stdio);
+        let mut member = None;
+        let mut b = WasiHost::builder(self.tree.ns);
+        if let Some(table) = &self.processes {
+            let stopper = self.stopper.clone().ok_or_else(|| io::Error::other("a process needs a stopper"))?;
+            let (ctx, m) = table.register(&self.args, stopper).map_err(errno_to_io)?;
+            b = b.process(ctx);
+            member = Some(m);
+        }
+        let tty = match &self.stdio.stdin {
+            porthole_wasi::Input::Tty(t) => Some(t.clone()),
+            _ => None,
+        };
+        b = b.args(self.args).stdio(self.stdio);
         for e in self.env {
             let (k, v) = e.split_once('=').unwrap_or((&e, ""));
             b = b.env(k, v);
@@ -238,7 +263,19 @@ impl GuestSpec {
         if let Some(u) = &self.usage {
             b = b.io_counters(u.io.clone());
         }
-        Ok(Guest { host: b.build().map_err(errno_to_io)?, usage: self.usage })
+        let host = match b.build() {
+            Ok(h) => h,
+            Err(e) => {
+                if let Some(m) = &member {
+                    m.table.ended(m.pid, &crate::Exit::Code(126));
+                }
+                return Err(errno_to_io(e));
+            }
+        };
+        if let (Some(m), Some(tty)) = (&member, tty) {
+            m.table.hook_terminal(m.pid, &tty);
+        }
+        Ok(Guest { host, usage: self.usage, member })
     }
 }
 
@@ -246,12 +283,21 @@ impl GuestSpec {
 pub struct Guest {
     pub(crate) host: WasiHost,
     pub(crate) usage: Option<Arc<crate::Usage>>,
+    /// Its entry in its container's process table.
+    pub(crate) member: Option<crate::process::Membership>,
+}
+
+impl Guest {
+    /// Its pid in its container's process table, if it has one.
+    pub fn pid(&self) -> Option<u32> {
+        self.member.as_ref().map(|m| m.pid)
+    }
 }
 
 /// A host built by hand (the runtime's own tests drive the WASI host directly).
 impl From<WasiHost> for Guest {
     fn from(host: WasiHost) -> Self {
-        Self { host, usage: None }
+        Self { host, usage: None, member: None }
     }
 }
 
@@ -271,6 +317,7 @@ fn errno_to_io(e: Errno) -> io::Error {
         Errno::Perm => E::PERM,
         Errno::Mfile => E::MFILE,
         Errno::Nfile => E::NFILE,
+        Errno::Again => E::AGAIN,
         _ => E::IO,
     };
     io::Error::from_raw_os_error(raw.raw_os_error())

@@ -20,6 +20,7 @@ mod bounded;
 mod cache;
 mod guest;
 mod limits;
+mod process;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,9 @@ pub use guest::{
 };
 pub use limits::Limits;
 use limits::MemoryLimiter;
+/// The terminal a `-t` guest reads (see [`Input::Tty`]).
+pub use porthole_wasi::{Tty, signal};
+pub use process::{DEFAULT_PIDS_LIMIT, LaunchError, Launcher, ProcessInfo, Processes};
 pub use usage::{IoCounters, Usage};
 
 /// How a guest run ended.
@@ -43,12 +47,28 @@ pub use usage::{IoCounters, Usage};
 pub enum Exit {
     /// The guest returned from `_start` (0) or called `proc_exit`.
     Code(i32),
-    /// Ended by a stop request (`docker stop`/`kill`).
+    /// Ended by a stop request (`docker stop`/`kill`), as by SIGKILL.
     Stopped,
+    /// Ended by a signal it did not catch (`proc_kill`, Ctrl-C, `docker kill -s`, a write to
+    /// a pipe nobody reads): status 128 + the signal.
+    Signaled(u32),
     /// Tried to grow its memory past its cap.
     OutOfMemory,
     /// Trapped (a wasm trap or a host error), with the reason.
     Trap(String),
+}
+
+impl Exit {
+    /// The status a shell or `docker` reports: the exit code, or 128 + the signal that ended
+    /// the guest (a stop and running out of memory count as SIGKILL, a trap as SIGABRT).
+    pub fn status(&self) -> i32 {
+        match self {
+            Exit::Code(c) => *c,
+            Exit::Signaled(sig) => 128 + *sig as i32,
+            Exit::Stopped | Exit::OutOfMemory => 128 + signal::KILL as i32,
+            Exit::Trap(_) => 134,
+        }
+    }
 }
 
 /// Why a `.wasm` could not be made into a runnable program.
@@ -134,6 +154,18 @@ impl Stopper {
     pub fn resume(&self) {
         self.signal.set_paused(false);
     }
+
+    pub fn is_paused(&self) -> bool {
+        self.signal.is_paused()
+    }
+
+    /// Delivers `sig` (see Porthole's process interface): pending if the guest catches it,
+    /// else the guest ends at its next safepoint with 128 + `sig`.
+    pub fn send(&self, sig: u32) {
+        if self.signal.deliver(sig) {
+            self.engine.increment_epoch();
+        }
+    }
 }
 
 impl Runtime {
@@ -189,9 +221,17 @@ impl Runtime {
         let guest = guest.into();
         let usage = guest.usage;
         let thread = usage.as_ref().map(|u| u.enter());
-        let result = self.run_host(program, guest.host, limits, usage.clone());
+        if let Some(m) = &guest.member {
+            m.table.running_on(m.pid, rustix::thread::gettid().as_raw_nonzero().get());
+        }
+        let memory = guest.member.as_ref().map(|m| m.memory.clone());
+        let result = self.run_host(program, guest.host, limits, usage.clone(), memory);
         if let (Some(u), Some(tid)) = (&usage, thread) {
             u.leave(tid, result.as_ref().map_or(0, |(_, held)| *held));
+        }
+        if let Some(m) = &guest.member {
+            let exit = result.as_ref().map_or_else(|e| Exit::Trap(e.to_string()), |(exit, _)| exit.clone());
+            m.table.ended(m.pid, &exit);
         }
         result.map(|(exit, _)| exit)
     }
@@ -203,9 +243,11 @@ impl Runtime {
         host: WasiHost,
         limits: &Limits,
         usage: Option<std::sync::Arc<Usage>>,
+        memory: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     ) -> Result<(Exit, u64), RuntimeError> {
         let stop = host.stop_signal().clone();
-        let mut store = Store::new(&self.engine, GuestState { wasi: host, limiter: MemoryLimiter::new(limits, usage) });
+        let limiter = MemoryLimiter::new(limits, usage, memory);
+        let mut store = Store::new(&self.engine, GuestState { wasi: host, limiter });
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
@@ -216,8 +258,9 @@ impl Runtime {
                 Ok(UpdateDeadline::Continue(1))
             }
         });
+        let stopped = || stop.ended_by().map_or(Exit::Stopped, Exit::Signaled);
         if stop.is_requested() {
-            return Ok((Exit::Stopped, 0));
+            return Ok((stopped(), 0));
         }
         let instance = match program.pre.instantiate(&mut store) {
             Ok(i) => i,
@@ -234,7 +277,7 @@ impl Runtime {
                 if let Some(GuestExit(code)) = e.downcast_ref::<GuestExit>() {
                     Exit::Code(*code)
                 } else if e.downcast_ref::<Stopped>().is_some() {
-                    Exit::Stopped
+                    stopped()
                 } else if store.data().limiter.exceeded() {
                     Exit::OutOfMemory
                 } else if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {

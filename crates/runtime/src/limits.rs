@@ -38,7 +38,11 @@ pub(crate) struct MemoryLimiter {
     exceeded: bool,
     /// Linear memory granted so far, also told to the container's usage.
     held: u64,
+    /// The container's usage: the cap is on what all its processes hold together, as a
+    /// cgroup's is.
     usage: Option<std::sync::Arc<crate::Usage>>,
+    /// This process's own count, for its line in the process table.
+    own: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,8 +54,12 @@ pub(crate) enum OutOfMemory {
 }
 
 impl MemoryLimiter {
-    pub fn new(limits: &Limits, usage: Option<std::sync::Arc<crate::Usage>>) -> Self {
-        Self { cap: limits.memory_bytes, exceeded: false, held: 0, usage }
+    pub fn new(
+        limits: &Limits,
+        usage: Option<std::sync::Arc<crate::Usage>>,
+        own: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    ) -> Self {
+        Self { cap: limits.memory_bytes, exceeded: false, held: 0, usage, own }
     }
 
     pub fn held(&self) -> u64 {
@@ -65,16 +73,20 @@ impl MemoryLimiter {
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
     fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let grown = desired.saturating_sub(current) as u64;
+        let together = self.usage.as_ref().map_or(desired as u64, |u| u.memory_bytes() + grown);
         match self.cap {
-            Some(cap) if desired > cap => {
+            Some(cap) if desired > cap || together > cap as u64 => {
                 self.exceeded = true;
                 Err(wasmtime::Error::new(OutOfMemory::Cap { cap, wanted: desired }))
             }
             _ => {
-                let grown = desired.saturating_sub(current) as u64;
                 self.held += grown;
                 if let Some(u) = &self.usage {
                     u.grew(grown);
+                }
+                if let Some(own) = &self.own {
+                    own.fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
                 }
                 Ok(true)
             }

@@ -65,7 +65,7 @@ impl Usage {
 
 /// A thread's CPU time from `/proc/self/task/<tid>/stat` (utime + stime, in clock ticks of
 /// 10 ms on Linux).
-fn thread_cpu_nanos(tid: i32) -> u64 {
+pub(crate) fn thread_cpu_nanos(tid: i32) -> u64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else { return 0 };
     let Some((_, rest)) = stat.rsplit_once(") ") else { return 0 };
     let fields: Vec<&str> = rest.split(' ').collect();

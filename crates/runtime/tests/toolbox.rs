@@ -530,10 +530,17 @@ fn stat_reports_size_and_type() {
 }
 
 #[test]
-fn chmod_checks_its_arguments_and_changes_nothing() {
+fn chmod_sets_real_modes_that_ls_and_stat_show() {
+    use std::os::unix::fs::PermissionsExt;
     let sb = Sandbox::new();
-    sb.data_file("f", "");
-    sb.check("chmod +x /data/f && chmod u+rwx,go-w /data/f && chmod 0755 /data/f && echo ok; chmod 999 /data/f 2>&1; echo $?; chmod +x /data/nope 2>&1; echo $?", "ok\nchmod: invalid mode '999'\n2\nchmod: /data/nope: No such file or directory\n1\n", 0);
+    sb.data_file("f", "").data_file("d/g", "");
+    sb.check(
+        "chmod +x /data/f && stat -c %a /data/f; chmod u=rwx,g=rx,o= /data/f && stat -c '%a %A' /data/f; chmod 4750 /data/f && ls -l /data/f | cut -c1-10; chmod -R go-rwx /data/d && stat -c '%a %n' /data/d /data/d/g; chmod 999 /data/f 2>&1; echo $?; chmod +x /data/nope 2>&1; echo $?",
+        "755\n750 -rwxr-x---\n-rwsr-x---\n700 /data/d\n600 /data/d/g\nchmod: invalid mode '999'\n2\nchmod: /data/nope: No such file or directory\n1\n",
+        0,
+    );
+    // The host file has what it can represent: no setuid, the controller's own access kept.
+    assert_eq!(fs::metadata(sb.data.join("f")).unwrap().permissions().mode() & 0o7777, 0o750);
 }
 
 // ---- text applets ----

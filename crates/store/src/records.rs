@@ -175,6 +175,8 @@ pub struct HostOptions {
     /// `-P`: publish every exposed port on a free host port.
     pub publish_all_ports: bool,
     pub memory_bytes: Option<u64>,
+    /// `--pids-limit` when given (positive): how many processes the container may hold.
+    pub pids_limit: Option<u64>,
     /// `--storage-opt size=`: a quota in bytes on the writable rootfs.
     pub storage_size: Option<u64>,
     /// `--log-driver` / `--log-opt`, defaults merged in; records older than it get the defaults.
@@ -374,6 +376,7 @@ struct HostFile {
     port_bindings: BTreeMap<String, Vec<String>>,
     publish_all_ports: bool,
     memory_bytes: Option<u64>,
+    pids_limit: Option<u64>,
     storage_size: Option<u64>,
     /// The json-file options (`max-size`, `max-file`), defaults merged in.
     log_options: BTreeMap<String, String>,
@@ -392,6 +395,7 @@ impl From<HostOptions> for HostFile {
             port_bindings: h.port_bindings,
             publish_all_ports: h.publish_all_ports,
             memory_bytes: h.memory_bytes,
+            pids_limit: h.pids_limit,
             storage_size: h.storage_size,
             log_options: h.log.options,
             network_mode: h.network_mode,
@@ -411,6 +415,7 @@ impl From<HostFile> for HostOptions {
             port_bindings: h.port_bindings,
             publish_all_ports: h.publish_all_ports,
             memory_bytes: h.memory_bytes,
+            pids_limit: h.pids_limit,
             storage_size: h.storage_size,
             // Options this controller wrote itself; a record from before them gets the defaults.
             log: LogConfig::parse("", &h.log_options).unwrap_or_default(),

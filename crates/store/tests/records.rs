@@ -48,6 +48,8 @@ fn a_container_record_of_the_previous_format_opens() {
             port_bindings: BTreeMap::from([("80/tcp".into(), vec!["8080".into()])]),
             publish_all_ports: false,
             memory_bytes: Some(64 << 20),
+            // The old format predates `--pids-limit`: none.
+            pids_limit: None,
             storage_size: Some(10 << 20),
             // The old format predates log options: the defaults.
             log: Default::default(),
@@ -158,6 +160,7 @@ fn every_host_option_and_mount_request_survives_a_reopen() {
             port_bindings: BTreeMap::from([("53/udp".into(), vec!["5353".into()])]),
             publish_all_ports: true,
             memory_bytes: Some(1 << 30),
+            pids_limit: Some(100),
             storage_size: Some(1 << 20),
             log: porthole_core::log_config::LogConfig::parse(
                 "json-file",

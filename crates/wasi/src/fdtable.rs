@@ -7,7 +7,8 @@ use crate::budget::FdLease;
 use crate::errno::Errno;
 use crate::namespace::Location;
 use crate::path::GuestPath;
-use crate::stdio::{Input, Output};
+use crate::pipe::{PipeReader, PipeWriter};
+use crate::stdio::{SharedInput, SharedOutput};
 
 /// An open regular file (or other non-directory) in some mount.
 pub struct OpenFile {
@@ -42,13 +43,38 @@ pub struct OpenDir {
 }
 
 pub enum Descriptor {
-    Stdin(Input),
-    Stdout(Output),
-    Stderr(Output),
+    Stdin(SharedInput),
+    Stdout(SharedOutput),
+    Stderr(SharedOutput),
     File(OpenFile),
     Dir(OpenDir),
     Listener(TcpListener),
     Stream(TcpStream),
+    PipeRead(PipeReader),
+    PipeWrite(PipeWriter),
+}
+
+impl Descriptor {
+    /// The same open file under another number, as `dup` makes it (a shared offset for
+    /// files, the same stream, another holder of a pipe end): what `proc_spawn` hands a child.
+    pub fn duplicate(&self) -> std::io::Result<Descriptor> {
+        Ok(match self {
+            Descriptor::Stdin(i) => Descriptor::Stdin(i.clone()),
+            Descriptor::Stdout(o) => Descriptor::Stdout(o.clone()),
+            Descriptor::Stderr(o) => Descriptor::Stderr(o.clone()),
+            Descriptor::File(f) => Descriptor::File(OpenFile {
+                file: f.file.try_clone()?,
+                location: f.location.clone(),
+                wrote: false,
+                ..*f
+            }),
+            Descriptor::Dir(d) => Descriptor::Dir(OpenDir { path: d.path.clone(), preopen: None, listing: None }),
+            Descriptor::Listener(l) => Descriptor::Listener(l.try_clone()?),
+            Descriptor::Stream(s) => Descriptor::Stream(s.try_clone()?),
+            Descriptor::PipeRead(r) => Descriptor::PipeRead(r.clone()),
+            Descriptor::PipeWrite(w) => Descriptor::PipeWrite(w.clone()),
+        })
+    }
 }
 
 /// A descriptor's rights: `base` is checked by operations on it, `inheriting` caps what a
@@ -79,6 +105,7 @@ impl Rights {
                 rights::SOCK_ACCEPT | rights::POLL_FD_READWRITE | rights::FD_FDSTAT_SET_FLAGS | rights::FD_FILESTAT_GET
             }
             Descriptor::Stream(_) => rights::STREAM | rights::SOCK_SHUTDOWN,
+            Descriptor::PipeRead(_) | Descriptor::PipeWrite(_) => rights::STREAM,
         };
         let inheriting = if matches!(d, Descriptor::Dir(_)) { rights::DIRECTORY_INHERITING } else { 0 };
         Rights { base, inheriting }

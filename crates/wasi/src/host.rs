@@ -11,6 +11,7 @@ use crate::errno::Errno;
 use crate::fdtable::{Descriptor, FdTable, OpenDir};
 use crate::namespace::{MountId, Namespace};
 use crate::path::GuestPath;
+use crate::process::ProcessContext;
 use crate::stdio::Stdio;
 use crate::walks::Walk;
 
@@ -67,12 +68,86 @@ pub struct StopSignal(Arc<(Mutex<Signals>, Condvar)>);
 pub struct Signals {
     stop: bool,
     paused: bool,
+    /// The signal that ended (or is ending) the guest, when one did (`None`: a plain stop).
+    ended_by: Option<u32>,
+    /// `proc_sigmask`: bit n set = signal n is caught (becomes pending) instead of ending it.
+    mask: u64,
+    /// Caught signals not yet taken by `proc_sigpending`.
+    pending: u64,
+}
+
+/// The signals Porthole delivers, by their Linux numbers.
+pub mod signal {
+    pub const HUP: u32 = 1;
+    pub const INT: u32 = 2;
+    pub const KILL: u32 = 9;
+    pub const PIPE: u32 = 13;
+    pub const TERM: u32 = 15;
+
+    /// Whether `sig` is one Porthole knows (0 asks only whether the process exists).
+    pub fn known(sig: u32) -> bool {
+        matches!(sig, 0 | HUP | INT | KILL | PIPE | TERM)
+    }
 }
 
 impl StopSignal {
     pub fn request(&self) {
         self.0.0.lock().unwrap().stop = true;
         self.0.1.notify_all();
+    }
+
+    /// Delivers `sig`: a caught one (in the mask, never KILL) becomes pending, any other ends
+    /// the guest at its next safepoint with status 128 + `sig`. True if it ends the guest.
+    pub fn deliver(&self, sig: u32) -> bool {
+        let mut s = self.0.0.lock().unwrap();
+        let ends = sig == signal::KILL || s.mask & (1 << sig) == 0;
+        if ends {
+            s.stop = true;
+            s.ended_by.get_or_insert(sig);
+        } else {
+            s.pending |= 1 << sig;
+        }
+        self.0.1.notify_all();
+        ends
+    }
+
+    /// Makes `sig` pending whatever the mask (a process signalling itself).
+    pub fn make_pending(&self, sig: u32) {
+        self.0.0.lock().unwrap().pending |= 1 << sig;
+        self.0.1.notify_all();
+    }
+
+    pub fn set_mask(&self, mask: u64) {
+        self.0.0.lock().unwrap().mask = mask & !(1 << signal::KILL);
+    }
+
+    /// Takes (returns and clears) the pending signals.
+    pub fn take_pending(&self) -> u64 {
+        std::mem::take(&mut self.0.0.lock().unwrap().pending)
+    }
+
+    /// The signal that ended the guest, if a signal (not a plain stop) did.
+    pub fn ended_by(&self) -> Option<u32> {
+        self.0.0.lock().unwrap().ended_by
+    }
+
+    /// Whether a blocking call should give up now: a stop, or a caught signal pending.
+    pub fn is_interrupted(&self) -> bool {
+        let s = self.0.0.lock().unwrap();
+        s.stop || s.pending != 0
+    }
+
+    /// For a blocking host call: the guest's end when it was stopped, `EINTR` when a caught
+    /// signal is pending, else nothing.
+    pub(crate) fn check_interrupt(&self) -> HostResult<()> {
+        let s = self.0.0.lock().unwrap();
+        if s.stop {
+            Err(HostError::Trap(wasmtime::Error::new(Stopped)))
+        } else if s.pending != 0 {
+            Err(Errno::Intr.into())
+        } else {
+            Ok(())
+        }
     }
 
     pub fn is_requested(&self) -> bool {
@@ -140,9 +215,16 @@ pub const DEFAULT_MAX_FDS: usize = 1024;
 pub struct WasiHost {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
-    pub(crate) ns: Namespace,
+    /// Shared by every process of the container (`proc_spawn` hands it to children).
+    pub(crate) ns: Arc<Namespace>,
     pub(crate) fds: FdTable,
     pub(crate) tty: bool,
+    /// What a child's descriptor table gets: the cap and the budget it draws on.
+    pub(crate) max_fds: usize,
+    pub(crate) budget: Option<FdBudget>,
+    /// This guest's place in its container's process table; `None`: the `porthole` calls
+    /// answer `ENOSYS` (a guest run alone, without a table).
+    pub(crate) process: Option<ProcessContext>,
     pub(crate) observer: Option<Arc<dyn MutationObserver>>,
     /// The observer wants walks reported (asked once, so opens pay one branch otherwise).
     pub(crate) walks: bool,
@@ -171,7 +253,11 @@ impl IoCounters {
 
 /// Builds a [`WasiHost`]; see [`WasiHost::builder`].
 pub struct WasiHostBuilder {
-    ns: Namespace,
+    ns: Arc<Namespace>,
+    /// A spawned child's first descriptors (duplicates of its parent's), instead of `stdio`.
+    inherited: Option<Vec<Option<Descriptor>>>,
+    process: Option<ProcessContext>,
+    tty: Option<bool>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdio: Stdio,
@@ -186,9 +272,12 @@ pub struct WasiHostBuilder {
 impl WasiHost {
     /// Starts a host over `ns`. Each mount becomes a preopened directory (fd 3 is `/`, then the
     /// mounts in table order), then each listener, so wasi-libc finds every mount by its path.
-    pub fn builder(ns: Namespace) -> WasiHostBuilder {
+    pub fn builder(ns: impl Into<Arc<Namespace>>) -> WasiHostBuilder {
         WasiHostBuilder {
-            ns,
+            ns: ns.into(),
+            inherited: None,
+            process: None,
+            tty: None,
             args: Vec::new(),
             env: Vec::new(),
             stdio: Stdio::default(),
@@ -203,6 +292,11 @@ impl WasiHost {
 
     pub fn namespace(&self) -> &Namespace {
         &self.ns
+    }
+
+    /// This guest's pid in its container's process table, once it has one.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.pid)
     }
 
     pub fn stop_signal(&self) -> &StopSignal {
@@ -294,15 +388,47 @@ impl WasiHostBuilder {
         self
     }
 
+    /// A spawned child's first descriptors, duplicates of its parent's (`None`: closed), in
+    /// place of `stdio`; `tty` says whether its streams are the container's terminal.
+    pub(crate) fn inherit(mut self, fds: Vec<Option<Descriptor>>, tty: bool) -> Self {
+        self.inherited = Some(fds);
+        self.tty = Some(tty);
+        self
+    }
+
+    /// The guest's place in its container's process table (see [`crate::ProcessHost`]).
+    pub fn process(mut self, p: ProcessContext) -> Self {
+        self.process = Some(p);
+        self
+    }
+
     pub fn build(self) -> Result<WasiHost, Errno> {
         // A file mount is reached through the directory above it, not as a preopen.
         let preopens: Vec<GuestPath> =
             self.ns.mounts().iter().filter(|m| !m.is_file()).map(|m| m.path.clone()).collect();
         let preopens_len = preopens.len();
-        let mut fds = FdTable::new(self.max_fds.max(3 + preopens_len + self.listeners.len()));
-        fds.insert(Descriptor::Stdin(self.stdio.stdin))?;
-        fds.insert(Descriptor::Stdout(self.stdio.stdout))?;
-        fds.insert(Descriptor::Stderr(self.stdio.stderr))?;
+        let first = self.inherited.as_ref().map_or(3, Vec::len);
+        let mut fds = FdTable::new(self.max_fds.max(first + preopens_len + self.listeners.len()));
+        // A slot the parent left closed is held while the preopens are placed after the
+        // inherited ones, then freed.
+        let mut closed = Vec::new();
+        match self.inherited {
+            Some(inherited) => {
+                for (i, d) in inherited.into_iter().enumerate() {
+                    let placeholder =
+                        || Descriptor::Dir(OpenDir { path: GuestPath::root(), preopen: None, listing: None });
+                    if d.is_none() {
+                        closed.push(i as u32);
+                    }
+                    fds.insert(d.unwrap_or_else(placeholder))?;
+                }
+            }
+            None => {
+                fds.insert(Descriptor::Stdin(self.stdio.stdin.into()))?;
+                fds.insert(Descriptor::Stdout(Arc::new(Mutex::new(self.stdio.stdout))))?;
+                fds.insert(Descriptor::Stderr(Arc::new(Mutex::new(self.stdio.stderr))))?;
+            }
+        }
         for path in preopens {
             let name = path.to_string();
             fds.insert(Descriptor::Dir(OpenDir { path, preopen: Some(name), listing: None }))?;
@@ -320,6 +446,9 @@ impl WasiHostBuilder {
             l.set_nonblocking(true)?;
             fds.insert(Descriptor::Listener(l))?;
         }
+        for fd in closed {
+            fds.remove(fd)?;
+        }
         if let Some(budget) = &self.budget {
             fds.draw_on(budget.lease());
         }
@@ -328,7 +457,10 @@ impl WasiHostBuilder {
             env: env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
             ns: self.ns,
             fds,
-            tty: self.stdio.tty,
+            tty: self.tty.unwrap_or(self.stdio.tty),
+            max_fds: self.max_fds,
+            budget: self.budget,
+            process: self.process,
             walks: self.observer.as_ref().is_some_and(|o| o.wants_walks()),
             observer: self.observer,
             stop: self.stop,

@@ -19,20 +19,25 @@ mod memory;
 mod namespace;
 mod ops;
 mod path;
+mod pipe;
+mod process;
 mod quota;
+mod tty;
 mod walks;
 
 pub use budget::{FdBudget, FdLease, MIN_SHARE, guest_share_of};
 pub use errno::Errno;
 pub use host::{
     DEFAULT_MAX_FDS, GuestExit, IoCounters, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
-    WasiHostBuilder,
+    WasiHostBuilder, signal,
 };
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node, Trace};
+pub use process::{Pid, ProcessContext, ProcessHost, SpawnRequest};
 pub use quota::{Quota, measure};
 pub use stdio::{Input, Output, Stdio};
+pub use tty::{InterruptHook, Tty, TtyMode};
 pub use walks::{Walk, WalkBreak, WalkEnd, WalkLink, WalkOp};
 
 mod stdio;

@@ -35,10 +35,17 @@ fn narrow<A, B: TryFrom<A>>(a: A) -> Result<B, HostError> {
     B::try_from(a).map_err(|_| HostError::Errno(Errno::Inval))
 }
 
+/// Porthole's own import module: the process interface and file modes (ARCHITECTURE.md, "The
+/// process interface"). Only guests that import it see it.
+const PORTHOLE: &str = "porthole";
+
 macro_rules! bind {
     ($linker:ident, $get:ident; $( $name:ident ( $( $arg:ident : $wasm:ty => $host:ty ),* ); )*) => {
+        bind!($linker, $get, MODULE; $( $name ( $( $arg : $wasm => $host ),* ); )*)
+    };
+    ($linker:ident, $get:ident, $module:expr; $( $name:ident ( $( $arg:ident : $wasm:ty => $host:ty ),* ); )*) => {
         $(
-            $linker.func_wrap(MODULE, stringify!($name), move |mut caller: Caller<'_, T>, $( $arg: $wasm ),*| -> wasmtime::Result<i32> {
+            $linker.func_wrap($module, stringify!($name), move |mut caller: Caller<'_, T>, $( $arg: $wasm ),*| -> wasmtime::Result<i32> {
                 call(&mut caller, $get, |host, mem| {
                     $( let $arg: $host = narrow($arg)?; )*
                     host.$name(mem, $( $arg ),*)
@@ -48,7 +55,7 @@ macro_rules! bind {
     };
 }
 
-/// Adds every `wasi_snapshot_preview1` function to `linker`.
+/// Adds every `wasi_snapshot_preview1` function, and Porthole's `porthole` module, to `linker`.
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: HostGetter<T>) -> wasmtime::Result<()> {
     bind! { linker, get;
         args_get(argv: u32 => u32, buf: u32 => u32);
@@ -96,6 +103,20 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: HostGetter<T>) -> 
         sock_recv(fd: u32 => u32, iovs: u32 => u32, count: u32 => u32, flags: u32 => u16, out_len: u32 => u32, out_flags: u32 => u32);
         sock_send(fd: u32 => u32, iovs: u32 => u32, count: u32 => u32, flags: u32 => u16, out_len: u32 => u32);
         sock_shutdown(fd: u32 => u32, how: u32 => u8);
+    }
+    bind! { linker, get, PORTHOLE;
+        proc_spawn(path: u32 => u32, path_len: u32 => u32, argv: u32 => u32, argv_len: u32 => u32, env: u32 => u32, env_len: u32 => u32, cwd: u32 => u32, cwd_len: u32 => u32, fds: u32 => u32, fds_len: u32 => u32, pid_out: u32 => u32);
+        proc_wait(pid: i32 => i32, flags: u32 => u32, out: u32 => u32);
+        proc_kill(pid: u32 => u32, sig: u32 => u32);
+        proc_sigmask(mask: u64 => u64);
+        proc_sigpending(out: u32 => u32);
+        proc_foreground(pids: u32 => u32, n: u32 => u32);
+        proc_pipe(out: u32 => u32);
+        proc_self(out: u32 => u32);
+        proc_list(buf: u32 => u32, len: u32 => u32, used: u32 => u32);
+        path_mode_get(fd: u32 => u32, flags: u32 => u32, path: u32 => u32, len: u32 => u32, out: u32 => u32);
+        path_chmod(fd: u32 => u32, flags: u32 => u32, path: u32 => u32, len: u32 => u32, mode: u32 => u32);
+        tty_setmode(fd: u32 => u32, mode: u32 => u32);
     }
     // proc_exit returns nothing: it always unwinds the guest.
     linker.func_wrap(MODULE, "proc_exit", move |mut caller: Caller<'_, T>, code: u32| -> wasmtime::Result<()> {

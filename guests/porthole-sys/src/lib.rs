@@ -176,9 +176,8 @@ mod wasi_impl {
         loop {
             let mut used = 0usize;
             let errno = unsafe { imports::proc_list(buf.as_mut_ptr(), buf.len(), &mut used) };
-            if errno == 34
-            /* ERANGE */
-            {
+            // WASI's ERANGE (68; Linux's 34 is WASI's EMLINK).
+            if errno == 68 {
                 buf.resize(used.max(buf.len() * 2), 0);
                 continue;
             }

@@ -147,22 +147,44 @@ fn components_reversed(path: &str) -> Vec<String> {
     path.split('/').filter(|p| !p.is_empty()).rev().map(str::to_string).collect()
 }
 
-/// The `ls -l` mode string. WASI reports no permission bits, so these are the ones a root-owned
-/// container image would typically show.
-pub fn mode_string(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Dir => "drwxr-xr-x",
-        Kind::Symlink => "lrwxrwxrwx",
-        Kind::CharDevice => "crw-rw-rw-",
-        Kind::BlockDevice => "brw-rw----",
-        Kind::Socket => "srwxr-xr-x",
-        Kind::Fifo => "prw-r--r--",
-        Kind::File | Kind::Unknown => "-rw-r--r--",
-    }
+/// The `ls -l` mode string: the kind's letter, then `rwx` three times with setuid, setgid and
+/// sticky shown as `s`/`S` and `t`/`T`.
+pub fn mode_string(kind: Kind, perm: u32) -> String {
+    let kind = match kind {
+        Kind::Dir => 'd',
+        Kind::Symlink => 'l',
+        Kind::CharDevice => 'c',
+        Kind::BlockDevice => 'b',
+        Kind::Socket => 's',
+        Kind::Fifo => 'p',
+        Kind::File | Kind::Unknown => '-',
+    };
+    let bit = |b: u32, c: char| if perm & b != 0 { c } else { '-' };
+    let special = |x: u32, s: u32, set: char| match (perm & x != 0, perm & s != 0) {
+        (true, true) => set,
+        (false, true) => set.to_ascii_uppercase(),
+        (true, false) => 'x',
+        (false, false) => '-',
+    };
+    [
+        kind,
+        bit(0o400, 'r'),
+        bit(0o200, 'w'),
+        special(0o100, 0o4000, 's'),
+        bit(0o040, 'r'),
+        bit(0o020, 'w'),
+        special(0o010, 0o2000, 's'),
+        bit(0o004, 'r'),
+        bit(0o002, 'w'),
+        special(0o001, 0o1000, 't'),
+    ]
+    .iter()
+    .collect()
 }
 
-/// The octal permission bits matching [`mode_string`].
-pub fn mode_bits(kind: Kind) -> u32 {
+/// The permission bits shown where the host keeps none (a directory that exists only as the
+/// way to a mount): what a root-owned image would typically have.
+pub fn default_perm(kind: Kind) -> u32 {
     match kind {
         Kind::Dir | Kind::Socket => 0o755,
         Kind::Symlink => 0o777,

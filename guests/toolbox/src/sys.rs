@@ -25,10 +25,14 @@ pub struct Time {
     pub nanos: u32,
 }
 
-/// The parts of `struct stat` that WASI fills in (it has no permissions or owners).
+/// The parts of `struct stat` that WASI fills in (it has no owners), with the permission bits
+/// Porthole keeps (`path_mode_get`).
 #[derive(Debug, Clone)]
 pub struct Stat {
     pub kind: Kind,
+    /// The mode's permission bits (`0o7777`): Porthole's, or the toolbox's usual ones for the
+    /// kind where the host has none to give.
+    pub perm: u32,
     pub size: u64,
     pub nlink: u64,
     pub dev: u64,
@@ -46,17 +50,17 @@ pub fn isatty(fd: i32) -> bool {
 
 /// `stat(2)`: follows a final symlink.
 pub fn stat(path: &str) -> io::Result<Stat> {
-    call_stat(path, libc::stat)
+    call_stat(path, libc::stat, true)
 }
 
 /// `lstat(2)`: describes a final symlink itself.
 pub fn lstat(path: &str) -> io::Result<Stat> {
-    call_stat(path, libc::lstat)
+    call_stat(path, libc::lstat, false)
 }
 
 type StatFn = unsafe extern "C" fn(*const libc::c_char, *mut libc::stat) -> libc::c_int;
 
-fn call_stat(path: &str, f: StatFn) -> io::Result<Stat> {
+fn call_stat(path: &str, f: StatFn, follow: bool) -> io::Result<Stat> {
     let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: `c` is NUL-terminated and `st` is a plain C struct that the call fills in.
     let st = unsafe {
@@ -79,6 +83,7 @@ fn call_stat(path: &str, f: StatFn) -> io::Result<Stat> {
     let time = |t: libc::timespec| Time { secs: t.tv_sec, nanos: t.tv_nsec as u32 };
     Ok(Stat {
         kind,
+        perm: porthole_sys::mode(path, follow).map_or(crate::fsx::default_perm(kind), |m| m & 0o7777),
         size: st.st_size as u64,
         nlink: st.st_nlink,
         dev: st.st_dev,

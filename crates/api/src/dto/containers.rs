@@ -113,6 +113,8 @@ pub struct HostConfigJson {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountRequestJson>,
     pub memory: u64,
+    /// `--pids-limit` as given; `null` when unset, as Docker shows it.
+    pub pids_limit: Option<u64>,
     /// `--storage-opt size=` in bytes, as Docker shows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_opt: Option<BTreeMap<String, String>>,
@@ -347,6 +349,7 @@ impl From<&ContainerInfo> for ContainerJson {
                 publish_all_ports: r.host.publish_all_ports,
                 mounts: r.host.mounts.iter().map(MountRequestJson::from).collect(),
                 memory: r.host.memory_bytes.unwrap_or(0),
+                pids_limit: r.host.pids_limit,
                 storage_opt: r.host.storage_size.map(|s| BTreeMap::from([("size".to_string(), s.to_string())])),
                 network_mode: network_mode(info),
                 privileged: false,
@@ -500,6 +503,12 @@ pub struct TopJson {
     pub processes: Vec<[String; 8]>,
 }
 
+/// `ps`'s TIME column: CPU time as `HH:MM:SS`.
+fn cpu_time(nanos: u64) -> String {
+    let s = nanos / 1_000_000_000;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
 impl TopJson {
     pub fn new(processes: &[porthole_engine::Process]) -> Self {
         let row = |p: &porthole_engine::Process| {
@@ -509,12 +518,12 @@ impl TopJson {
             [
                 "root".into(),
                 p.pid.to_string(),
-                // Every guest's parent is the controller, outside the container.
-                "0".into(),
+                // What the engine started has the controller, outside the container, as parent.
+                p.ppid.to_string(),
                 "0".into(),
                 stime,
                 tty.into(),
-                "-".into(),
+                cpu_time(p.cpu_nanos),
                 p.cmd.join(" "),
             ]
         };

@@ -222,11 +222,6 @@ impl HostConfigBody {
         if !self.cpuset_cpus.is_empty() {
             return refuse("--cpuset-cpus");
         }
-        // A guest cannot start processes yet, so there is nothing to count; 0 and -1 mean
-        // unlimited in Docker too.
-        if self.pids_limit.is_some_and(|p| p > 0) {
-            return refuse("--pids-limit");
-        }
         if self.memory != 0 && self.memory < MIN_MEMORY {
             return Err(ApiError::MemoryBelowMinimum);
         }
@@ -310,6 +305,8 @@ impl CreateBody {
             exposed_ports: self.exposed_ports.unwrap_or_default().into_keys().collect(),
             publish_all_ports: host.publish_all_ports,
             memory_bytes: u64::try_from(host.memory).ok().filter(|m| *m > 0),
+            // 0 and -1 are Docker's "unlimited": the runtime's default applies.
+            pids_limit: host.pids_limit.and_then(|p| u64::try_from(p).ok()).filter(|p| *p > 0),
             storage_size,
             log,
             network,
@@ -357,7 +354,6 @@ mod tests {
             (r#"{"HostConfig": {"CpuQuota": 50000}}"#, "400 --cpu-quota is not supported by Porthole"),
             (r#"{"HostConfig": {"CpuPeriod": 100000}}"#, "400 --cpu-period is not supported by Porthole"),
             (r#"{"HostConfig": {"CpusetCpus": "0"}}"#, "400 --cpuset-cpus is not supported by Porthole"),
-            (r#"{"HostConfig": {"PidsLimit": 10}}"#, "400 --pids-limit is not supported by Porthole"),
             (r#"{"HostConfig": {"VolumeDriver": "local"}}"#, "ok"),
             (
                 r#"{"HostConfig": {"VolumeDriver": "foo"}}"#,

@@ -77,10 +77,10 @@ async fn session(
     let (tx, rx) = mpsc::unbounded_channel();
     let writing = tokio::spawn(hijack::pump_output(rx, writer, s.tty));
     let input = s.with_stdin.then(|| {
-        let (engine, id, echo) = (engine.clone(), s.id.clone(), tx.clone());
+        let (engine, id) = (engine.clone(), s.id.clone());
         let starts = engine.subscribe();
         tokio::spawn(async move {
-            hijack::pump_input(reader, guest_stdin(&engine, &id, starts), echo, s.tty).await;
+            hijack::pump_input(reader, guest_stdin(&engine, &id, starts)).await;
             // The client is done typing: the guest reads end-of-file (`StdinOnce`).
             let _ = engine.close_stdin(&id);
         })

@@ -69,9 +69,10 @@ pub async fn stop(State(s): State<AppState>, Path(id): Path<String>, params: Par
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Guests cannot catch signals, so every signal ends the guest (exit 137).
-pub async fn kill(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    blocking(move || s.engine.kill(&id)).await?;
+/// `docker kill [-s SIGNAL]`: KILL ends every process, another signal goes to the main one.
+pub async fn kill(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<StatusCode> {
+    let signal = params.get("signal").map(str::to_string);
+    blocking(move || s.engine.kill(&id, signal.as_deref())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

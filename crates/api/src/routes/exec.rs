@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
-use porthole_engine::{Engine, ExecOptions, Input, Stdio};
+use porthole_engine::{Engine, ExecOptions, Input, Stdio, Tty};
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 
@@ -99,10 +99,9 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
     let tty = entry.body.tty;
     let (tx, rx) = mpsc::unbounded_channel();
     let writing = tokio::spawn(hijack::pump_output(rx, writer, tty));
-    let (stdin, input) = match stdin_pipe(entry.body.attach_stdin) {
-        Ok((stdin, Some(sender))) => {
-            (stdin, Some(tokio::spawn(hijack::pump_input(reader, async { Some(sender) }, tx.clone(), tty))))
-        }
+    let echo = ChannelWriter { tx: tx.clone(), stream: StreamKind::Stdout };
+    let (stdin, input) = match stdin_pipe(entry.body.attach_stdin, tty.then_some(echo)) {
+        Ok((stdin, Some(sender))) => (stdin, Some(tokio::spawn(hijack::pump_input(reader, async { Some(sender) })))),
         Ok((stdin, None)) => (stdin, None),
         Err(e) => {
             report(&tx, &format!("creating the stdin pipe: {e}"));
@@ -136,13 +135,19 @@ fn report(tx: &OutSender, message: &str) {
     let _ = tx.send(Out::Data(StreamKind::Stderr, format!("{message}\n").into_bytes()));
 }
 
-/// A pipe for the guest's stdin when the client sends input.
-fn stdin_pipe(attach: bool) -> std::io::Result<(Input, Option<pipe::Sender>)> {
+/// A pipe for the guest's stdin when the client sends input; with a TTY, the terminal's line
+/// discipline over it, echoing to `tty_echo` (the session's output).
+fn stdin_pipe(attach: bool, tty_echo: Option<ChannelWriter>) -> std::io::Result<(Input, Option<pipe::Sender>)> {
     if !attach {
         return Ok((Input::Null, None));
     }
     let (read, write) = rustix::pipe::pipe()?;
-    Ok((Input::File(std::fs::File::from(read)), Some(pipe::Sender::from_owned_fd(write)?)))
+    let read = std::fs::File::from(read);
+    let input = match tty_echo {
+        Some(echo) => Input::Tty(Tty::new(read, Box::new(echo))),
+        None => Input::File(read),
+    };
+    Ok((input, Some(pipe::Sender::from_owned_fd(write)?)))
 }
 
 /// Runs the exec on the blocking pool; an exec that cannot start exits 126 (127 when the

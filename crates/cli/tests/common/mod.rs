@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pulp;
+pub mod terminal;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -95,6 +96,16 @@ impl Daemon {
             text(&out.stderr)
         );
         text(&out.stdout)
+    }
+
+    /// Builds `tag`: `FROM busybox`, the guest at `wasm` copied to `/bin/NAME`, then `rest`
+    /// (more Dockerfile lines).
+    pub fn build_guest_image(&self, tag: &str, wasm: &str, name: &str, rest: &str) {
+        let context = tempfile::tempdir().unwrap();
+        std::fs::copy(wasm, context.path().join("guest.wasm")).unwrap();
+        let dockerfile = format!("FROM busybox\nCOPY guest.wasm /bin/{name}\n{rest}");
+        std::fs::write(context.path().join("Dockerfile"), dockerfile).unwrap();
+        self.ok(&["build", "-q", "-t", tag, context.path().to_str().unwrap()]);
     }
 
     /// Runs docker and requires failure; gives stderr.

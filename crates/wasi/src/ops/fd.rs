@@ -7,12 +7,13 @@ use crate::abi::{DIRENT_SIZE, fdflags, filetype, fstflags, rights};
 use crate::errno::Errno;
 use crate::fdtable::{Descriptor, DirEntry, Rights};
 use crate::filestat::{Filestat, filetype_of};
-use crate::host::{HostResult, WasiHost};
+use crate::host::{HostError, HostResult, WasiHost};
 use crate::memory::GuestMemory;
 use crate::ops::path::time_spec;
 use crate::ops::poll::wait_readable;
 use crate::path::GuestPath;
 use crate::quota::Quota;
+use crate::stdio::SharedInput;
 use std::os::unix::ffi::OsStringExt;
 
 impl WasiHost {
@@ -86,6 +87,8 @@ impl WasiHost {
             Descriptor::File(f) => (filetype::REGULAR_FILE, f.flags | if f.append { fdflags::APPEND } else { 0 }),
             Descriptor::Dir(_) => (filetype::DIRECTORY, 0),
             Descriptor::Listener(_) | Descriptor::Stream(_) => (filetype::SOCKET_STREAM, 0),
+            // WASI has no FIFO type; wasi-libc's isatty() is false for UNKNOWN.
+            Descriptor::PipeRead(_) | Descriptor::PipeWrite(_) => (filetype::UNKNOWN, 0),
         };
         mem.write_u8(out, ftype)?;
         mem.write_u8(out + 1, 0)?;
@@ -145,6 +148,7 @@ impl WasiHost {
             Descriptor::Listener(_) | Descriptor::Stream(_) => {
                 Filestat { filetype: filetype::SOCKET_STREAM, ..Filestat::default() }
             }
+            Descriptor::PipeRead(_) | Descriptor::PipeWrite(_) => Filestat::default(),
         };
         stat.write(mem, out)?;
         Ok(())
@@ -289,12 +293,22 @@ impl WasiHost {
                 self.io.add_read(total as u64);
             }
             // Streams: one read into the first non-empty buffer, returning what is available.
+            Descriptor::Stdin(SharedInput::Tty(tty)) => {
+                if let Some(&(buf, len)) = iovs.iter().find(|(_, l)| *l > 0) {
+                    total = tty.read(mem.slice_mut(buf, len)?, &self.stop)?;
+                }
+            }
             Descriptor::Stdin(input) => {
                 if let Some(&(buf, len)) = iovs.iter().find(|(_, l)| *l > 0) {
                     if let Some(fd) = input.pollable() {
                         wait_readable(fd, &self.stop)?;
                     }
                     total = input.read(mem.slice_mut(buf, len)?)?;
+                }
+            }
+            Descriptor::PipeRead(r) => {
+                if let Some(&(buf, len)) = iovs.iter().find(|(_, l)| *l > 0) {
+                    total = r.read(mem.slice_mut(buf, len)?, &self.stop)?;
                 }
             }
             Descriptor::Stream(s) => {
@@ -334,11 +348,38 @@ impl WasiHost {
                 self.io.add_written(total as u64);
             }
             Descriptor::Stdout(w) | Descriptor::Stderr(w) => {
+                let mut w = w.lock().unwrap();
                 for (buf, len) in iovs {
                     w.write_all(mem.slice(buf, len)?)?;
                     total += len as usize;
                 }
                 w.flush()?;
+            }
+            Descriptor::PipeWrite(w) => {
+                for (buf, len) in iovs {
+                    match w.write(mem.slice(buf, len)?, &self.stop) {
+                        Ok(Ok(n)) => {
+                            total += n;
+                            if n < len as usize {
+                                break;
+                            }
+                        }
+                        Ok(Err(_broken)) if total > 0 => break,
+                        // SIGPIPE: the writer ends with 141, unless it catches it (then EPIPE).
+                        Ok(Err(broken)) => {
+                            return Err(if self.stop.deliver(crate::host::signal::PIPE) {
+                                HostError::Trap(wasmtime::Error::new(crate::host::Stopped))
+                            } else {
+                                Errno::from(broken).into()
+                            });
+                        }
+                        Err(e) if total > 0 => {
+                            drop(e);
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             }
             Descriptor::Stream(s) => total = crate::ops::sock::write_stream(s, mem, &iovs)?,
             Descriptor::Dir(_) => return Err(Errno::Isdir.into()),

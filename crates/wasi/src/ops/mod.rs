@@ -4,6 +4,7 @@
 
 mod fd;
 mod misc;
+mod mode;
 pub(crate) mod path;
 pub(crate) mod poll;
 mod sock;

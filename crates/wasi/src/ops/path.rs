@@ -43,7 +43,7 @@ impl WasiHost {
     }
 
     /// Reads the path argument and walks it from directory `fd`, which must have `needed`.
-    fn resolve_at(
+    pub(crate) fn resolve_at(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: u32,

@@ -11,9 +11,13 @@ use crate::errno::Errno;
 use crate::fdtable::Descriptor;
 use crate::host::{HostError, HostResult, Stopped, WasiHost};
 use crate::memory::GuestMemory;
+use crate::stdio::SharedInput;
 
 /// Longest single wait before checking for a stop request again.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
+
+/// Longest single wait while a host pipe or the TTY is among the descriptors waited on.
+const HOST_STREAM_SLICE: Duration = Duration::from_millis(2);
 
 enum Sub {
     Clock { userdata: u64, deadline: Instant },
@@ -91,12 +95,20 @@ impl WasiHost {
 
     fn wait_for_events(&self, subs: &[Sub]) -> HostResult<Vec<Event>> {
         loop {
+            // A caught signal ends a wait on descriptors (EINTR), as it interrupts poll(2); a
+            // plain sleep goes on (Rust's std panics on a failed sleep) and a stop ends it.
+            if subs.iter().any(|s| matches!(s, Sub::Fd { .. })) {
+                self.stop.check_interrupt()?;
+            }
             let mut events = Vec::new();
+            // Host pipes and the TTY have no descriptor to poll: looked at again each slice.
+            let mut later = false;
             let mut waits: Vec<(usize, BorrowedFd<'_>, PollFlags)> = Vec::new();
             for (i, sub) in subs.iter().enumerate() {
                 if let Sub::Fd { userdata, kind, fd } = *sub {
                     match self.fd_readiness(fd, kind) {
                         Ok(Readiness::Ready) => events.push(Event { userdata, error: 0, kind, nbytes: 0 }),
+                        Ok(Readiness::Later) => later = true,
                         Ok(Readiness::Wait(fd, flags)) => waits.push((i, fd, flags)),
                         Err(e) => events.push(Event { userdata, error: e as u16, kind, nbytes: 0 }),
                     }
@@ -120,7 +132,8 @@ impl WasiHost {
                     _ => None,
                 })
                 .min();
-            let slice = next_deadline.map(|d| d.saturating_duration_since(now)).unwrap_or(WAIT_SLICE).min(WAIT_SLICE);
+            let longest = if later { HOST_STREAM_SLICE } else { WAIT_SLICE };
+            let slice = next_deadline.map(|d| d.saturating_duration_since(now)).unwrap_or(longest).min(longest);
             if waits.is_empty() {
                 if self.stop.wait(slice) {
                     return Err(HostError::Trap(wasmtime::Error::new(Stopped)));
@@ -160,7 +173,11 @@ impl WasiHost {
     fn fd_readiness(&self, fd: u32, kind: u8) -> Result<Readiness<'_>, Errno> {
         let read = kind == eventtype::FD_READ;
         let flags = if read { PollFlags::IN } else { PollFlags::OUT };
+        let ready = |r: bool| Ok(if r { Readiness::Ready } else { Readiness::Later });
         let fd = match self.fds.peek(fd)? {
+            Descriptor::PipeRead(r) if read => return ready(r.ready()),
+            Descriptor::PipeWrite(w) if !read => return ready(w.ready()),
+            Descriptor::Stdin(SharedInput::Tty(t)) if read => return ready(t.ready()),
             Descriptor::Stdin(input) if read => match input.pollable() {
                 Some(fd) => fd,
                 None => return Ok(Readiness::Ready),
@@ -192,5 +209,7 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, stop: &crate::host::StopSignal) 
 
 enum Readiness<'a> {
     Ready,
+    /// Not now; no host descriptor to wait on.
+    Later,
     Wait(BorrowedFd<'a>, PollFlags),
 }

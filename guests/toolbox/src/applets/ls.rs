@@ -178,7 +178,7 @@ impl Ls {
         };
         let mut line = format!(
             "{:<10} {:>4} {:<8} {:<8} {:>9} {time} {}{}",
-            fsx::mode_string(s.kind),
+            fsx::mode_string(s.kind, s.perm),
             s.nlink,
             "root",
             "root",

@@ -14,9 +14,11 @@ mod generate;
 mod grep;
 mod identity;
 mod ls;
+mod modes;
 mod mount;
 mod names;
 mod printf;
+mod ps;
 mod stat;
 mod test;
 mod text;
@@ -36,7 +38,7 @@ pub const APPLETS: &[(&str, AppletFn)] = &[
     ("ash", crate::sh::main),
     ("basename", names::basename),
     ("cat", cat::cat),
-    ("chmod", files::chmod),
+    ("chmod", modes::chmod),
     ("cp", copy::cp),
     ("cut", columns::cut),
     ("date", clock::date),
@@ -58,6 +60,7 @@ pub const APPLETS: &[(&str, AppletFn)] = &[
     ("mv", copy::mv),
     ("printenv", env::printenv),
     ("printf", printf::printf),
+    ("ps", ps::ps),
     ("pwd", names::pwd),
     ("readlink", files::readlink),
     ("rm", files::rm),

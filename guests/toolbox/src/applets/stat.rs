@@ -1,6 +1,6 @@
-//! `stat [-L] [-c FORMAT] FILE...`: busybox's default report, or a `-c` format. WASI reports no
-//! permissions or owners, so those show what the rest of the toolbox shows (`fsx::mode_string`,
-//! root).
+//! `stat [-L] [-c FORMAT] FILE...`: busybox's default report, or a `-c` format. The permission
+//! bits are the ones Porthole keeps (`sys::Stat::perm`); WASI reports no owners, so those are
+//! root.
 
 use std::io::{self, Write};
 
@@ -45,8 +45,8 @@ fn report(path: &str, st: &Stat) -> String {
         st.dev,
         st.ino,
         st.nlink,
-        fsx::mode_bits(st.kind),
-        fsx::mode_string(st.kind),
+        st.perm,
+        fsx::mode_string(st.kind, st.perm),
         0,
         "root",
         0,
@@ -95,8 +95,8 @@ fn custom(format: &str, path: &str, st: &Stat) -> String {
             Some('B') => "512".to_string(),
             Some('o') => "4096".to_string(),
             Some('F') => type_name(st).to_string(),
-            Some('a') => format!("{:o}", fsx::mode_bits(st.kind)),
-            Some('A') => fsx::mode_string(st.kind).to_string(),
+            Some('a') => format!("{:o}", st.perm),
+            Some('A') => fsx::mode_string(st.kind, st.perm),
             Some('u' | 'g') => "0".to_string(),
             Some('U' | 'G') => "root".to_string(),
             Some('h') => st.nlink.to_string(),
