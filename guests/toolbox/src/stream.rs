@@ -1,16 +1,14 @@
-//! Abstract standard streams. WASI has no processes, so the shell runs applets as functions in
-//! one program; each command's stdin, stdout and stderr are one of these: the real stdio, an
-//! in-memory pipe buffer, a file, or nothing. Handles are shared (`Rc`), which is what `2>&1`
-//! and a `while read` loop over one redirected file need.
+//! Abstract standard streams of the shell's builtins and of an applet: the real stdio, an
+//! in-memory capture buffer (`$(…)`), a file, or nothing. Handles are shared (`Rc`), which is
+//! what `2>&1` and a `while read` loop over one redirected file need; a stream that is a real
+//! descriptor says which ([`Input::fd`], [`Output::fd`]), so a program the shell starts gets
+//! that descriptor, and `exec >FILE` retargets a stream for every holder ([`Output::retarget`]).
 
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
-
-/// How much one pipeline stage may write before its writes fail with "Broken pipe", so that an
-/// endless producer (`yes | head`) ends.
-pub const PIPE_LIMIT: usize = 1 << 20;
 
 enum Source {
     /// The program's stdin. std buffers it globally, so bytes the shell read ahead while
@@ -19,6 +17,8 @@ enum Source {
     Bytes(Cursor<Vec<u8>>),
     File(BufReader<File>),
     Empty,
+    /// Another stream's source, after `exec <&N`.
+    Dup(Input),
 }
 
 /// A readable stream; clones share the read position.
@@ -61,6 +61,38 @@ impl Input {
             Source::Bytes(c) => f(c),
             Source::File(r) => f(r),
             Source::Empty => f(&mut io::empty()),
+            Source::Dup(other) => other.with(f),
+        }
+    }
+
+    /// The descriptor this stream reads, if it is one (not bytes in memory).
+    pub fn fd(&self) -> Option<u32> {
+        match &*self.0.borrow() {
+            Source::Stdin => Some(0),
+            Source::File(r) => Some(r.get_ref().as_raw_fd() as u32),
+            Source::Dup(other) => other.fd(),
+            Source::Bytes(_) | Source::Empty => None,
+        }
+    }
+
+    /// The unread bytes of an in-memory stream (a here-document), taken.
+    pub fn take_bytes(&self) -> Vec<u8> {
+        match &mut *self.0.borrow_mut() {
+            Source::Bytes(c) => {
+                let at = c.position() as usize;
+                let rest = c.get_ref().get(at..).unwrap_or_default().to_vec();
+                c.set_position(c.get_ref().len() as u64);
+                rest
+            }
+            Source::Dup(other) => other.take_bytes(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// From now on, every holder of this stream reads `other` (`exec <FILE`).
+    pub fn retarget(&self, other: &Input) {
+        if !Rc::ptr_eq(&self.0, &other.0) {
+            *self.0.borrow_mut() = Source::Dup(other.clone());
         }
     }
 
@@ -109,9 +141,12 @@ impl Iterator for Lines {
 enum Sink {
     Stdout,
     Stderr,
-    Pipe(Vec<u8>),
-    File(File),
+    Capture(Vec<u8>),
+    /// Shared so that `exec 2>&1` can copy where stdout goes now.
+    File(Rc<File>),
     Null,
+    /// Another stream's sink, after `exec >&N` or `exec >FILE`.
+    Dup(Output),
 }
 
 /// A writable stream; clones write to the same place.
@@ -127,13 +162,13 @@ impl Output {
         Self::new(Sink::Stderr)
     }
 
-    /// An in-memory pipe buffer holding at most [`PIPE_LIMIT`] bytes.
-    pub fn pipe() -> Self {
-        Self::new(Sink::Pipe(Vec::new()))
+    /// An in-memory buffer collecting what is written (`$(…)`), unbounded.
+    pub fn capture() -> Self {
+        Self::new(Sink::Capture(Vec::new()))
     }
 
     pub fn file(f: File) -> Self {
-        Self::new(Sink::File(f))
+        Self::new(Sink::File(Rc::new(f)))
     }
 
     pub fn null() -> Self {
@@ -149,11 +184,62 @@ impl Output {
         matches!(*self.0.borrow(), Sink::Stdout) && crate::sys::isatty(1)
     }
 
-    /// What a pipe buffer collected (empty for other sinks), leaving it empty.
+    /// What a capture buffer collected (empty for other sinks), leaving it empty.
     pub fn take(&self) -> Vec<u8> {
         match &mut *self.0.borrow_mut() {
-            Sink::Pipe(buf) => std::mem::take(buf),
+            Sink::Capture(buf) => std::mem::take(buf),
+            Sink::Dup(other) => other.take(),
             _ => Vec::new(),
+        }
+    }
+
+    /// The descriptor this stream writes, if it is one; `None` for a capture buffer or nothing.
+    pub fn fd(&self) -> Option<u32> {
+        match &*self.0.borrow() {
+            Sink::Stdout => Some(1),
+            Sink::Stderr => Some(2),
+            Sink::File(f) => Some(f.as_raw_fd() as u32),
+            Sink::Dup(other) => other.fd(),
+            Sink::Capture(_) | Sink::Null => None,
+        }
+    }
+
+    /// Whether this is a capture buffer (which a program's output must be drained into).
+    pub fn is_capture(&self) -> bool {
+        match &*self.0.borrow() {
+            Sink::Capture(_) => true,
+            Sink::Dup(other) => other.is_capture(),
+            _ => false,
+        }
+    }
+
+    /// Whether both handles write to the same place (`2>&1`).
+    pub fn same(&self, other: &Output) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+            || match &*self.0.borrow() {
+                Sink::Dup(inner) => inner.same(other),
+                _ => false,
+            }
+    }
+
+    /// From now on, every holder of this stream writes where `other` writes now (`exec >FILE`,
+    /// `exec 2>&1`); a later retargeting of `other` does not carry over.
+    pub fn retarget(&self, other: &Output) {
+        if !other.same(self) {
+            let now = other.current();
+            *self.0.borrow_mut() = now;
+        }
+    }
+
+    /// A sink writing where this one writes now.
+    fn current(&self) -> Sink {
+        match &*self.0.borrow() {
+            Sink::Stdout => Sink::Stdout,
+            Sink::Stderr => Sink::Stderr,
+            Sink::File(f) => Sink::File(f.clone()),
+            Sink::Null => Sink::Null,
+            Sink::Dup(other) => other.current(),
+            Sink::Capture(_) => Sink::Dup(self.clone()),
         }
     }
 
@@ -170,17 +256,13 @@ impl Write for Output {
         match &mut *self.0.borrow_mut() {
             Sink::Stdout => io::stdout().write(buf),
             Sink::Stderr => io::stderr().write(buf),
-            Sink::Pipe(data) => {
-                let room = PIPE_LIMIT - data.len();
-                if room == 0 && !buf.is_empty() {
-                    return Err(io::ErrorKind::BrokenPipe.into());
-                }
-                let n = buf.len().min(room);
-                data.extend_from_slice(&buf[..n]);
-                Ok(n)
+            Sink::Capture(data) => {
+                data.extend_from_slice(buf);
+                Ok(buf.len())
             }
-            Sink::File(f) => f.write(buf),
+            Sink::File(f) => (&**f).write(buf),
             Sink::Null => Ok(buf.len()),
+            Sink::Dup(other) => other.write(buf),
         }
     }
 
@@ -188,8 +270,9 @@ impl Write for Output {
         match &mut *self.0.borrow_mut() {
             Sink::Stdout => io::stdout().flush(),
             Sink::Stderr => io::stderr().flush(),
-            Sink::File(f) => f.flush(),
-            Sink::Pipe(_) | Sink::Null => Ok(()),
+            Sink::File(f) => (&**f).flush(),
+            Sink::Dup(other) => other.flush(),
+            Sink::Capture(_) | Sink::Null => Ok(()),
         }
     }
 }

@@ -76,17 +76,22 @@ fn call_stat(path: &str, f: StatFn) -> io::Result<Stat> {
         libc::S_IFIFO => Kind::Fifo,
         _ => Kind::Unknown,
     };
-    let time = |t: libc::timespec| Time { secs: t.tv_sec, nanos: t.tv_nsec as u32 };
-    Ok(Stat {
-        kind,
-        size: st.st_size as u64,
-        nlink: st.st_nlink,
-        dev: st.st_dev,
-        ino: st.st_ino,
-        atime: time(st.st_atim),
-        mtime: time(st.st_mtim),
-        ctime: time(st.st_ctim),
-    })
+    let time = |secs: i64, nanos: i64| Time { secs, nanos: nanos as u32 };
+    // wasi-libc's `stat` has `timespec` fields; glibc's (the native unit tests) has seconds
+    // and nanoseconds apart.
+    #[cfg(target_os = "wasi")]
+    let (atime, mtime, ctime) = (
+        time(st.st_atim.tv_sec, st.st_atim.tv_nsec),
+        time(st.st_mtim.tv_sec, st.st_mtim.tv_nsec),
+        time(st.st_ctim.tv_sec, st.st_ctim.tv_nsec),
+    );
+    #[cfg(not(target_os = "wasi"))]
+    let (atime, mtime, ctime) = (
+        time(st.st_atime, st.st_atime_nsec),
+        time(st.st_mtime, st.st_mtime_nsec),
+        time(st.st_ctime, st.st_ctime_nsec),
+    );
+    Ok(Stat { kind, size: st.st_size as u64, nlink: st.st_nlink as u64, dev: st.st_dev, ino: st.st_ino, atime, mtime, ctime })
 }
 
 /// The C library's text for an `errno` value, as busybox prints it.
