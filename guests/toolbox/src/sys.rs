@@ -76,22 +76,31 @@ fn call_stat(path: &str, f: StatFn) -> io::Result<Stat> {
         libc::S_IFIFO => Kind::Fifo,
         _ => Kind::Unknown,
     };
-    let time = |secs: i64, nanos: i64| Time { secs, nanos: nanos as u32 };
+    let time = |secs: i64, nanos: u32| Time { secs, nanos };
     // wasi-libc's `stat` has `timespec` fields; glibc's (the native unit tests) has seconds
     // and nanoseconds apart.
     #[cfg(target_os = "wasi")]
     let (atime, mtime, ctime) = (
-        time(st.st_atim.tv_sec, st.st_atim.tv_nsec),
-        time(st.st_mtim.tv_sec, st.st_mtim.tv_nsec),
-        time(st.st_ctim.tv_sec, st.st_ctim.tv_nsec),
+        time(st.st_atim.tv_sec, st.st_atim.tv_nsec as u32),
+        time(st.st_mtim.tv_sec, st.st_mtim.tv_nsec as u32),
+        time(st.st_ctim.tv_sec, st.st_ctim.tv_nsec as u32),
     );
     #[cfg(not(target_os = "wasi"))]
     let (atime, mtime, ctime) = (
-        time(st.st_atime, st.st_atime_nsec),
-        time(st.st_mtime, st.st_mtime_nsec),
-        time(st.st_ctime, st.st_ctime_nsec),
+        time(st.st_atime, st.st_atime_nsec as u32),
+        time(st.st_mtime, st.st_mtime_nsec as u32),
+        time(st.st_ctime, st.st_ctime_nsec as u32),
     );
-    Ok(Stat { kind, size: st.st_size as u64, nlink: st.st_nlink as u64, dev: st.st_dev, ino: st.st_ino, atime, mtime, ctime })
+    Ok(Stat {
+        kind,
+        size: st.st_size as u64,
+        nlink: st.st_nlink as u64,
+        dev: st.st_dev,
+        ino: st.st_ino,
+        atime,
+        mtime,
+        ctime,
+    })
 }
 
 /// The C library's text for an `errno` value, as busybox prints it.

@@ -43,7 +43,10 @@ pub fn name(signal: u32) -> Option<&'static str> {
 pub enum Request {
     /// `kill -l [N]`: the text to print.
     List(String),
-    Send { signal: u32, targets: Vec<String> },
+    Send {
+        signal: u32,
+        targets: Vec<String>,
+    },
 }
 
 /// Parses `kill`'s arguments; errors are busybox's texts (without `kill: `).

@@ -468,9 +468,7 @@ impl Shell {
         let target = self.expand_string(&r.target, io).map_err(|e| e.0)?;
         Ok(match r.kind {
             RedirKind::HereDoc => Stream::In(Input::bytes(target.into_bytes())),
-            RedirKind::In => {
-                Stream::In(ctx::open_input(io, &target).map_err(|e| ctx::cant("open", &target, &e))?)
-            }
+            RedirKind::In => Stream::In(ctx::open_input(io, &target).map_err(|e| ctx::cant("open", &target, &e))?),
             RedirKind::Out | RedirKind::Append => Stream::Out(
                 ctx::open_output(io, &target, r.kind == RedirKind::Append)
                     .map_err(|e| format!("can't create {target}: {}", sys::describe(&e)))?,
@@ -536,7 +534,9 @@ impl Shell {
 
 /// Some bits that differ from run to run, for `$RANDOM`'s seed.
 fn clock_seed() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32)
 }
 
 /// Handles a loop body's outcome: `Ok(true)` to go on, `Ok(false)` after `break`, or an unwind

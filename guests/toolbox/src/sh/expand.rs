@@ -3,9 +3,9 @@
 //! unquoted wildcards (a pattern that matches nothing stays as written).
 
 use super::arith;
+use super::ast::List;
 use super::ast::{ParamOp, Part, Replace, Word};
 use super::exec::Shell;
-use super::ast::List;
 use super::parser::is_name;
 use crate::glob;
 use crate::stream::{Io, Output};
@@ -125,7 +125,9 @@ impl Shell {
         let mut f = Fields { done: Vec::new(), current: Field::default(), ifs };
         for (i, part) in word.parts.iter().enumerate() {
             match part {
-                Part::Lit(s) if i == 0 && s.starts_with('~') => {
+                // The tilde-prefix runs to the first unquoted `/`: quoted text in it stops the
+                // expansion (`~"/x"` stays).
+                Part::Lit(s) if i == 0 && s.starts_with('~') && (s.contains('/') || word.parts.len() == 1) => {
                     let (home, rest) = self.tilde(s);
                     f.quoted(&home);
                     f.unquoted(rest);
@@ -289,7 +291,11 @@ impl Shell {
 
 /// `user`'s home directory in /etc/passwd's text.
 fn home_of(passwd: &str, user: &str) -> Option<String> {
-    passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.len() > 5 && f[0] == user).map(|f| f[5].to_string())
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 5 && f[0] == user)
+        .map(|f| f[5].to_string())
 }
 
 /// Adds an expansion's value, quoted or subject to splitting.

@@ -79,7 +79,8 @@ impl Shell {
     pub fn report_finished_jobs(&mut self, io: &Io) {
         self.jobs.reap(None);
         if self.jobs.0.iter().any(|j| j.status.is_some()) {
-            let done: String = self.jobs.listing().lines().filter(|l| !l.contains("Running")).map(|l| format!("{l}\n")).collect();
+            let done: String =
+                self.jobs.listing().lines().filter(|l| !l.contains("Running")).map(|l| format!("{l}\n")).collect();
             io.stderr.note(&done);
         }
     }

@@ -7,6 +7,7 @@
 mod arith;
 mod ast;
 mod builtins;
+mod editor;
 mod exec;
 mod expand;
 mod jobs;
@@ -15,9 +16,9 @@ mod parser;
 mod print;
 mod process;
 mod repl;
-mod vars;
 #[cfg(test)]
 mod tests;
+mod vars;
 
 use std::io;
 

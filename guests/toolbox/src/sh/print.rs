@@ -7,6 +7,7 @@
 use super::ast::{AndOr, Command, Compound, Connector, List, ParamOp, Part, Pipeline, Redir, RedirKind, Replace, Word};
 
 /// The text of a list; it parses back to `list`.
+#[cfg(test)]
 pub fn list(list: &List) -> String {
     let mut p = Printer::default();
     p.list(list);

@@ -136,7 +136,13 @@ impl Shell {
 
     /// Starts `program` (a path, as found by [`Shell::find_program`]) with `argv`; a failure is
     /// reported as the shell reports it and given as the command's status.
-    pub(super) fn start_program(&mut self, program: &str, argv: &[String], env: &Env, io: &Io) -> Result<Started, Flow> {
+    pub(super) fn start_program(
+        &mut self,
+        program: &str,
+        argv: &[String],
+        env: &Env,
+        io: &Io,
+    ) -> Result<Started, Flow> {
         let child = match self.child_fds(io) {
             Ok(c) => c,
             Err(e) => return Err(self.cannot_start(&argv[0], &e, io)),
@@ -161,7 +167,8 @@ impl Shell {
 
     /// Starts a child shell running `command` (with this shell's state), on `io`.
     pub(super) fn start_child_shell(&mut self, script: &str, io: &Io) -> Result<Started, Flow> {
-        let mut argv = vec!["sh".to_string(), "-c".to_string(), format!("{}{script}", self.prelude()), self.arg0.clone()];
+        let mut argv =
+            vec!["sh".to_string(), "-c".to_string(), format!("{}{script}", self.prelude()), self.arg0.clone()];
         argv.extend(self.positional.iter().cloned());
         let env = self.vars.env();
         self.start_program("/bin/sh", &argv, &env, io)
@@ -230,7 +237,8 @@ impl Shell {
             } else {
                 (None, io.stdout.clone())
             };
-            let stage = Io { stdin: input.take().unwrap_or_else(|| io.stdin.clone()), stdout, stderr: io.stderr.clone() };
+            let stage =
+                Io { stdin: input.take().unwrap_or_else(|| io.stdin.clone()), stdout, stderr: io.stderr.clone() };
             let started = match self.start_stage(command, &stage) {
                 Ok(s) => s,
                 Err(Ok(status)) => Started { stages: vec![Stage::Done(status)], ..Default::default() },

@@ -85,8 +85,14 @@ fn parameter_expansions() {
         ("echo ${u:?}", "2||sh: u: parameter not set\n"),
         ("echo ${u:?custom text}; echo not here", "2||sh: u: custom text\n"),
         ("x=abc; echo ${#x} ${#u}", "0|3 0\n|"),
-        ("p=/usr/local/lib.tar.gz; echo ${p%.*} ${p%%.*} ${p#*/} ${p##*/}", "0|/usr/local/lib.tar /usr/local/lib usr/local/lib.tar.gz lib.tar.gz\n|"),
-        ("p=/usr/local/lib.tar.gz; echo \"${p%.*}\" \"${p%%.*}\" \"${p#*/}\" \"${p##*/}\"", "0|/usr/local/lib.tar /usr/local/lib usr/local/lib.tar.gz lib.tar.gz\n|"),
+        (
+            "p=/usr/local/lib.tar.gz; echo ${p%.*} ${p%%.*} ${p#*/} ${p##*/}",
+            "0|/usr/local/lib.tar /usr/local/lib usr/local/lib.tar.gz lib.tar.gz\n|",
+        ),
+        (
+            "p=/usr/local/lib.tar.gz; echo \"${p%.*}\" \"${p%%.*}\" \"${p#*/}\" \"${p##*/}\"",
+            "0|/usr/local/lib.tar /usr/local/lib usr/local/lib.tar.gz lib.tar.gz\n|",
+        ),
         ("x='a*b'; echo ${x%'*b'} ${x%\\*b} \"${x#\"a*\"}\"", "0|a a b\n|"),
         ("x=aXbXc; echo ${x/X/-} ${x//X/-} ${x/#a/S} ${x/%c/E} ${x/Y/-}", "0|a-bXc a-b-c SXbXc aXbXE aXbXc\n|"),
         ("x=abcdef; echo ${x:2} ${x:1:3} ${x: -2} ${x:0:$((1+1))}", "0|cdef bcd ef ab\n|"),
@@ -96,6 +102,45 @@ fn parameter_expansions() {
         ("IFS=:; x=a:b::c; printf '[%s]' $x; echo", "0|[a][b][][c]\n|"),
         ("echo ~ ~/x \"~\"", "0|/root /root/x ~\n|"),
         ("x=5; echo $((x*2+1)) $((x>3)) $(( (x+1)%4 ))", "0|11 1 2\n|"),
+    ]);
+}
+
+/// mrsh's test/word.sh (emersion/mrsh, MIT): tilde and parameter expansion, with the output a
+/// POSIX shell gives (dash's and busybox ash's agree on these lines).
+#[test]
+fn mrsh_word_expansions() {
+    check_all(&[
+        ("echo ~ ~/stuff ~/\"stuff\" \"~/stuff\"", "0|/root /root/stuff /root/stuff ~/stuff\n|"),
+        ("echo '~/stuff' ~\"/stuff\" \"/\"~ \"a\"~\"a\"", "0|~/stuff ~/stuff /~ a~a\n|"),
+        ("a=~/stuff; echo $a", "0|/root/stuff\n|"),
+        ("a=a; b=B; echo $a ${b} \">$a<\"; echo \\$a '$a'", "0|a B >a<\n$a $a\n|"),
+        (
+            "a=a; null=; echo ${a:-BAD} ${idontexist:-GOOD} ${null:-GOOD} ${idontexist:-}; echo ${a-BAD} ${idontexist-GOOD} ${null-BAD} ${null-}",
+            "0|a GOOD GOOD\na GOOD\n|",
+        ),
+        (
+            "echo ${c:=GOOD} $c; echo ${c:=BAD} $c; c=\"\"; echo ${c:=GOOD} $c; unset c; echo ${c=GOOD} $c; echo ${c=BAD} $c; c=\"\"; echo ${c=BAD} $c",
+            "0|GOOD GOOD\nGOOD GOOD\nGOOD GOOD\nGOOD GOOD\nGOOD GOOD\n\n|",
+        ),
+        (
+            "a=a; null=; echo ${a:+GOOD} ${idontexist:+BAD} ${null:+BAD} ${idontexist:+}; echo ${a+GOOD} ${idontexist+BAD} ${null-GOOD} ${null+}",
+            "0|GOOD\nGOOD\n|",
+        ),
+        ("hello=hello; null=; echo ${#hello} ${#null} ${#idontexist}", "0|5 0 0\n|"),
+        (
+            "foo=asdf; echo ${foo-bar}xyz}; foo=; echo ${foo-bar}xyz}; unset foo; echo ${foo-bar}xyz}",
+            "0|asdfxyz}\nxyz}\nbarxyz}\n|",
+        ),
+        (
+            "unset X; echo ${X:=abc}; set a b c; echo ${3:+posix}; posix=/usr/posix; echo ${#posix}",
+            "0|abc\nposix\n10\n|",
+        ),
+        // The spec's commented-out examples, which busybox and dash do handle.
+        (
+            "x=file.c; echo ${x%.c}.o; x=posix/src/std; echo ${x%%/*}; x=$HOME/src/cmd; echo ${x#$HOME}; x=/one/two/three; echo ${x##*/}",
+            "0|file.o\nposix\n/src/cmd\nthree\n|",
+        ),
+        ("echo $(echo asdf); echo `echo asdf`", "0|asdf\nasdf\n|"),
     ]);
 }
 
@@ -137,7 +182,10 @@ fn control_flow_and_builtins() {
         ("set -- a b c; shift 2; echo $1 $#", "0|c 1\n|"),
         ("eval 'x=5; echo $x'", "0|5\n|"),
         ("trap 'echo bye' EXIT; trap", "0|trap -- 'echo bye' EXIT\n|"),
-        ("trap 'echo int' INT; trap '' TERM; trap; trap - INT; trap", "0|trap -- 'echo int' INT\ntrap -- '' TERM\ntrap -- '' TERM\n|"),
+        (
+            "trap 'echo int' INT; trap '' TERM; trap; trap - INT; trap",
+            "0|trap -- 'echo int' INT\ntrap -- '' TERM\ntrap -- '' TERM\n|",
+        ),
         ("trap 'x' NOPE", "1||sh: trap: NOPE: bad trap\n"),
         ("type cd echo nosuch", "1|cd is a shell builtin\necho is a shell builtin\nnosuch: not found\n|"),
         ("(exit 7); echo $?", "0|7\n|"),
