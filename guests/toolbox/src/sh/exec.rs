@@ -491,11 +491,9 @@ impl Shell {
     }
 
     /// Runs the actions of trapped signals that arrived; an untrapped Ctrl-C in an
-    /// interactive shell (which catches INT) interrupts what runs.
+    /// interactive shell (which catches INT) interrupts what runs; any other untrapped signal
+    /// sent to the shell itself (`kill $$`, which the host holds) ends it as the signal would.
     pub fn take_signals(&mut self, io: &Io) -> Result<(), Unwind> {
-        if !self.interactive && self.traps.is_empty() {
-            return Ok(());
-        }
         let Ok(pending) = ps::take_pending() else { return Ok(()) };
         for signal in (1..64u32).filter(|s| pending & (1 << s) != 0) {
             match self.traps.get(&signal).cloned() {
@@ -504,7 +502,7 @@ impl Shell {
                     io.stderr.note("\n");
                     return Err(Unwind::Interrupt);
                 }
-                None => {}
+                None => return Err(Unwind::Exit(128 + signal as i32)),
             }
         }
         Ok(())

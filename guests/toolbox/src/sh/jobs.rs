@@ -12,9 +12,21 @@ use crate::sys;
 pub struct Job {
     pub id: usize,
     pub pids: Vec<Pid>,
+    /// Each process's status once it has been waited for.
+    ended: Vec<Option<i32>>,
     pub text: String,
-    /// The last process's status, once it has been waited for.
-    pub status: Option<i32>,
+}
+
+impl Job {
+    /// The job's status (its last process's) once every process has ended.
+    fn status(&self) -> Option<i32> {
+        if self.ended.iter().all(Option::is_some) { self.ended.last().copied().flatten() } else { None }
+    }
+
+    /// How `pid` ended, if it has.
+    fn ended(&self, pid: Pid) -> Option<i32> {
+        self.pids.iter().position(|p| *p == pid).and_then(|i| self.ended[i])
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -24,7 +36,7 @@ impl Jobs {
     /// Adds a job, numbered one above the highest in the table; gives its number.
     pub fn add(&mut self, pids: Vec<Pid>, text: String) -> usize {
         let id = self.0.iter().map(|j| j.id).max().unwrap_or(0) + 1;
-        self.0.push(Job { id, pids, text, status: None });
+        self.0.push(Job { id, ended: vec![None; pids.len()], pids, text });
         id
     }
 
@@ -39,15 +51,14 @@ impl Jobs {
 
     /// Collects the processes that have ended, without blocking; `block` waits for `pid`.
     fn reap(&mut self, block: Option<Pid>) {
-        for job in self.0.iter_mut().filter(|j| j.status.is_none()) {
-            let mut last = None;
-            for &pid in &job.pids {
-                if let Ok(Some(done)) = ps::wait(Some(pid), block != Some(pid)) {
-                    last = Some(done.status as i32);
+        for job in &mut self.0 {
+            for (&pid, ended) in job.pids.iter().zip(job.ended.iter_mut()).filter(|(_, e)| e.is_none()) {
+                match ps::wait(Some(pid), block != Some(pid)) {
+                    Ok(Some(done)) => *ended = Some(done.status as i32),
+                    Ok(None) => {}
+                    // Not a child any more (or no process interface): nothing will end it later.
+                    Err(_) => *ended = Some(127),
                 }
-            }
-            if let (Some(status), Some(_)) = (last, job.pids.last()) {
-                job.status = Some(status);
             }
         }
     }
@@ -60,7 +71,7 @@ impl Jobs {
             .0
             .iter()
             .map(|j| {
-                let state = match j.status {
+                let state = match j.status() {
                     None => "Running".to_string(),
                     Some(0) => "Done".to_string(),
                     Some(s) => format!("Done({s})"),
@@ -69,7 +80,7 @@ impl Jobs {
                 format!("[{}]{mark}  {state:<24}{}\n", j.id, j.text)
             })
             .collect();
-        self.0.retain(|j| j.status.is_none());
+        self.0.retain(|j| j.status().is_none());
         text
     }
 }
@@ -78,7 +89,7 @@ impl Shell {
     /// Before an interactive prompt: reports jobs that finished since, as `jobs` would.
     pub fn report_finished_jobs(&mut self, io: &Io) {
         self.jobs.reap(None);
-        if self.jobs.0.iter().any(|j| j.status.is_some()) {
+        if self.jobs.0.iter().any(|j| j.status().is_some()) {
             let done: String =
                 self.jobs.listing().lines().filter(|l| !l.contains("Running")).map(|l| format!("{l}\n")).collect();
             io.stderr.note(&done);
@@ -96,7 +107,7 @@ pub fn jobs(sh: &mut Shell, _args: &[String], io: &Io) -> Flow {
 /// (127 for an unknown one).
 pub fn wait(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     if args.is_empty() {
-        let pending: Vec<Pid> = sh.jobs.0.iter().filter(|j| j.status.is_none()).flat_map(|j| j.pids.clone()).collect();
+        let pending: Vec<Pid> = sh.jobs.0.iter().flat_map(|j| j.pids.clone()).collect();
         for pid in pending {
             sh.jobs.reap(Some(pid));
         }
@@ -115,7 +126,7 @@ pub fn wait(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
             sh.jobs.reap(Some(pid));
         }
         status = match sh.jobs.0.iter().find(|j| j.pids.contains(&last)) {
-            Some(job) => job.status.unwrap_or(0),
+            Some(job) => job.ended(last).unwrap_or(127),
             // Not a job of ours: a child started otherwise, or nothing.
             None => match ps::wait(Some(last), false) {
                 Ok(Some(done)) => done.status as i32,
@@ -127,7 +138,8 @@ pub fn wait(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     Ok(status)
 }
 
-/// `kill [-s SIG | -SIG] PID|%JOB...` and `kill -l`: the applet's rules, plus job numbers.
+/// `kill [-s SIG | -SIG] PID|%JOB...` and `kill -l`: the applet's rules, plus job numbers. A
+/// signal the shell sent itself acts before the next command.
 pub fn kill(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     let request = match signals::parse(args) {
         Ok(signals::Request::List(text)) => {

@@ -147,6 +147,9 @@ impl Shell {
             Ok(c) => c,
             Err(e) => return Err(self.cannot_start(&argv[0], &e, io)),
         };
+        // What builtins wrote and std still buffers must come out before the child's output.
+        let _ = io::stdout().flush();
+        let _ = io::stderr().flush();
         let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let cwd = crate::fsx::cwd();
         let cmd = ps::Command { program, argv, env: &env, cwd: &cwd, fds: &child.fds };

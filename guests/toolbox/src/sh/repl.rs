@@ -196,11 +196,12 @@ impl LineReader {
     /// The next line; `None` at end of input.
     pub(super) fn read(&mut self, input: &Input) -> io::Result<Option<String>> {
         let lossy = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-        if !self.terminal && input.is_stdin() {
-            // A script on stdin: byte by byte, so the commands it starts read the rest.
+        if let (false, Some(fd)) = (self.terminal, input.fd()) {
+            // A descriptor (a script on stdin, `read` in `while read … done <file`): byte by
+            // byte, so the programs the shell starts on it read the rest, as POSIX asks.
             let mut line = Vec::new();
             loop {
-                match read_byte(0)? {
+                match read_byte(fd as i32)? {
                     None if line.is_empty() => return Ok(None),
                     None | Some(b'\n') => break,
                     Some(b) => line.push(b),
