@@ -477,28 +477,24 @@ fn getopts(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     let silent = spec.starts_with(':');
     let step = getopts_step(spec, &argv, &mut optind, &mut sh.getopts_at.0);
     sh.vars.unset("OPTARG");
-    let (value, status) = match step {
+    let (value, status) = match &step {
         GetoptsStep::End => ("?".to_string(), 1),
         GetoptsStep::Option(c, arg) => {
             if let Some(arg) = arg {
-                sh.vars.set("OPTARG", &arg);
+                sh.vars.set("OPTARG", arg);
             }
             (c.to_string(), 0)
         }
-        GetoptsStep::Unknown(c) if silent => {
+        // With a leading `:`, errors go to NAME (`?` unknown, `:` missing) and OPTARG.
+        GetoptsStep::Unknown(c) | GetoptsStep::MissingArgument(c) if silent => {
             sh.vars.set("OPTARG", &c.to_string());
-            ("?".to_string(), 0)
+            let unknown = matches!(step, GetoptsStep::Unknown(_));
+            (if unknown { "?" } else { ":" }.to_string(), 0)
         }
-        GetoptsStep::Unknown(c) => {
-            sh.report(io, &format!("illegal option -- {c}"));
-            ("?".to_string(), 0)
-        }
-        GetoptsStep::MissingArgument(c) if silent => {
-            sh.vars.set("OPTARG", &c.to_string());
-            (":".to_string(), 0)
-        }
-        GetoptsStep::MissingArgument(c) => {
-            sh.report(io, &format!("option requires an argument -- {c}"));
+        GetoptsStep::Unknown(c) | GetoptsStep::MissingArgument(c) => {
+            let what =
+                if matches!(step, GetoptsStep::Unknown(_)) { "illegal option" } else { "option requires an argument" };
+            sh.report(io, &format!("{what} -- {c}"));
             ("?".to_string(), 0)
         }
     };

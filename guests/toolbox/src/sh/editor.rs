@@ -64,12 +64,11 @@ impl Editor {
         }
         match byte {
             b'\r' | b'\n' => return self.submit(),
-            0x7f | 0x08 => {
-                if self.cursor > 0 {
-                    self.cursor -= 1;
-                    self.line.remove(self.cursor);
-                }
+            0x7f | 0x08 if self.cursor > 0 => {
+                self.cursor -= 1;
+                self.line.remove(self.cursor);
             }
+            0x7f | 0x08 => {}
             0x01 => self.cursor = 0,
             0x05 => self.cursor = self.line.len(),
             0x02 => self.cursor = self.cursor.saturating_sub(1),

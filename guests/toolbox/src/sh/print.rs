@@ -296,35 +296,28 @@ impl Printer {
             p.word(word, place);
         };
         self.out.push_str("${");
+        let pick = |yes: bool, long: &'static str| if yes { long } else { &long[1..] };
+        // The operators that are followed by one word: the operator and where the word goes.
+        let with_one = match op {
+            ParamOp::Default { colon, word } => Some((pick(*colon, ":-"), word, inner)),
+            ParamOp::Assign { colon, word } => Some((pick(*colon, ":="), word, inner)),
+            ParamOp::Alternative { colon, word } => Some((pick(*colon, ":+"), word, inner)),
+            ParamOp::Error { colon, word } => Some((pick(*colon, ":?"), word, inner)),
+            ParamOp::TrimSuffix { longest, pattern } => Some((pick(*longest, "%%"), pattern, Place::Brace)),
+            ParamOp::TrimPrefix { longest, pattern } => Some((pick(*longest, "##"), pattern, Place::Brace)),
+            _ => None,
+        };
+        if let Some((op, word, place)) = with_one {
+            self.out.push_str(name);
+            with_word(self, op, word, place);
+            self.out.push('}');
+            return;
+        }
         match op {
             ParamOp::Get => self.out.push_str(name),
             ParamOp::Length => {
                 self.out.push('#');
                 self.out.push_str(name);
-            }
-            ParamOp::Default { colon, word } => {
-                self.out.push_str(name);
-                with_word(self, if *colon { ":-" } else { "-" }, word, inner);
-            }
-            ParamOp::Assign { colon, word } => {
-                self.out.push_str(name);
-                with_word(self, if *colon { ":=" } else { "=" }, word, inner);
-            }
-            ParamOp::Alternative { colon, word } => {
-                self.out.push_str(name);
-                with_word(self, if *colon { ":+" } else { "+" }, word, inner);
-            }
-            ParamOp::Error { colon, word } => {
-                self.out.push_str(name);
-                with_word(self, if *colon { ":?" } else { "?" }, word, inner);
-            }
-            ParamOp::TrimSuffix { longest, pattern } => {
-                self.out.push_str(name);
-                with_word(self, if *longest { "%%" } else { "%" }, pattern, Place::Brace);
-            }
-            ParamOp::TrimPrefix { longest, pattern } => {
-                self.out.push_str(name);
-                with_word(self, if *longest { "##" } else { "#" }, pattern, Place::Brace);
             }
             ParamOp::Replace { mode, pattern, with } => {
                 self.out.push_str(name);
@@ -350,6 +343,7 @@ impl Printer {
                     self.word(length, Place::Expanding);
                 }
             }
+            _ => {}
         }
         self.out.push('}');
     }
