@@ -7,7 +7,9 @@
 
 mod common;
 
-use porthole_engine::CreateOptions;
+use std::time::{Duration, Instant};
+
+use porthole_engine::{CreateOptions, ExecOptions};
 
 /// `docker run --rm busybox sh -c SCRIPT`: the exit code and the output.
 fn sh(e: &porthole_engine::Engine, script: &str) -> (i32, String) {
@@ -30,6 +32,7 @@ fn pipelines_run_at_once_through_pipes() {
         ("i=0; while [ $i -lt 20000 ]; do echo \"Line $i\"; i=$((i+1)); done | tail -1", (0, "Line 19999\n")),
         ("seq 1 200000 | wc -l", (0, "200000\n")),
         ("false | true; echo $?; true | false; echo $?", (0, "0\n1\n")),
+        ("set -o pipefail; false | true; echo $?; (exit 3) | false | true; echo $?", (0, "1\n1\n")),
         ("echo hi | while read x; do echo \"got $x\"; done", (0, "got hi\n")),
         ("f() { echo from-f; }; f | cat", (0, "from-f\n")),
         ("x=unexported; echo $x | cat; echo \"$x\" | tr a-z A-Z", (0, "unexported\nUNEXPORTED\n")),
@@ -107,4 +110,32 @@ fn programs_errors_and_redirections() {
             assert_eq!(out, *want, "{script}");
         }
     }
+}
+
+/// Waits until container `id` has written `needle` (a pipeline that must print before it ends).
+fn wait_for_output(e: &porthole_engine::Engine, id: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !common::output(e, id).contains(needle) {
+        assert!(Instant::now() < deadline, "no {needle:?} yet; the container wrote:\n{}", common::output(e, id));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn tail_f_into_grep_prints_each_line_as_it_arrives() {
+    let (_tmp, e) = common::engine();
+    let script = "touch /tmp/log; tail -f /tmp/log | grep x";
+    let id =
+        e.create(CreateOptions { image: "busybox".into(), cmd: common::sh(script), ..Default::default() }).unwrap();
+    e.start(id.as_str()).unwrap();
+    for line in ["ax", "no", "bx"] {
+        let append = vec!["sh".into(), "-c".into(), format!("echo {line} >> /tmp/log")];
+        assert_eq!(e.exec(id.as_str(), ExecOptions { cmd: append, ..Default::default() }).unwrap(), 0);
+        // Each match is out while the pipeline still runs: nothing waits for the end.
+        if line.contains('x') {
+            wait_for_output(&e, id.as_str(), &format!("{line}\n"));
+        }
+    }
+    e.kill(id.as_str()).unwrap();
+    assert_eq!(common::output(&e, id.as_str()), "ax\nbx\n");
 }

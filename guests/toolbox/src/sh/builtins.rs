@@ -32,6 +32,7 @@ const BUILTINS: &[(&str, Builtin)] = &[
     ("export", export),
     ("false", false_),
     ("getopts", getopts),
+    ("hash", hash),
     ("jobs", jobs::jobs),
     ("kill", jobs::kill),
     ("local", local),
@@ -249,6 +250,7 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
                 "errexit" => sh.options.errexit = on,
                 "xtrace" => sh.options.xtrace = on,
                 "noglob" => sh.options.noglob = on,
+                "pipefail" => sh.options.pipefail = on,
                 _ => {}
             }
         }
@@ -395,6 +397,19 @@ fn command(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
         Some(_) => sh.dispatch(args, &[], io),
         None => Ok(0),
     }
+}
+
+/// `hash [-r] [NAME...]`: the shell looks programs up in `$PATH` each time, so there is nothing
+/// to remember; a name that is not found is still an error, as in dash.
+fn hash(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let mut status = 0;
+    for name in args.iter().filter(|a| !a.starts_with('-')) {
+        if describe_command(sh, name).is_none() {
+            sh.report(io, &format!("hash: {name}: not found"));
+            status = 1;
+        }
+    }
+    Ok(status)
 }
 
 fn type_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {

@@ -40,6 +40,8 @@ pub struct Options {
     pub xtrace: bool,
     /// `-f`: no filename expansion.
     pub noglob: bool,
+    /// `-o pipefail`: a pipeline's status is its last failing stage's.
+    pub pipefail: bool,
 }
 
 /// The shell's state.

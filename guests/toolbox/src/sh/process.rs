@@ -179,7 +179,7 @@ impl Shell {
 
     /// Text that gives a child shell this shell's unexported variables, functions, options
     /// and `$?` (exported variables go in its environment, arguments in its argv).
-    fn prelude(&self) -> String {
+    pub(super) fn prelude(&self) -> String {
         let mut text = String::new();
         for (name, value, exported) in self.vars.sorted() {
             if !exported && super::parser::is_name(name) {
@@ -189,9 +189,12 @@ impl Shell {
         for (name, body) in &self.functions {
             text.push_str(&print::command(&Command::Function { name: name.clone(), body: body.clone() }));
         }
-        for (on, flag) in [(self.options.errexit, 'e'), (self.options.xtrace, 'x'), (self.options.noglob, 'f')] {
+        let o = &self.options;
+        for (on, option) in
+            [(o.errexit, "errexit"), (o.xtrace, "xtrace"), (o.noglob, "noglob"), (o.pipefail, "pipefail")]
+        {
             if on {
-                text.push_str(&format!("set -{flag}\n"));
+                text.push_str(&format!("set -o {option}\n"));
             }
         }
         if self.status != 0 {
@@ -281,9 +284,9 @@ impl Shell {
                 }
             }
         }
-        let mut status = 0;
+        let mut statuses = Vec::new();
         for stage in &started.stages {
-            status = match stage {
+            let status = match stage {
                 Stage::Done(s) => *s,
                 Stage::Running(pid) => match ps::wait(Some(*pid), false) {
                     Ok(Some(done)) => done.status as i32,
@@ -294,18 +297,24 @@ impl Shell {
                     }
                 },
             };
+            statuses.push(status);
         }
+        let last = statuses.last().copied().unwrap_or(0);
+        let status = match self.options.pipefail {
+            true => statuses.iter().rev().find(|s| **s != 0).copied().unwrap_or(0),
+            false => last,
+        };
         if self.owns_terminal && !pids.is_empty() {
             let _ = ps::set_foreground(&[self.pid]);
         }
-        if status == INTERRUPTED && !pids.is_empty() {
+        if statuses.contains(&INTERRUPTED) && !pids.is_empty() {
             if let Some(action) = self.traps.get(&ps::signal::INT).cloned() {
                 self.run_trap(&action, io)?;
             } else if self.interactive {
                 io.stderr.note("\n");
                 return Err(Unwind::Interrupt);
             } else {
-                return Err(Unwind::Exit(status));
+                return Err(Unwind::Exit(INTERRUPTED));
             }
         }
         Ok(status)

@@ -14,10 +14,18 @@ use crate::stream::{Input, Io, Output};
 
 /// Runs `script` in a fresh non-interactive shell: `status|stdout|stderr`.
 fn run(script: &str) -> String {
+    run_in(&mut shell(), script)
+}
+
+fn shell() -> Shell {
     let mut env = Env::default();
     env.set("HOME", "/root");
     env.set("PATH", "/bin");
-    let mut sh = Shell::new(&env, "sh", vec!["a b".into(), "c".into()], false);
+    Shell::new(&env, "sh", vec!["a b".into(), "c".into()], false)
+}
+
+/// Runs `script` in `sh`: `status|stdout|stderr`.
+fn run_in(sh: &mut Shell, script: &str) -> String {
     let (out, err) = (Output::capture(), Output::capture());
     let io = Io { stdin: Input::empty(), stdout: out.clone(), stderr: err.clone() };
     let status = match parser::parse(script) {
@@ -70,6 +78,30 @@ fn printed_scripts_parse_back_to_the_same_tree() {
         let text = print::list(&tree);
         let again = parser::parse(&text).unwrap_or_else(|e| panic!("{script:?} printed as {text:?}: {e}"));
         assert_eq!(tree, again, "{script:?} printed as:\n{text}");
+    }
+}
+
+/// A pipeline stage that is a builtin or compound command runs in a child shell given the
+/// prelude and the stage's text: that child must do what the stage does in the shell itself
+/// (unexported variables, functions, positional parameters, options, `$?`).
+#[test]
+fn a_child_shell_given_the_prelude_runs_a_stage_as_the_shell_would() {
+    let setup = "x='it'\\''s'; y=\"two words\"; f() { echo \"f:$x:$1:$#:$-\"; return 3; }; set -f -o pipefail; false";
+    let stages = [
+        "{ f arg; echo \"$? ${x%s}\" $y; }",
+        "{ echo \"status $?\"; for a in \"$@\"; do echo \"[$a]\"; done; }",
+        "case $y in two*) f \"$y\";; esac",
+        "while read l; do echo \"$l\"; done <<EOF\n$x and $(echo sub)\nEOF",
+    ];
+    for stage in stages {
+        let mut parent = shell();
+        run_in(&mut parent, setup);
+        let tree = parser::parse(stage).unwrap();
+        let child_text = format!("{}{}", parent.prelude(), print::command(&tree[0].first.commands[0]));
+        let mut child = shell();
+        let in_child = run_in(&mut child, &child_text);
+        let in_parent = run_in(&mut parent, stage);
+        assert_eq!(in_child, in_parent, "{stage}\nchild text:\n{child_text}");
     }
 }
 
@@ -189,6 +221,7 @@ fn control_flow_and_builtins() {
         ("trap 'x' NOPE", "1||sh: trap: NOPE: bad trap\n"),
         ("type cd echo nosuch", "1|cd is a shell builtin\necho is a shell builtin\nnosuch: not found\n|"),
         ("(exit 7); echo $?", "0|7\n|"),
+        ("hash cd; echo $?; hash nosuch-program", "1|0\n|sh: hash: nosuch-program: not found\n"),
     ]);
 }
 
