@@ -223,10 +223,12 @@ impl LineReader {
         let mut byte = [0u8; 1];
         let mut input = input.clone();
         loop {
-            if input.read(&mut byte)? == 0 {
-                return Ok((!line.is_empty()).then(|| lossy(line)));
-            }
-            let b = byte[0];
+            // Unbuffered from a descriptor, as above.
+            let next = match input.fd() {
+                Some(fd) => read_byte(fd as i32)?,
+                None => (input.read(&mut byte)? == 1).then_some(byte[0]),
+            };
+            let Some(b) = next else { return Ok((!line.is_empty()).then(|| lossy(line))) };
             if std::mem::take(&mut self.after_cr) && b == b'\n' {
                 continue;
             }
