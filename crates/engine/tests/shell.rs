@@ -99,6 +99,8 @@ fn programs_errors_and_redirections() {
         ("exec 3>/tmp/f; echo to-three >&3; exec 3>&-; cat /tmp/f", (0, "to-three\n")),
         ("exec >/tmp/log; echo hidden; ls /tmp/log >&2", (0, "/tmp/log\n")),
         ("ls /nope 2>&1 | grep -c 'No such'", (0, "1\n")),
+        // /dev/null for programs, in the foreground and behind `&`: their writes succeed.
+        ("seq 1 100000 >/dev/null 2>&1 && echo quiet; seq 1 100000 >/dev/null & wait $!; echo $?", (0, "quiet\n0\n")),
         ("cat <<EOF | wc -c\n0123456789\nEOF", (0, "11\n")),
         ("trap 'echo trapped' TERM; kill -TERM $$; echo after", (0, "trapped\nafter\n")),
         ("trap 'echo bye' EXIT; exit 4", (4, "bye\n")),

@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::FromRawFd;
+use std::os::fd::AsRawFd;
 
 use porthole_sys::{self as ps, Pid};
 
@@ -65,8 +65,7 @@ struct ChildFds {
 /// A new host pipe as `(read end, write end)`.
 pub(super) fn pipe() -> io::Result<(File, File)> {
     let (r, w) = ps::pipe()?;
-    // SAFETY: the host just created both descriptors for this process and nothing else owns them.
-    Ok(unsafe { (File::from_raw_fd(r as i32), File::from_raw_fd(w as i32)) })
+    Ok((sys::own_fd(r), sys::own_fd(w)))
 }
 
 /// The part of a here-document that goes into the pipe before the spawn: whatever fits the
@@ -115,23 +114,22 @@ impl Shell {
         if let Some(fd) = out.fd() {
             return Ok(fd);
         }
-        if out.is_capture() {
-            let (r, w) = pipe()?;
-            let fd = raw(&w);
-            c.keep_until_spawned.push(w);
-            c.drains.push((r, out.clone()));
+        // Nowhere (`>/dev/null`, which the shell serves itself): the container's /dev/null
+        // if it has one.
+        if !out.is_capture()
+            && let Ok(f) = std::fs::OpenOptions::new().write(true).open("/dev/null")
+        {
+            let fd = raw(&f);
+            c.keep_until_spawned.push(f);
             return Ok(fd);
         }
-        // Nowhere (`>&-`, or /dev/null the shell serves itself): the child's /dev/null if
-        // the container has one, else closed.
-        match std::fs::OpenOptions::new().write(true).open("/dev/null") {
-            Ok(f) => {
-                let fd = raw(&f);
-                c.keep_until_spawned.push(f);
-                Ok(fd)
-            }
-            Err(_) => Ok(ps::CLOSED),
-        }
+        // A capture, or nowhere without a /dev/null: a pipe the shell drains into the stream
+        // (which drops what it is given), so a program's writes never fail.
+        let (r, w) = pipe()?;
+        let fd = raw(&w);
+        c.keep_until_spawned.push(w);
+        c.drains.push((r, out.clone()));
+        Ok(fd)
     }
 
     /// Starts `program` (a path, as found by [`Shell::find_program`]) with `argv`; a failure is
@@ -276,14 +274,7 @@ impl Shell {
             // A child that does not read it all ends the pipe: that is its business.
             let _ = pipe.write_all(&bytes);
         }
-        for (mut pipe, mut out) in started.drains {
-            let mut buf = [0u8; 16 * 1024];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 || out.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
+        drain_all(started.drains);
         let mut statuses = Vec::new();
         for stage in &started.stages {
             let status = match stage {
@@ -332,11 +323,18 @@ impl Shell {
             Ok(s) => s,
             Err(flow) => return flow.map(|_| 0),
         };
-        let pids = started.pids();
-        // The job's own feeds and drains: a background job has no capture to fill in time,
-        // so its pipes just close.
+        let mut pids = started.pids();
+        // Nobody waits on a background job to fill a capture or write a here-document's rest;
+        // output to nowhere goes to a child shell that reads it to its end, so that the job
+        // does not die of SIGPIPE (`daemon >/dev/null 2>&1 &`).
         drop(started.feeds);
-        drop(started.drains);
+        for (pipe, out) in started.drains {
+            if !out.is_capture()
+                && let Ok(pid) = self.start_discarder(pipe)
+            {
+                pids.insert(0, pid);
+            }
+        }
         if let Some(&last) = pids.last() {
             self.last_background = Some(last);
             let id = self.jobs.add(pids, print::and_or(item).trim_end().to_string());
@@ -345,6 +343,14 @@ impl Shell {
             }
         }
         Ok(0)
+    }
+
+    /// A child shell that reads `pipe` to its end and drops what it reads.
+    fn start_discarder(&mut self, pipe: File) -> io::Result<Pid> {
+        let argv = ["sh".to_string(), "-c".to_string(), "cat >/dev/null".to_string()];
+        let fds = [raw(&pipe), ps::CLOSED, ps::CLOSED];
+        let cwd = crate::fsx::cwd();
+        ps::spawn(&ps::Command { program: "/bin/sh", argv: &argv, env: &[], cwd: &cwd, fds: &fds })
     }
 
     /// The program `name` names: a path as is, else found in `$PATH`.
@@ -380,8 +386,35 @@ impl Shell {
 }
 
 fn raw(f: &File) -> u32 {
-    use std::os::fd::AsRawFd;
     f.as_raw_fd() as u32
+}
+
+/// Reads every pipe to its end into its stream at once (a program may fill its stderr pipe
+/// while the shell would still be reading its stdout).
+fn drain_all(mut drains: Vec<(File, Output)>) {
+    let mut buf = [0u8; 16 * 1024];
+    while !drains.is_empty() {
+        let fds: Vec<i32> = drains.iter().map(|(f, _)| f.as_raw_fd()).collect();
+        let ready = match sys::poll_readable(&fds) {
+            Ok(ready) => ready,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // Without poll, one after the other.
+            Err(_) => vec![true; fds.len()],
+        };
+        let mut i = 0;
+        drains.retain_mut(|(pipe, out)| {
+            let readable = ready[i];
+            i += 1;
+            if !readable {
+                return true;
+            }
+            match pipe.read(&mut buf) {
+                Ok(0) => false,
+                Ok(n) => out.write_all(&buf[..n]).is_ok(),
+                Err(e) => e.kind() == io::ErrorKind::Interrupted,
+            }
+        });
+    }
 }
 
 /// Whether the file starts as text (no NUL byte in its first block): a script without `#!`.

@@ -3,10 +3,7 @@
 //! for more), then run. On a terminal the shell edits lines itself (see `editor`) with the TTY
 //! in raw mode, and gives the TTY back in canonical mode to the commands it runs.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
-use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
 
 use porthole_sys::{self as ps, TtyMode};
 
@@ -17,6 +14,7 @@ use super::parser::parse;
 use super::process::INTERRUPTED;
 use crate::fsx;
 use crate::stream::{Input, Io};
+use crate::sys::read_byte;
 
 /// Where lines come from.
 enum Lines {
@@ -134,15 +132,6 @@ fn edit_line(editor: &mut Editor, prompt: &str, io: &Io) -> io::Result<Option<Ed
     }
 }
 
-/// One byte from descriptor `fd`, unbuffered: what the shell does not read stays for the
-/// programs it starts on the same input (POSIX asks this of a shell reading a script from stdin).
-fn read_byte(fd: i32) -> io::Result<Option<u8>> {
-    // SAFETY: `fd` is a descriptor of this process; ManuallyDrop keeps it open afterwards.
-    let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
-    let mut byte = [0u8; 1];
-    Ok((file.read(&mut byte)? == 1).then_some(byte[0]))
-}
-
 /// `$HOME/.ash_history`, busybox's file.
 fn history_file(sh: &Shell) -> Option<String> {
     sh.vars.get("HOME").map(|home| format!("{}/.ash_history", home.trim_end_matches('/')))
@@ -201,7 +190,7 @@ impl LineReader {
             // byte, so the programs the shell starts on it read the rest, as POSIX asks.
             let mut line = Vec::new();
             loop {
-                match read_byte(fd as i32)? {
+                match read_byte(fd)? {
                     None if line.is_empty() => return Ok(None),
                     None | Some(b'\n') => break,
                     Some(b) => line.push(b),
@@ -225,7 +214,7 @@ impl LineReader {
         loop {
             // Unbuffered from a descriptor, as above.
             let next = match input.fd() {
-                Some(fd) => read_byte(fd as i32)?,
+                Some(fd) => read_byte(fd)?,
                 None => (input.read(&mut byte)? == 1).then_some(byte[0]),
             };
             let Some(b) = next else { return Ok((!line.is_empty()).then(|| lossy(line))) };
