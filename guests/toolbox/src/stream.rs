@@ -89,6 +89,11 @@ impl Input {
         }
     }
 
+    /// A new handle reading this stream (`<&N`), which `exec <&N` can retarget alone.
+    pub fn dup(&self) -> Input {
+        Input::new(Source::Dup(self.clone()))
+    }
+
     /// From now on, every holder of this stream reads `other` (`exec <FILE`).
     pub fn retarget(&self, other: &Input) {
         if !Rc::ptr_eq(&self.0, &other.0) {
@@ -141,12 +146,11 @@ impl Iterator for Lines {
 enum Sink {
     Stdout,
     Stderr,
-    Capture(Vec<u8>),
+    /// Shared, so that a copy of the stream (`exec 2>&1` inside `$(…)`) fills the same buffer.
+    Capture(Rc<RefCell<Vec<u8>>>),
     /// Shared so that `exec 2>&1` can copy where stdout goes now.
     File(Rc<File>),
     Null,
-    /// Another stream's sink, after `exec >&N` or `exec >FILE`.
-    Dup(Output),
 }
 
 /// A writable stream; clones write to the same place.
@@ -164,7 +168,7 @@ impl Output {
 
     /// An in-memory buffer collecting what is written (`$(…)`), unbounded.
     pub fn capture() -> Self {
-        Self::new(Sink::Capture(Vec::new()))
+        Self::new(Sink::Capture(Rc::default()))
     }
 
     pub fn file(f: File) -> Self {
@@ -187,8 +191,7 @@ impl Output {
     /// What a capture buffer collected (empty for other sinks), leaving it empty.
     pub fn take(&self) -> Vec<u8> {
         match &mut *self.0.borrow_mut() {
-            Sink::Capture(buf) => std::mem::take(buf),
-            Sink::Dup(other) => other.take(),
+            Sink::Capture(buf) => std::mem::take(&mut *buf.borrow_mut()),
             _ => Vec::new(),
         }
     }
@@ -199,27 +202,32 @@ impl Output {
             Sink::Stdout => Some(1),
             Sink::Stderr => Some(2),
             Sink::File(f) => Some(f.as_raw_fd() as u32),
-            Sink::Dup(other) => other.fd(),
             Sink::Capture(_) | Sink::Null => None,
         }
     }
 
     /// Whether this is a capture buffer (which a program's output must be drained into).
     pub fn is_capture(&self) -> bool {
-        match &*self.0.borrow() {
-            Sink::Capture(_) => true,
-            Sink::Dup(other) => other.is_capture(),
-            _ => false,
-        }
+        matches!(&*self.0.borrow(), Sink::Capture(_))
     }
 
     /// Whether both handles write to the same place (`2>&1`).
     pub fn same(&self, other: &Output) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-            || match &*self.0.borrow() {
-                Sink::Dup(inner) => inner.same(other),
-                _ => false,
-            }
+        if Rc::ptr_eq(&self.0, &other.0) {
+            return true;
+        }
+        match (&*self.0.borrow(), &*other.0.borrow()) {
+            (Sink::Capture(a), Sink::Capture(b)) => Rc::ptr_eq(a, b),
+            (Sink::File(a), Sink::File(b)) => Rc::ptr_eq(a, b),
+            (Sink::Stdout, Sink::Stdout) | (Sink::Stderr, Sink::Stderr) => true,
+            _ => false,
+        }
+    }
+
+    /// A new handle writing where this one writes now (`>&N`): retargeting either later
+    /// (`exec` inside a redirected group) leaves the other alone, as with a `dup`.
+    pub fn dup(&self) -> Output {
+        Output::new(self.current())
     }
 
     /// From now on, every holder of this stream writes where `other` writes now (`exec >FILE`,
@@ -238,8 +246,7 @@ impl Output {
             Sink::Stderr => Sink::Stderr,
             Sink::File(f) => Sink::File(f.clone()),
             Sink::Null => Sink::Null,
-            Sink::Dup(other) => other.current(),
-            Sink::Capture(_) => Sink::Dup(self.clone()),
+            Sink::Capture(buf) => Sink::Capture(buf.clone()),
         }
     }
 
@@ -257,12 +264,11 @@ impl Write for Output {
             Sink::Stdout => io::stdout().write(buf),
             Sink::Stderr => io::stderr().write(buf),
             Sink::Capture(data) => {
-                data.extend_from_slice(buf);
+                data.borrow_mut().extend_from_slice(buf);
                 Ok(buf.len())
             }
             Sink::File(f) => (&**f).write(buf),
             Sink::Null => Ok(buf.len()),
-            Sink::Dup(other) => other.write(buf),
         }
     }
 
@@ -271,7 +277,6 @@ impl Write for Output {
             Sink::Stdout => io::stdout().flush(),
             Sink::Stderr => io::stderr().flush(),
             Sink::File(f) => (&**f).flush(),
-            Sink::Dup(other) => other.flush(),
             Sink::Capture(_) | Sink::Null => Ok(()),
         }
     }

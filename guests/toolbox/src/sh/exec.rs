@@ -480,11 +480,12 @@ impl Shell {
                 match target.as_str() {
                     "-" if output => Stream::Out(Output::null()),
                     "-" => Stream::In(Input::empty()),
-                    "0" => Stream::In(io.stdin.clone()),
-                    "1" => Stream::Out(io.stdout.clone()),
-                    "2" => Stream::Out(io.stderr.clone()),
+                    "0" => Stream::In(io.stdin.dup()),
+                    "1" => Stream::Out(io.stdout.dup()),
+                    "2" => Stream::Out(io.stderr.dup()),
                     n => match n.parse::<u32>().ok().and_then(|n| self.extra_fds.get(&n)) {
-                        Some(stream) => stream.clone(),
+                        Some(Stream::In(input)) => Stream::In(input.dup()),
+                        Some(Stream::Out(output)) => Stream::Out(output.dup()),
                         None => return Err(format!("{n}: Bad file descriptor")),
                     },
                 }

@@ -268,10 +268,12 @@ impl Shell {
     /// programs it starts write into pipes the shell drains into the capture.
     fn command_output(&mut self, list: &List, io: &Io) -> String {
         let output = Output::capture();
-        let sub = Io { stdin: io.stdin.clone(), stdout: output.clone(), stderr: io.stderr.clone() };
+        // The buffer itself, which an `exec >&2` inside cannot take away.
+        let collected = output.dup();
+        let sub = Io { stdin: io.stdin.clone(), stdout: output, stderr: io.stderr.clone() };
         let status = self.subshell(|sh| sh.run_list(list, &sub));
         self.substitution_status = Some(status);
-        let mut text = String::from_utf8_lossy(&output.take()).into_owned();
+        let mut text = String::from_utf8_lossy(&collected.take()).into_owned();
         while text.ends_with('\n') {
             text.pop();
         }

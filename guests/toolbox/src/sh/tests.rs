@@ -27,6 +27,8 @@ fn shell() -> Shell {
 /// Runs `script` in `sh`: `status|stdout|stderr`.
 fn run_in(sh: &mut Shell, script: &str) -> String {
     let (out, err) = (Output::capture(), Output::capture());
+    // The buffers themselves: `exec >&2` retargets the streams, not what they collected.
+    let (out_buffer, err_buffer) = (out.dup(), err.dup());
     let io = Io { stdin: Input::empty(), stdout: out.clone(), stderr: err.clone() };
     let status = match parser::parse(script) {
         Ok(list) => match sh.run_list(&list, &io) {
@@ -39,7 +41,7 @@ fn run_in(sh: &mut Shell, script: &str) -> String {
         }
     };
     let text = |o: &Output| String::from_utf8_lossy(&o.take()).into_owned();
-    format!("{status}|{}|{}", text(&out), text(&err))
+    format!("{status}|{}|{}", text(&out_buffer), text(&err_buffer))
 }
 
 fn check_all(cases: &[(&str, &str)]) {
@@ -245,6 +247,19 @@ fn getopts_walks_options() {
     assert_eq!(getopts_step("ab:", &args, &mut optind, &mut at), GetoptsStep::Option('b', Some("x".into())));
     assert_eq!((optind, at), (3, 0));
     assert_eq!(getopts_step("ab:", &args, &mut optind, &mut at), GetoptsStep::End);
+}
+
+/// `exec` with only redirections changes the shell's own streams for what follows; on a
+/// compound command's redirected stream the change ends with it.
+#[test]
+fn exec_redirections_persist() {
+    check_all(&[
+        ("exec 2>&1; echo err >&2", "0|err\n|"),
+        ("exec 3>&1; echo three >&3; exec 3>&-; echo x >&3", "1|three\n|sh: 3: Bad file descriptor\n"),
+        ("{ exec >&2; echo moved; }; echo back", "0||moved\nback\n"),
+        ("{ exec >&2; echo inside; } >&1; echo outside", "0|outside\n|inside\n"),
+        ("exec 2>&1; exec >&-; echo gone; echo err >&2", "0|err\n|"),
+    ]);
 }
 
 /// What the shell says for syntax errors and failed redirections (busybox's texts).
