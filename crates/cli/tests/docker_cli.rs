@@ -548,3 +548,44 @@ fn host_config_survives_a_restart_and_run_without_a_command_is_refused() {
     let (_, stderr) = d.fails(&["build", ctx.path().to_str().unwrap()]);
     assert!(stderr.contains("Dockerfile parse error line 2: RUN requires at least one argument"), "{stderr}");
 }
+
+#[test]
+fn interactive_shell_edits_lines_keeps_history_and_survives_ctrl_c() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    let mut t = Terminal::spawn(d.command(&["run", "-it", "--rm", "busybox", "sh"]));
+    t.expect("/ # ");
+    t.type_keys("echo first\r");
+    t.expect("first\r\n");
+    // Up brings the line back; End and more text edit it; a left arrow inserts before.
+    t.type_keys("\x1b[A\x1b[F again\r");
+    t.expect("first again\r\n");
+    t.type_keys("echo b\x1b[Da\r");
+    t.expect("ab\r\n");
+    // Ctrl-C ends the foreground program with 130, and the shell goes on.
+    t.type_keys("echo started; sleep 60; echo not-reached\r");
+    t.expect("started\r\n");
+    t.type_keys("\x03");
+    t.expect("/ # ");
+    t.type_keys("echo status=$?\r");
+    t.expect("status=130");
+    // Ctrl-C also stops a loop of the shell's own.
+    t.type_keys("echo looping; while :; do :; done\r");
+    t.expect("looping\r\n");
+    t.type_keys("\x03");
+    t.expect("/ # ");
+    // Ctrl-D ends cat's input, not the session; a pipeline and a program from PATH run.
+    t.type_keys("cat > /tmp/f\r");
+    t.type_keys("typed line\r\x04");
+    t.expect("/ # ");
+    t.type_keys("cat /tmp/f | tr a-z A-Z\r");
+    t.expect("TYPED LINE");
+    // Ctrl-D on an empty line ends the session.
+    t.expect("/ # ");
+    t.type_keys("\x04");
+    let (status, screen) = t.finish();
+    assert!(status.success(), "{status}: {screen}");
+    assert!(!screen.contains("not-reached"), "{screen}");
+}

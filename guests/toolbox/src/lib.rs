@@ -1,6 +1,7 @@
 //! The toolbox: Porthole's `busybox` image, one multi-call program for `wasm32-wasip1` whose
-//! applets (`sh`, `ls`, `cat`, …) are picked by the name it is called by. WASI has no processes,
-//! so the shell runs applets as functions in the same program, wiring their streams itself.
+//! applets (`sh`, `ls`, `cat`, …) are picked by the name it is called by. The shell starts each
+//! applet as its own process (`/bin/NAME`) through Porthole's process interface, except the
+//! few it runs as builtins (`echo`, `test`, `printf`, …).
 //!
 //! Map: `applets/` (one module per applet or small group, and the name table), `sh/` (lexer,
 //! parser, expansion, executor), `ctx` and `stream` (what an applet runs with), `fsx`, `glob`,

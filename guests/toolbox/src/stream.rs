@@ -1,16 +1,14 @@
-//! Abstract standard streams. WASI has no processes, so the shell runs applets as functions in
-//! one program; each command's stdin, stdout and stderr are one of these: the real stdio, an
-//! in-memory pipe buffer, a file, or nothing. Handles are shared (`Rc`), which is what `2>&1`
-//! and a `while read` loop over one redirected file need.
+//! Abstract standard streams of the shell's builtins and of an applet: the real stdio, an
+//! in-memory capture buffer (`$(…)`), a file, or nothing. Handles are shared (`Rc`), which is
+//! what `2>&1` and a `while read` loop over one redirected file need; a stream that is a real
+//! descriptor says which ([`Input::fd`], [`Output::fd`]), so a program the shell starts gets
+//! that descriptor, and `exec >FILE` retargets a stream for every holder ([`Output::retarget`]).
 
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
-
-/// How much one pipeline stage may write before its writes fail with "Broken pipe", so that an
-/// endless producer (`yes | head`) ends.
-pub const PIPE_LIMIT: usize = 1 << 20;
 
 enum Source {
     /// The program's stdin. std buffers it globally, so bytes the shell read ahead while
@@ -19,6 +17,8 @@ enum Source {
     Bytes(Cursor<Vec<u8>>),
     File(BufReader<File>),
     Empty,
+    /// Another stream's source, after `exec <&N`.
+    Dup(Input),
 }
 
 /// A readable stream; clones share the read position.
@@ -61,6 +61,43 @@ impl Input {
             Source::Bytes(c) => f(c),
             Source::File(r) => f(r),
             Source::Empty => f(&mut io::empty()),
+            Source::Dup(other) => other.with(f),
+        }
+    }
+
+    /// The descriptor this stream reads, if it is one (not bytes in memory).
+    pub fn fd(&self) -> Option<u32> {
+        match &*self.0.borrow() {
+            Source::Stdin => Some(0),
+            Source::File(r) => Some(r.get_ref().as_raw_fd() as u32),
+            Source::Dup(other) => other.fd(),
+            Source::Bytes(_) | Source::Empty => None,
+        }
+    }
+
+    /// The unread bytes of an in-memory stream (a here-document), taken.
+    pub fn take_bytes(&self) -> Vec<u8> {
+        match &mut *self.0.borrow_mut() {
+            Source::Bytes(c) => {
+                let at = c.position() as usize;
+                let rest = c.get_ref().get(at..).unwrap_or_default().to_vec();
+                c.set_position(c.get_ref().len() as u64);
+                rest
+            }
+            Source::Dup(other) => other.take_bytes(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A new handle reading this stream (`<&N`), which `exec <&N` can retarget alone.
+    pub fn dup(&self) -> Input {
+        Input::new(Source::Dup(self.clone()))
+    }
+
+    /// From now on, every holder of this stream reads `other` (`exec <FILE`).
+    pub fn retarget(&self, other: &Input) {
+        if !Rc::ptr_eq(&self.0, &other.0) {
+            *self.0.borrow_mut() = Source::Dup(other.clone());
         }
     }
 
@@ -109,8 +146,10 @@ impl Iterator for Lines {
 enum Sink {
     Stdout,
     Stderr,
-    Pipe(Vec<u8>),
-    File(File),
+    /// Shared, so that a copy of the stream (`exec 2>&1` inside `$(…)`) fills the same buffer.
+    Capture(Rc<RefCell<Vec<u8>>>),
+    /// Shared so that `exec 2>&1` can copy where stdout goes now.
+    File(Rc<File>),
     Null,
 }
 
@@ -127,13 +166,13 @@ impl Output {
         Self::new(Sink::Stderr)
     }
 
-    /// An in-memory pipe buffer holding at most [`PIPE_LIMIT`] bytes.
-    pub fn pipe() -> Self {
-        Self::new(Sink::Pipe(Vec::new()))
+    /// An in-memory buffer collecting what is written (`$(…)`), unbounded.
+    pub fn capture() -> Self {
+        Self::new(Sink::Capture(Rc::default()))
     }
 
     pub fn file(f: File) -> Self {
-        Self::new(Sink::File(f))
+        Self::new(Sink::File(Rc::new(f)))
     }
 
     pub fn null() -> Self {
@@ -149,11 +188,65 @@ impl Output {
         matches!(*self.0.borrow(), Sink::Stdout) && crate::sys::isatty(1)
     }
 
-    /// What a pipe buffer collected (empty for other sinks), leaving it empty.
+    /// What a capture buffer collected (empty for other sinks), leaving it empty.
     pub fn take(&self) -> Vec<u8> {
         match &mut *self.0.borrow_mut() {
-            Sink::Pipe(buf) => std::mem::take(buf),
+            Sink::Capture(buf) => std::mem::take(&mut *buf.borrow_mut()),
             _ => Vec::new(),
+        }
+    }
+
+    /// The descriptor this stream writes, if it is one; `None` for a capture buffer or nothing.
+    pub fn fd(&self) -> Option<u32> {
+        match &*self.0.borrow() {
+            Sink::Stdout => Some(1),
+            Sink::Stderr => Some(2),
+            Sink::File(f) => Some(f.as_raw_fd() as u32),
+            Sink::Capture(_) | Sink::Null => None,
+        }
+    }
+
+    /// Whether this is a capture buffer (which a program's output must be drained into).
+    pub fn is_capture(&self) -> bool {
+        matches!(&*self.0.borrow(), Sink::Capture(_))
+    }
+
+    /// Whether both handles write to the same place (`2>&1`).
+    pub fn same(&self, other: &Output) -> bool {
+        if Rc::ptr_eq(&self.0, &other.0) {
+            return true;
+        }
+        match (&*self.0.borrow(), &*other.0.borrow()) {
+            (Sink::Capture(a), Sink::Capture(b)) => Rc::ptr_eq(a, b),
+            (Sink::File(a), Sink::File(b)) => Rc::ptr_eq(a, b),
+            (Sink::Stdout, Sink::Stdout) | (Sink::Stderr, Sink::Stderr) => true,
+            _ => false,
+        }
+    }
+
+    /// A new handle writing where this one writes now (`>&N`): retargeting either later
+    /// (`exec` inside a redirected group) leaves the other alone, as with a `dup`.
+    pub fn dup(&self) -> Output {
+        Output::new(self.current())
+    }
+
+    /// From now on, every holder of this stream writes where `other` writes now (`exec >FILE`,
+    /// `exec 2>&1`); a later retargeting of `other` does not carry over.
+    pub fn retarget(&self, other: &Output) {
+        if !other.same(self) {
+            let now = other.current();
+            *self.0.borrow_mut() = now;
+        }
+    }
+
+    /// A sink writing where this one writes now.
+    fn current(&self) -> Sink {
+        match &*self.0.borrow() {
+            Sink::Stdout => Sink::Stdout,
+            Sink::Stderr => Sink::Stderr,
+            Sink::File(f) => Sink::File(f.clone()),
+            Sink::Null => Sink::Null,
+            Sink::Capture(buf) => Sink::Capture(buf.clone()),
         }
     }
 
@@ -170,16 +263,11 @@ impl Write for Output {
         match &mut *self.0.borrow_mut() {
             Sink::Stdout => io::stdout().write(buf),
             Sink::Stderr => io::stderr().write(buf),
-            Sink::Pipe(data) => {
-                let room = PIPE_LIMIT - data.len();
-                if room == 0 && !buf.is_empty() {
-                    return Err(io::ErrorKind::BrokenPipe.into());
-                }
-                let n = buf.len().min(room);
-                data.extend_from_slice(&buf[..n]);
-                Ok(n)
+            Sink::Capture(data) => {
+                data.borrow_mut().extend_from_slice(buf);
+                Ok(buf.len())
             }
-            Sink::File(f) => f.write(buf),
+            Sink::File(f) => (&**f).write(buf),
             Sink::Null => Ok(buf.len()),
         }
     }
@@ -188,8 +276,8 @@ impl Write for Output {
         match &mut *self.0.borrow_mut() {
             Sink::Stdout => io::stdout().flush(),
             Sink::Stderr => io::stderr().flush(),
-            Sink::File(f) => f.flush(),
-            Sink::Pipe(_) | Sink::Null => Ok(()),
+            Sink::File(f) => (&**f).flush(),
+            Sink::Capture(_) | Sink::Null => Ok(()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The toolbox's only `unsafe`: the few wasi-libc calls that std does not expose on
 //! `wasm32-wasip1` — `isatty`, `stat`/`lstat` with inode, link count and device (std's
-//! `std::os::wasi::fs::MetadataExt` is unstable), and `strerror` for busybox's error texts.
+//! `std::os::wasi::fs::MetadataExt` is unstable), `strerror` for busybox's error texts, and the
+//! descriptors the shell handles by number (pipes from the host, `poll` over several).
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -80,17 +81,31 @@ fn call_stat(path: &str, f: StatFn, follow: bool) -> io::Result<Stat> {
         libc::S_IFIFO => Kind::Fifo,
         _ => Kind::Unknown,
     };
-    let time = |t: libc::timespec| Time { secs: t.tv_sec, nanos: t.tv_nsec as u32 };
+    let time = |secs: i64, nanos: u32| Time { secs, nanos };
+    // wasi-libc's `stat` has `timespec` fields; glibc's (the native unit tests) has seconds
+    // and nanoseconds apart.
+    #[cfg(target_os = "wasi")]
+    let (atime, mtime, ctime) = (
+        time(st.st_atim.tv_sec, st.st_atim.tv_nsec as u32),
+        time(st.st_mtim.tv_sec, st.st_mtim.tv_nsec as u32),
+        time(st.st_ctim.tv_sec, st.st_ctim.tv_nsec as u32),
+    );
+    #[cfg(not(target_os = "wasi"))]
+    let (atime, mtime, ctime) = (
+        time(st.st_atime, st.st_atime_nsec as u32),
+        time(st.st_mtime, st.st_mtime_nsec as u32),
+        time(st.st_ctime, st.st_ctime_nsec as u32),
+    );
     Ok(Stat {
         kind,
         perm: porthole_sys::mode(path, follow).map_or(crate::fsx::default_perm(kind), |m| m & 0o7777),
         size: st.st_size as u64,
-        nlink: st.st_nlink,
+        nlink: st.st_nlink as u64,
         dev: st.st_dev,
         ino: st.st_ino,
-        atime: time(st.st_atim),
-        mtime: time(st.st_mtim),
-        ctime: time(st.st_ctim),
+        atime,
+        mtime,
+        ctime,
     })
 }
 
@@ -124,4 +139,34 @@ pub fn wait_readable(fd: i32, timeout: std::time::Duration) -> bool {
     let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
     // SAFETY: `pfd` is one valid pollfd for the duration of the call.
     unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
+}
+
+/// Takes ownership of descriptor `fd` (a pipe end the host just created for this process).
+pub fn own_fd(fd: u32) -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the caller hands over a descriptor that nothing else owns or closes.
+    unsafe { std::fs::File::from_raw_fd(fd as i32) }
+}
+
+/// One byte from descriptor `fd`, unbuffered and without taking ownership of it; `None` at end
+/// of input.
+pub fn read_byte(fd: u32) -> io::Result<Option<u8>> {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    // SAFETY: `fd` stays open: ManuallyDrop never closes the borrowed descriptor.
+    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd as i32) });
+    let mut byte = [0u8; 1];
+    Ok((file.read(&mut byte)? == 1).then_some(byte[0]))
+}
+
+/// Waits until one of `fds` is readable (or at its end); which ones are. wasi-libc's `poll` is
+/// `poll_oneoff`, which the host's pipes support.
+pub fn poll_readable(fds: &[i32]) -> io::Result<Vec<bool>> {
+    let mut pfds: Vec<libc::pollfd> =
+        fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    // SAFETY: `pfds` is a valid array of `pfds.len()` pollfds for the duration of the call.
+    if unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as _, -1) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(pfds.iter().map(|p| p.revents != 0).collect())
 }

@@ -13,6 +13,7 @@ mod find;
 mod generate;
 mod grep;
 mod identity;
+pub mod kill;
 mod ls;
 mod modes;
 mod mount;
@@ -53,6 +54,7 @@ pub const APPLETS: &[(&str, AppletFn)] = &[
     ("head", text::head),
     ("hostname", identity::hostname),
     ("id", identity::id),
+    ("kill", kill::kill),
     ("ln", files::ln),
     ("ls", ls::ls),
     ("mkdir", files::mkdir),

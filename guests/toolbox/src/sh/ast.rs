@@ -17,8 +17,8 @@ pub enum Part {
     Quoted(String),
     /// `$NAME`, `${NAME…}`, `$1`, `$?` …
     Param { name: String, op: ParamOp, quoted: bool },
-    /// `$(…)` or `` `…` ``: the script text, parsed when it runs.
-    Command { script: String, quoted: bool },
+    /// `$(…)` or `` `…` ``: parsed with the word (never re-lexed when it runs).
+    Command { list: Rc<List>, quoted: bool },
     /// `$((…))`: the expression, itself expanded before it is evaluated.
     Arith { expr: Word, quoted: bool },
 }
@@ -166,6 +166,8 @@ pub enum Connector {
 pub struct AndOr {
     pub first: Pipeline,
     pub rest: Vec<(Connector, Pipeline)>,
+    /// Ended by `&`: runs as a background job.
+    pub background: bool,
 }
 
 /// Commands separated by `;`, `&` or newlines.

@@ -1,12 +1,16 @@
-//! Commands that act on the shell itself: `cd`, `exit`, `export`, `set`, `read`, `eval`, `.`,
-//! loop and function control, and a few that only need to exist (`trap` for signals, `wait`,
-//! `umask`). Utilities like `echo`, `test` and `pwd` are applets.
+//! Commands that run in the shell: those that act on it (`cd`, `exit`, `export`, `set`, `read`,
+//! `eval`, `.`, `trap`, `getopts`, loop and function control, jobs in `jobs`), and the
+//! utilities dash also builds in (`echo`, `printf`, `test`, `pwd`, `true`, `false`, `kill`),
+//! which are the toolbox's applets called in the shell instead of started as programs.
 
 use std::io::Write;
 
 use super::exec::{Flow, Shell, Unwind};
+use super::jobs;
 use super::parser::{is_name, parse};
 use super::repl::LineReader;
+use crate::applets::kill as signals;
+use crate::ctx::Ctx;
 use crate::stream::Io;
 use crate::{applets, fsx, sys};
 
@@ -16,27 +20,55 @@ pub type Builtin = fn(&mut Shell, &[String], &Io) -> Flow;
 const BUILTINS: &[(&str, Builtin)] = &[
     (":", colon),
     (".", source),
+    ("[", bracket),
     ("break", break_),
     ("cd", cd),
     ("command", command),
     ("continue", continue_),
+    ("echo", echo),
     ("eval", eval),
     ("exec", exec),
     ("exit", exit),
     ("export", export),
+    ("false", false_),
+    ("getopts", getopts),
+    ("hash", hash),
+    ("jobs", jobs::jobs),
+    ("kill", jobs::kill),
     ("local", local),
+    ("printf", printf),
+    ("pwd", pwd),
     ("read", read),
     ("readonly", export),
     ("return", return_),
     ("set", set),
     ("shift", shift),
     ("source", source),
+    ("test", test),
     ("trap", trap),
+    ("true", true_),
     ("type", type_),
     ("umask", umask),
     ("unset", unset),
-    ("wait", colon),
+    ("wait", jobs::wait),
 ];
+
+/// Runs the toolbox's applet `name` in the shell, as dash runs its builtin utilities.
+fn applet(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> Flow {
+    let Some(f) = applets::find(name) else { return sh.not_found(name, io) };
+    let mut ctx = Ctx::new(name, io.clone(), sh.vars.env());
+    Ok(applets::run(f, &mut ctx, args))
+}
+
+macro_rules! applet_builtins {
+    ($($f:ident => $name:literal),* $(,)?) => {
+        $(fn $f(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+            applet(sh, $name, args, io)
+        })*
+    };
+}
+
+applet_builtins!(bracket => "[", echo => "echo", false_ => "false", printf => "printf", pwd => "pwd", test => "test", true_ => "true");
 
 pub fn find(name: &str) -> Option<Builtin> {
     BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
@@ -218,6 +250,7 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
                 "errexit" => sh.options.errexit = on,
                 "xtrace" => sh.options.xtrace = on,
                 "noglob" => sh.options.noglob = on,
+                "pipefail" => sh.options.pipefail = on,
                 _ => {}
             }
         }
@@ -323,9 +356,8 @@ pub fn run_text(sh: &mut Shell, text: &str, io: &Io) -> Flow {
     }
 }
 
-/// `exec COMMAND [ARG...]`: runs the command, then the shell ends with its status.
-/// (`exec` with only redirections is accepted and changes nothing: the shell's own streams
-/// are fixed.)
+/// `exec COMMAND [ARG...]`: runs the command, then the shell ends with its status (a process
+/// cannot replace itself here). `exec` with only redirections is `redirect_persistently`.
 fn exec(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     if args.is_empty() {
         return Ok(0);
@@ -340,8 +372,6 @@ fn describe_command(sh: &Shell, name: &str) -> Option<(String, String)> {
         Some((format!("{name} is a shell builtin"), name.to_string()))
     } else if sh.functions.contains_key(name) {
         Some((format!("{name} is a function"), name.to_string()))
-    } else if applets::find(name).is_some() && !name.contains('/') {
-        Some((format!("{name} is /bin/{name}"), format!("/bin/{name}")))
     } else {
         let path = if name.contains('/') { fsx::exists(name).then(|| name.to_string()) } else { sh.search_path(name) };
         path.map(|p| (format!("{name} is {p}"), p))
@@ -369,6 +399,19 @@ fn command(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     }
 }
 
+/// `hash [-r] [NAME...]`: the shell looks programs up in `$PATH` each time, so there is nothing
+/// to remember; a name that is not found is still an error, as in dash.
+fn hash(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let mut status = 0;
+    for name in args.iter().filter(|a| !a.starts_with('-')) {
+        if describe_command(sh, name).is_none() {
+            sh.report(io, &format!("hash: {name}: not found"));
+            status = 1;
+        }
+    }
+    Ok(status)
+}
+
 fn type_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     let mut status = 0;
     let mut text = String::new();
@@ -385,15 +428,147 @@ fn type_(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
     Ok(status)
 }
 
-/// `trap [ACTION CONDITION...]`: an `EXIT` (or `0`) action runs when the shell ends. WASI
-/// delivers no signals, so actions for them are accepted and never run.
-fn trap(sh: &mut Shell, args: &[String], _io: &Io) -> Flow {
-    if let Some((action, conditions)) = args.split_first()
-        && conditions.iter().any(|c| c == "EXIT" || c == "0")
-    {
-        sh.exit_trap = (!action.is_empty() && action != "-").then(|| action.clone());
+/// `trap [ACTION CONDITION...]`, `trap - CONDITION...`, `trap` (list). `EXIT`/`0` runs when
+/// the shell ends; a signal's action runs between commands once the signal arrives (the host
+/// holds trapped signals for the shell, see `update_sigmask`); `''` ignores the signal.
+fn trap(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let Some((action, conditions)) = args.split_first() else {
+        let mut text = String::new();
+        if let Some(action) = &sh.exit_trap {
+            text.push_str(&format!("trap -- {} EXIT\n", shell_quote(action)));
+        }
+        for (signal, action) in &sh.traps {
+            text.push_str(&format!("trap -- {} {}\n", shell_quote(action), signals::name(*signal).unwrap_or("?")));
+        }
+        return say(io, &text);
+    };
+    // `trap N...` (a number first) resets, as `trap - N...`.
+    let (reset, conditions) = if action == "-" {
+        (true, conditions)
+    } else if action.parse::<u32>().is_ok() {
+        (true, args)
+    } else {
+        (false, conditions)
+    };
+    let mut status = 0;
+    for condition in conditions {
+        if condition == "EXIT" || condition == "0" {
+            sh.exit_trap = (!reset && !action.is_empty()).then(|| action.clone());
+            continue;
+        }
+        match signals::number(condition).filter(|n| *n != 0) {
+            Some(signal) if reset => {
+                sh.traps.remove(&signal);
+            }
+            Some(signal) => {
+                sh.traps.insert(signal, action.clone());
+            }
+            None => {
+                sh.report(io, &format!("trap: {condition}: bad trap"));
+                status = 1;
+            }
+        }
     }
-    Ok(0)
+    sh.update_sigmask();
+    Ok(status)
+}
+
+/// `getopts OPTSTRING NAME [ARG...]`: the next option of the arguments (the positional
+/// parameters without any) in `NAME`, its argument in `OPTARG`, the next index in `OPTIND`;
+/// status 1 after the last option. A leading `:` in OPTSTRING reports errors through `NAME`
+/// (`?` or `:`) and `OPTARG` instead of messages.
+fn getopts(sh: &mut Shell, args: &[String], io: &Io) -> Flow {
+    let [spec, name, rest @ ..] = args else {
+        sh.report(io, "getopts: usage: getopts optstring var [arg...]");
+        return Ok(2);
+    };
+    let argv = if rest.is_empty() { sh.positional.clone() } else { rest.to_vec() };
+    let optind_text = sh.vars.get("OPTIND").unwrap_or("1").to_string();
+    // A new OPTIND (a script's `OPTIND=1`) starts over inside the group.
+    if sh.getopts_at.1 != optind_text {
+        sh.getopts_at.0 = 0;
+    }
+    let mut optind: usize = optind_text.parse().unwrap_or(1).max(1);
+    let silent = spec.starts_with(':');
+    let step = getopts_step(spec, &argv, &mut optind, &mut sh.getopts_at.0);
+    sh.vars.unset("OPTARG");
+    let (value, status) = match &step {
+        GetoptsStep::End => ("?".to_string(), 1),
+        GetoptsStep::Option(c, arg) => {
+            if let Some(arg) = arg {
+                sh.vars.set("OPTARG", arg);
+            }
+            (c.to_string(), 0)
+        }
+        // With a leading `:`, errors go to NAME (`?` unknown, `:` missing) and OPTARG.
+        GetoptsStep::Unknown(c) | GetoptsStep::MissingArgument(c) if silent => {
+            sh.vars.set("OPTARG", &c.to_string());
+            let unknown = matches!(step, GetoptsStep::Unknown(_));
+            (if unknown { "?" } else { ":" }.to_string(), 0)
+        }
+        GetoptsStep::Unknown(c) | GetoptsStep::MissingArgument(c) => {
+            let what =
+                if matches!(step, GetoptsStep::Unknown(_)) { "illegal option" } else { "option requires an argument" };
+            sh.report(io, &format!("{what} -- {c}"));
+            ("?".to_string(), 0)
+        }
+    };
+    sh.vars.set(name, &value);
+    let optind = optind.to_string();
+    sh.vars.set("OPTIND", &optind);
+    sh.getopts_at.1 = optind;
+    Ok(status)
+}
+
+/// One `getopts` step's outcome.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum GetoptsStep {
+    End,
+    Option(char, Option<String>),
+    Unknown(char),
+    MissingArgument(char),
+}
+
+/// The pure part of `getopts`: from `argv`, `optind` (1-based) and the position inside the
+/// current group, the next option; advances both.
+pub(super) fn getopts_step(spec: &str, argv: &[String], optind: &mut usize, at: &mut usize) -> GetoptsStep {
+    let Some(arg) = argv.get(*optind - 1) else { return GetoptsStep::End };
+    if *at == 0 {
+        if arg == "--" {
+            *optind += 1;
+            return GetoptsStep::End;
+        }
+        if !arg.starts_with('-') || arg == "-" {
+            return GetoptsStep::End;
+        }
+        *at = 1;
+    }
+    let chars: Vec<char> = arg.chars().collect();
+    let c = chars[*at];
+    *at += 1;
+    let group_done = *at >= chars.len();
+    if group_done {
+        *optind += 1;
+        *at = 0;
+    }
+    let spec = spec.strip_prefix(':').unwrap_or(spec);
+    let Some(i) = spec.find(c).filter(|_| c != ':') else { return GetoptsStep::Unknown(c) };
+    if spec[i + c.len_utf8()..].starts_with(':') {
+        if !group_done {
+            let rest: String = chars[*at..].iter().collect();
+            *optind += 1;
+            *at = 0;
+            return GetoptsStep::Option(c, Some(rest));
+        }
+        return match argv.get(*optind - 1) {
+            Some(value) => {
+                *optind += 1;
+                GetoptsStep::Option(c, Some(value.clone()))
+            }
+            None => GetoptsStep::MissingArgument(c),
+        };
+    }
+    GetoptsStep::Option(c, None)
 }
 
 /// `umask [MASK]`: files get no permissions in WASI, so the mask is always 0022.

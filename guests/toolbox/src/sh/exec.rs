@@ -1,20 +1,21 @@
-//! The executor: runs a parsed [`List`] with given streams. There are no processes: applets run
-//! as functions, pipeline stages run one after another with each stage's output buffered in
-//! memory (see [`crate::stream::PIPE_LIMIT`]), and subshells (`( … )`, pipeline stages, `$(…)`)
-//! run on a copy of the shell's state, restoring the current directory afterwards.
+//! The executor: runs a parsed [`List`] with given streams. Builtins and functions run in the
+//! shell; every other command is a program started as a process (see `process`), pipeline
+//! stages run at once, `cmd &` is a background job. Subshells (`( … )`, `$(…)`) run in the
+//! shell on a copy of its state, restoring the current directory afterwards.
 
-use std::collections::HashMap;
-use std::io::Read;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+
+use porthole_sys::{self as ps, Pid};
 
 use super::ast::{AndOr, Command, Compound, Connector, List, Pipeline, Redir, RedirKind, Word};
 use super::builtins;
+use super::jobs::Jobs;
 use super::vars::Vars;
-use crate::applets::{self, AppletFn};
-use crate::ctx::{self, Ctx, Env};
+use crate::ctx;
+use crate::ctx::Env;
 use crate::stream::{Input, Io, Output};
-use crate::sys::{self, Kind};
-use crate::{fsx, glob};
+use crate::{fsx, glob, sys};
 
 /// Why execution stops early: these unwind to the construct that handles them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub enum Unwind {
     Break(usize),
     Continue(usize),
     Return(i32),
+    /// Ctrl-C in an interactive shell: back to the prompt.
+    Interrupt,
 }
 
 /// A command's exit status, or an unwind in progress.
@@ -37,6 +40,8 @@ pub struct Options {
     pub xtrace: bool,
     /// `-f`: no filename expansion.
     pub noglob: bool,
+    /// `-o pipefail`: a pipeline's status is its last failing stage's.
+    pub pipefail: bool,
 }
 
 /// The shell's state.
@@ -62,6 +67,38 @@ pub struct Shell {
     pub(super) locals: Vec<Vec<(String, Option<String>)>>,
     /// The status of the last command substitution in the current command.
     pub(super) substitution_status: Option<i32>,
+    /// Descriptors 3 and up that `exec 3>FILE` opened.
+    pub extra_fds: BTreeMap<u32, Stream>,
+    pub jobs: Jobs,
+    /// `$!`.
+    pub last_background: Option<Pid>,
+    /// `trap ACTION SIGNAL`: the actions by signal number (`""` ignores the signal).
+    pub traps: BTreeMap<u32, String>,
+    /// Whether this shell hands the terminal's Ctrl-C to the jobs it waits for: an
+    /// interactive shell, or the container's main process.
+    pub owns_terminal: bool,
+    /// `$$`.
+    pub pid: Pid,
+    /// `$RANDOM`'s generator state.
+    pub(super) random: u32,
+    /// `getopts`: the position inside a group of options (`-abc`), and the `OPTIND` it was for.
+    pub(super) getopts_at: (usize, String),
+}
+
+/// A descriptor the shell keeps open for later commands (`exec 3<FILE`).
+#[derive(Clone)]
+pub enum Stream {
+    In(Input),
+    Out(Output),
+}
+
+impl Stream {
+    pub fn fd(&self) -> Option<u32> {
+        match self {
+            Stream::In(i) => i.fd(),
+            Stream::Out(o) => o.fd(),
+        }
+    }
 }
 
 impl Shell {
@@ -73,6 +110,7 @@ impl Shell {
         if vars.get("IFS").is_none() {
             vars.set("IFS", " \t\n");
         }
+        let pid = ps::self_pid().unwrap_or(1);
         Shell {
             vars,
             positional,
@@ -86,6 +124,14 @@ impl Shell {
             loops: 0,
             locals: Vec::new(),
             substitution_status: None,
+            extra_fds: BTreeMap::new(),
+            jobs: Jobs::default(),
+            last_background: None,
+            traps: BTreeMap::new(),
+            owns_terminal: interactive || pid == 1,
+            pid,
+            random: pid.wrapping_mul(2_654_435_761) ^ clock_seed(),
+            getopts_at: (0, String::new()),
         }
     }
 
@@ -102,7 +148,12 @@ impl Shell {
 
     pub fn run_list(&mut self, list: &List, io: &Io) -> Flow {
         for item in list {
-            self.run_and_or(item, io)?;
+            self.take_signals(io)?;
+            if item.background {
+                self.status = self.start_background(item, io)?;
+            } else {
+                self.run_and_or(item, io)?;
+            }
         }
         Ok(self.status)
     }
@@ -141,18 +192,10 @@ impl Shell {
         let status = if let [only] = pipeline.commands.as_slice() {
             self.conditionally(pipeline.negate, |sh| sh.run_command(only, io))?
         } else {
-            let mut input = io.stdin.clone();
-            let mut status = 0;
-            for (i, command) in pipeline.commands.iter().enumerate() {
-                let last = i + 1 == pipeline.commands.len();
-                let output = if last { io.stdout.clone() } else { Output::pipe() };
-                let stage = Io { stdin: input, stdout: output.clone(), stderr: io.stderr.clone() };
-                status = self.subshell(|sh| sh.run_command(command, &stage));
-                // The last stage wrote where the pipeline's output goes (a `$(…)` buffer, say):
-                // that is not the next stage's input, and taking it would lose it.
-                input = if last { Input::bytes(Vec::new()) } else { Input::bytes(output.take()) };
+            match self.start_pipeline(pipeline, io) {
+                Ok(started) => self.finish(started, io)?,
+                Err(flow) => flow?,
             }
-            status
         };
         let status = if pipeline.negate { i32::from(status == 0) } else { status };
         self.status = status;
@@ -167,7 +210,10 @@ impl Shell {
         let status = match f(&mut child) {
             Ok(s) | Err(Unwind::Exit(s) | Unwind::Return(s)) => s,
             Err(Unwind::Break(_) | Unwind::Continue(_)) => child.status,
+            Err(Unwind::Interrupt) => super::process::INTERRUPTED,
         };
+        // Jobs the subshell started are its own; `$!` and the table stay the parent's.
+        self.random = child.random;
         if fsx::cwd() != cwd {
             let _ = std::env::set_current_dir(&cwd);
         }
@@ -206,6 +252,12 @@ impl Shell {
                 Err(e) => return self.fatal(io, &e.0),
             }
         }
+        if argv.len() == 1 && argv[0] == "exec" && values.is_empty() {
+            return match self.redirect_persistently(redirs, io) {
+                Ok(()) => Ok(0),
+                Err(msg) => self.fatal(io, &msg),
+            };
+        }
         let io = match self.redirect(redirs, io) {
             Ok(io) => io,
             Err(msg) => {
@@ -227,7 +279,7 @@ impl Shell {
         self.dispatch(&argv, &values, &io)
     }
 
-    /// Runs `argv`: a builtin, a function, an applet, or a file (script or applet link).
+    /// Runs `argv`: a builtin, a function, or a program (as a process, waited for).
     pub fn dispatch(&mut self, argv: &[String], assigns: &[(String, String)], io: &Io) -> Flow {
         let name = argv[0].as_str();
         if let Some(builtin) = builtins::find(name) {
@@ -247,19 +299,34 @@ impl Shell {
         for (n, v) in assigns {
             env.set(n, v);
         }
-        if name.contains('/') {
-            return Ok(self.run_file(name, argv, io, env));
+        let Some(program) = self.find_program(name) else { return self.not_found(name, io) };
+        match self.start_program(&program, argv, &env, io) {
+            Ok(started) => self.finish(started, io),
+            Err(flow) => flow,
         }
-        if let Some(applet) = applets::find(name) {
-            return Ok(run_applet(applet, name, &argv[1..], io, env));
+    }
+
+    /// Expands a simple command for a pipeline stage that may be a program: its arguments,
+    /// environment and streams (`None` when it has no words left, `Err` with its status when
+    /// an expansion or redirection failed).
+    pub(super) fn prepare_simple(
+        &mut self,
+        assigns: &[(String, Word)],
+        words: &[Word],
+        redirs: &[Redir],
+        io: &Io,
+    ) -> Result<Option<(Vec<String>, Env, Io)>, Flow> {
+        let argv = self.expand_words(words, io).map_err(|e| self.fatal(io, &e.0))?;
+        let mut env = self.vars.env();
+        for (name, word) in assigns {
+            let value = self.expand_string(word, io).map_err(|e| self.fatal(io, &e.0))?;
+            env.set(name, &value);
         }
-        match self.search_path(name) {
-            Some(path) => Ok(self.run_file(&path, argv, io, env)),
-            None => {
-                self.report(io, &format!("{name}: not found"));
-                Ok(127)
-            }
-        }
+        let io = self.redirect(redirs, io).map_err(|msg| {
+            self.report(io, &msg);
+            Ok(1)
+        })?;
+        Ok((!argv.is_empty()).then_some((argv, env, io)))
     }
 
     fn call_function(&mut self, body: &Command, argv: &[String], io: &Io) -> Flow {
@@ -282,57 +349,6 @@ impl Shell {
     /// `name` in `$PATH`, for scripts installed in the image.
     pub fn search_path(&self, name: &str) -> Option<String> {
         fsx::search_path(self.vars.get("PATH"), name)
-    }
-
-    /// Runs the file at `path`: a link to this program runs the applet it names; a script runs
-    /// under the applet its `#!` line names (a new `sh` without one).
-    fn run_file(&mut self, path: &str, argv: &[String], io: &Io, env: Env) -> i32 {
-        let mut head = [0u8; 256];
-        let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut head));
-        let n = match (sys::stat(path), read) {
-            (Err(_), _) => {
-                self.report(io, &format!("{path}: not found"));
-                return 127;
-            }
-            (Ok(s), _) if s.kind == Kind::Dir => {
-                self.report(io, &format!("{path}: Permission denied"));
-                return 126;
-            }
-            (Ok(_), Err(e)) => {
-                self.report(io, &format!("{path}: {}", sys::describe(&e)));
-                return 126;
-            }
-            (Ok(_), Ok(n)) => n,
-        };
-        let head = &head[..n];
-        if head.starts_with(b"\0asm") {
-            let name = crate::applet_name(path);
-            return match applets::find(name) {
-                Some(applet) => run_applet(applet, name, &argv[1..], io, env),
-                None if name == "busybox" && argv.len() > 1 => {
-                    let mut ctx = Ctx::new("busybox", io.clone(), env);
-                    applets::call_in(&mut ctx, &argv[1..])
-                }
-                None => {
-                    self.report(io, &format!("{path}: cannot execute binary file"));
-                    126
-                }
-            };
-        }
-        let mut full: Vec<String> = match head.strip_prefix(b"#!") {
-            Some(rest) => {
-                let line = rest.split(|b| *b == b'\n').next().unwrap_or_default();
-                String::from_utf8_lossy(line).split_whitespace().map(str::to_string).collect()
-            }
-            None => Vec::new(),
-        };
-        if full.is_empty() {
-            full.push("sh".into());
-        }
-        full.push(path.to_string());
-        full.extend(argv[1..].iter().cloned());
-        let mut ctx = Ctx::new("sh", io.clone(), env);
-        applets::call_in(&mut ctx, &full)
     }
 
     fn run_compound(&mut self, body: &Compound, io: &Io) -> Flow {
@@ -410,61 +426,118 @@ impl Shell {
         result
     }
 
-    /// The streams after applying `redirs` in order. Only descriptors 0–2 exist: the toolbox
-    /// has no others to give a command.
+    /// The streams after applying `redirs` in order. A command gets descriptors 0–2 from
+    /// its redirections; 3 and up exist as `exec` opened them (`>&3` reads them).
     pub fn redirect(&mut self, redirs: &[Redir], io: &Io) -> Result<Io, String> {
         let mut io = io.clone();
         for r in redirs {
-            let target = self.expand_string(&r.target, &io).map_err(|e| e.0)?;
-            match r.kind {
-                RedirKind::HereDoc => set_input(&mut io, r.fd, Input::bytes(target.into_bytes())),
-                RedirKind::In => {
-                    let input = ctx::open_input(&io, &target).map_err(|e| ctx::cant("open", &target, &e))?;
-                    set_input(&mut io, r.fd, input);
-                }
-                RedirKind::Out | RedirKind::Append => {
-                    let output = ctx::open_output(&io, &target, r.kind == RedirKind::Append)
-                        .map_err(|e| format!("can't create {target}: {}", sys::describe(&e)))?;
-                    set_output(&mut io, r.fd, output);
-                }
-                RedirKind::DupOut => {
-                    let output = match target.as_str() {
-                        "1" => io.stdout.clone(),
-                        "2" => io.stderr.clone(),
-                        "-" => Output::null(),
-                        other => return Err(format!("{other}: Bad file descriptor")),
-                    };
-                    set_output(&mut io, r.fd, output);
-                }
-                RedirKind::DupIn => match target.as_str() {
-                    "0" => {}
-                    "-" => set_input(&mut io, r.fd, Input::empty()),
-                    other => return Err(format!("{other}: Bad file descriptor")),
-                },
+            match self.redirection_target(r, &io)? {
+                Stream::In(input) if r.fd == 0 => io.stdin = input,
+                Stream::Out(output) if r.fd == 1 => io.stdout = output,
+                Stream::Out(output) if r.fd == 2 => io.stderr = output,
+                // Descriptors past 2 for one command only are not kept (see `exec`).
+                _ => {}
             }
         }
         Ok(io)
     }
-}
 
-fn set_input(io: &mut Io, fd: u32, input: Input) {
-    if fd == 0 {
-        io.stdin = input;
+    /// `exec REDIRECTION...`: the changes stay for the rest of the shell (`exec >log`,
+    /// `exec 3>f`, `exec 3>&-`).
+    pub fn redirect_persistently(&mut self, redirs: &[Redir], io: &Io) -> Result<(), String> {
+        for r in redirs {
+            let target = self.redirection_target(r, io)?;
+            let closing = matches!(r.kind, RedirKind::DupOut | RedirKind::DupIn)
+                && self.expand_string(&r.target, io).map_err(|e| e.0)? == "-";
+            match (r.fd, target) {
+                (0, Stream::In(input)) => io.stdin.retarget(&input),
+                (1, Stream::Out(output)) => io.stdout.retarget(&output),
+                (2, Stream::Out(output)) => io.stderr.retarget(&output),
+                (fd, _) if fd > 2 && closing => {
+                    self.extra_fds.remove(&fd);
+                }
+                (fd, stream) if fd > 2 => {
+                    self.extra_fds.insert(fd, stream);
+                }
+                (fd, _) => return Err(format!("{fd}: Bad file descriptor")),
+            }
+        }
+        Ok(())
+    }
+
+    /// The stream one redirection opens or names.
+    fn redirection_target(&mut self, r: &Redir, io: &Io) -> Result<Stream, String> {
+        let target = self.expand_string(&r.target, io).map_err(|e| e.0)?;
+        Ok(match r.kind {
+            RedirKind::HereDoc => Stream::In(Input::bytes(target.into_bytes())),
+            RedirKind::In => Stream::In(ctx::open_input(io, &target).map_err(|e| ctx::cant("open", &target, &e))?),
+            RedirKind::Out | RedirKind::Append => Stream::Out(
+                ctx::open_output(io, &target, r.kind == RedirKind::Append)
+                    .map_err(|e| format!("can't create {target}: {}", sys::describe(&e)))?,
+            ),
+            RedirKind::DupOut | RedirKind::DupIn => {
+                let output = r.kind == RedirKind::DupOut;
+                match target.as_str() {
+                    "-" if output => Stream::Out(Output::null()),
+                    "-" => Stream::In(Input::empty()),
+                    "0" => Stream::In(io.stdin.dup()),
+                    "1" => Stream::Out(io.stdout.dup()),
+                    "2" => Stream::Out(io.stderr.dup()),
+                    n => match n.parse::<u32>().ok().and_then(|n| self.extra_fds.get(&n)) {
+                        Some(Stream::In(input)) => Stream::In(input.dup()),
+                        Some(Stream::Out(output)) => Stream::Out(output.dup()),
+                        None => return Err(format!("{n}: Bad file descriptor")),
+                    },
+                }
+            }
+        })
+    }
+
+    /// Runs the actions of trapped signals that arrived; an untrapped Ctrl-C in an
+    /// interactive shell (which catches INT) interrupts what runs; any other untrapped signal
+    /// sent to the shell itself (`kill $$`, which the host holds) ends it as the signal would.
+    pub fn take_signals(&mut self, io: &Io) -> Result<(), Unwind> {
+        let Ok(pending) = ps::take_pending() else { return Ok(()) };
+        for signal in (1..64u32).filter(|s| pending & (1 << s) != 0) {
+            match self.traps.get(&signal).cloned() {
+                Some(action) => self.run_trap(&action, io)?,
+                None if signal == ps::signal::INT && self.interactive => {
+                    io.stderr.note("\n");
+                    return Err(Unwind::Interrupt);
+                }
+                None => return Err(Unwind::Exit(128 + signal as i32)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a trap's action; `$?` is kept across it, as POSIX says.
+    pub fn run_trap(&mut self, action: &str, io: &Io) -> Result<(), Unwind> {
+        if action.is_empty() {
+            return Ok(());
+        }
+        let status = self.status;
+        builtins::run_text(self, action, io)?;
+        self.status = status;
+        Ok(())
+    }
+
+    /// Sets which signals the host holds for this shell: the trapped ones, and INT in an
+    /// interactive shell (Ctrl-C must not end it).
+    pub fn update_sigmask(&self) {
+        let mut mask = self.traps.keys().fold(0u64, |m, s| m | 1 << s);
+        if self.interactive {
+            mask |= 1 << ps::signal::INT;
+        }
+        let _ = ps::set_sigmask(mask);
     }
 }
 
-fn set_output(io: &mut Io, fd: u32, output: Output) {
-    match fd {
-        1 => io.stdout = output,
-        2 => io.stderr = output,
-        _ => {}
-    }
-}
-
-/// Runs an applet as a command of the shell.
-fn run_applet(applet: AppletFn, name: &str, args: &[String], io: &Io, env: Env) -> i32 {
-    let mut ctx = Ctx::new(name, io.clone(), env);
-    applets::run(applet, &mut ctx, args)
+/// Some bits that differ from run to run, for `$RANDOM`'s seed.
+fn clock_seed() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32)
 }
 
 /// Handles a loop body's outcome: `Ok(true)` to go on, `Ok(false)` after `break`, or an unwind

@@ -3,9 +3,10 @@
 //! unquoted wildcards (a pattern that matches nothing stays as written).
 
 use super::arith;
+use super::ast::List;
 use super::ast::{ParamOp, Part, Replace, Word};
 use super::exec::Shell;
-use super::parser::{is_name, parse};
+use super::parser::is_name;
 use crate::glob;
 use crate::stream::{Io, Output};
 
@@ -46,24 +47,32 @@ impl Fields {
         self.current.glob |= glob::has_wildcards(s);
     }
 
-    /// The result of an unquoted expansion: split into fields at `$IFS` characters.
+    /// The result of an unquoted expansion: split into fields at `$IFS` characters (POSIX
+    /// 2.6.5: runs of IFS white space separate fields and vanish at either end; every other IFS
+    /// character ends a field, empty or not, with the white space around it).
     fn expansion(&mut self, s: &str) {
         let Some(ifs) = self.ifs.clone() else {
             self.unquoted(s);
             return;
         };
-        let is_sep = |c: char| ifs.contains(c);
-        if s.starts_with(is_sep) {
-            self.end_field();
-        }
-        for (i, piece) in s.split(is_sep).filter(|p| !p.is_empty()).enumerate() {
-            if i > 0 {
-                self.end_field();
+        let white = |c: char| ifs.contains(c) && " \t\n".contains(c);
+        let other = |c: char| ifs.contains(c) && !white(c);
+        let mut rest = s;
+        while let Some(c) = rest.chars().next() {
+            if white(c) || other(c) {
+                rest = rest.trim_start_matches(white);
+                match rest.chars().next() {
+                    Some(d) if other(d) => {
+                        self.done.push(std::mem::take(&mut self.current));
+                        rest = rest[d.len_utf8()..].trim_start_matches(white);
+                    }
+                    _ => self.end_field(),
+                }
+                continue;
             }
-            self.unquoted(piece);
-        }
-        if s.ends_with(is_sep) {
-            self.end_field();
+            let end = rest.find(|c: char| ifs.contains(c)).unwrap_or(rest.len());
+            self.unquoted(&rest[..end]);
+            rest = &rest[end..];
         }
     }
 
@@ -116,7 +125,9 @@ impl Shell {
         let mut f = Fields { done: Vec::new(), current: Field::default(), ifs };
         for (i, part) in word.parts.iter().enumerate() {
             match part {
-                Part::Lit(s) if i == 0 && s.starts_with('~') => {
+                // The tilde-prefix runs to the first unquoted `/`: quoted text in it stops the
+                // expansion (`~"/x"` stays).
+                Part::Lit(s) if i == 0 && s.starts_with('~') && (s.contains('/') || word.parts.len() == 1) => {
                     let (home, rest) = self.tilde(s);
                     f.quoted(&home);
                     f.unquoted(rest);
@@ -130,8 +141,8 @@ impl Shell {
                     let value = self.param_value(name, op, io)?;
                     push(&mut f, &value, *quoted);
                 }
-                Part::Command { script, quoted } => {
-                    let output = self.command_output(script, io)?;
+                Part::Command { list, quoted } => {
+                    let output = self.command_output(list, io);
                     push(&mut f, &output, *quoted);
                 }
                 Part::Arith { expr, quoted } => {
@@ -144,13 +155,16 @@ impl Shell {
         Ok(f.finish())
     }
 
-    /// `~` or `~/…` at the start of a word: `$HOME` (`~root` is `/root`), and the rest.
+    /// `~` or `~/…` at the start of a word: `$HOME`; `~USER` is that user's home in
+    /// /etc/passwd (left as written for an unknown user), and the rest.
     fn tilde<'s>(&self, s: &'s str) -> (String, &'s str) {
         let end = s.find('/').unwrap_or(s.len());
-        let home = match &s[..end] {
-            "~" => self.vars.get("HOME").unwrap_or("/").to_string(),
-            "~root" => "/root".to_string(),
-            _ => return (String::new(), s),
+        let home = match &s[1..end] {
+            "" => self.vars.get("HOME").unwrap_or("/").to_string(),
+            user => match std::fs::read_to_string("/etc/passwd").ok().and_then(|p| home_of(&p, user)) {
+                Some(home) => home,
+                None => return (String::new(), s),
+            },
         };
         (home, &s[end..])
     }
@@ -177,13 +191,13 @@ impl Shell {
     }
 
     /// A special or named parameter's value; `None` when unset.
-    pub fn param(&self, name: &str) -> Option<String> {
+    pub fn param(&mut self, name: &str) -> Option<String> {
         match name {
+            "RANDOM" => Some(self.next_random().to_string()),
             "?" => Some(self.status.to_string()),
             "#" => Some(self.positional.len().to_string()),
-            // Every container is its own PID namespace, and the shell is its first process.
-            "$" => Some("1".into()),
-            "!" => None,
+            "$" => Some(self.pid.to_string()),
+            "!" => self.last_background.map(|p| p.to_string()),
             "-" => {
                 let o = &self.options;
                 let flags = [(o.errexit, 'e'), (o.noglob, 'f'), (self.interactive, 'i'), (o.xtrace, 'x')];
@@ -250,19 +264,40 @@ impl Shell {
         }
     }
 
-    /// `$(script)`: its output without trailing newlines, run in a subshell.
-    fn command_output(&mut self, script: &str, io: &Io) -> Result<String> {
-        let list = parse(script).map_err(|e| ExpandError(e.to_string()))?;
-        let output = Output::pipe();
-        let sub = Io { stdin: io.stdin.clone(), stdout: output.clone(), stderr: io.stderr.clone() };
-        let status = self.subshell(|sh| sh.run_list(&list, &sub));
+    /// `$(…)`: its output without trailing newlines, run in a subshell of this shell; the
+    /// programs it starts write into pipes the shell drains into the capture.
+    fn command_output(&mut self, list: &List, io: &Io) -> String {
+        let output = Output::capture();
+        // The buffer itself, which an `exec >&2` inside cannot take away.
+        let collected = output.dup();
+        let sub = Io { stdin: io.stdin.clone(), stdout: output, stderr: io.stderr.clone() };
+        let status = self.subshell(|sh| sh.run_list(list, &sub));
         self.substitution_status = Some(status);
-        let mut text = String::from_utf8_lossy(&output.take()).into_owned();
+        let mut text = String::from_utf8_lossy(&collected.take()).into_owned();
         while text.ends_with('\n') {
             text.pop();
         }
-        Ok(text)
+        text
     }
+
+    /// `$RANDOM`: 0 to 32767 (xorshift, seeded from the pid and the clock).
+    fn next_random(&mut self) -> u32 {
+        let mut x = self.random.max(1);
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.random = x;
+        (x >> 8) % 32768
+    }
+}
+
+/// `user`'s home directory in /etc/passwd's text.
+fn home_of(passwd: &str, user: &str) -> Option<String> {
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 5 && f[0] == user)
+        .map(|f| f[5].to_string())
 }
 
 /// Adds an expansion's value, quoted or subject to splitting.

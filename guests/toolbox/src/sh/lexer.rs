@@ -1,10 +1,12 @@
 //! The shell's lexer: source text to tokens. Words keep their quoting as parts (see
-//! [`Part`]), since expansion depends on it; `$(…)` keeps its script text, parsed when it runs;
-//! here-document bodies are read at the newline after their operator and attached to it.
+//! [`Part`]), since expansion depends on it; `$(…)` is parsed here, into the word, so it runs
+//! as any other command list; here-document bodies are read at the newline after their operator and attached to it.
 
 use std::fmt;
+use std::rc::Rc;
 
 use super::ast::{ParamOp, Part, RedirKind, Replace, Word};
+use super::parser::parse;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Token {
@@ -106,6 +108,19 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
 /// Parses `text` with here-document rules (for bodies and arithmetic).
 fn expanding_word(text: &str) -> Result<Word> {
     Ok(Word { parts: Lexer::new(text).parts(Mode::Expanding)? })
+}
+
+/// Joins neighbouring quoted texts (`'a'\b"c"` is one quoted `abc`), so that a word has one
+/// tree however its quoting was spelled (the printer's output parses to the tree it printed).
+fn merge_quoted(parts: Vec<Part>) -> Vec<Part> {
+    let mut out: Vec<Part> = Vec::with_capacity(parts.len());
+    for part in parts {
+        match (out.last_mut(), part) {
+            (Some(Part::Quoted(a)), Part::Quoted(b)) => a.push_str(&b),
+            (_, part) => out.push(part),
+        }
+    }
+    out
 }
 
 fn incomplete(what: &str) -> SyntaxError {
@@ -375,7 +390,7 @@ impl Lexer {
             }
         }
         flush(&mut parts, &mut text);
-        Ok(parts)
+        Ok(merge_quoted(parts))
     }
 
     /// `$…` at the `$`: a parameter, `$(…)`, `$((…))`, or a literal `$`.
@@ -394,7 +409,8 @@ impl Lexer {
             }
             Some('(') => {
                 self.i += 1;
-                Part::Command { script: self.paren_script()?, quoted }
+                let script = self.paren_script()?;
+                Part::Command { list: Rc::new(parse(&script)?), quoted }
             }
             Some(c) if is_name_start(c) => param(self.name()),
             Some(c) if c.is_ascii_digit() || "?#@*$!-".contains(c) => {
@@ -525,7 +541,8 @@ impl Lexer {
         }
     }
 
-    /// The text of `$(…)` after the `(`, up to its matching `)`.
+    /// The text of `$(…)` after the `(`, up to the `)` that ends it: the first one at which the
+    /// text is a complete script.
     fn paren_script(&mut self) -> Result<String> {
         let start = self.i;
         let mut depth = 1;
@@ -545,9 +562,13 @@ impl Lexer {
                 ')' => {
                     depth -= 1;
                     if depth == 0 {
-                        let text = self.s[start..self.i].iter().collect();
-                        self.i += 1;
-                        return Ok(text);
+                        let text: String = self.s[start..self.i].iter().collect();
+                        // A `case` arm's `)` closes nothing: the script goes on until it parses.
+                        if !matches!(parse(&text), Err(SyntaxError::Incomplete(_))) {
+                            self.i += 1;
+                            return Ok(text);
+                        }
+                        depth = 1;
                     }
                 }
                 _ => {}
@@ -587,7 +608,7 @@ impl Lexer {
                 None => return Err(incomplete("unterminated quoted string")),
                 Some('`') => {
                     self.i += 1;
-                    return Ok(Part::Command { script, quoted });
+                    return Ok(Part::Command { list: Rc::new(parse(&script)?), quoted });
                 }
                 Some('\\') if matches!(self.at(1), Some('$' | '`' | '\\')) => {
                     script.extend(self.at(1));

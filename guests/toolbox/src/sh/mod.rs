@@ -1,5 +1,5 @@
-//! `sh`: a POSIX-style shell whose commands are the toolbox's applets, run in-process. Pipeline
-//! stages run one after another over in-memory buffers; see `exec` for what that implies.
+//! `sh`: a POSIX-style shell. Builtins run in it; every other command, the toolbox's own
+//! applets included, is a program it starts as a process (see `process`).
 //!
 //! `sh -c SCRIPT [ARG0 [ARG...]]`, `sh FILE [ARG...]`, or commands from stdin — interactively,
 //! with a prompt, when stdin is a terminal or `-i` is given.
@@ -7,11 +7,17 @@
 mod arith;
 mod ast;
 mod builtins;
+mod editor;
 mod exec;
 mod expand;
+mod jobs;
 mod lexer;
 mod parser;
+mod print;
+mod process;
 mod repl;
+#[cfg(test)]
+mod tests;
 mod vars;
 
 use std::io;
@@ -66,6 +72,7 @@ pub fn main(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let interactive = interactive || matches!(source, Source::Stdin) && ctx.io.stdin.is_stdin() && sys::isatty(0);
     let mut sh = Shell::new(&ctx.env, arg0, positional.to_vec(), interactive);
     sh.options = options;
+    sh.update_sigmask();
     let status = match source {
         Source::Text(text) => run_script(&mut sh, &text, &ctx.io),
         Source::File(path) => match std::fs::read_to_string(&path) {
@@ -86,6 +93,7 @@ fn run_script(sh: &mut Shell, text: &str, io: &Io) -> i32 {
         Ok(list) => match sh.run_list(&list, io) {
             Ok(status) | Err(Unwind::Exit(status) | Unwind::Return(status)) => status,
             Err(Unwind::Break(_) | Unwind::Continue(_)) => sh.status,
+            Err(Unwind::Interrupt) => process::INTERRUPTED,
         },
         Err(e) => {
             sh.report(io, &e.to_string());

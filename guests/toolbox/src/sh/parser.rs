@@ -102,10 +102,10 @@ impl Parser {
                 _ if self.keyword().is_some_and(|k| stops.contains(&k)) => break,
                 _ => {}
             }
-            items.push(self.and_or()?);
+            let mut item = self.and_or()?;
+            item.background = self.is_op(Op::Amp);
+            items.push(item);
             match self.peek() {
-                // `&` would start a background job; without processes the command has already
-                // run in the foreground.
                 Some(Token::Op(Op::Semi | Op::Amp) | Token::Newline) => self.at += 1,
                 _ => break,
             }
@@ -138,7 +138,7 @@ impl Parser {
             self.skip_newlines();
             rest.push((connector, self.pipeline()?));
         }
-        Ok(AndOr { first, rest })
+        Ok(AndOr { first, rest, background: false })
     }
 
     fn pipeline(&mut self) -> Result<Pipeline> {
