@@ -514,6 +514,7 @@ impl Engine {
             stopper: Some(stopper.clone()),
             fd_budget: Some(self.inner.fd_budget.clone()),
             usage: Some(usage.clone()),
+            workdir: porthole_core::guest_path::GuestPath::new(&record.config.working_dir),
             ..GuestSpec::new(tree)
         }
         .prepare()
@@ -774,6 +775,10 @@ impl Engine {
             stopper: Some(stopper),
             fd_budget: Some(self.inner.fd_budget.clone()),
             usage,
+            // `exec -w`, else the container's working directory, as Docker's exec.
+            workdir: porthole_core::guest_path::GuestPath::new(
+                opts.workdir.as_deref().unwrap_or(&record.config.working_dir),
+            ),
             ..GuestSpec::new(tree)
         }
         .prepare()
@@ -792,8 +797,8 @@ impl Engine {
 }
 
 /// The guest's environment: the container's, plus `HOSTNAME`, `HOME` when unset (as runc
-/// sets them) and `PWD` (the working directory, which the toolbox shell enters at start; WASI
-/// has no process cwd).
+/// sets them) and `PWD` (the working directory, as a shell would export it; the program's libc
+/// is handed the directory itself through `GuestSpec::workdir`).
 fn guest_env(record: &ContainerRecord, tree: &GuestTree) -> Vec<String> {
     let mut extra = vec![format!("HOSTNAME={}", crate::containers::hostname(&record.config, &record.id))];
     if !record.config.env.iter().any(|e| e.starts_with("HOME=")) {

@@ -197,6 +197,9 @@ pub struct GuestSpec {
     pub fd_budget: Option<FdBudget>,
     /// Where this guest's memory, CPU time and file I/O are counted (its container's).
     pub usage: Option<Arc<crate::Usage>>,
+    /// The working directory (WORKDIR, `-w`), handed to the program's wasi-libc before it
+    /// starts (`libc_cwd.rs`); `None` is `/`.
+    pub workdir: Option<GuestPath>,
 }
 
 impl GuestSpec {
@@ -212,6 +215,7 @@ impl GuestSpec {
             stopper: None,
             fd_budget: None,
             usage: None,
+            workdir: None,
         }
     }
 
@@ -237,6 +241,9 @@ impl GuestSpec {
         }
         if let Some(u) = &self.usage {
             b = b.io_counters(u.io.clone());
+        }
+        if let Some(dir) = self.workdir {
+            b = b.workdir(dir);
         }
         Ok(Guest { host: b.build().map_err(errno_to_io)?, usage: self.usage })
     }
