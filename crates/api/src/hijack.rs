@@ -1,7 +1,8 @@
 //! Hijacked connections (`attach`, `exec start`): the HTTP exchange ends with `101 Switching
 //! Protocols` and the socket carries the guest's streams. Output is raw with a TTY (after
 //! `ONLCR`), else Docker's multiplexed frames `[stream, 0, 0, 0, len u32 BE] payload`; input
-//! goes to the guest's stdin, through the line discipline with a TTY.
+//! goes to the guest's stdin, through the line discipline with a TTY, and a TTY session ends on
+//! its detach keys (`detach.rs`) with the guest running on.
 
 use std::future::Future;
 
@@ -13,6 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
+use crate::detach::DetachScanner;
 use crate::tty::{LineDiscipline, onlcr};
 
 /// Docker's stream numbers in multiplexed frames.
@@ -95,40 +97,78 @@ pub async fn pump_output(mut rx: mpsc::UnboundedReceiver<Out>, mut conn: impl As
     let _ = conn.shutdown().await;
 }
 
-/// Delivers the client's input to the guest until the client closes it (or types Ctrl-D at
-/// the start of a line, with a TTY). `stdin` resolves to the guest's stdin once it exists
-/// (attach may come before start); echo goes to `echo`.
+/// Why a session's input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputEnd {
+    /// The client closed its side (or the connection broke).
+    Disconnected,
+    /// Ctrl-D at the start of a line, with a TTY: the guest reads end-of-file.
+    EndOfInput,
+    /// The detach keys, with a TTY: the session ends and the guest runs on, its stdin open.
+    Detached,
+}
+
+/// Delivers the client's input to the guest until the client closes it, types Ctrl-D at the
+/// start of a line (TTY) or types `detach_keys` (TTY; looked for in the raw bytes, before the
+/// line discipline, as moby's escape proxy does). `stdin` resolves to the guest's stdin once
+/// it exists (attach may come before start); echo goes to `echo`. Gives the writer back, for a
+/// caller that must keep the guest's stdin open (see [`closes_stdin`]).
 pub async fn pump_input<W: AsyncWrite + Unpin>(
     mut conn: impl AsyncRead + Unpin,
     stdin: impl Future<Output = Option<W>>,
     echo: OutSender,
     tty: bool,
-) {
-    let Some(mut stdin) = stdin.await else { return };
+    detach_keys: Vec<u8>,
+) -> (InputEnd, Option<W>) {
+    let Some(mut stdin) = stdin.await else { return (InputEnd::Disconnected, None) };
     let mut discipline = LineDiscipline::default();
+    let mut detach = tty.then(|| DetachScanner::new(detach_keys));
     let mut buf = vec![0u8; 8192];
-    loop {
+    let ended = loop {
         let n = match conn.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
+            Ok(0) | Err(_) => break InputEnd::Disconnected,
             Ok(n) => n,
         };
+        let (typed, detached) = match &mut detach {
+            Some(scanner) => {
+                let scanned = scanner.feed(&buf[..n]);
+                (scanned.pass, scanned.detached)
+            }
+            None => (buf[..n].to_vec(), false),
+        };
         let (data, end) = if tty {
-            let typed = discipline.feed(&buf[..n]);
+            let typed = discipline.feed(&typed);
             if !typed.echo.is_empty() {
                 let _ = echo.send(Out::Data(StreamKind::Stdout, typed.echo));
             }
             (typed.to_guest, typed.end_of_input)
         } else {
-            (buf[..n].to_vec(), false)
+            (typed, false)
         };
         if !data.is_empty() && stdin.write_all(&data).await.is_err() {
-            break;
+            break InputEnd::Disconnected;
+        }
+        if detached {
+            break InputEnd::Detached;
         }
         if end {
-            break;
+            break InputEnd::EndOfInput;
         }
+    };
+    let _ = stdin.flush().await;
+    (ended, Some(stdin))
+}
+
+/// Whether the guest's stdin closes when a session's input ends: on Ctrl-D, and when a client
+/// without a TTY closes its side (`StdinOnce`); never on detach, and never when a TTY client
+/// goes away (moby closes it only `if cfg.CloseStdin && !cfg.TTY`), so `docker run -it` can be
+/// detached and attached again.
+pub fn closes_stdin(end: InputEnd, tty: bool) -> bool {
+    match end {
+        InputEnd::EndOfInput => true,
+        InputEnd::Disconnected => !tty,
+        InputEnd::Detached => false,
     }
-    let _ = stdin.shutdown().await;
 }
 
 /// A `Write` for the guest's stdout/stderr (exec) that feeds a session's output.
