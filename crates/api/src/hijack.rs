@@ -159,6 +159,19 @@ pub async fn pump_input<W: AsyncWrite + Unpin>(
     (ended, Some(stdin))
 }
 
+/// Whether the session ends (its connection closes, the guest runs on) when its input ends: on
+/// detach, and when a TTY client closes its side, as moby's `CopyStreams` closes the attach's
+/// output "no matter what, when stdin is closed" with a TTY. The docker CLI relies on it: over
+/// TCP it misses its own detach (the escape error comes back wrapped), half-closes and waits
+/// for the daemon to end the stream.
+pub fn ends_session(end: InputEnd, tty: bool) -> bool {
+    match end {
+        InputEnd::Detached => true,
+        InputEnd::Disconnected => tty,
+        InputEnd::EndOfInput => false,
+    }
+}
+
 /// Whether the guest's stdin closes when a session's input ends: on Ctrl-D, and when a client
 /// without a TTY closes its side (`StdinOnce`); never on detach, and never when a TTY client
 /// goes away (moby closes it only `if cfg.CloseStdin && !cfg.TTY`), so `docker run -it` can be

@@ -99,10 +99,10 @@ async fn session(
             end
         })
     });
-    let abort_input = input.as_ref().map(|h| h.abort_handle());
+    let (abort_input, tty) = (input.as_ref().map(|h| h.abort_handle()), s.tty);
     let detached = async move {
         if let Some(handle) = input
-            && matches!(handle.await, Ok(hijack::InputEnd::Detached))
+            && handle.await.is_ok_and(|end| hijack::ends_session(end, tty))
         {
             return;
         }
@@ -110,7 +110,7 @@ async fn session(
     };
     tokio::select! {
         () = follow_output(output, events, &s.id, s.streams, None, tx.clone()) => {}
-        // Detached: the connection closes, the container runs on.
+        // Detached (or a TTY client gone): the connection closes, the container runs on.
         () = detached => {
             let _ = tx.send(Out::End);
         }

@@ -135,8 +135,8 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
     }
 }
 
-/// The client's input to the exec's stdin. Detached, the session's connection closes and the
-/// guest runs on; its stdin stays open (the writer is given back and kept until the guest ends)
+/// The client's input to the exec's stdin. Detached (or a TTY client gone), the session's
+/// connection closes and the guest runs on; its stdin stays open (the writer is given back and kept until the guest ends)
 /// unless the input ended as [`hijack::closes_stdin`] says it closes.
 async fn input_session(
     reader: impl tokio::io::AsyncRead + Unpin,
@@ -146,7 +146,7 @@ async fn input_session(
     keys: Vec<u8>,
 ) -> Option<pipe::Sender> {
     let (end, sender) = hijack::pump_input(reader, async { Some(sender) }, tx.clone(), tty, keys).await;
-    if end == hijack::InputEnd::Detached {
+    if hijack::ends_session(end, tty) {
         let _ = tx.send(Out::End);
     }
     sender.filter(|_| !hijack::closes_stdin(end, tty))

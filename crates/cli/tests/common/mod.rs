@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pulp;
+pub mod terminal;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
