@@ -49,28 +49,17 @@ fn the_docker_cli_detaches_and_the_container_runs_on() {
     let mut t = Terminal::spawn(docker(&d, &["attach", "shell"]));
     t.type_keys("cat /tmp/f\r");
     t.expect("one");
-    t.type_keys(CTRL_P_CTRL_Q);
-    let (status, screen) = t.finish();
-    assert_eq!(status.code(), Some(1), "{screen}");
-    assert!(screen.contains("read escape sequence"), "{screen}");
-    assert_eq!(running(&d, "shell"), "true");
+    detach(&d, t, CTRL_P_CTRL_Q);
 
-    // Other keys, and Ctrl-P followed by something else reaches the shell.
+    // Keys of one's own.
     let mut t = Terminal::spawn(docker(&d, &["attach", "--detach-keys", "ctrl-x,x", "shell"]));
     t.type_keys("echo two\r");
     t.expect("two");
-    t.type_keys("\x18x");
-    let (status, screen) = t.finish();
-    assert_eq!(status.code(), Some(1), "{screen}");
-    assert_eq!(running(&d, "shell"), "true");
+    detach(&d, t, "\x18x");
 
     let mut t = Terminal::spawn(docker(&d, &["exec", "-it", "shell", "sh"]));
     t.expect("/ # ");
-    t.type_keys(CTRL_P_CTRL_Q);
-    let (status, screen) = t.finish();
-    assert_eq!(status.code(), Some(1), "{screen}");
-    assert!(screen.contains("read escape sequence"), "{screen}");
-    assert_eq!(running(&d, "shell"), "true");
+    detach(&d, t, CTRL_P_CTRL_Q);
 
     // Typing `exit` still ends it, as it would have before.
     let mut t = Terminal::spawn(docker(&d, &["attach", "shell"]));
@@ -78,6 +67,16 @@ fn the_docker_cli_detaches_and_the_container_runs_on() {
     let (status, screen) = t.finish();
     assert!(status.success(), "{screen}");
     assert_eq!(running(&d, "shell"), "false");
+}
+
+/// Types the detach `keys` into `attach` or `exec -it` on `shell`: docker ends with moby's
+/// "read escape sequence" (exit 1) and the container runs on.
+fn detach(d: &Daemon, mut t: Terminal, keys: &str) {
+    t.type_keys(keys);
+    let (status, screen) = t.finish();
+    assert_eq!(status.code(), Some(1), "{screen}");
+    assert!(screen.contains("read escape sequence"), "{screen}");
+    assert_eq!(running(d, "shell"), "true");
 }
 
 /// An attach through the raw API: `101`, then the stream; gives the connection after the

@@ -14,17 +14,10 @@ fn workdir_run_w_and_exec_w_are_every_guests_working_directory() {
     }
     let d = Daemon::start();
     let ctx = tempfile::tempdir().unwrap();
-    std::fs::copy(porthole_guests::CWD, ctx.path().join("cwd-rust")).unwrap();
-    let mut cmds = vec!["cwd-rust"];
-    let mut dockerfile = String::from("FROM busybox\nCOPY cwd-rust /bin/\n");
-    if let Some(c) = porthole_guests::c_guest("cwd") {
-        std::fs::copy(c, ctx.path().join("cwd-c")).unwrap();
-        dockerfile.push_str("COPY cwd-c /bin/\n");
-        cmds.push("cwd-c");
-    }
-    dockerfile
-        .push_str("RUN mkdir -p /app/sub && echo app > /app/here.txt && echo sub > /app/sub/here.txt\nWORKDIR /app\n");
-    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
+    let cmds = porthole_guests::cwd_context(
+        ctx.path(),
+        "RUN mkdir -p /app/sub && echo app > /app/here.txt && echo sub > /app/sub/here.txt\nWORKDIR /app\n",
+    );
     d.ok(&["build", "-q", "-t", "cwd", ctx.path().to_str().unwrap()]);
     d.ok(&["run", "-d", "--name", "idle", "cwd", "sleep", "60"]);
     for cmd in cmds {

@@ -10,19 +10,11 @@ use porthole_engine::{BuildOptions, CreateOptions, Engine, ExecOptions};
 /// `WORKDIR /app`; gives the commands to run (the C one only where clang is installed).
 fn image(e: &Engine) -> Vec<&'static str> {
     let ctx = tempfile::tempdir().unwrap();
-    std::fs::copy(porthole_guests::CWD, ctx.path().join("cwd-rust")).unwrap();
-    let mut cmds = vec!["cwd-rust"];
-    let mut dockerfile = String::from("FROM busybox\nCOPY cwd-rust /bin/\n");
-    if let Some(c) = porthole_guests::c_guest("cwd") {
-        std::fs::copy(c, ctx.path().join("cwd-c")).unwrap();
-        dockerfile.push_str("COPY cwd-c /bin/\n");
-        cmds.push("cwd-c");
-    }
-    dockerfile.push_str(
+    let cmds = porthole_guests::cwd_context(
+        ctx.path(),
         "RUN mkdir -p /app/sub && echo root > /here.txt && echo app > /app/here.txt && echo sub > /app/sub/here.txt\n\
          WORKDIR /app\n",
     );
-    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
     let mut log = String::new();
     let opts = BuildOptions { context: ctx.path().to_path_buf(), tags: vec!["cwd".into()], ..Default::default() };
     e.build(opts, &mut |s| log.push_str(s)).unwrap_or_else(|err| panic!("{err}\n{log}"));

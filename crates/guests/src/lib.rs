@@ -6,6 +6,23 @@ include!(concat!(env!("OUT_DIR"), "/paths.rs"));
 
 use std::path::{Path, PathBuf};
 
+/// A build context in `dir` for an image `FROM busybox` with the working-directory reporters in
+/// `/bin` — `cwd-rust` (`test-guests` `cwd`) and, where clang is installed, `cwd-c`
+/// (`guests/c/cwd.c`) — then the Dockerfile lines `more`; gives the commands it has.
+pub fn cwd_context(dir: &Path, more: &str) -> Vec<&'static str> {
+    std::fs::copy(CWD, dir.join("cwd-rust")).unwrap();
+    let mut cmds = vec!["cwd-rust"];
+    let mut dockerfile = String::from("FROM busybox\nCOPY cwd-rust /bin/\n");
+    if let Some(c) = c_guest("cwd") {
+        std::fs::copy(c, dir.join("cwd-c")).unwrap();
+        dockerfile.push_str("COPY cwd-c /bin/\n");
+        cmds.push("cwd-c");
+    }
+    dockerfile.push_str(more);
+    std::fs::write(dir.join("Dockerfile"), dockerfile).unwrap();
+    cmds
+}
+
 /// `guests/c/NAME.c` compiled for wasm32-wasi (see [`compile_c`]).
 pub fn c_guest(name: &str) -> Option<PathBuf> {
     compile_c(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/c").join(format!("{name}.c")))
