@@ -31,6 +31,13 @@ pub enum ApiError {
         "pull access denied for {0}: Porthole does not pull images; build them locally with docker build -t {0} DIR"
     )]
     PullRefused(String),
+    /// `detachKeys` of an attach that moby's `term.ToBytes` refuses.
+    #[error("Invalid detach keys ({0}) provided")]
+    InvalidDetachKeys(String),
+    /// `DetachKeys` of an exec (moby's text differs from attach's, and its status is a 500: an
+    /// untyped error in `ContainerExecCreate`).
+    #[error("Invalid escape keys ({0}) provided")]
+    InvalidEscapeKeys(String),
     #[error("No such exec instance: {0}")]
     NoSuchExec(String),
     #[error("container {0} is not running")]
@@ -74,6 +81,7 @@ impl ApiError {
             ApiError::InvalidJson(_)
             | ApiError::InvalidParameter { .. }
             | ApiError::InvalidFilter(_)
+            | ApiError::InvalidDetachKeys(_)
             | ApiError::Unsupported(_)
             | ApiError::VersionTooNew(_)
             | ApiError::ContextTooLarge
@@ -82,7 +90,9 @@ impl ApiError {
             ApiError::NotRunning(_) => StatusCode::CONFLICT,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Io { .. } | ApiError::Task(_) | ApiError::Panicked(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Io { .. } | ApiError::Task(_) | ApiError::Panicked(_) | ApiError::InvalidEscapeKeys(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }

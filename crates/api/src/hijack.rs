@@ -2,7 +2,8 @@
 //! Protocols` and the socket carries the guest's streams. Output is raw with a TTY (after
 //! `ONLCR`), else Docker's multiplexed frames `[stream, 0, 0, 0, len u32 BE] payload`; input
 //! goes to the guest's stdin as typed (with a TTY, the guest's side applies the line
-//! discipline: `porthole_runtime::Tty`).
+//! discipline: `porthole_runtime::Tty`), and a TTY session ends on its detach keys
+//! (`detach.rs`, looked for in the raw bytes) with the guest running on.
 
 use std::future::Future;
 
@@ -14,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
+use crate::detach::DetachScanner;
 use crate::tty::onlcr;
 
 /// Docker's stream numbers in multiplexed frames.
@@ -96,24 +98,73 @@ pub async fn pump_output(mut rx: mpsc::UnboundedReceiver<Out>, mut conn: impl As
     let _ = conn.shutdown().await;
 }
 
-/// Delivers the client's input to the guest, as typed, until the client closes it. `stdin`
-/// resolves to the guest's stdin once it exists (attach may come before start).
+/// Why a session's input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputEnd {
+    /// The client closed its side (or the connection broke).
+    Disconnected,
+    /// The detach keys, with a TTY: the session ends and the guest runs on, its stdin open.
+    Detached,
+}
+
+/// Delivers the client's input to the guest, as typed, until the client closes it or types
+/// `detach_keys` (TTY only; looked for in the raw bytes, as moby's escape proxy does; Ctrl-D
+/// is the guest-side line discipline's). `stdin` resolves to the guest's stdin once it exists
+/// (attach may come before start). Gives the writer back, for a caller that must keep the
+/// guest's stdin open (see [`closes_stdin`]).
 pub async fn pump_input<W: AsyncWrite + Unpin>(
     mut conn: impl AsyncRead + Unpin,
     stdin: impl Future<Output = Option<W>>,
-) {
-    let Some(mut stdin) = stdin.await else { return };
+    tty: bool,
+    detach_keys: Vec<u8>,
+) -> (InputEnd, Option<W>) {
+    let Some(mut stdin) = stdin.await else { return (InputEnd::Disconnected, None) };
+    let mut detach = tty.then(|| DetachScanner::new(detach_keys));
     let mut buf = vec![0u8; 8192];
-    loop {
+    let ended = loop {
         let n = match conn.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
+            Ok(0) | Err(_) => break InputEnd::Disconnected,
             Ok(n) => n,
         };
-        if stdin.write_all(&buf[..n]).await.is_err() {
-            break;
+        let (typed, detached) = match &mut detach {
+            Some(scanner) => {
+                let scanned = scanner.feed(&buf[..n]);
+                (scanned.pass, scanned.detached)
+            }
+            None => (buf[..n].to_vec(), false),
+        };
+        if !typed.is_empty() && stdin.write_all(&typed).await.is_err() {
+            break InputEnd::Disconnected;
         }
+        if detached {
+            break InputEnd::Detached;
+        }
+    };
+    let _ = stdin.flush().await;
+    (ended, Some(stdin))
+}
+
+/// Whether the session ends (its connection closes, the guest runs on) when its input ends: on
+/// detach, and when a TTY client closes its side, as moby's `CopyStreams` closes the attach's
+/// output "no matter what, when stdin is closed" with a TTY. The docker CLI relies on it: over
+/// TCP it misses its own detach (the escape error comes back wrapped), half-closes and waits
+/// for the daemon to end the stream.
+pub fn ends_session(end: InputEnd, tty: bool) -> bool {
+    match end {
+        InputEnd::Detached => true,
+        InputEnd::Disconnected => tty,
     }
-    let _ = stdin.shutdown().await;
+}
+
+/// Whether the guest's stdin closes when a session's input ends: when a client
+/// without a TTY closes its side (`StdinOnce`); never on detach, and never when a TTY client
+/// goes away (moby closes it only `if cfg.CloseStdin && !cfg.TTY`), so `docker run -it` can be
+/// detached and attached again.
+pub fn closes_stdin(end: InputEnd, tty: bool) -> bool {
+    match end {
+        InputEnd::Disconnected => !tty,
+        InputEnd::Detached => false,
+    }
 }
 
 /// A `Write` for the guest's stdout/stderr (exec) that feeds a session's output.

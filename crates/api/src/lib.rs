@@ -7,6 +7,7 @@
 //! [`security::guard`] (who may connect; Host / Origin checks), [`version::strip_version`]
 //! (`/v1.NN` prefix, Docker's headers), then the routes (`routes`).
 
+mod detach;
 mod dto;
 mod error;
 mod extract;

@@ -582,6 +582,7 @@ impl Engine {
             stopper: Some(stopper.clone()),
             fd_budget: Some(self.inner.fd_budget.clone()),
             usage: Some(usage.clone()),
+            workdir: porthole_core::guest_path::GuestPath::new(&record.config.working_dir),
             ..GuestSpec::new(tree)
         }
         .prepare()
@@ -923,6 +924,10 @@ impl Engine {
             fd_budget: Some(self.inner.fd_budget.clone()),
             usage,
             processes,
+            // `exec -w`, else the container's working directory, as Docker's exec.
+            workdir: porthole_core::guest_path::GuestPath::new(
+                opts.workdir.as_deref().unwrap_or(&record.config.working_dir),
+            ),
             ..GuestSpec::new(tree)
         }
         .prepare()
@@ -937,8 +942,8 @@ impl Engine {
 }
 
 /// The guest's environment: the container's, plus `HOSTNAME`, `HOME` when unset (as runc
-/// sets them) and `PWD` (the working directory, which the toolbox shell enters at start; WASI
-/// has no process cwd).
+/// sets them) and `PWD` (the working directory, as a shell would export it; the program's libc
+/// is handed the directory itself through `GuestSpec::workdir`).
 fn guest_env(record: &ContainerRecord, tree: &GuestTree) -> Vec<String> {
     let mut extra = vec![format!("HOSTNAME={}", crate::containers::hostname(&record.config, &record.id))];
     if !record.config.env.iter().any(|e| e.starts_with("HOME=")) {

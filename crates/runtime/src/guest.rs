@@ -208,6 +208,9 @@ pub struct GuestSpec {
     /// may spawn processes through Porthole's process interface. Without one, those calls
     /// answer `ENOSYS`.
     pub processes: Option<crate::Processes>,
+    /// The working directory (WORKDIR, `-w`), handed to the program's wasi-libc before it
+    /// starts (`libc_cwd.rs`); `None` is `/`.
+    pub workdir: Option<GuestPath>,
 }
 
 impl GuestSpec {
@@ -224,6 +227,7 @@ impl GuestSpec {
             fd_budget: None,
             usage: None,
             processes: None,
+            workdir: None,
         }
     }
 
@@ -262,6 +266,9 @@ impl GuestSpec {
         }
         if let Some(u) = &self.usage {
             b = b.io_counters(u.io.clone());
+        }
+        if let Some(dir) = self.workdir {
+            b = b.workdir(dir);
         }
         let host = match b.build() {
             Ok(h) => h,

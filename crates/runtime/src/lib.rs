@@ -19,6 +19,7 @@
 mod bounded;
 mod cache;
 mod guest;
+mod libc_cwd;
 mod limits;
 mod process;
 mod usage;
@@ -114,6 +115,9 @@ pub struct GuestState {
 #[derive(Clone)]
 pub struct Program {
     pre: InstancePre<GuestState>,
+    /// Where its wasi-libc keeps the working directory, if it can be handed one
+    /// (`libc_cwd.rs`).
+    cwd_slot: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -200,7 +204,7 @@ impl Runtime {
             return Err(LoadError::NoStart);
         }
         let pre = self.linker.instantiate_pre(&module).map_err(LoadError::Link)?;
-        let program = Program { pre };
+        let program = Program { pre, cwd_slot: libc_cwd::find_cwd_slot(bytes) };
         self.loaded.lock().unwrap().insert(digest, program.clone());
         Ok(program)
     }
@@ -267,6 +271,13 @@ impl Runtime {
             Err(_) if store.data().limiter.exceeded() => return Ok((Exit::OutOfMemory, store.data().limiter.held())),
             Err(e) => return Err(RuntimeError::Instantiate(e)),
         };
+        if let Err(e) = enter_workdir(&mut store, &instance, program) {
+            let held = store.data().limiter.held();
+            if store.data().limiter.exceeded() {
+                return Ok((Exit::OutOfMemory, held));
+            }
+            return Ok((Exit::Trap(format!("setting the working directory: {e:#}")), held));
+        }
         let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(RuntimeError::Instantiate)?;
         let result = start.call(&mut store, ());
         store.data_mut().wasi.close_all();
@@ -288,6 +299,21 @@ impl Runtime {
             }
         };
         Ok((exit, held))
+    }
+}
+
+/// Hands the guest's working directory to its libc, where the program can take one.
+fn enter_workdir(
+    store: &mut Store<GuestState>,
+    instance: &wasmtime::Instance,
+    program: &Program,
+) -> wasmtime::Result<()> {
+    let (Some(slot), Some(dir)) = (program.cwd_slot, store.data().wasi.workdir().map(|d| d.as_str().to_owned())) else {
+        return Ok(());
+    };
+    match instance.get_memory(&mut *store, "memory") {
+        Some(memory) => libc_cwd::set_cwd(store, &memory, slot, &dir),
+        None => Ok(()),
     }
 }
 

@@ -8,28 +8,12 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use porthole_runtime::Exit;
 
 /// Compiles `tests/c/NAME.c` for wasm32-wasi, or `None` (a skip) when clang is not installed.
 fn compile_c(name: &str) -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let source = manifest.join("tests/c").join(format!("{name}.c"));
-    let out_dir = manifest.join("../../target/c-guests");
-    fs::create_dir_all(&out_dir).unwrap();
-    let wasm = out_dir.join(format!("{name}.wasm"));
-    let status =
-        Command::new("clang").args(["--target=wasm32-wasi", "-O2", "-Wall", "-o"]).arg(&wasm).arg(&source).status();
-    match status {
-        Ok(s) if s.success() => Some(wasm),
-        Ok(s) => panic!("clang failed ({s}) on {}", source.display()),
-        Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "clang is missing ({e}); scripts/setup.sh installs it");
-            eprintln!("skipping: no clang for wasm32-wasi ({e})");
-            None
-        }
-    }
+    porthole_guests::compile_c(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c").join(format!("{name}.c")))
 }
 
 #[test]

@@ -231,6 +231,9 @@ pub struct WasiHost {
     pub(crate) stop: StopSignal,
     pub(crate) started: Instant,
     pub(crate) io: Arc<IoCounters>,
+    /// The process's working directory (WORKDIR, `-w`). WASI preview 1 has no such thing: the
+    /// runtime hands it to the guest's libc before the program starts (see `workdir()`).
+    pub(crate) workdir: Option<GuestPath>,
 }
 
 /// Bytes a guest read from and wrote to files (not streams or sockets): `docker stats`'s block
@@ -267,6 +270,7 @@ pub struct WasiHostBuilder {
     max_fds: usize,
     budget: Option<FdBudget>,
     io: Arc<IoCounters>,
+    workdir: Option<GuestPath>,
 }
 
 impl WasiHost {
@@ -287,6 +291,7 @@ impl WasiHost {
             max_fds: DEFAULT_MAX_FDS,
             budget: None,
             io: Arc::default(),
+            workdir: None,
         }
     }
 
@@ -301,6 +306,12 @@ impl WasiHost {
 
     pub fn stop_signal(&self) -> &StopSignal {
         &self.stop
+    }
+
+    /// The working directory the guest was given, if not `/`. Path calls never see it (wasi-libc
+    /// makes every path absolute before the host gets it); the runtime writes it into the libc.
+    pub fn workdir(&self) -> Option<&GuestPath> {
+        self.workdir.as_ref()
     }
 
     pub(crate) fn notify(&self, kind: MutationKind, path: &GuestPath, mount: MountId, from: Option<&GuestPath>) {
@@ -402,6 +413,12 @@ impl WasiHostBuilder {
         self
     }
 
+    /// The process's working directory; `/` is the default and recorded as none.
+    pub fn workdir(mut self, dir: GuestPath) -> Self {
+        self.workdir = Some(dir).filter(|d| d.as_str() != "/");
+        self
+    }
+
     pub fn build(self) -> Result<WasiHost, Errno> {
         // A file mount is reached through the directory above it, not as a preopen.
         let preopens: Vec<GuestPath> =
@@ -466,6 +483,7 @@ impl WasiHostBuilder {
             stop: self.stop,
             started: Instant::now(),
             io: self.io,
+            workdir: self.workdir,
         })
     }
 }

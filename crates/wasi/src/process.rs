@@ -77,12 +77,16 @@ impl SpawnRequest {
     }
 
     /// The child's host: `argv` as the launcher settled it (a script's interpreter in front),
-    /// its own stop signal, its place in the table. The working directory is told as `PWD`.
+    /// its own stop signal, its place in the table. The working directory is its libc's (see
+    /// `WasiHostBuilder::workdir`) and is told as `PWD` too, for programs without one.
     pub fn into_host(self, argv: Vec<String>, stop: StopSignal, process: ProcessContext) -> Result<WasiHost, Errno> {
         let mut b = WasiHost::builder(self.ns).args(argv).stop_signal(stop).max_fds(self.max_fds).process(process);
         for e in self.env.iter().filter(|e| !e.starts_with("PWD=")) {
             let (k, v) = e.split_once('=').unwrap_or((e, ""));
             b = b.env(k, v);
+        }
+        if let Some(dir) = crate::GuestPath::new(&self.cwd) {
+            b = b.workdir(dir);
         }
         b = b.env("PWD", self.cwd).io_counters(self.io).inherit(self.inherited, self.tty);
         if let Some(o) = self.observer {

@@ -15,6 +15,8 @@ pub struct ExecCreateBody {
     pub env: Option<Vec<String>>,
     pub working_dir: String,
     pub cmd: Vec<String>,
+    /// `--detach-keys` (moby's key spec; empty: `ctrl-p,ctrl-q`).
+    pub detach_keys: String,
 }
 
 /// `POST /exec/{id}/start`

@@ -12,7 +12,8 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
 
 use super::AppState;
-use crate::error::{ApiResult, blocking};
+use crate::detach;
+use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::Params;
 use crate::hijack::{self, Out, OutSender, StreamKind};
 
@@ -28,10 +29,18 @@ pub async fn attach(
     let id = info.record.id.to_string();
     let tty = info.record.tty;
     let with_stdin = params.flag("stdin") && info.record.open_stdin;
+    let detach_keys = detach::parse_keys(params.get("detachKeys").unwrap_or_default())
+        .map_err(|_| ApiError::InvalidDetachKeys(params.get("detachKeys").unwrap_or_default().to_string()))?;
     let streams = Streams { stdout: params.flag("stdout"), stderr: params.flag("stderr"), timestamps: false };
     let events = s.engine.subscribe();
     let on_upgrade = hyper::upgrade::on(&mut req);
-    tokio::spawn(session(s.engine.clone(), Session { id, tty, with_stdin, streams }, output, events, on_upgrade));
+    tokio::spawn(session(
+        s.engine.clone(),
+        Session { id, tty, with_stdin, streams, detach_keys },
+        output,
+        events,
+        on_upgrade,
+    ));
     Ok(hijack::switching_protocols(tty))
 }
 
@@ -40,6 +49,7 @@ struct Session {
     tty: bool,
     with_stdin: bool,
     streams: Streams,
+    detach_keys: Vec<u8>,
 }
 
 /// Which of the guest's streams a client asked for, and how.
@@ -79,15 +89,34 @@ async fn session(
     let input = s.with_stdin.then(|| {
         let (engine, id) = (engine.clone(), s.id.clone());
         let starts = engine.subscribe();
+        let (tty, keys) = (s.tty, s.detach_keys.clone());
         tokio::spawn(async move {
-            hijack::pump_input(reader, guest_stdin(&engine, &id, starts)).await;
-            // The client is done typing: the guest reads end-of-file (`StdinOnce`).
-            let _ = engine.close_stdin(&id);
+            let (end, _) = hijack::pump_input(reader, guest_stdin(&engine, &id, starts), tty, keys).await;
+            if hijack::closes_stdin(end, tty) {
+                // The client is done typing: the guest reads end-of-file (`StdinOnce`).
+                let _ = engine.close_stdin(&id);
+            }
+            end
         })
     });
-    follow_output(output, events, &s.id, s.streams, None, tx).await;
+    let (abort_input, tty) = (input.as_ref().map(|h| h.abort_handle()), s.tty);
+    let detached = async move {
+        if let Some(handle) = input
+            && handle.await.is_ok_and(|end| hijack::ends_session(end, tty))
+        {
+            return;
+        }
+        std::future::pending().await
+    };
+    tokio::select! {
+        () = follow_output(output, events, &s.id, s.streams, None, tx.clone()) => {}
+        // Detached (or a TTY client gone): the connection closes, the container runs on.
+        () = detached => {
+            let _ = tx.send(Out::End);
+        }
+    }
     let _ = writing.await;
-    if let Some(input) = input {
+    if let Some(input) = abort_input {
         input.abort();
     }
 }

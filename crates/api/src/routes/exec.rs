@@ -14,6 +14,7 @@ use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 
 use super::AppState;
+use crate::detach;
 use crate::dto::exec::{ExecCreateBody, ExecInspect, ExecStartBody, ProcessConfig};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::JsonBody;
@@ -53,6 +54,9 @@ pub async fn create(
     }
     if !body.user.is_empty() {
         return Err(ApiError::Unsupported("-u/--user".into()));
+    }
+    if detach::parse_keys(&body.detach_keys).is_err() {
+        return Err(ApiError::InvalidEscapeKeys(body.detach_keys));
     }
     if body.cmd.is_empty() {
         return Err(ApiError::InvalidParameter { name: "Cmd", value: "[] (no exec command specified)".into() });
@@ -100,8 +104,10 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
     let (tx, rx) = mpsc::unbounded_channel();
     let writing = tokio::spawn(hijack::pump_output(rx, writer, tty));
     let echo = ChannelWriter { tx: tx.clone(), stream: StreamKind::Stdout };
+    // Created only from a body whose keys parsed.
+    let keys = detach::parse_keys(&entry.body.detach_keys).unwrap_or_else(|_| detach::DEFAULT_KEYS.to_vec());
     let (stdin, input) = match stdin_pipe(entry.body.attach_stdin, tty.then_some(echo)) {
-        Ok((stdin, Some(sender))) => (stdin, Some(tokio::spawn(hijack::pump_input(reader, async { Some(sender) })))),
+        Ok((stdin, Some(sender))) => (stdin, Some(tokio::spawn(input_session(reader, sender, tx.clone(), tty, keys)))),
         Ok((stdin, None)) => (stdin, None),
         Err(e) => {
             report(&tx, &format!("creating the stdin pipe: {e}"));
@@ -128,6 +134,23 @@ async fn session(s: AppState, exec_id: String, entry: ExecEntry, on_upgrade: OnU
     if let Some(input) = input {
         input.abort();
     }
+}
+
+/// The client's input to the exec's stdin. Detached (or a TTY client gone), the session's
+/// connection closes and the guest runs on; its stdin stays open (the writer is given back and kept until the guest ends)
+/// unless the input ended as [`hijack::closes_stdin`] says it closes.
+async fn input_session(
+    reader: impl tokio::io::AsyncRead + Unpin,
+    sender: pipe::Sender,
+    tx: OutSender,
+    tty: bool,
+    keys: Vec<u8>,
+) -> Option<pipe::Sender> {
+    let (end, sender) = hijack::pump_input(reader, async { Some(sender) }, tty, keys).await;
+    if hijack::ends_session(end, tty) {
+        let _ = tx.send(Out::End);
+    }
+    sender.filter(|_| !hijack::closes_stdin(end, tty))
 }
 
 /// Shows an error on the session, as Docker prints `OCI runtime exec failed: …` there.

@@ -1,5 +1,5 @@
-//! A docker command on a pseudo-terminal, for `-it` sessions: the tests type into it as a
-//! person would and read what the terminal shows.
+//! A docker command on a pseudo-terminal, for the tests that type into `docker run -it`,
+//! `docker attach` and `docker exec -it` as a person would.
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus};
