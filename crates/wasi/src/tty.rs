@@ -182,14 +182,29 @@ impl Tty {
     }
 
     pub fn set_mode(&self, mode: TtyMode) {
-        let mut s = self.state.lock().unwrap();
-        if mode == TtyMode::Raw && !s.discipline.line.is_empty() {
-            // A line being edited is handed over as typed, as termios does on ICANON off.
-            let line = std::mem::take(&mut s.discipline.line);
-            s.ready.push_back(Token::Bytes(line));
-        }
-        s.discipline.mode = mode;
+        let typed_ahead = {
+            let mut s = self.state.lock().unwrap();
+            if mode == TtyMode::Raw && !s.discipline.line.is_empty() {
+                // A line being edited is handed over as typed, as termios does on ICANON off.
+                let line = std::mem::take(&mut s.discipline.line);
+                s.ready.push_back(Token::Bytes(line));
+            }
+            // Bytes typed ahead in raw mode that no one has read yet (a shell's line editor hands
+            // the terminal back before running `cat`, while the user already types cat's input)
+            // are edited as canonical input now, as if typed after the switch: the kernel would
+            // hand them over unedited (`\r` and Ctrl-D as bytes), which no reader expects.
+            let typed_ahead: Vec<u8> = if mode == TtyMode::Canonical && s.discipline.mode == TtyMode::Raw {
+                s.ready.drain(..).flat_map(|t| if let Token::Bytes(b) = t { b } else { Vec::new() }).collect()
+            } else {
+                Vec::new()
+            };
+            s.discipline.mode = mode;
+            typed_ahead
+        };
         self.changed.notify_all();
+        if !typed_ahead.is_empty() {
+            self.feed(&typed_ahead);
+        }
     }
 
     fn feed(&self, bytes: &[u8]) {
@@ -297,6 +312,20 @@ mod tests {
         let mut d = Discipline { mode: TtyMode::Canonical, line: Vec::new() };
         assert!(d.feed(b"ec").tokens.is_empty());
         assert_eq!(bytes(&d.feed(b"ho\r")), b"echo\n");
+    }
+
+    #[test]
+    fn bytes_typed_ahead_in_raw_mode_are_edited_when_canonical_mode_returns() {
+        let tty = Tty::new(std::io::empty(), Box::new(std::io::sink()));
+        tty.set_mode(TtyMode::Raw);
+        tty.feed(b"typed line\r\x04");
+        tty.set_mode(TtyMode::Canonical);
+        let stop = StopSignal::default();
+        let mut buf = [0u8; 64];
+        let mut read = || tty.read(&mut buf, &stop).ok();
+        assert_eq!(read(), Some(11));
+        assert_eq!(read(), Some(0), "Ctrl-D is one end of file");
+        assert_eq!(&buf[..11], b"typed line\n");
     }
 
     #[test]
