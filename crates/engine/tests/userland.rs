@@ -233,8 +233,14 @@ fn every_listed_applet_is_in_bin_and_runs() {
     for must in ["sort", "sed", "awk", "diff", "cmp", "tar", "gzip", "gunzip", "zcat", "zip", "unzip", "md5sum", "less", "vi"] {
         assert!(names.contains(&must), "{must} missing from {names:?}");
     }
+    let sources = c.ok(&["/bin/userland", "--sources"]);
+    for line in ["sort\tuutils coreutils", "sed\tuutils sed", "diff\tuutils diffutils", "awk\tawk-rs", "vi\tkibi", "tar\twritten here"] {
+        assert!(sources.lines().any(|l| l == line), "{line:?} not in {sources}");
+    }
     let mut failed = Vec::new();
-    for name in &names {
+    // The base image keeps the toolbox's `ls` (see images.rs); the rest are the userland's.
+    assert_eq!(c.ok(&["ls", "/d"]), "");
+    for name in names.iter().filter(|n| **n != "ls") {
         let path = format!("/bin/{name}");
         let (code, _, err) = c.exec(&[&path, "--version"], b"");
         // GNU's `false` fails even when it prints its version.

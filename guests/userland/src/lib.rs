@@ -23,7 +23,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return run(&called, args);
     }
     match args.get(1).and_then(|a| a.to_str()) {
-        Some("--list") => list(),
+        Some("--list") => list(false),
+        Some("--sources") => list(true),
         Some(name) if find(name).is_some() => {
             // uucore reads the utility's name from the process's own arguments; tell it to look
             // one further, past `userland`.
@@ -35,7 +36,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             127
         }
         None => {
-            eprintln!("Usage: {SELF} APPLET [ARGS]...   or   {SELF} --list");
+            eprintln!("Usage: {SELF} APPLET [ARGS]...   or   {SELF} --list | --sources");
             1
         }
     }
@@ -55,12 +56,14 @@ fn find(name: &str) -> Option<&'static Applet> {
     all().find(|a| a.name == name)
 }
 
-fn list() -> i32 {
-    let mut names: Vec<&str> = all().map(|a| a.name).collect();
-    names.sort_unstable();
+/// `--list`: the applet names, one a line; `--sources`: each with the crate it comes from.
+fn list(sources: bool) -> i32 {
+    let mut applets: Vec<&Applet> = all().collect();
+    applets.sort_unstable_by_key(|a| a.name);
     let mut out = std::io::stdout().lock();
-    for name in names {
-        if writeln!(out, "{name}").is_err() {
+    for a in applets {
+        let line = if sources { writeln!(out, "{}\t{}", a.name, a.source.crate_name()) } else { writeln!(out, "{}", a.name) };
+        if line.is_err() {
             return 1;
         }
     }

@@ -25,6 +25,20 @@ pub enum Source {
     Own,
 }
 
+impl Source {
+    /// The crate (or, for the ones written here, the crates) an applet is built on.
+    pub fn crate_name(self) -> &'static str {
+        match self {
+            Source::Coreutils => "uutils coreutils",
+            Source::Sed => "uutils sed",
+            Source::Diffutils => "uutils diffutils",
+            Source::Awk => "awk-rs",
+            Source::Kibi => "kibi",
+            Source::Own => "written here",
+        }
+    }
+}
+
 pub struct Applet {
     pub name: &'static str,
     pub source: Source,
