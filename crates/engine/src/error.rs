@@ -245,7 +245,12 @@ mod tests {
                 false,
                 ErrorKind::Invalid,
             ),
-            (EngineError::ToolboxList("busybox", Exit::Code(1)), "busybox --list failed: Code(1)", false, ErrorKind::Internal),
+            (
+                EngineError::ToolboxList("busybox", Exit::Code(1)),
+                "busybox --list failed: Code(1)",
+                false,
+                ErrorKind::Internal,
+            ),
             (EngineError::Panicked("the RUN step"), "the RUN step panicked", false, ErrorKind::Internal),
         ];
         for (e, text, has_source, kind) in cases {

@@ -234,7 +234,12 @@ impl Engine {
                 cmd: Some(vec!["sh".into()]),
                 ..ImageConfig::default()
             };
-            self.commit_image(&build, config, "", vec!["porthole base image: the toolbox as /bin/busybox, the userland as /bin/userland".into()])
+            self.commit_image(
+                &build,
+                config,
+                "",
+                vec!["porthole base image: the toolbox as /bin/busybox, the userland as /bin/userland".into()],
+            )
         })();
         let record = match result {
             Ok(r) => r,

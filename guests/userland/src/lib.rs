@@ -62,7 +62,8 @@ fn list(sources: bool) -> i32 {
     applets.sort_unstable_by_key(|a| a.name);
     let mut out = std::io::stdout().lock();
     for a in applets {
-        let line = if sources { writeln!(out, "{}\t{}", a.name, a.source.crate_name()) } else { writeln!(out, "{}", a.name) };
+        let line =
+            if sources { writeln!(out, "{}\t{}", a.name, a.source.crate_name()) } else { writeln!(out, "{}", a.name) };
         if line.is_err() {
             return 1;
         }

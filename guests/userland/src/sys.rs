@@ -15,7 +15,8 @@ pub fn isatty(fd: i32) -> bool {
 /// `symlink(2)`: a link at `link` whose text is `target`.
 pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     let c = |p: &Path| {
-        std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+        std::ffi::CString::new(p.as_os_str().as_encoded_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
     };
     let (t, l) = (c(target)?, c(link)?);
     // SAFETY: both are NUL-terminated strings that live across the call.

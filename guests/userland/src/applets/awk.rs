@@ -10,7 +10,8 @@ use std::io::{self, BufRead, BufReader};
 use awk_rs::{Interpreter, Lexer, Parser, TokenKind};
 
 /// Variables the interpreter keeps outside its variable table (see the module comment).
-const SPECIAL: &[&str] = &["FS", "OFS", "ORS", "RS", "OFMT", "CONVFMT", "SUBSEP", "FPAT", "FIELDWIDTHS", "NR", "NF", "FNR"];
+const SPECIAL: &[&str] =
+    &["FS", "OFS", "ORS", "RS", "OFMT", "CONVFMT", "SUBSEP", "FPAT", "FIELDWIDTHS", "NR", "NF", "FNR"];
 
 #[derive(Debug, Default, PartialEq)]
 struct Invocation {
@@ -31,7 +32,9 @@ pub fn awk(args: Vec<OsString>) -> i32 {
         println!("Usage: awk [-F fs] [-v var=value] [-f progfile | 'program'] [file ...]");
         return 0;
     }
-    let inv = match parse(&args, |p| fs::read_to_string(p).map_err(|e| format!("can't open file {p}: {}", crate::sys::describe(&e)))) {
+    let inv = match parse(&args, |p| {
+        fs::read_to_string(p).map_err(|e| format!("can't open file {p}: {}", crate::sys::describe(&e)))
+    }) {
         Ok(inv) => inv,
         Err(e) => {
             eprintln!("awk: {e}");
@@ -135,7 +138,8 @@ fn run(inv: Invocation) -> Result<i32, String> {
         if file == "-" {
             inputs.push(Box::new(BufReader::new(io::stdin())));
         } else {
-            let f = fs::File::open(file).map_err(|e| format!("cannot open \"{file}\" ({})", crate::sys::describe(&e)))?;
+            let f =
+                fs::File::open(file).map_err(|e| format!("cannot open \"{file}\" ({})", crate::sys::describe(&e)))?;
             inputs.push(Box::new(BufReader::new(f)));
         }
         names.push(file.clone());

@@ -31,15 +31,12 @@ enum Status {
     None,
 }
 
+const USAGE: &str = "Usage: dd [if=FILE] [of=FILE] [bs=N] [ibs=N] [obs=N] [count=N] [skip=N] [seek=N] [conv=notrunc] [status=none|noxfer]";
+
 pub fn dd(args: Vec<OsString>) -> i32 {
     let args = super::opts::strings(&args);
-    if args.first().is_some_and(|a| a == "--version") {
-        println!("dd (Porthole userland) {}", env!("CARGO_PKG_VERSION"));
-        return 0;
-    }
-    if args.first().is_some_and(|a| a == "--help") {
-        println!("Usage: dd [if=FILE] [of=FILE] [bs=N] [ibs=N] [obs=N] [count=N] [skip=N] [seek=N] [conv=notrunc] [status=none|noxfer]");
-        return 0;
+    if let Some(code) = super::opts::info("dd", &args, USAGE, &[], &[]) {
+        return code;
     }
     let settings = match parse(&args) {
         Ok(s) => s,
@@ -176,7 +173,11 @@ fn copy(s: &Settings) -> Result<(), String> {
             Err(e) => return Err(fail(&s.input, "standard input", "error reading", e)),
         };
         output.write_all(&buf[..n]).map_err(|e| fail(&s.output, "standard output", "error writing", e))?;
-        if n == s.ibs { full += 1 } else { partial += 1 }
+        if n == s.ibs {
+            full += 1
+        } else {
+            partial += 1
+        }
         bytes += n as u64;
     }
     output.flush().map_err(|e| fail(&s.output, "standard output", "error writing", e))?;
@@ -195,9 +196,14 @@ fn summary(bytes: u64, secs: f64) -> String {
     let amount = if bytes < 1000 {
         format!("{bytes} byte{}", if bytes == 1 { "" } else { "s" })
     } else {
-        format!("{bytes} bytes ({}, {})", human(bytes as f64, 1000.0, &["kB", "MB", "GB", "TB"]), human(bytes as f64, 1024.0, &["KiB", "MiB", "GiB", "TiB"]))
+        format!(
+            "{bytes} bytes ({}, {})",
+            human(bytes as f64, 1000.0, &["kB", "MB", "GB", "TB"]),
+            human(bytes as f64, 1024.0, &["KiB", "MiB", "GiB", "TiB"])
+        )
     };
-    let rate = if secs > 0.0 { human(bytes as f64 / secs, 1000.0, &["kB", "MB", "GB", "TB"]) } else { "Infinity B".into() };
+    let rate =
+        if secs > 0.0 { human(bytes as f64 / secs, 1000.0, &["kB", "MB", "GB", "TB"]) } else { "Infinity B".into() };
     format!("{amount} copied, {secs:.5} s, {rate}/s")
 }
 

@@ -46,13 +46,12 @@ pub fn zcat(args: Vec<OsString>) -> i32 {
 
 fn main(name: &str, implied: &[char], args: Vec<OsString>) -> i32 {
     let args = opts::strings(&args);
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("Usage: {name} [-cdfkqtv19] [FILE]...\nCompress or uncompress FILEs (by default, in place).");
-        return 0;
-    }
-    if args.iter().any(|a| a == "--version" || a == "-V") {
-        println!("{name} (Porthole userland) {}", env!("CARGO_PKG_VERSION"));
-        return 0;
+    let usage = format!(
+        "Usage: {name} [-cdfkqtv19] [FILE]...
+Compress or uncompress FILEs (by default, in place)."
+    );
+    if let Some(code) = opts::info(name, &args, &usage, &["-h"], &["-V"]) {
+        return code;
     }
     let mut p = match opts::parse(&SPEC, &args) {
         Ok(p) => p,
@@ -121,7 +120,8 @@ impl Job {
         }
         let out = fs::File::create(&target).map_err(|e| format!("{target}: {}", sys::describe(&e)))?;
         let stored_name = Path::new(file).file_name().map(|n| n.to_string_lossy().into_owned());
-        if let Err(e) = self.filter(input, out, stored_name.as_deref(), file) {
+        let header = stored_name.as_deref().map(|n| (n, sys::mtime(&md) as u32));
+        if let Err(e) = self.filter(input, out, header, file) {
             let _ = fs::remove_file(&target);
             return Err(e);
         }
@@ -134,12 +134,20 @@ impl Job {
         Ok(())
     }
 
-    /// Compresses or decompresses `input` into `output`; `name` is stored in a new gzip header.
-    fn filter(&self, mut input: impl Read, mut output: impl Write, name: Option<&str>, shown: &str) -> Result<(), String> {
+    /// Compresses or decompresses `input` into `output`; `header` (the file's name and mtime) is
+    /// stored in a new gzip header, as GNU gzip stores them.
+    fn filter(
+        &self,
+        mut input: impl Read,
+        mut output: impl Write,
+        header: Option<(&str, u32)>,
+        shown: &str,
+    ) -> Result<(), String> {
         let io_err = |e: io::Error| format!("{shown}: {}", sys::describe(&e));
         if self.decompress {
             let mut decoder = MultiGzDecoder::new(input);
-            let copied = if self.test { io::copy(&mut decoder, &mut io::sink()) } else { io::copy(&mut decoder, &mut output) };
+            let copied =
+                if self.test { io::copy(&mut decoder, &mut io::sink()) } else { io::copy(&mut decoder, &mut output) };
             return match copied {
                 Ok(_) => output.flush().map_err(io_err),
                 Err(e) if e.kind() == io::ErrorKind::InvalidInput || e.kind() == io::ErrorKind::InvalidData => {
@@ -150,8 +158,8 @@ impl Job {
             };
         }
         let mut builder = GzBuilder::new();
-        if let Some(name) = name {
-            builder = builder.filename(name);
+        if let Some((name, mtime)) = header {
+            builder = builder.filename(name).mtime(mtime);
         }
         let mut encoder = builder.write(output, self.level);
         io::copy(&mut input, &mut encoder).map_err(io_err)?;
@@ -161,7 +169,9 @@ impl Job {
 
 /// `a.gz` → `a`, `a.tgz` → `a.tar` (gzip's suffixes); `None` for a name without one.
 fn strip_suffix(file: &str) -> Option<String> {
-    for (suffix, replace) in [(".gz", ""), (".tgz", ".tar"), (".taz", ".tar"), ("-gz", ""), (".z", ""), ("-z", ""), ("_z", "")] {
+    for (suffix, replace) in
+        [(".gz", ""), (".tgz", ".tar"), (".taz", ".tar"), ("-gz", ""), (".z", ""), ("-z", ""), ("_z", "")]
+    {
         if let Some(stem) = file.strip_suffix(suffix).filter(|s| !s.is_empty() && !s.ends_with('/')) {
             return Some(format!("{stem}{replace}"));
         }

@@ -10,16 +10,13 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 
 use crate::sys;
 
+const USAGE: &str = "Usage: less [FILE]\nspace/f next page, Enter/j next line, b/k back, g/G top/end, q quit";
+
 pub fn less(args: Vec<OsString>) -> i32 {
     let args: Vec<String> = args.iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
     let files: Vec<&String> = args.iter().filter(|a| !a.starts_with('-') || *a == "-").collect();
-    if args.iter().any(|a| a == "--version" || a == "-V") {
-        println!("less (Porthole userland) {}", env!("CARGO_PKG_VERSION"));
-        return 0;
-    }
-    if args.iter().any(|a| a == "--help") {
-        println!("Usage: less [FILE]\nspace/f next page, Enter/j next line, b/k back, g/G top/end, q quit");
-        return 0;
+    if let Some(code) = super::opts::info("less", &args, USAGE, &[], &["-V"]) {
+        return code;
     }
     let mut text = Vec::new();
     let read = match files.first() {

@@ -46,11 +46,8 @@ pub fn parse(spec: &Spec, args: &[String]) -> Result<Parsed, String> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
-            let &(_, c) = spec
-                .long
-                .iter()
-                .find(|(n, _)| *n == name)
-                .ok_or_else(|| format!("unrecognized option '--{name}'"))?;
+            let &(_, c) =
+                spec.long.iter().find(|(n, _)| *n == name).ok_or_else(|| format!("unrecognized option '--{name}'"))?;
             let value = match (spec.valued.contains(c), attached) {
                 (false, _) => None,
                 (true, Some(v)) => Some(v),
@@ -85,6 +82,21 @@ pub fn parse(spec: &Spec, args: &[String]) -> Result<Parsed, String> {
         }
     }
     Ok(out)
+}
+
+/// `--help` (or one of `help`) prints `usage`, `--version` (or one of `version`) the applet's
+/// version line; gives the exit status when either was asked for.
+pub fn info(name: &str, args: &[String], usage: &str, help: &[&str], version: &[&str]) -> Option<i32> {
+    let asked = |names: &[&str], long: &str| args.iter().any(|a| a == long || names.contains(&a.as_str()));
+    if asked(help, "--help") {
+        println!("{usage}");
+        Some(0)
+    } else if asked(version, "--version") {
+        println!("{name} (Porthole userland) {}", env!("CARGO_PKG_VERSION"));
+        Some(0)
+    } else {
+        None
+    }
 }
 
 /// The arguments after the program name as strings (the applets here take UTF-8 names).

@@ -13,7 +13,7 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use tar::{Archive, Builder, EntryType, Header};
 
-use super::archive::{civil, mode_string, safe_member};
+use super::archive::{mode_string, safe_member, utc};
 use super::opts::{self, Spec};
 use crate::sys;
 
@@ -45,13 +45,8 @@ pub fn tar(args: Vec<OsString>) -> i32 {
     if let Some(first) = args.first_mut().filter(|a| !a.starts_with('-')) {
         first.insert(0, '-');
     }
-    if args.iter().any(|a| a == "--help") {
-        print!("{USAGE}");
-        return 0;
-    }
-    if args.iter().any(|a| a == "--version") {
-        println!("tar (Porthole userland) {}", env!("CARGO_PKG_VERSION"));
-        return 0;
+    if let Some(code) = opts::info("tar", &args, USAGE, &[], &[]) {
+        return code;
     }
     let p = match opts::parse(&SPEC, &args) {
         Ok(p) => p,
@@ -179,7 +174,8 @@ impl Job {
             header.set_size(0);
             let dir_name = format!("{}/", name.trim_end_matches('/'));
             builder.append_data(&mut header, &dir_name, io::empty())?;
-            let mut names: Vec<_> = fs::read_dir(fs_path)?.map(|e| e.map(|e| e.file_name())).collect::<Result<_, _>>()?;
+            let mut names: Vec<_> =
+                fs::read_dir(fs_path)?.map(|e| e.map(|e| e.file_name())).collect::<Result<_, _>>()?;
             names.sort();
             let mut soft = 0;
             for child in names {
@@ -266,22 +262,13 @@ impl Job {
             h.username().ok().flatten().map_or_else(|| h.uid().unwrap_or(0).to_string(), String::from),
             h.groupname().ok().flatten().map_or_else(|| h.gid().unwrap_or(0).to_string(), String::from)
         );
-        let t = civil(h.mtime().unwrap_or(0) as i64);
+        let t = utc(h.mtime().unwrap_or(0) as i64).format("%Y-%m-%d %H:%M");
         let link = match entry.link_name()? {
             Some(target) if kind == 'l' => format!(" -> {}", target.display()),
             Some(target) => format!(" link to {}", target.display()),
             None => String::new(),
         };
-        println!(
-            "{} {owner} {:>8} {:04}-{:02}-{:02} {:02}:{:02} {path}{link}",
-            mode_string(kind, h.mode().unwrap_or(0)),
-            h.size().unwrap_or(0),
-            t.year,
-            t.month,
-            t.day,
-            t.hour,
-            t.minute
-        );
+        println!("{} {owner} {:>8} {t} {path}{link}", mode_string(kind, h.mode().unwrap_or(0)), h.size().unwrap_or(0),);
         Ok(0)
     }
 

@@ -1,6 +1,7 @@
-//! `vi [FILE]`: the kibi editor (a small, kept-up editor crate with WASI support). kibi's WASI
-//! port expects the terminal to be raw already; here Porthole's TTY call makes it so for the
-//! editor's lifetime (with the `porthole` feature; without it keys arrive a line at a time).
+//! `vi [FILE]`: the kibi editor (a small, kept-up editor crate with WASI support; its keys are
+//! kibi's, not vi's). kibi's WASI port expects the terminal to be raw already and reads its size
+//! from `/dev/tty`; here Porthole's TTY call makes the terminal raw for the editor's lifetime
+//! (with the `porthole` feature; without it keys arrive a line at a time).
 
 use std::ffi::OsString;
 use std::io;
@@ -15,7 +16,9 @@ pub fn vi(args: Vec<OsString>) -> i32 {
             return 0;
         }
         [h] if h == "--help" || h == "-h" => {
-            println!("Usage: vi [FILE]\nkibi keys: Ctrl-S save, Ctrl-Q quit, Ctrl-F find, Ctrl-G go to line, Ctrl-D duplicate, Ctrl-E execute");
+            println!(
+                "Usage: vi [FILE]\nkibi keys: Ctrl-S save, Ctrl-Q quit, Ctrl-F find, Ctrl-G go to line, Ctrl-D duplicate, Ctrl-E execute"
+            );
             return 0;
         }
         [] => None,
@@ -25,6 +28,12 @@ pub fn vi(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
+    // kibi's WASI port asks the terminal its size through /dev/tty, as a Linux container with
+    // `-t` has it; say so plainly rather than with kibi's bare I/O error.
+    if let Err(e) = std::fs::File::open("/dev/tty") {
+        eprintln!("vi: /dev/tty: {}: vi needs the container's terminal (docker run -it)", sys::describe(&e));
+        return 1;
+    }
     let raw = sys::raw_tty(0, true).is_ok();
     let result = kibi::run(file, &mut io::stdin().lock());
     if raw {

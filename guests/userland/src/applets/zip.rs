@@ -10,22 +10,22 @@ use std::path::Path;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
-use super::archive::{Civil, civil, epoch, safe_member};
+use chrono::{Datelike, NaiveDate, Timelike};
+
+use super::archive::{safe_member, utc};
 use super::opts::{self, Spec};
 use crate::sys;
 
 const ZIP_SPEC: Spec = Spec { flags: "rqj0123456789", valued: "", long: &[("recurse-paths", 'r'), ("quiet", 'q')] };
+const ZIP_USAGE: &str =
+    "Usage: zip [-rq] [-0-9] ARCHIVE[.zip] FILE...\nAdd FILEs to a new zip ARCHIVE (directories' contents with -r).";
+const UNZIP_USAGE: &str = "Usage: unzip [-lopq] [-d DIR] ARCHIVE[.zip] [MEMBER]...\nExtract (or -l list, -p print) the members of a zip ARCHIVE.";
 const UNZIP_SPEC: Spec = Spec { flags: "loqpn", valued: "d", long: &[] };
 
 pub fn zip(args: Vec<OsString>) -> i32 {
     let args = opts::strings(&args);
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("Usage: zip [-rq] [-0-9] ARCHIVE[.zip] FILE...\nAdd FILEs to a new zip ARCHIVE (directories' contents with -r).");
-        return 0;
-    }
-    if args.iter().any(|a| a == "--version" || a == "-v") {
-        println!("zip (Porthole userland) {}", env!("CARGO_PKG_VERSION"));
-        return 0;
+    if let Some(code) = opts::info("zip", &args, ZIP_USAGE, &["-h"], &["-v"]) {
+        return code;
     }
     let p = match opts::parse(&ZIP_SPEC, &args) {
         Ok(p) => p,
@@ -60,7 +60,8 @@ struct Zipper {
 
 impl Zipper {
     fn run(&self, archive: &str, paths: &[String]) -> Result<(), String> {
-        let file = fs::File::create(archive).map_err(|e| format!("Could not create output file ({archive}): {}", sys::describe(&e)))?;
+        let file = fs::File::create(archive)
+            .map_err(|e| format!("Could not create output file ({archive}): {}", sys::describe(&e)))?;
         let mut writer = ZipWriter::new(file);
         for path in paths {
             self.add(&mut writer, Path::new(path))?;
@@ -118,13 +119,12 @@ impl Zipper {
 
 pub fn unzip(args: Vec<OsString>) -> i32 {
     let args = opts::strings(&args);
-    if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("Usage: unzip [-lopq] [-d DIR] ARCHIVE[.zip] [MEMBER]...\nExtract (or -l list, -p print) the members of a zip ARCHIVE.");
+    if args.is_empty() {
+        println!("{UNZIP_USAGE}");
         return 0;
     }
-    if args.iter().any(|a| a == "--version" || a == "-v") {
-        println!("unzip (Porthole userland) {}", env!("CARGO_PKG_VERSION"));
-        return 0;
+    if let Some(code) = opts::info("unzip", &args, UNZIP_USAGE, &["-h"], &["-v"]) {
+        return code;
     }
     let p = match opts::parse(&UNZIP_SPEC, &args) {
         Ok(p) => p,
@@ -189,21 +189,19 @@ impl Unzipper<'_> {
         for i in 0..zip.len() {
             let entry = zip.by_index(i).map_err(|e| e.to_string())?;
             let t = entry.last_modified().map_or(0, unix_time);
-            let c = civil(t);
             println!(
-                "{:>9}  {:02}-{:02}-{:04} {:02}:{:02}   {}",
+                "{:>9}  {}   {}",
                 entry.size(),
-                c.month,
-                c.day,
-                c.year,
-                c.hour,
-                c.minute,
+                utc(t).format("%m-%d-%Y %H:%M"),
                 entry.name().map_err(|e| e.to_string())?
             );
             total += entry.size();
             count += 1;
         }
-        println!("---------                     -------\n{total:>9}                     {count} file{}", if count == 1 { "" } else { "s" });
+        println!(
+            "---------                     -------\n{total:>9}                     {count} file{}",
+            if count == 1 { "" } else { "s" }
+        );
         Ok(0)
     }
 
@@ -212,7 +210,9 @@ impl Unzipper<'_> {
         for i in 0..zip.len() {
             let mut entry = zip.by_index(i).map_err(|e| e.to_string())?;
             let raw = entry.name().map_err(|e| e.to_string())?.into_owned();
-            if !members.is_empty() && !members.iter().any(|m| raw == *m || raw.starts_with(&format!("{}/", m.trim_end_matches('/')))) {
+            if !members.is_empty()
+                && !members.iter().any(|m| raw == *m || raw.starts_with(&format!("{}/", m.trim_end_matches('/'))))
+            {
                 continue;
             }
             let Some(rel) = safe_member(Path::new(&raw)) else {
@@ -222,7 +222,8 @@ impl Unzipper<'_> {
             };
             if to_stdout {
                 if !entry.is_dir() {
-                    io::copy(&mut entry, &mut io::stdout().lock()).map_err(|e| format!("{raw}: {}", sys::describe(&e)))?;
+                    io::copy(&mut entry, &mut io::stdout().lock())
+                        .map_err(|e| format!("{raw}: {}", sys::describe(&e)))?;
                 }
                 continue;
             }
@@ -279,19 +280,21 @@ impl Unzipper<'_> {
 
 /// A file time as a DOS date (UTC), clamped to the range DOS dates have (1980-2107).
 fn dos_time(secs: i64) -> DateTime {
-    let c = civil(secs);
-    let year = c.year.clamp(1980, 2107) as u16;
-    DateTime::from_date_and_time(year, c.month as u8, c.day as u8, c.hour as u8, c.minute as u8, c.second as u8)
-        .unwrap_or_default()
+    let t = utc(secs);
+    let year = t.year().clamp(1980, 2107) as u16;
+    DateTime::from_date_and_time(
+        year,
+        t.month() as u8,
+        t.day() as u8,
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+    )
+    .unwrap_or_default()
 }
 
 fn unix_time(t: DateTime) -> i64 {
-    epoch(Civil {
-        year: i64::from(t.year()),
-        month: u32::from(t.month()),
-        day: u32::from(t.day()),
-        hour: u32::from(t.hour()),
-        minute: u32::from(t.minute()),
-        second: u32::from(t.second()),
-    })
+    NaiveDate::from_ymd_opt(i32::from(t.year()), u32::from(t.month()), u32::from(t.day()))
+        .and_then(|d| d.and_hms_opt(u32::from(t.hour()), u32::from(t.minute()), u32::from(t.second())))
+        .map_or(0, |t| t.and_utc().timestamp())
 }
