@@ -18,7 +18,7 @@ const SELF: &str = "userland";
 
 /// Runs the applet that `args[0]` (or, for `userland`, `args[1]`) names; returns the exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let called = args.first().map(|a| file_name(a)).unwrap_or_default();
+    let called = args.first().map(file_name).unwrap_or_default();
     if called != SELF {
         return run(&called, args);
     }

@@ -25,7 +25,7 @@ struct Invocation {
 pub fn awk(args: Vec<OsString>) -> i32 {
     let args: Vec<String> = args.iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
     if args.first().is_some_and(|a| a == "--version") {
-        println!("awk (awk-rs {})", "0.2");
+        println!("awk (awk-rs 0.2)");
         return 0;
     }
     if args.first().is_some_and(|a| a == "--help" || a == "-h") {

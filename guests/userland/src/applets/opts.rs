@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn clusters_values_and_longs() {
         let p = parse(&SPEC, &args("-czf out.tgz dir --gzip --file=x -Cdest two")).unwrap();
-        assert!(p.has('c') && p.has('z') && p.has('v') == false);
+        assert!(p.has('c') && p.has('z') && !p.has('v'));
         assert_eq!(p.value('f'), Some("x"));
         assert_eq!(p.value('C'), Some("dest"));
         assert_eq!(p.operands, ["dir", "two"]);
