@@ -115,11 +115,12 @@ pub enum EngineError {
     Runtime(#[from] RuntimeError),
     /// The base image's own toolbox could not be loaded (user programs fail as their container's
     /// start or exec does, in Docker's words, never as this).
-    #[error("loading the toolbox: {0}")]
-    Toolbox(#[source] LoadError),
-    /// `busybox --list` did not exit 0, so the base image's applets are unknown.
-    #[error("busybox --list failed: {0:?}")]
-    ToolboxList(Exit),
+    #[error("loading the base image's {0}: {1}")]
+    Toolbox(&'static str, #[source] LoadError),
+    /// `busybox --list` (or `userland --list`) did not exit 0, so the base image's applets are
+    /// unknown.
+    #[error("{0} --list failed: {1:?}")]
+    ToolboxList(&'static str, Exit),
     /// The mount table of a guest is not a valid namespace (a duplicate mount point after its
     /// symlinks were resolved in the rootfs, say).
     #[error(transparent)]
@@ -194,8 +195,8 @@ impl EngineError {
             | EngineError::Port(_) => ErrorKind::Invalid,
             EngineError::Io { .. }
             | EngineError::Runtime(_)
-            | EngineError::Toolbox(_)
-            | EngineError::ToolboxList(_)
+            | EngineError::Toolbox(..)
+            | EngineError::ToolboxList(..)
             | EngineError::PrepareGuest(_)
             | EngineError::Random(_)
             | EngineError::Publish { .. }
@@ -244,7 +245,12 @@ mod tests {
                 false,
                 ErrorKind::Invalid,
             ),
-            (EngineError::ToolboxList(Exit::Code(1)), "busybox --list failed: Code(1)", false, ErrorKind::Internal),
+            (
+                EngineError::ToolboxList("busybox", Exit::Code(1)),
+                "busybox --list failed: Code(1)",
+                false,
+                ErrorKind::Internal,
+            ),
             (EngineError::Panicked("the RUN step"), "the RUN step panicked", false, ErrorKind::Internal),
         ];
         for (e, text, has_source, kind) in cases {

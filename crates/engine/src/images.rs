@@ -25,6 +25,20 @@ use crate::{Engine, EngineError, Result};
 /// The base image every tutorial starts from.
 pub const BASE_IMAGE: &str = "busybox:latest";
 
+/// Toolbox applets the userland does not replace, though it has one of the same name: uutils'
+/// `ls -l` on WASI prints modes and owners it made up (`dr-xr-xr-x somebody somegroup`), the
+/// toolbox's prints what the host keeps. (The shell, mount, top, stat, id, du, df, chmod, ps
+/// and kill are the toolbox's alone: no crate has them for WASI; see ARCHITECTURE.md.)
+const TOOLBOX_KEEPS: &[&str] = &["ls"];
+
+/// Writes `/bin/NAME` (mode 755) with a guest program's bytes; gives its host path.
+fn install_program(rootfs: &Path, name: &str, wasm: &[u8]) -> Result<std::path::PathBuf> {
+    let path = rootfs.join("bin").join(name);
+    std::fs::write(&path, wasm).context(|| format!("/bin/{name}"))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).context(|| format!("/bin/{name}"))?;
+    Ok(path)
+}
+
 /// Collects a guest's output in memory.
 #[derive(Clone, Default)]
 pub(crate) struct Collect(pub Arc<Mutex<Vec<u8>>>);
@@ -173,8 +187,9 @@ impl Engine {
         Ok(report)
     }
 
-    /// Creates `busybox:latest` from the embedded toolbox guest if it is missing: one
-    /// `/bin/busybox` and a hard link to it for every applet it lists.
+    /// Creates `busybox:latest` from the embedded guests if it is missing: `/bin/busybox` (the
+    /// toolbox) and `/bin/userland`, with a hard link in `/bin` for every applet they list — the
+    /// userland's where both have one, except the toolbox applets in [`TOOLBOX_KEEPS`].
     pub(crate) fn ensure_base_image(&self) -> Result<()> {
         {
             let w = self.world();
@@ -198,22 +213,33 @@ impl Engine {
             .context(|| "/etc/passwd".into())?;
             std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n")
                 .context(|| "/etc/group".into())?;
-            let busybox = rootfs.join("bin/busybox");
-            std::fs::write(&busybox, porthole_guests::BUSYBOX_WASM).context(|| "/bin/busybox".into())?;
-            std::fs::set_permissions(&busybox, std::fs::Permissions::from_mode(0o755))
-                .context(|| "/bin/busybox".into())?;
-            for applet in self.applets(&rootfs)? {
-                if applet != "busybox" {
-                    std::fs::hard_link(&busybox, rootfs.join("bin").join(&applet))
-                        .context(|| format!("/bin/{applet}"))?;
+            let busybox = install_program(&rootfs, "busybox", porthole_guests::BUSYBOX_WASM)?;
+            let toolbox = self.applets(&rootfs, "busybox", porthole_guests::BUSYBOX_WASM)?;
+            for applet in toolbox.iter().filter(|a| *a != "busybox") {
+                std::fs::hard_link(&busybox, rootfs.join("bin").join(applet)).context(|| format!("/bin/{applet}"))?;
+            }
+            let userland = install_program(&rootfs, "userland", porthole_guests::USERLAND_WASM)?;
+            for applet in self.applets(&rootfs, "userland", porthole_guests::USERLAND_WASM)? {
+                if TOOLBOX_KEEPS.contains(&applet.as_str()) {
+                    continue;
                 }
+                let link = rootfs.join("bin").join(&applet);
+                if toolbox.contains(&applet) {
+                    std::fs::remove_file(&link).context(|| format!("/bin/{applet}"))?;
+                }
+                std::fs::hard_link(&userland, &link).context(|| format!("/bin/{applet}"))?;
             }
             let config = ImageConfig {
                 env: vec![format!("PATH={}", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")],
                 cmd: Some(vec!["sh".into()]),
                 ..ImageConfig::default()
             };
-            self.commit_image(&build, config, "", vec!["porthole base image: the toolbox guest as /bin/busybox".into()])
+            self.commit_image(
+                &build,
+                config,
+                "",
+                vec!["porthole base image: the toolbox as /bin/busybox, the userland as /bin/userland".into()],
+            )
         })();
         let record = match result {
             Ok(r) => r,
@@ -227,20 +253,20 @@ impl Engine {
         self.inner.store.save_tags(&w.tags).context(|| "saving tags".into())
     }
 
-    /// The applet names, asked of the toolbox itself (`busybox --list`).
-    fn applets(&self, rootfs: &Path) -> Result<Vec<String>> {
-        let program = self.inner.runtime.load(porthole_guests::BUSYBOX_WASM).map_err(EngineError::Toolbox)?;
+    /// The applet names, asked of the multi-call program itself (`busybox --list`).
+    fn applets(&self, rootfs: &Path, program: &'static str, wasm: &[u8]) -> Result<Vec<String>> {
+        let loaded = self.inner.runtime.load(wasm).map_err(|e| EngineError::Toolbox(program, e))?;
         let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).context(|| "opening the base rootfs".into())?;
         let tree = GuestTree::new(RootDesc { dir, read_only: true, quota: None }, Vec::new())?;
         let out = Collect::default();
         let guest = GuestSpec {
-            args: vec!["busybox".into(), "--list".into()],
+            args: vec![program.into(), "--list".into()],
             stdio: Stdio { stdout: Box::new(out.clone()), ..Stdio::default() },
             ..GuestSpec::new(tree)
         }
         .prepare()
         .map_err(EngineError::PrepareGuest)?;
-        match self.inner.runtime.run(&program, guest, &Limits::default()) {
+        match self.inner.runtime.run(&loaded, guest, &Limits::default()) {
             Ok(Exit::Code(0)) => Ok(out
                 .text()
                 .lines()
@@ -248,7 +274,7 @@ impl Engine {
                 .filter(|l| !l.is_empty() && !l.contains('/'))
                 .map(String::from)
                 .collect()),
-            Ok(exit) => Err(EngineError::ToolboxList(exit)),
+            Ok(exit) => Err(EngineError::ToolboxList(program, exit)),
             Err(e) => Err(e.into()),
         }
     }
