@@ -72,7 +72,7 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = self.e.kill(&self.id);
+        let _ = self.e.kill(&self.id, None);
     }
 }
 
