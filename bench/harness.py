@@ -106,6 +106,12 @@ class Porthole:
     def docker(self, *args, **kw):
         return subprocess.run(["docker", *args], env=self.env, check=True, capture_output=True, text=True, **kw)
 
+    def settle(self):
+        """Waits until the trash is deleted: removal returns at once and deletes in the
+        background, and a create measured meanwhile would share the disk with that deletion."""
+        while any((self.root / "trash").glob("*")):
+            time.sleep(0.05)
+
     def rss_mib(self):
         return rss_kib(self.proc.pid) / 1024
 
@@ -240,6 +246,7 @@ def bench_image_create(t, ph, pm, work, label, mib, files, n):
     conn = ph.conn()
     ours, theirs, disk, pm_disk = [], [], [], []
     for _ in range(n):
+        ph.settle()
         before = du_bytes(ph.root / "containers")
         t0 = time.perf_counter()
         cid = create(conn, tag)
@@ -339,11 +346,13 @@ def bench_copy_up(t, ph, work, mib, files, n):
     conn = ph.conn()
     with_volume, without, cp = [], [], []
     for i in range(n):
+        ph.settle()
         t0 = time.perf_counter()
         cid = create(conn, "bench-copyup", binds=[f"copyup-{i}:/payload"])
         with_volume.append(time.perf_counter() - t0)
         remove(conn, cid)
         api.call(conn, "DELETE", f"{API}/volumes/copyup-{i}")
+        ph.settle()
         t0 = time.perf_counter()
         cid = create(conn, "bench-copyup")
         without.append(time.perf_counter() - t0)
@@ -380,6 +389,7 @@ def main():
     ap.add_argument("--no-podman", action="store_true")
     ap.add_argument("--podman", action="store_true", help="include podman in --quick")
     ap.add_argument("--no-fs", action="store_true", help="skip the guest file I/O rows")
+    ap.add_argument("--many", type=int, help="how many containers of the 26 MiB image (default 1000; --quick 20)")
     args = ap.parse_args()
     q = args.quick
     cargo = os.environ.get("CARGO_CMD", "cargo").split()
@@ -430,7 +440,7 @@ def main():
         small_tag, each = bench_image_create(t, ph, pm, work, "26m", 1 if q else 26, 50 if q else 1000,
                                              3 if q else 10)
         bench_image_create(t, ph, pm, work, "200m", 4 if q else 200, 100 if q else 2000, 3 if q else 10)
-        count = 20 if q else 1000
+        count = args.many or (20 if q else 1000)
         # What one container of the image takes now decides whether `count` fit on this disk.
         each = max(1, each)
         free = shutil.disk_usage(work).free
@@ -443,10 +453,7 @@ def main():
         bench_restart(t, ph, 3 if q else 5)
         api.call(ph.conn(), "POST", f"{API}/containers/prune")
         api.call(ph.conn(), "POST", f"{API}/volumes/prune?filters=%7B%22all%22%3A%5B%22true%22%5D%7D")
-        # Removal returns at once and the trash is deleted in the background: let it finish,
-        # so that deleting gigabytes does not slow the rows that follow.
-        while any((ph.root / "trash").glob("*")):
-            time.sleep(0.5)
+        ph.settle()
         if pm:
             pm.clean()
             pm.run("volume", "prune", "-f")
