@@ -142,8 +142,10 @@ impl Engine {
             self.emit(self.event(EventType::Image, "build", &record.id));
             Ok(BuildOutput { image_id: record.id })
         })();
-        for s in stage.into_iter().chain(done) {
-            let _ = std::fs::remove_dir_all(&s.dir);
+        // Earlier stages (and the last, if the build failed) go to the trash: the client's
+        // `docker build` does not wait for their deletion.
+        for s in stage.into_iter().chain(done).filter(|s| s.dir.exists()) {
+            let _ = self.inner.store.discard(&s.dir);
         }
         result
     }

@@ -103,7 +103,8 @@ impl Engine {
         let store = &self.inner.store;
         let mut w = self.world();
         if let Some(existing) = w.images.get(&id) {
-            let _ = std::fs::remove_dir_all(build_dir);
+            // Under the world lock: a rename into the trash, never the deletion itself.
+            let _ = store.discard(build_dir);
             return Ok(existing.clone());
         }
         let record = ImageRecord {

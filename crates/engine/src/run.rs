@@ -498,10 +498,6 @@ impl Engine {
                 };
                 let mut w = engine.world();
                 engine.record_exit(&mut w, &id, ending.exit_code(), ending == Ending::OutOfMemory, &error);
-                let auto_remove = w.containers.get(&id).is_some_and(|c| c.record.host.auto_remove);
-                if auto_remove {
-                    let _ = engine.remove_locked(&mut w, &id, true);
-                }
             })
             .context(|| "starting the guest thread".into())?;
         Ok(())
@@ -639,17 +635,15 @@ struct Prepared {
 }
 
 impl Engine {
-    /// Marks a container exited with `code`, saves it and wakes waiters.
     /// A start that failed before the guest ran: the container exits with `code` and the error,
     /// and one made with `--rm` is removed, as Docker does (the CLI waits for that removal).
     fn start_failed(&self, w: &mut World, id: &Id, code: i32, error: EngineError) -> EngineError {
         self.record_exit(w, id, code, false, &error.to_string());
-        if w.containers.get(id).is_some_and(|c| c.record.host.auto_remove) {
-            let _ = self.remove_locked(w, id, true);
-        }
         error
     }
 
+    /// Marks a container exited with `code`, saves it (or removes it, made with `--rm`, as
+    /// Docker does: the CLI waits for that removal) and wakes waiters.
     fn record_exit(&self, w: &mut World, id: &Id, code: i32, oom: bool, error: &str) {
         let Some(c) = w.containers.get_mut(id) else { return };
         // Its main process ended: every other process ends with it, as in a PID namespace.
@@ -666,7 +660,14 @@ impl Engine {
         c.record.state.oom_killed = oom;
         c.record.state.error = error.to_string();
         c.record.state.finished_at = porthole_store::now_nanos();
-        let _ = self.inner.store.save_container(&c.record);
+        // A `--rm` container's exit is not written: it is removed below under the same lock
+        // hold, so the write would be deleted at once. If the controller dies in between, the
+        // record on disk still says running and recovery marks it exited (255), as it does for
+        // any guest the controller's end takes; if the removal fails, the exit is saved then.
+        let auto_remove = c.record.host.auto_remove;
+        if !auto_remove {
+            let _ = self.inner.store.save_container(&c.record);
+        }
         c.publish(false);
         let name = c.record.name.to_string();
         let image = c.record.image.clone();
@@ -684,6 +685,12 @@ impl Engine {
             self.emit(
                 self.event(EventType::Volume, "unmount", volume).with("container", id.as_str()).with("driver", "local"),
             );
+        }
+        if auto_remove
+            && self.remove_locked(w, id, true).is_err()
+            && let Some(c) = w.containers.get(id)
+        {
+            let _ = self.inner.store.save_container(&c.record);
         }
         self.inner.changed.notify_all();
     }

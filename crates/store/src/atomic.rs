@@ -1,6 +1,14 @@
 //! Crash-safe writes: write a temporary file beside the target, fsync it, rename it over the
-//! target, fsync the directory. A reader (or a restart after a crash) sees the old file or the
-//! new one, never a torn one; leftover temporaries are swept by recovery.
+//! target. A reader (or a restart after a crash) sees the old file or the new one, never a torn
+//! one; leftover temporaries are swept by recovery.
+//!
+//! The directory is fsynced only when the rename made a new name (a record that makes its
+//! container, volume, image or network exist): then a power loss must not lose the name. A
+//! record that replaces an older one needs no directory fsync, because both the old and the
+//! new file are whole, fsynced records: after a power loss the store holds one of them, and
+//! either is a state recovery accepts. (A killed process loses nothing either way: the kernel
+//! keeps what was written.) This is what keeps the hot path's state changes, `start` and a
+//! guest's exit, at one fsync each.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,6 +16,7 @@ use std::path::Path;
 /// Temporary files end with this, so recovery can find and remove them.
 pub const TMP_SUFFIX: &str = ".porthole-tmp";
 
+/// Replaces `path` with `data` whole (see the module's comment for what is fsynced when).
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().expect("a file path has a parent");
     let tmp = dir.join(format!(
@@ -20,8 +29,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
+        let replacing = std::fs::symlink_metadata(path).is_ok();
         std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        if replacing { Ok(()) } else { std::fs::File::open(dir)?.sync_all() }
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

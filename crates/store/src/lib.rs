@@ -217,6 +217,12 @@ impl Store {
         Ok(Quarantined { kind, name: name.to_string(), from: path.to_path_buf(), to, reason })
     }
 
+    /// Removes a tree of the store (a build stage, a duplicate image) without waiting for the
+    /// disk: one rename into the trash, deleted in the background (see `trash`).
+    pub fn discard(&self, tree: &Path) -> io::Result<()> {
+        trash::discard(&self.root, tree)
+    }
+
     // ---- volumes ----
 
     pub fn volume_dir(&self, name: &str) -> PathBuf {
@@ -254,9 +260,9 @@ impl Store {
         write_json(&self.volume_dir(&record.name).join("meta.json"), record)
     }
 
-    /// Removes the record first: a crash midway leaves data without a record, which recovery
-    /// adopts again rather than losing silently.
     /// Removes the volume: its record at once, its files in the background (see `trash`).
+    /// The record goes first: a crash midway leaves data without a record, which recovery
+    /// adopts again rather than losing silently.
     pub fn remove_volume(&self, name: &str) -> io::Result<()> {
         let dir = self.volume_dir(name);
         fs::remove_file(dir.join("meta.json"))?;
@@ -388,12 +394,49 @@ impl Store {
     fn recover(&self) -> io::Result<Recovery> {
         trash::empty(&self.root)?;
         let mut r = Recovery { removed_temporaries: remove_temporaries(&self.root)?, ..Recovery::default() };
-        r.removed_build_dirs = remove_build_dirs(&self.root)? + remove_build_dirs(&self.root.join("images"))?;
+        r.removed_build_dirs =
+            self.remove_build_dirs(&self.root)? + self.remove_build_dirs(&self.root.join("images"))?;
         self.recover_containers(&mut r)?;
         self.recover_volumes(&mut r)?;
         self.recover_images(&mut r)?;
         self.recover_networks(&mut r)?;
         Ok(r)
+    }
+
+    /// Moves the build directories directly in `dir` to the trash: no build survives its
+    /// controller.
+    fn remove_build_dirs(&self, dir: &Path) -> io::Result<usize> {
+        let mut n = 0;
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() && entry.file_name().to_string_lossy().starts_with(BUILD_DIR_PREFIX) {
+                self.discard(&entry.path())?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Moves unfinished copy-ups from a volume's folder to the trash. If the crash fell inside
+    /// the fallback exchange (`_data` moved aside to `.copyup-<id>.old`, the copy not yet in
+    /// its place), the empty `_data` is put back first.
+    fn sweep_copyups(&self, volume_dir: &Path) -> io::Result<usize> {
+        let mut n = 0;
+        for entry in fs::read_dir(volume_dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(COPYUP_PREFIX) {
+                continue;
+            }
+            let data = volume_dir.join("_data");
+            if name.ends_with(".old") && fs::symlink_metadata(&data).is_err() {
+                fs::rename(entry.path(), &data)?;
+                continue;
+            }
+            self.discard(&entry.path())?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// A network record that cannot be read, or anything else in `networks/`, is quarantined.
@@ -448,8 +491,7 @@ impl Store {
                 }
                 // No record: a create that never finished (the record is written last).
                 Ok(None) => {
-                    make_removable(&dir);
-                    fs::remove_dir_all(&dir)?;
+                    self.discard(&dir)?;
                     r.removed_incomplete.push(name);
                 }
                 // A record that exists but cannot be read is a container that did exist: keep
@@ -469,7 +511,7 @@ impl Store {
                 r.quarantined.push(self.quarantine(QuarantineKind::Stray, &name, &dir, "not a directory".into())?);
                 continue;
             }
-            r.removed_copyups += sweep_copyups(&dir)?;
+            r.removed_copyups += self.sweep_copyups(&dir)?;
             let meta = dir.join("meta.json");
             // An unreadable record goes to quarantine and the volume is adopted as if it had
             // none: its data stays where the containers that hold it expect it.
@@ -553,50 +595,9 @@ fn make_removable(dir: &Path) {
     }
 }
 
-/// Removes the build directories directly in `dir`: no build survives its controller.
-fn remove_build_dirs(dir: &Path) -> io::Result<usize> {
-    let mut n = 0;
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() && entry.file_name().to_string_lossy().starts_with(BUILD_DIR_PREFIX) {
-            make_removable(&entry.path());
-            fs::remove_dir_all(entry.path())?;
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
 /// A copy-up into a volume is made in `volumes/<name>/.copyup-<id>` and exchanged with the
 /// empty `_data` when complete; recovery removes what a crash left.
 pub const COPYUP_PREFIX: &str = ".copyup-";
-
-/// Removes unfinished copy-ups from a volume's folder. If the crash fell inside the fallback
-/// exchange (`_data` moved aside to `.copyup-<id>.old`, the copy not yet in its place), the
-/// empty `_data` is put back first.
-fn sweep_copyups(volume_dir: &Path) -> io::Result<usize> {
-    let mut n = 0;
-    for entry in fs::read_dir(volume_dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(COPYUP_PREFIX) {
-            continue;
-        }
-        let data = volume_dir.join("_data");
-        if name.ends_with(".old") && fs::symlink_metadata(&data).is_err() {
-            fs::rename(entry.path(), &data)?;
-            continue;
-        }
-        make_removable(&entry.path());
-        if entry.file_type()?.is_dir() {
-            fs::remove_dir_all(entry.path())?
-        } else {
-            fs::remove_file(entry.path())?
-        }
-        n += 1;
-    }
-    Ok(n)
-}
 
 /// Build stages (`images/.build-<id>`) and received contexts (`<root>/.build-context-*`)
 /// start with this; recovery removes them.

@@ -162,6 +162,14 @@ impl Daemon {
         None
     }
 
+    /// SIGKILL, as a crash would (nothing is flushed or saved); hands back its root, for a
+    /// restart on the same state.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.root, tempfile::tempdir().unwrap())
+    }
+
     /// Stops the daemon and hands back its root, for a restart on the same state.
     pub fn stop(mut self) -> (Option<ExitStatus>, tempfile::TempDir) {
         let status = self.terminate();
