@@ -31,8 +31,8 @@ use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, UpdateDeadlin
 pub use bounded::BoundedCache;
 pub use guest::{
     FdBudget, Guest, GuestSpec, GuestTree, Input, MAX_SYMLINK_HOPS, MountDesc, MountHost, Mutation, MutationKind,
-    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Trace, Walk, WalkBreak, WalkEnd,
-    WalkLink, WalkOp, guest_share_of, measure,
+    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Trace, TreeEntry, Walk,
+    WalkBreak, WalkEnd, WalkLink, WalkOp, guest_share_of, measure,
 };
 pub use limits::Limits;
 use limits::MemoryLimiter;

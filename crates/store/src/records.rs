@@ -234,6 +234,10 @@ pub struct ContainerRecord {
     pub mounts: Vec<MountPoint>,
     pub state: StateRecord,
     pub restart_count: u32,
+    /// The image layers under the container's rootfs, bottom first (`layers/<id>/`): its
+    /// rootfs is then only its writable upper layer. Empty for a container made before layers
+    /// existed, whose rootfs is a whole copy of its image and stands alone.
+    pub layers: Vec<String>,
 }
 
 /// `images/<id>/config.json`
@@ -249,6 +253,8 @@ pub struct ImageRecord {
     pub size: u64,
     /// Dockerfile instructions that made it, for `docker history`-like display.
     pub history: Vec<String>,
+    /// Its layers (`<root>/layers/<id>/`), bottom first; shared with containers made from it.
+    pub layers: Vec<String>,
 }
 
 /// An image record on disk.
@@ -262,6 +268,7 @@ struct ImageFile {
     parent: String,
     size: u64,
     history: Vec<String>,
+    layers: Vec<String>,
 }
 
 impl From<ImageRecord> for ImageFile {
@@ -274,6 +281,7 @@ impl From<ImageRecord> for ImageFile {
             parent: i.parent,
             size: i.size,
             history: i.history,
+            layers: i.layers,
         }
     }
 }
@@ -292,6 +300,7 @@ impl TryFrom<ImageFile> for ImageRecord {
             parent: f.parent,
             size: f.size,
             history: f.history,
+            layers: f.layers,
         })
     }
 }
@@ -315,6 +324,7 @@ struct ContainerFile {
     mounts: Vec<MountFile>,
     state: StateFile,
     restart_count: u32,
+    layers: Vec<String>,
 }
 
 impl From<ContainerRecord> for ContainerFile {
@@ -335,6 +345,7 @@ impl From<ContainerRecord> for ContainerFile {
             mounts: c.mounts.into_iter().map(MountFile::from).collect(),
             state: c.state.into(),
             restart_count: c.restart_count,
+            layers: c.layers,
         }
     }
 }
@@ -358,6 +369,7 @@ impl TryFrom<ContainerFile> for ContainerRecord {
             mounts: f.mounts.into_iter().map(MountPoint::try_from).collect::<Result<_, _>>()?,
             state: f.state.into(),
             restart_count: f.restart_count,
+            layers: f.layers,
         })
     }
 }
