@@ -472,3 +472,36 @@ fn random() -> u64 {
     getrandom::fill(&mut b).expect("the OS gives random bytes");
     u64::from_le_bytes(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cap_std::ambient_authority;
+    use std::fs;
+
+    fn open(p: &Path) -> Dir {
+        Dir::open_ambient_dir(p, ambient_authority()).unwrap()
+    }
+
+    /// Two lowers and an upper, driven directly: removal, whiteout, merged listing.
+    #[test]
+    fn removal_of_a_lower_file_leaves_a_whiteout() {
+        let t = tempfile::tempdir().unwrap();
+        let (up, top, base) = (t.path().join("up"), t.path().join("top"), t.path().join("base"));
+        for d in [&up, &top.join("etc"), &base.join("etc")] {
+            fs::create_dir_all(d).unwrap();
+        }
+        fs::write(top.join("etc/app.conf"), "conf").unwrap();
+        fs::write(base.join("etc/motd"), "motd").unwrap();
+        let o = Overlay::new(open(&up), vec![open(&top), open(&base)]).unwrap();
+        let f = o.find(Path::new("etc/app.conf"), &Memo::default()).unwrap();
+        assert_eq!((f.layer, f.node), (1, Node::File));
+        o.copy_up(Path::new("etc/motd"), true).unwrap();
+        let f = o.find(Path::new("etc/app.conf"), &Memo::default()).unwrap();
+        assert_eq!((f.layer, f.node), (1, Node::File));
+        o.remove(Path::new("etc/app.conf"), false).unwrap();
+        assert_eq!(o.find(Path::new("etc/app.conf"), &Memo::default()).unwrap().node, Node::Missing);
+        let names: Vec<_> = o.read_dir(Path::new("etc"), 0b111).unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["motd"]);
+    }
+}

@@ -218,11 +218,8 @@ impl WasiHost {
     /// The `filestat` of a walked location (which is not a symlink unless the walk kept it).
     pub(crate) fn stat_location(&self, loc: &Location) -> Result<Filestat, Errno> {
         let mount = self.ns.mount(loc.mount);
-        let md = if loc.rel.as_os_str() == "." {
-            mount.dir().dir_metadata()
-        } else {
-            mount.dir().symlink_metadata(&loc.rel)
-        };
+        let dir = self.ns.dir_at(loc);
+        let md = if loc.rel.as_os_str() == "." { dir.dir_metadata() } else { dir.symlink_metadata(&loc.rel) };
         match md {
             Ok(md) => Ok(Filestat::from_metadata(&md, mount.dev)),
             // A directory leading to a mount, absent from the directory beneath.
