@@ -781,7 +781,10 @@ mod tests {
         let volumes: Vec<String> = store.volumes().unwrap().into_iter().map(|v| v.name).collect();
         assert_eq!(volumes, ["anon-of-bad", "kept", "torn-vol"]);
         assert_eq!(fs::read_to_string(store.volume_data("torn-vol").join("keep")).unwrap(), "data");
-        assert_eq!(store.images().unwrap(), [img]);
+        // An image of a store older than layers: its rootfs became its one layer.
+        let migrated = ImageRecord { layers: vec![img.id.clone()], ..img.clone() };
+        assert_eq!(store.images().unwrap(), [migrated]);
+        assert!(store.layer_dir(&img.id).is_dir() && !store.image_dir(&img.id).join("rootfs").exists());
         assert!(store.tags().unwrap().is_empty());
         // The volume only the quarantined container named is held by it.
         assert_eq!(store.quarantine_holds(volumes.iter().map(String::as_str)).unwrap(), ["anon-of-bad"]);
