@@ -1,5 +1,5 @@
 //! End to end with the docker CLI: the verbs beyond the lifecycle (`system df`, `rename`,
-//! `image prune`, `top`, the network verbs) and the refusal, by name, of those Porthole lacks.
+//! `image prune`, `top`, `diff`, the network verbs) and the refusal, by name, of those Porthole lacks.
 //!
 //! Skipped (with a note) where no `docker` CLI is installed, but never under `CI`.
 
@@ -15,8 +15,7 @@ fn unsupported_verbs_are_refused_by_name() {
     let d = Daemon::start();
     d.ok(&["create", "--name", "cc", "busybox", "true"]);
     for (args, command) in [
-        (&["diff", "cc"][..], "docker diff"),
-        (&["commit", "cc"], "docker commit"),
+        (&["commit", "cc"][..], "docker commit"),
         (&["export", "cc"], "docker export"),
         (&["history", "busybox"], "docker history"),
         (&["save", "busybox"], "docker save"),
@@ -42,6 +41,28 @@ fn unsupported_verbs_are_refused_by_name() {
     let odd = common::http_request(&d.addr, "POST", "/v1.49/containers/c/frobnicate", &["Content-Length: 0"]).unwrap();
     assert_eq!(odd.status, 501);
     assert_eq!(common::text(&odd.body), r#"{"message":"POST /containers/c/frobnicate is not supported by Porthole"}"#);
+}
+
+/// `docker diff` lists what a container changed over its image, in Docker's order and letters:
+/// a parent directory before what changed in it, a removal as `D`, the files written at create
+/// (`/etc/hostname`, `/etc/hosts`) never.
+#[test]
+fn diff_lists_the_containers_changes() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["create", "--name", "fresh", "busybox", "true"]);
+    assert_eq!(d.ok(&["diff", "fresh"]), "");
+    let script = "echo more >> /etc/passwd && rm /etc/group && rmdir /home && touch /root/.profile \
+                  && mkdir /tmp/new && echo hi > /tmp/new/file";
+    d.ok(&["run", "--name", "changer", "busybox", "sh", "-c", script]);
+    assert_eq!(
+        d.ok(&["diff", "changer"]),
+        "C /etc\nD /etc/group\nC /etc/passwd\nD /home\nC /root\nA /root/.profile\nC /tmp\nA /tmp/new\nA /tmp/new/file\n"
+    );
+    let (_, missing) = d.fails(&["diff", "nosuch"]);
+    assert!(missing.contains("No such container: nosuch"), "{missing}");
 }
 
 /// Docker's default networks are listed as records that say they give no connectivity.

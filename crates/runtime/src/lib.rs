@@ -36,6 +36,8 @@ pub use guest::{
 };
 pub use limits::Limits;
 use limits::MemoryLimiter;
+/// The overlay's reserved names, for readers of a writable layer (`docker diff`).
+pub use porthole_wasi::{OPAQUE, WHITEOUT_PREFIX, is_reserved};
 pub use usage::{IoCounters, Usage};
 
 /// How a guest run ended.

@@ -490,6 +490,21 @@ impl SizedContainer {
     }
 }
 
+/// One entry of `GET /containers/{id}/changes` (moby's `container.FilesystemChange`): `Kind`
+/// 0 modified, 1 added, 2 deleted.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChangeJson {
+    pub path: String,
+    pub kind: u8,
+}
+
+impl From<&porthole_engine::Change> for ChangeJson {
+    fn from(c: &porthole_engine::Change) -> Self {
+        Self { path: c.path.clone(), kind: c.kind as u8 }
+    }
+}
+
 /// `GET /containers/{id}/top`: `ps -ef`'s columns. PIDs are the guests' numbers in the
 /// container (see `porthole_engine::Process`); no CPU time is measured per guest, so `TIME`
 /// says `-` rather than a made-up zero.

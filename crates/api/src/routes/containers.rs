@@ -1,5 +1,5 @@
 //! Container lifecycle: create, list, inspect, start, stop, kill, restart, wait, remove,
-//! prune, rename, top.
+//! prune, rename, top, diff.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use porthole_engine::{Engine, RemoveOptions, WaitCondition};
 
 use super::AppState;
-use crate::dto::containers::{ContainerJson, SizedContainer, TopJson};
+use crate::dto::containers::{ChangeJson, ContainerJson, SizedContainer, TopJson};
 use crate::dto::create::{CreateBody, CreateResponse, network_warnings};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::{JsonBody, Params};
@@ -145,4 +145,11 @@ pub async fn top(State(s): State<AppState>, Path(id): Path<String>, params: Para
     }
     let (_, processes) = blocking(move || s.engine.top(&id)).await?;
     Ok(Json(TopJson::new(&processes)))
+}
+
+/// `docker diff`: the container's changes to its image's files. No change is `null`, as moby
+/// sends its empty list.
+pub async fn changes(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Option<Vec<ChangeJson>>>> {
+    let changes = blocking(move || s.engine.changes(&id)).await?;
+    Ok(Json((!changes.is_empty()).then(|| changes.iter().map(ChangeJson::from).collect())))
 }
