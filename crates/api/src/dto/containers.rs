@@ -472,8 +472,8 @@ impl ContainerSummary {
 }
 
 /// A `GET /containers/json` row with, when asked (`size=1`, `docker ps -s`; always in
-/// `system df`), the bytes of the container's tree. Its tree is its own copy of the image, so
-/// `SizeRw` and `SizeRootFs` are the same number.
+/// `system df`), the bytes of the container's own layer (`SizeRw`) and of it with the image's
+/// under it (`SizeRootFs`, `docker ps -s`'s "virtual").
 #[derive(Debug, Serialize)]
 pub struct SizedContainer {
     #[serde(flatten)]
@@ -485,8 +485,9 @@ pub struct SizedContainer {
 }
 
 impl SizedContainer {
-    pub fn new(info: &ContainerInfo, now: i64, size: Option<u64>) -> Self {
-        SizedContainer { summary: ContainerSummary::new(info, now), size_rw: size, size_root_fs: size }
+    pub fn new(info: &ContainerInfo, now: i64, sizes: Option<(u64, u64)>) -> Self {
+        let summary = ContainerSummary::new(info, now);
+        SizedContainer { summary, size_rw: sizes.map(|s| s.0), size_root_fs: sizes.map(|s| s.1) }
     }
 }
 

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use porthole_engine::{Engine, RemoveOptions, WaitCondition};
+use porthole_engine::{RemoveOptions, WaitCondition};
 
 use super::AppState;
 use crate::dto::containers::{ChangeJson, ContainerJson, SizedContainer, TopJson};
@@ -21,7 +21,8 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
     let filters = params.filters()?;
     // As in Docker, a status filter looks at every container, not only running ones.
     let all = params.flag("all") || !filters.values("status").is_empty();
-    let infos = blocking(move || Ok(s.engine.list(all))).await?;
+    let engine = s.engine.clone();
+    let infos = blocking(move || Ok(engine.list(all))).await?;
     let mut kept = Vec::new();
     for info in infos {
         if container_matches(&info, &filters)? {
@@ -36,7 +37,7 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
     let size = params.flag("size");
     let now = porthole_store::now_nanos();
     let out = blocking(move || {
-        Ok(kept.iter().map(|i| SizedContainer::new(i, now, size.then(|| Engine::container_size(i)))).collect())
+        Ok(kept.iter().map(|i| SizedContainer::new(i, now, size.then(|| s.engine.container_sizes(i)))).collect())
     })
     .await?;
     Ok(Json(out))
