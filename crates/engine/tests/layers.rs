@@ -1,6 +1,6 @@
 //! Copy-on-write containers on disk: a container's own directory holds only what it writes, so
 //! creating many containers of a large image costs next to nothing, and a create costs the same
-//! for a small image as for a large one.
+//! for a small image as for a large one; `docker diff` reads that layer.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Instant;
 
-use porthole_engine::{BuildOptions, CreateOptions, Engine};
+use porthole_engine::{BuildOptions, CreateOptions, Engine, WaitCondition};
 
 /// Bytes on disk (allocated blocks) of everything under `dir`, links not followed.
 fn disk_bytes(dir: &Path) -> u64 {
@@ -65,4 +65,22 @@ fn containers_of_an_image_share_its_files() {
     let small = create_timed(&engine, "busybox");
     let large = create_timed(&engine, "large");
     println!("create: busybox {small:?}, the larger image {large:?}");
+}
+
+/// `docker diff` of a directory removed and made again: as moby reads an opaque directory, it
+/// is deleted (the container's layer hides the image's whole) and what it now holds is added.
+#[test]
+fn a_directory_made_again_shows_deleted_then_its_new_contents() {
+    let (_tmp, engine) = common::engine();
+    let opts = CreateOptions {
+        image: "busybox".into(),
+        cmd: common::sh("rm -r /var && mkdir /var && touch /var/x"),
+        ..Default::default()
+    };
+    let id = engine.create(opts).unwrap();
+    engine.start(id.as_str()).unwrap();
+    assert_eq!(engine.wait(id.as_str(), WaitCondition::NotRunning).unwrap(), 0);
+    let changes = engine.changes(id.as_str()).unwrap();
+    let shown: Vec<String> = changes.iter().map(|c| format!("{:?} {}", c.kind, c.path)).collect();
+    assert_eq!(shown, ["Deleted /var", "Added /var/x"]);
 }
