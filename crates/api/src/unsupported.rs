@@ -42,7 +42,6 @@ const DOCKER_RESOURCES: &[&str] = &[
 const COMMANDS: &[(&str, &str, &str)] = &[
     ("POST", "/commit", "docker commit"),
     ("GET", "/containers/{}/export", "docker export"),
-    ("GET", "/containers/{}/changes", "docker diff"),
     ("POST", "/containers/{}/update", "docker update"),
     ("GET", "/containers/{}/attach/ws", "attach over a websocket"),
     ("GET", "/images/get", "docker save"),
@@ -148,7 +147,7 @@ mod tests {
     fn every_request_is_named() {
         let table = [
             ("POST", "/commit", "docker commit"),
-            ("GET", "/containers/c/changes", "docker diff"),
+            ("GET", "/containers/c/export", "docker export"),
             ("POST", "/containers/c/archive", "POST /containers/c/archive"),
             ("GET", "/images/get", "docker save"),
             ("GET", "/images/quay.io/me/app:1/history", "docker history"),

@@ -1,5 +1,5 @@
 //! End to end with the docker CLI: the verbs beyond the lifecycle (`system df`, `rename`,
-//! `image prune`, `top`, the network verbs) and the refusal, by name, of those Porthole lacks.
+//! `image prune`, `top`, `diff`, the network verbs) and the refusal, by name, of those Porthole lacks.
 //!
 //! Skipped (with a note) where no `docker` CLI is installed, but never under `CI`.
 
@@ -15,8 +15,7 @@ fn unsupported_verbs_are_refused_by_name() {
     let d = Daemon::start();
     d.ok(&["create", "--name", "cc", "busybox", "true"]);
     for (args, command) in [
-        (&["diff", "cc"][..], "docker diff"),
-        (&["commit", "cc"], "docker commit"),
+        (&["commit", "cc"][..], "docker commit"),
         (&["export", "cc"], "docker export"),
         (&["history", "busybox"], "docker history"),
         (&["save", "busybox"], "docker save"),
@@ -42,6 +41,28 @@ fn unsupported_verbs_are_refused_by_name() {
     let odd = common::http_request(&d.addr, "POST", "/v1.49/containers/c/frobnicate", &["Content-Length: 0"]).unwrap();
     assert_eq!(odd.status, 501);
     assert_eq!(common::text(&odd.body), r#"{"message":"POST /containers/c/frobnicate is not supported by Porthole"}"#);
+}
+
+/// `docker diff` lists what a container changed over its image, in Docker's order and letters:
+/// a parent directory before what changed in it, a removal as `D`, the files written at create
+/// (`/etc/hostname`, `/etc/hosts`) never.
+#[test]
+fn diff_lists_the_containers_changes() {
+    if !docker_available() {
+        return;
+    }
+    let d = Daemon::start();
+    d.ok(&["create", "--name", "fresh", "busybox", "true"]);
+    assert_eq!(d.ok(&["diff", "fresh"]), "");
+    let script = "echo more >> /etc/passwd && rm /etc/group && rmdir /home && touch /root/.profile \
+                  && mkdir /tmp/new && echo hi > /tmp/new/file";
+    d.ok(&["run", "--name", "changer", "busybox", "sh", "-c", script]);
+    assert_eq!(
+        d.ok(&["diff", "changer"]),
+        "C /etc\nD /etc/group\nC /etc/passwd\nD /home\nC /root\nA /root/.profile\nC /tmp\nA /tmp/new\nA /tmp/new/file\n"
+    );
+    let (_, missing) = d.fails(&["diff", "nosuch"]);
+    assert!(missing.contains("No such container: nosuch"), "{missing}");
 }
 
 /// Docker's default networks are listed as records that say they give no connectivity.
@@ -393,7 +414,21 @@ fn no_docker_route_is_page_not_found() {
     }
 }
 
-/// `docker ps -s` shows the bytes of each container's own tree, which grow with what is put in.
+/// Docker's units (`units.HumanSize`: 1000-based) as MB.
+fn megabytes(human: &str) -> f64 {
+    let (number, unit) = human.split_at(human.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(human.len()));
+    let scale = match unit {
+        "B" => 1e-6,
+        "kB" => 1e-3,
+        "MB" => 1.0,
+        "GB" => 1e3,
+        _ => panic!("unit of {human}"),
+    };
+    number.parse::<f64>().unwrap_or_else(|_| panic!("{human}")) * scale
+}
+
+/// `docker ps -s` shows the bytes of each container's own layer, which grow with what is put
+/// in, and with the image's under it.
 #[test]
 fn ps_size_measures_the_container_tree() {
     if !docker_available() {
@@ -405,13 +440,16 @@ fn ps_size_measures_the_container_tree() {
     let fill = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(fill.path(), vec![7u8; 2_000_000]).unwrap();
     d.ok(&["cp", fill.path().to_str().unwrap(), "grown:/fill"]);
-    let sizes = d.ok(&["ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"]);
-    let size_of = |name: &str| {
-        let line = sizes.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{sizes}"));
-        let human = line.split(' ').nth(1).unwrap();
-        human.trim_end_matches("MB").parse::<f64>().unwrap_or_else(|_| panic!("{sizes}"))
+    let sizes = d.ok(&["ps", "-a", "-s", "--format", "{{.Names}}|{{.Size}}"]);
+    // `97B (virtual 2MB)`: the container's own layer, then with the image's under it, in MB.
+    let size_of = |name: &str| -> (f64, f64) {
+        let line = sizes.lines().find(|l| l.starts_with(&format!("{name}|"))).unwrap_or_else(|| panic!("{sizes}"));
+        let (own, virt) = line[name.len() + 1..].split_once(" (virtual ").unwrap_or_else(|| panic!("{sizes}"));
+        (megabytes(own), megabytes(virt.trim_end_matches(')')))
     };
-    assert!(size_of("small") > 1.0, "a container's tree is its copy of the image: {sizes}");
-    let grown = size_of("grown") - size_of("small");
-    assert!((1.9..2.1).contains(&grown), "the 2 MB the guest wrote: {sizes}");
+    let (small, grown) = (size_of("small"), size_of("grown"));
+    assert!(small.0 < 0.1, "a new container's layer holds only its /etc files: {sizes}");
+    assert!(small.1 > 0.5, "the virtual size counts the image: {sizes}");
+    assert!((1.9..2.1).contains(&(grown.0 - small.0)), "the 2 MB the guest wrote: {sizes}");
+    assert!((1.9..2.1).contains(&(grown.1 - small.1)), "and in the virtual size: {sizes}");
 }

@@ -83,8 +83,7 @@ fn walk_error(path: &str, container: &str) -> impl FnOnce(io::Error) -> EngineEr
 /// `lstat` of a walked location; `None` for a directory that exists only as the way to a
 /// mount point (the walk shows it, the underlying tree may lack it).
 fn lstat(tree: &GuestTree, path: &GuestPath) -> io::Result<Option<Metadata>> {
-    let (mount, rel) = tree.locate(path);
-    let dir = tree.mount_dir(mount);
+    let (dir, rel) = tree.read_place(path);
     let md = if rel.as_os_str() == "." { dir.dir_metadata() } else { dir.symlink_metadata(&rel) };
     match md {
         Ok(md) => Ok(Some(md)),
@@ -200,8 +199,7 @@ impl ArchiveSource {
         let Some(md) = md else {
             return self.append_dir(builder, path, name, header, seen);
         };
-        let (mount, rel) = self.tree.locate(path);
-        let dir = self.tree.mount_dir(mount);
+        let (dir, rel) = self.tree.read_place(path);
         let kind = md.file_type();
         if kind.is_dir() {
             self.append_dir(builder, path, name, header, seen)
@@ -241,16 +239,11 @@ impl ArchiveSource {
         header.set_entry_type(tar::EntryType::Directory);
         header.set_size(0);
         builder.append_data(&mut header, format!("{name}/"), io::empty())?;
-        let (mount, rel) = self.tree.locate(path);
-        let dir = self.tree.mount_dir(mount);
         let mut names = self.tree.mount_entries_in(path);
-        let listed = if rel.as_os_str() == "." { dir.try_clone() } else { dir.open_dir_nofollow(&rel) };
+        // Listed as the guest lists it (a layered root merged), never following a link here.
+        let listed = self.tree.resolve(&GuestPath::root(), path.as_str(), false).and_then(|r| self.tree.list_dir(&r));
         match listed {
-            Ok(d) => {
-                for entry in d.entries()? {
-                    names.push(entry?.file_name().to_string_lossy().into_owned());
-                }
-            }
+            Ok(entries) => names.extend(entries.into_iter().map(|e| e.name.to_string_lossy().into_owned())),
             // Only a way to a mount point: its mount entries are all it holds.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
@@ -306,7 +299,12 @@ impl Extractor<'_> {
             return match node {
                 Node::Dir => Ok(()),
                 Node::Missing => {
-                    dir.create_dir(&loc.rel).map_err(io)?;
+                    if self.tree.ready_create(&loc).map_err(io)? {
+                        dir.create_dir(&loc.rel).map_err(io)?;
+                        self.tree.make_opaque(&loc).map_err(io)?;
+                    } else {
+                        dir.create_dir(&loc.rel).map_err(io)?;
+                    }
                     dir.set_permissions(&loc.rel, cap_std::fs::Permissions::from_std(perms(mode))).map_err(io)
                 }
                 _ => Err(EngineError::OverwriteNonDir { path: loc.path.to_string(), name: name.to_string() }),
@@ -321,11 +319,13 @@ impl Extractor<'_> {
         // Replaced, never written through: the old file may be hard-linked elsewhere.
         if node != Node::Missing {
             let freed = dir.symlink_metadata(&loc.rel).ok().filter(|m| m.is_file() && m.nlink() == 1).map(|m| m.len());
-            dir.remove_file(&loc.rel).map_err(io)?;
+            self.tree.remove_file(&loc).map_err(io)?;
             if let (Some(quota), Some(freed)) = (quota, freed) {
                 quota.release(freed);
             }
         }
+        // In a layered root the new entry goes to the writable layer, in place of any whiteout.
+        self.tree.ready_create(&loc).map_err(io)?;
         if kind.is_file() || kind == tar::EntryType::Continuous {
             // Charged as a guest's write is: a volume's `size` holds for copies in too.
             if let Some(quota) = quota {
@@ -352,10 +352,11 @@ impl Extractor<'_> {
             let Some(target_path) = entry_path(&self.dest, &target_name)? else {
                 return Err(EngineError::ArchiveEntryType(name.to_string()));
             };
-            let src = self.tree.resolve(&GuestPath::root(), target_path.as_str(), false).map_err(io)?;
+            let mut src = self.tree.resolve(&GuestPath::root(), target_path.as_str(), false).map_err(io)?;
             if src.mount != loc.mount {
                 return Err(io(os_error(rustix::io::Errno::XDEV)));
             }
+            self.tree.ready_write(&mut src).map_err(io)?;
             dir.hard_link(&src.rel, dir, &loc.rel).map_err(io)
         } else {
             Err(EngineError::ArchiveEntryType(name.to_string()))
@@ -380,7 +381,11 @@ impl Extractor<'_> {
                             EngineError::ReadOnlyVolume
                         });
                     }
+                    let opaque = self.tree.ready_create(&loc).map_err(io)?;
                     self.tree.mount_dir(loc.mount).create_dir(&loc.rel).map_err(io)?;
+                    if opaque {
+                        self.tree.make_opaque(&loc).map_err(io)?;
+                    }
                 }
                 _ => return Err(io(os_error(rustix::io::Errno::NOTDIR))),
             }

@@ -185,7 +185,7 @@ impl Engine {
                 )));
             }
         };
-        let from = open(&self.inner.store.image_dir(&base.id).join("rootfs"))?;
+        let from = open(&crate::images::single_layer(&self.inner.store, &base)?)?;
         copy_tree(&from, &open(&dir.join("rootfs"))?).context(|| format!("copying {image}"))?;
         Ok(empty(base.config.clone(), base.id.clone(), base.history.clone()))
     }
@@ -200,16 +200,16 @@ impl Engine {
         } else if let Some(stage) = done.iter().find(|s| s.alias.as_deref() == Some(from)) {
             stage.rootfs()
         } else {
-            let id = {
+            let image = {
                 let w = self.world();
-                find_image(&w, from).map(|i| i.id.clone())
+                find_image(&w, from).cloned()
             };
-            let id = id.map_err(|_| {
+            let image = image.map_err(|_| {
                 EngineError::Build(format!(
                     "invalid from flag value {from}: no build stage and no image by that name (Porthole does not pull)"
                 ))
             })?;
-            self.inner.store.image_dir(&id).join("rootfs")
+            crate::images::single_layer(&self.inner.store, &image)?
         };
         GuestFs::open(&rootfs).context(|| format!("opening {from}"))
     }
@@ -316,7 +316,7 @@ impl Engine {
             crate::volumes::fill_from_image(&tree, v, &tmp).context(|| format!("copying {v}"))?;
             specs.push(MountDesc::dir(clean(v), open(&tmp)?, false));
         }
-        let root = RootDesc { dir: open(&s.rootfs())?, read_only: false, quota: None };
+        let root = RootDesc { dir: open(&s.rootfs())?, lowers: Vec::new(), read_only: false, quota: None };
         let guest_tree = GuestTree::new(root, specs).map_err(|e| EngineError::Build(e.to_string()))?;
         // The build arguments in scope, unless an ENV of the same name overrides them.
         let mut env: Vec<String> = args

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cap_std::ambient_authority;
-use cap_std::fs::Dir;
 use porthole_core::config::{ImageConfig, command_line, merge_env};
 use porthole_core::event::EventType;
 use porthole_core::log_config::LogConfig;
@@ -13,7 +11,6 @@ use porthole_core::mounts::{MountPoint, MountRequests, MountSource, VolumeRef, r
 use porthole_core::names::{ContainerName, Id};
 use porthole_core::names_gen::generated_name;
 use porthole_core::state::Status;
-use porthole_store::copy::copy_tree;
 use porthole_store::{ContainerRecord, HostOptions, ImageRecord, StateRecord};
 
 use crate::error::IoContext;
@@ -70,6 +67,8 @@ pub struct RemoveOptions {
 pub struct ContainerInfo {
     pub record: ContainerRecord,
     pub rootfs: PathBuf,
+    /// The image layers under `rootfs`, topmost first (none for a rootfs that stands alone).
+    pub lowers: Vec<PathBuf>,
     pub log_path: PathBuf,
     /// Host directory of each mount, in `record.mounts` order.
     pub sources: Vec<PathBuf>,
@@ -197,6 +196,7 @@ impl Engine {
             mounts,
             state: StateRecord::default(),
             restart_count: 0,
+            layers: image.layers.clone(),
         };
         // The record is written last: its presence is what makes the container exist.
         self.inner.store.save_container(&record).context(|| format!("saving container {id}"))?;
@@ -266,13 +266,12 @@ impl Engine {
         config: &ImageConfig,
     ) -> Result<Vec<MountPoint>> {
         let store = &self.inner.store;
+        // The rootfs is only the container's own upper layer, empty: the image's layers are
+        // shared, so a create costs the same for any image and no disk until a guest writes.
         let rootfs = store.rootfs(id);
         std::fs::create_dir_all(&rootfs).context(|| format!("creating {}", rootfs.display()))?;
-        let tree = GuestFs::open(&rootfs).context(|| format!("opening {}", rootfs.display()))?;
-        let image_rootfs = store.image_dir(&image.id).join("rootfs");
-        let image_dir = Dir::open_ambient_dir(&image_rootfs, ambient_authority())
-            .context(|| format!("opening {}", image_rootfs.display()))?;
-        copy_tree(&image_dir, tree.dir()).context(|| "copying the image's files".into())?;
+        let tree = GuestFs::layered(&rootfs, &lower_dirs(store, &image.layers))
+            .context(|| format!("opening {}", rootfs.display()))?;
         let mut mounts = Vec::with_capacity(plan.len());
         for m in plan {
             match &m.source {
@@ -363,6 +362,7 @@ impl Engine {
             health: c.health.clone(),
             paused: c.running.as_ref().is_some_and(|r| r.paused),
             rootfs: store.rootfs(&record.id),
+            lowers: lower_dirs(store, &record.layers),
             log_path: store.log_path(&record.id),
             sources: record.mounts.iter().map(|m| crate::mount_source(store, m)).collect(),
             record: record.clone(),
@@ -460,6 +460,12 @@ fn container_config(image: &ImageConfig, opts: &CreateOptions) -> ImageConfig {
 /// The container's host name: `--hostname`, else its short id, as Docker names it.
 pub(crate) fn hostname(config: &ImageConfig, id: &Id) -> String {
     if config.hostname.is_empty() { id.short().to_string() } else { config.hostname.clone() }
+}
+
+/// The directories of `layers` (bottom first, as records keep them) as a layered root takes
+/// them: topmost first.
+pub(crate) fn lower_dirs(store: &porthole_store::Store, layers: &[String]) -> Vec<PathBuf> {
+    layers.iter().rev().map(|l| store.layer_dir(l)).collect()
 }
 
 /// `/etc/hostname` (`--hostname`, else the short id, as Docker sets it) and `/etc/hosts`, written where the guest

@@ -15,6 +15,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::{Dir, Metadata, OpenOptions, OpenOptionsExt};
 use porthole_core::guest_path::GuestPath;
 
+use crate::guestfs::GuestFs;
 use crate::{Engine, EngineError, Result};
 
 /// The most bytes [`Engine::volume_file`] returns: the page shows files, it does not copy them.
@@ -124,34 +125,60 @@ fn entries(dir: &Dir, guest: Option<&str>, host: &Path) -> Result<Vec<FileEntry>
     for entry in dir.entries().map_err(|e| io_error(&ctx(), e))? {
         let entry = entry.map_err(|e| io_error(&ctx(), e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(md) = dir.symlink_metadata(&name) else { continue };
-        let ft = md.file_type();
-        let kind = if ft.is_symlink() {
-            EntryKind::Symlink
-        } else if ft.is_dir() {
-            EntryKind::Dir
-        } else if ft.is_file() {
-            EntryKind::File
-        } else {
-            EntryKind::Other
-        };
-        // `read_link_contents` returns absolute targets too (they are the guest's, not ours).
-        let link_target = (kind == EntryKind::Symlink)
-            .then(|| dir.read_link_contents(&name).ok())
-            .flatten()
-            .map(|t| t.display().to_string());
-        out.push(FileEntry {
-            guest_path: guest.map(|g| join(g, &name)),
-            host_path: host.join(&name),
-            name,
-            kind,
-            size: md.len(),
-            mtime: nanos(&md),
-            link_target,
-            mount_point: false,
-            resolves_to: None,
-            dangling: false,
-        });
+        out.extend(entry_of(dir, Path::new(&name), name.clone(), guest, host.join(&name)));
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The entry `name` at `rel` in `dir` (`None` if it vanished meanwhile).
+fn entry_of(dir: &Dir, rel: &Path, name: String, guest: Option<&str>, host_path: PathBuf) -> Option<FileEntry> {
+    let md = dir.symlink_metadata(rel).ok()?;
+    let ft = md.file_type();
+    let kind = if ft.is_symlink() {
+        EntryKind::Symlink
+    } else if ft.is_dir() {
+        EntryKind::Dir
+    } else if ft.is_file() {
+        EntryKind::File
+    } else {
+        EntryKind::Other
+    };
+    // `read_link_contents` returns absolute targets too (they are the guest's, not ours).
+    let link_target = (kind == EntryKind::Symlink)
+        .then(|| dir.read_link_contents(rel).ok())
+        .flatten()
+        .map(|t| t.display().to_string());
+    Some(FileEntry {
+        guest_path: guest.map(|g| join(g, &name)),
+        host_path,
+        name,
+        kind,
+        size: md.len(),
+        mtime: nanos(&md),
+        link_target,
+        mount_point: false,
+        resolves_to: None,
+        dangling: false,
+    })
+}
+
+/// Lists the directory `rel` of a container's layered rootfs as its guests see it: merged,
+/// whiteouts applied, each entry's host path in the layer that shows it.
+fn layered_entries(upper: &Path, lowers: &[PathBuf], rel: &GuestPath) -> Result<Vec<FileEntry>> {
+    let shown = rel.to_string();
+    let tree = GuestFs::layered(upper, lowers).map_err(|e| io_error(&shown, e))?;
+    let dir = tree.resolve(rel.as_str(), false).map_err(|e| io_error(&shown, e))?;
+    if dir.node != porthole_runtime::Node::Dir {
+        return Err(EngineError::Invalid(format!("not a directory: {rel}")));
+    }
+    let layer_path = |layer: usize| if layer == 0 { upper.to_path_buf() } else { lowers[layer - 1].clone() };
+    let mut out = Vec::new();
+    for e in tree.list_dir(&dir).map_err(|e| io_error(&shown, e))? {
+        let name = e.name.to_string_lossy().into_owned();
+        let Ok(child) = tree.resolve_from(&dir.path, &name, false) else { continue };
+        let host = layer_path(child.layer).join(&child.rel);
+        out.extend(entry_of(tree.tree().dir_of(&child), &child.rel, name, Some(rel.as_str()), host));
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -225,8 +252,12 @@ impl Engine {
             None => (info.rootfs.clone(), guest.clone()),
         };
         let host_path = relative_host(&base, &rel);
-        let mut list = match open_within(&base, &rel) {
-            Ok(dir) => entries(&dir, Some(guest.as_str()), &host_path)?,
+        let listed = match holder {
+            None if !info.lowers.is_empty() => layered_entries(&info.rootfs, &info.lowers, &rel),
+            _ => open_within(&base, &rel).and_then(|dir| entries(&dir, Some(guest.as_str()), &host_path)),
+        };
+        let mut list = match listed {
+            Ok(list) => list,
             // A mount point's parent that exists only because of the mount.
             Err(EngineError::NoSuchPath(_)) if mounts.iter().any(|(d, _)| d.starts_with(&guest)) => Vec::new(),
             Err(e) => return Err(e),

@@ -36,8 +36,26 @@ impl GuestFs {
         Self { tree: GuestTree::of_dir(root) }
     }
 
+    /// A container's files as its guests see them: its writable `upper` over the image's
+    /// layers (`lowers` topmost first; none for a container whose rootfs stands alone).
+    pub fn layered(upper: &Path, lowers: &[PathBuf]) -> io::Result<Self> {
+        let open = |p: &Path| Dir::open_ambient_dir(p, ambient_authority());
+        if lowers.is_empty() {
+            return Self::open(upper);
+        }
+        let lowers = lowers.iter().map(|p| open(p)).collect::<io::Result<Vec<_>>>()?;
+        let tree = GuestTree::of_layers(open(upper)?, lowers).map_err(io::Error::other)?;
+        Ok(Self { tree })
+    }
+
+    /// The tree (its writable layer, if layered): what is created or replaced goes here.
     pub fn dir(&self) -> &Dir {
         self.tree.root_dir()
+    }
+
+    /// The tree for walks and listings of its own (`docker diff` reads its upper layer).
+    pub fn tree(&self) -> &GuestTree {
+        &self.tree
     }
 
     /// Resolves `path` (relative ones from the root) as the guest would; `follow_final` says
@@ -51,7 +69,7 @@ impl GuestFs {
         self.resolve_from(&dir.path, name, true)
     }
 
-    fn resolve_from(&self, start: &GuestPath, path: &str, follow_final: bool) -> io::Result<Resolved> {
+    pub fn resolve_from(&self, start: &GuestPath, path: &str, follow_final: bool) -> io::Result<Resolved> {
         self.tree.resolve(start, path, follow_final)
     }
 
@@ -80,8 +98,13 @@ impl GuestFs {
                     Node::Dir => r.path,
                     Node::Missing => {
                         // The walk ended symlink-free, so its parent is a directory of the tree.
+                        let opaque = self.tree.ready_create(&r)?;
                         match self.dir().create_dir(&r.rel) {
                             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                            Ok(()) if opaque => {
+                                self.tree.make_opaque(&r)?;
+                                r.path
+                            }
                             _ => r.path,
                         }
                     }
@@ -103,9 +126,53 @@ impl GuestFs {
         Ok(cur)
     }
 
-    /// Opens the directory `r` names, refusing a symlink there.
+    /// Opens the directory `r` names for reading whole, refusing a symlink there; in a
+    /// layered tree only where one layer makes it (see [`GuestFs::copy_dir`] otherwise).
     pub fn open_dir(&self, r: &Resolved) -> io::Result<Dir> {
-        if r.path.is_root() { self.dir().try_clone() } else { self.dir().open_dir_nofollow(&r.rel) }
+        let dir = match self.tree.single_layer(r)? {
+            Some(_) => self.tree.dir_of(r),
+            None => return Err(os_error(Errno::XDEV)),
+        };
+        if r.path.is_root() { dir.try_clone() } else { dir.open_dir_nofollow(&r.rel) }
+    }
+
+    /// Copies the contents of directory `r` into `to` as the guest sees them (a layered tree's
+    /// merged view, whiteouts applied), keeping modes, times and links as `copy_tree` does;
+    /// hard links are kept only within one layer's part.
+    pub fn copy_dir(&self, r: &Resolved, to: &Dir) -> io::Result<()> {
+        if self.tree.single_layer(r)?.is_some() {
+            return porthole_store::copy::copy_tree(&self.open_dir(r)?, to);
+        }
+        for e in self.tree.list_dir(r)? {
+            let name = e.name.to_str().ok_or_else(|| os_error(Errno::ILSEQ))?;
+            let child = self.tree.resolve(&r.path, name, false)?;
+            let from = self.tree.dir_of(&child);
+            match child.node {
+                Node::Dir => {
+                    to.create_dir(&e.name)?;
+                    let sub = to.open_dir_nofollow(&e.name)?;
+                    self.copy_dir(&child, &sub)?;
+                    porthole_store::copy::copy_dir_attributes(&from.symlink_metadata(&child.rel)?, &sub)?;
+                }
+                Node::Symlink(target) => {
+                    use std::os::unix::ffi::OsStrExt;
+                    to.symlink_contents(std::ffi::OsStr::from_bytes(&target), &e.name)?;
+                }
+                _ => porthole_store::copy::copy_file(from, &child.rel, to, &e.name)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The metadata of what `r` names (not following a link there).
+    pub fn metadata(&self, r: &Resolved) -> io::Result<cap_std::fs::Metadata> {
+        let dir = self.tree.dir_of(r);
+        if r.path.is_root() { dir.dir_metadata() } else { dir.symlink_metadata(&r.rel) }
+    }
+
+    /// The directory's entries as the guest lists them (without `.` and `..`).
+    pub fn list_dir(&self, r: &Resolved) -> io::Result<Vec<porthole_runtime::TreeEntry>> {
+        self.tree.list_dir(r)
     }
 
     /// The directory holding `r` and `r`'s name in it, for operations on the entry itself.
@@ -113,6 +180,15 @@ impl GuestFs {
         let (Some(parent), Some(name)) = (r.path.parent(), r.path.file_name()) else {
             return Err(os_error(Errno::ISDIR));
         };
+        // In a layered tree the entry is changed in the writable layer: its directory is
+        // copied up, a whiteout of its name taken away (the caller replaces the entry whole).
+        if r.node == Node::Missing {
+            self.tree.ready_create(r)?;
+        } else {
+            let dir = self.tree.resolve(&GuestPath::root(), parent.as_str(), false)?;
+            let mut dir = dir;
+            self.tree.ready_write(&mut dir)?;
+        }
         let rel = PathBuf::from(parent.relative_to(&GuestPath::root()));
         let dir = if parent.is_root() { self.dir().try_clone()? } else { self.dir().open_dir_nofollow(rel)? };
         Ok((dir, name.into()))
@@ -120,7 +196,7 @@ impl GuestFs {
 
     /// Opens the regular file `r` names for reading, refusing a symlink there.
     pub fn open_file(&self, r: &Resolved) -> io::Result<File> {
-        self.dir().open_with(&r.rel, OpenOptions::new().read(true).follow(FollowSymlinks::No))
+        self.tree.dir_of(r).open_with(&r.rel, OpenOptions::new().read(true).follow(FollowSymlinks::No))
     }
 
     /// Writes `contents` to `path` as the guest's `echo > path` would land: a link is followed
@@ -136,6 +212,7 @@ impl GuestFs {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
+        // A lower layer's file is hidden by the new one in the writable layer; no whiteout.
         let mut f = dir
             .open_with(&name, OpenOptions::new().write(true).create_new(true).follow(FollowSymlinks::No).mode(0o644))?;
         f.write_all(contents)

@@ -93,6 +93,7 @@ mod tests {
             parent: String::new(),
             size: 1,
             history: Vec::new(),
+            layers: vec![],
         }
     }
 

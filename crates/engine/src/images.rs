@@ -82,6 +82,19 @@ fn tree_digest(dir: &Dir, hasher: &mut Sha256) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The directory of an image's one layer: what a build starts `FROM` and `COPY --from` reads
+/// (builds flatten, so every image Porthole makes has one).
+pub(crate) fn single_layer(store: &porthole_store::Store, image: &ImageRecord) -> Result<std::path::PathBuf> {
+    match image.layers.as_slice() {
+        [layer] => Ok(store.layer_dir(layer)),
+        layers => Err(EngineError::Build(format!(
+            "image {} has {} layers; the builder reads images of one layer",
+            &image.id[..12.min(image.id.len())],
+            layers.len()
+        ))),
+    }
+}
+
 impl Engine {
     /// Turns a finished build directory (`<dir>/rootfs`) into an image: computes its
     /// content-addressed id, moves it into place and records it (idempotent for identical
@@ -114,7 +127,11 @@ impl Engine {
             parent: parent.to_string(),
             size: usage(&rootfs).0,
             history,
+            // A build is flattened into one layer: the stage's whole rootfs (the base image's
+            // files and every step's changes), so each image has exactly one.
+            layers: vec![id.clone()],
         };
+        store.add_layer(&id, &rootfs).context(|| format!("storing the layer of image {id}"))?;
         let target = store.image_dir(&id);
         std::fs::rename(build_dir, &target).context(|| format!("storing image {id}"))?;
         store.save_image(&record).context(|| format!("storing image {id}"))?;
@@ -258,7 +275,7 @@ impl Engine {
     fn applets(&self, rootfs: &Path, program: &'static str, wasm: &[u8]) -> Result<Vec<String>> {
         let loaded = self.inner.runtime.load(wasm).map_err(|e| EngineError::Toolbox(program, e))?;
         let dir = Dir::open_ambient_dir(rootfs, ambient_authority()).context(|| "opening the base rootfs".into())?;
-        let tree = GuestTree::new(RootDesc { dir, read_only: true, quota: None }, Vec::new())?;
+        let tree = GuestTree::new(RootDesc { dir, lowers: Vec::new(), read_only: true, quota: None }, Vec::new())?;
         let out = Collect::default();
         let guest = GuestSpec {
             args: vec![program.into(), "--list".into()],

@@ -9,6 +9,7 @@
 
 mod archive;
 mod build;
+mod changes;
 mod containers;
 mod error;
 mod files;
@@ -46,6 +47,7 @@ use tokio::sync::broadcast;
 
 pub use archive::{ArchiveSource, PathStat};
 pub use build::{BuildOptions, BuildOutput, CancelToken};
+pub use changes::{Change, ChangeKind};
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};

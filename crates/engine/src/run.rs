@@ -248,7 +248,7 @@ impl Engine {
     /// on its rootfs and each volume's `size`. The world lock is held only to read the
     /// records; measuring what the trees already hold happens after it is released.
     pub(crate) fn container_quotas(&self, reference: &str) -> Result<(Id, ContainerQuotas)> {
-        let (id, image_id, root_limit, volume_limits) = {
+        let (id, image_id, layered, root_limit, volume_limits) = {
             let w = self.world();
             let c = w.container(reference)?;
             let volume_limits: Vec<(String, u64)> = c
@@ -260,14 +260,17 @@ impl Engine {
                 .filter_map(|v| w.volumes.get(v))
                 .filter_map(|v| Some((v.name.clone(), volume_size(&v.options).ok()??.0)))
                 .collect();
-            (c.record.id.clone(), c.record.image_id.clone(), c.record.host.storage_size, volume_limits)
+            let layered = !c.record.layers.is_empty();
+            (c.record.id.clone(), c.record.image_id.clone(), layered, c.record.host.storage_size, volume_limits)
         };
         let store = &self.inner.store;
         let quotas = &self.inner.quotas;
         let root = match root_limit {
             Some(size) => Some(quotas.get_or_make(QuotaKey::Rootfs(id.clone()), || {
-                // The image's own bytes are not the container's: only what it adds counts.
-                let image = measure_tree(&store.image_dir(&image_id).join("rootfs")).unwrap_or(0);
+                // The image's own bytes are not the container's: only what it adds counts. A
+                // layered rootfs holds only that; a rootfs of a store older than layers is a
+                // whole copy of the image (whose one layer is then `layers/<image id>`).
+                let image = if layered { 0 } else { measure_tree(&store.layer_dir(&image_id)).unwrap_or(0) };
                 Ok(Quota::new(size.saturating_add(image), measure_tree(&store.rootfs(&id))?))
             })?),
             None => None,
@@ -289,7 +292,8 @@ impl Engine {
         let rootfs = store.rootfs(&record.id);
         // Mount destinations follow the rootfs's own symlinks, as Docker does (a `VOLUME
         // /var/www` where `/var/www` links elsewhere mounts at the link's target).
-        let tree = GuestFs::open(&rootfs).context(|| format!("opening {}", rootfs.display()))?;
+        let lowers = crate::containers::lower_dirs(store, &record.layers);
+        let tree = GuestFs::layered(&rootfs, &lowers).context(|| format!("opening {}", rootfs.display()))?;
         let mut specs = Vec::new();
         let mut table = vec![format!("rootfs / rootfs {} 0 0", if record.host.read_only_rootfs { "ro" } else { "rw" })];
         for (i, m) in record.mounts.iter().enumerate() {
@@ -333,8 +337,12 @@ impl Engine {
         if !specs.iter().any(|s| s.guest_path == "/proc") {
             specs.push(MountDesc::dir("/proc", open_dir(&proc_dir)?, true));
         }
-        let root =
-            RootDesc { dir: open_dir(&rootfs)?, read_only: record.host.read_only_rootfs, quota: quotas.root.clone() };
+        let root = RootDesc {
+            dir: open_dir(&rootfs)?,
+            lowers: lowers.iter().map(|l| open_dir(l)).collect::<Result<_>>()?,
+            read_only: record.host.read_only_rootfs,
+            quota: quotas.root.clone(),
+        };
         Ok(GuestTree::new(root, specs)?)
     }
 

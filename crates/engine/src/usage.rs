@@ -15,12 +15,14 @@ pub struct ImageUsage {
     pub containers: usize,
 }
 
-/// A container and the bytes in its tree. A container's tree is its own copy of the image,
-/// so all of it is what removing the container gives back (Docker's `SizeRw`).
+/// A container and the bytes of its own tree: its writable layer (or, for a container made
+/// before layers, its whole copy), what removing the container gives back (Docker's `SizeRw`).
 #[derive(Debug, Clone)]
 pub struct ContainerUsage {
     pub info: ContainerInfo,
     pub size: u64,
+    /// With the image's layers under it (Docker's `SizeRootFs`).
+    pub size_root_fs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,17 @@ impl Engine {
         usage(&info.rootfs).0
     }
 
+    /// Docker's `SizeRw` and `SizeRootFs` of a container: its own tree, and that with its
+    /// image's layers under it (the same number for a tree standing alone).
+    pub fn container_sizes(&self, info: &ContainerInfo) -> (u64, u64) {
+        let own = Self::container_size(info);
+        if info.lowers.is_empty() {
+            return (own, own);
+        }
+        let image = self.world().images.get(&info.record.image_id).map_or(0, |i| i.size);
+        (own, own + image)
+    }
+
     pub fn disk_usage(&self) -> Result<DiskUsage> {
         let containers = self.list(true);
         let images = self
@@ -47,8 +60,11 @@ impl Engine {
                 ImageUsage { record, tags, containers: users }
             })
             .collect();
-        let containers =
-            containers.into_iter().map(|info| ContainerUsage { size: Self::container_size(&info), info }).collect();
+        let containers = containers.into_iter().map(|info| {
+            let (size, size_root_fs) = self.container_sizes(&info);
+            ContainerUsage { size, size_root_fs, info }
+        });
+        let containers = containers.collect();
         let volumes = self.volume_list(&VolumeFilters::default())?;
         Ok(DiskUsage { images, containers, volumes })
     }

@@ -10,7 +10,7 @@ use porthole_core::event::EventType;
 use porthole_core::names::{Id, VolumeName};
 use porthole_core::size::volume_size;
 use porthole_runtime::Node;
-use porthole_store::copy::{copy_dir_attributes, copy_tree, is_empty_dir};
+use porthole_store::copy::{copy_dir_attributes, is_empty_dir};
 use porthole_store::{ANONYMOUS_LABEL, COPYUP_PREFIX, VolumeRecord};
 
 use crate::error::IoContext;
@@ -193,13 +193,12 @@ pub(crate) fn copy_up(rootfs: &GuestFs, destination: &str, volume_dir: &Path, li
     if !is_empty_dir(&folder.open_dir(DATA)?)? {
         return Ok(false);
     }
-    let from = rootfs.open_dir(&from)?;
-    let md = from.dir_metadata()?;
+    let md = rootfs.metadata(&from)?;
     let tmp = format!("{COPYUP_PREFIX}{}", porthole_store::random_id().short());
     folder.create_dir(&tmp)?;
     let result = (|| {
         let copy = folder.open_dir(&tmp)?;
-        copy_tree(&from, &copy)?;
+        rootfs.copy_dir(&from, &copy)?;
         copy_dir_attributes(&md, &copy)?;
         if live {
             let data = folder.open_dir(DATA)?;
@@ -246,9 +245,8 @@ pub(crate) fn fill_from_image(rootfs: &GuestFs, destination: &str, into: &Path) 
         return Ok(false);
     }
     let into = Dir::open_ambient_dir(into, ambient_authority())?;
-    let from = rootfs.open_dir(&from)?;
-    let md = from.dir_metadata()?;
-    copy_tree(&from, &into)?;
+    let md = rootfs.metadata(&from)?;
+    rootfs.copy_dir(&from, &into)?;
     copy_dir_attributes(&md, &into)?;
     Ok(true)
 }

@@ -238,8 +238,9 @@ fn an_image_etc_that_loops_still_creates_and_runs() {
     let id = e.engine.create(CreateOptions { image: "etc-loop".into(), ..Default::default() }).unwrap();
     assert!(fs::symlink_metadata(&other).is_err(), "a host path was made");
     // For the guest /etc is a loop: it cannot read hosts there, and it still runs.
-    let rootfs = e.engine.inspect(id.as_str()).unwrap().rootfs;
-    assert_eq!(fs::read_link(rootfs.join("etc")).unwrap(), other);
+    // The link is the image's: it stays in the image's layer, under the container's own.
+    let image_layer = e.engine.inspect(id.as_str()).unwrap().lowers.remove(0);
+    assert_eq!(fs::read_link(image_layer.join("etc")).unwrap(), other);
     let (code, out) = e.sh("etc-loop", "cat /etc/hosts >/dev/null 2>&1; echo rc=$?");
     assert_eq!((code, out.as_str()), (0, "rc=1\n"));
     e.assert_canaries_untouched("/etc in a loop");
@@ -353,4 +354,58 @@ fn mount_points_of_create_through_image_links_stay_in_the_rootfs() {
     let info = e.engine.inspect(id.as_str()).unwrap();
     assert!(info.sources[0].join("f").exists(), "the write landed in the volume");
     e.assert_canaries_untouched("-v /t/y, run");
+}
+
+/// An image layer is untrusted too: a `.wh.` name in it (here links out to T, as a whiteout, an
+/// opaque marker and a plain name) is only ever looked at, never followed, shown or copied up,
+/// while the guest reads, lists, writes, removes and recreates around it; `docker diff` reads
+/// the container's own layer without looking at them either.
+#[test]
+fn whiteout_names_in_an_image_layer_are_never_followed_or_shown() {
+    let e = engine();
+    let dockerfile = format!(
+        "FROM busybox\n\
+         RUN ln -s {victim} /etc/.wh.passwd && ln -s {canary} /etc/.wh..wh..opq \
+         && mkdir /srv && echo image > /srv/f && ln -s {canary} /srv/.wh.f && ln -s {victim} /.wh.srv\n",
+        victim = e.t("victim.txt"),
+        canary = e.t("canary"),
+    );
+    e.build("whiteouts", &dockerfile, &[]);
+    e.assert_canaries_untouched("whiteout names, build");
+    let script = "cat /etc/passwd | head -1; ls -A /etc /srv; cat /srv/f; \
+                  echo more >> /etc/passwd; rm /srv/f; echo new > /srv/f; cat /srv/f; \
+                  rm -r /etc && mkdir /etc && echo again > /etc/passwd; ls -A /etc; ls -A / | grep -c wh";
+    let (code, out) = e.sh("whiteouts", script);
+    assert_eq!(
+        out,
+        "root:x:0:0:root:/root:/bin/sh\n/etc:\ngroup\nhostname\nhosts\npasswd\n\n/srv:\nf\nimage\nnew\npasswd\n0\n",
+        "exit {code}"
+    );
+    e.assert_canaries_untouched("whiteout names, the guest working around them");
+    let id = e.engine.create(CreateOptions { image: "whiteouts".into(), ..Default::default() }).unwrap();
+    e.engine.start(id.as_str()).unwrap();
+    e.engine.wait(id.as_str(), WaitCondition::NotRunning).unwrap();
+    e.engine.changes(id.as_str()).unwrap();
+    e.assert_canaries_untouched("whiteout names, docker diff");
+}
+
+/// Writing through an image's link out of the tree copies up the file the link leads to in
+/// guest space (the image's own copy at T's path), never the host's: a write, a metadata
+/// change, a rename and a removal each land in the container's layer.
+#[test]
+fn copy_up_through_an_image_link_out_of_the_tree_stays_in_the_layer() {
+    let e = engine();
+    let canary = e.t("canary");
+    let dockerfile = format!(
+        "FROM busybox\n\
+         RUN mkdir -p {canary}/dir && echo image > {canary}/secret.txt && echo image > {canary}/dir/inner.txt \
+         && ln -s {canary} /abs && ln -s ../../../../../../../../../..{canary} /rel\n"
+    );
+    e.build("copyup", &dockerfile, &[]);
+    e.assert_canaries_untouched("links out of the tree, build");
+    let script = "echo more >> /abs/secret.txt && chmod 600 /rel/dir/inner.txt && mv /rel/dir /abs/moved \
+                  && rm /abs/moved/inner.txt && touch /abs/new && cat /rel/secret.txt && ls -A /abs /abs/moved";
+    let (code, out) = e.sh("copyup", script);
+    assert_eq!((code, out.as_str()), (0, "image\nmore\n/abs:\nmoved\nnew\nsecret.txt\n\n/abs/moved:\n"));
+    e.assert_canaries_untouched("links out of the tree, copy-up");
 }

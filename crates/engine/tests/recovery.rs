@@ -226,7 +226,7 @@ fn a_crash_mid_copy_up_leaves_the_volume_empty_and_the_next_create_fills_it() {
             engine.volume_create(Some(name), Default::default(), Default::default()).unwrap();
         }
         let image = engine.image_inspect("busybox").unwrap().0.id;
-        root.join("images").join(image).join("rootfs/etc")
+        root.join("layers").join(image).join("etc")
     };
     let part = root.join("volumes/conf/.copyup-0123456789ab");
     std::fs::create_dir_all(part.join("ro")).unwrap();
@@ -274,7 +274,7 @@ fn killed_mid_copy_up_leaves_each_volume_empty_or_complete() {
     {
         let (engine, _) = open(&root);
         let image = engine.image_inspect("busybox").unwrap().0.id;
-        let big = root.join("images").join(image).join("rootfs/big");
+        let big = root.join("layers").join(image).join("big");
         for i in 0..BIG_FILES {
             let dir = big.join(format!("d{}", i / 200));
             if i % 200 == 0 {

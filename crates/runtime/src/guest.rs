@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cap_std::fs::Dir;
-use porthole_wasi::{Errno, GuestPath, MountSource, MountSpec, Namespace, WasiHost};
+use porthole_wasi::{Errno, GuestPath, Location, MountSource, MountSpec, Namespace, Overlay, WasiHost};
 
 use crate::Stopper;
 
@@ -56,7 +56,12 @@ impl MountDesc {
 
 /// The guest's `/`.
 pub struct RootDesc {
+    /// The root directory; with `lowers`, the writable upper layer over them.
     pub dir: Dir,
+    /// Read-only layers under `dir`, topmost first: the root is then their copy-on-write
+    /// merge (reads from the topmost layer that has a path, writes copied up into `dir`,
+    /// removals leaving OCI whiteouts). Empty: `dir` alone is the root.
+    pub lowers: Vec<Dir>,
     pub read_only: bool,
     /// A disk quota on what guests write to the root (`--storage-opt size=`).
     pub quota: Option<Arc<Quota>>,
@@ -79,7 +84,17 @@ pub struct Resolved {
     pub mount: usize,
     /// The path relative to that mount's directory (`.` for its top).
     pub rel: PathBuf,
+    /// In a layered root, the layer that shows it (0, the writable one, otherwise); host
+    /// reads go through [`GuestTree::dir_of`].
+    pub layer: usize,
     pub node: Node,
+}
+
+/// One entry of a directory listing of a tree (a layered root's merged listing).
+#[derive(Debug, Clone)]
+pub struct TreeEntry {
+    pub name: OsString,
+    pub file_type: cap_std::fs::FileType,
 }
 
 impl GuestTree {
@@ -95,7 +110,12 @@ impl GuestTree {
                 MountSpec { guest_path: m.guest_path, source, readonly: m.readonly, quota: m.quota }
             })
             .collect();
-        Ok(Self { ns: Arc::new(Namespace::new(root.dir, root.read_only, specs)?.with_root_quota(root.quota)) })
+        let source = if root.lowers.is_empty() {
+            MountSource::Dir(root.dir)
+        } else {
+            MountSource::Overlay(Overlay::new(root.dir, root.lowers).map_err(NamespaceError::Overlay)?)
+        };
+        Ok(Self { ns: Arc::new(Namespace::with_root(source, root.read_only, specs)?.with_root_quota(root.quota)) })
     }
 
     /// The tree of a namespace a guest already has (a spawned child's, its parent's).
@@ -106,11 +126,95 @@ impl GuestTree {
     /// One directory as a tree of its own, writable, without mounts: a rootfs, a build stage or
     /// a build context seen in its own path space (absolute link targets restart at `dir`).
     pub fn of_dir(dir: Dir) -> Self {
-        let root = RootDesc { dir, read_only: false, quota: None };
+        let root = RootDesc { dir, lowers: Vec::new(), read_only: false, quota: None };
         Self::new(root, Vec::new()).expect("a tree without mounts is valid")
     }
 
-    /// The root's directory: host access to a resolved path of mount 0 goes through it.
+    /// A layered root alone, writable, without mounts: a container's files seen as its guests
+    /// see them, for host-side access (`/etc` at create, `docker cp`, the dashboard).
+    pub fn of_layers(upper: Dir, lowers: Vec<Dir>) -> Result<Self, NamespaceError> {
+        Self::new(RootDesc { dir: upper, lowers, read_only: false, quota: None }, Vec::new())
+    }
+
+    fn location(r: &Resolved) -> Location {
+        Location { path: r.path.clone(), mount: r.mount, rel: r.rel.clone(), layer: r.layer }
+    }
+
+    /// The directory host reads of `r` go through: its mount's, or the root layer that shows
+    /// it. Never write through it: see [`GuestTree::ready_write`].
+    pub fn dir_of(&self, r: &Resolved) -> &Dir {
+        self.ns.dir_at(&Self::location(r))
+    }
+
+    /// Readies the existing `r` to be changed in place (its data, mode or times): a file of a
+    /// lower layer is copied up. Afterwards `r` is in the writable layer ([`Resolved::layer`] 0).
+    pub fn ready_write(&self, r: &mut Resolved) -> io::Result<()> {
+        if let (Some(o), true) = (self.ns.mount(r.mount).overlay(), r.layer != 0) {
+            o.copy_up(&r.rel, true).map_err(errno_to_io)?;
+            r.layer = 0;
+        }
+        Ok(())
+    }
+
+    /// Readies the missing `r` to be created: in a layered root, its directory is copied up
+    /// and a whiteout of its name taken away. True if a directory made there must then be
+    /// made opaque ([`GuestTree::make_opaque`]).
+    pub fn ready_create(&self, r: &Resolved) -> io::Result<bool> {
+        match self.ns.mount(r.mount).overlay() {
+            Some(o) => o.prepare_create(&r.rel).map_err(errno_to_io),
+            None => Ok(false),
+        }
+    }
+
+    /// Hides what lower layers hold under the directory `r` (just made in the writable layer).
+    pub fn make_opaque(&self, r: &Resolved) -> io::Result<()> {
+        match self.ns.mount(r.mount).overlay() {
+            Some(o) => o.make_opaque(&r.rel).map_err(errno_to_io),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the non-directory `r` (in a layered root, leaving a whiteout where a lower layer
+    /// shows it).
+    pub fn remove_file(&self, r: &Resolved) -> io::Result<()> {
+        match self.ns.mount(r.mount).overlay() {
+            Some(o) => o.remove(&r.rel, false).map_err(errno_to_io),
+            None => self.mount_dir(r.mount).remove_file(&r.rel),
+        }
+    }
+
+    /// The entries of the directory `r`, without `.` and `..` (a layered root's merged: each
+    /// name once, whiteouts applied and never listed).
+    pub fn list_dir(&self, r: &Resolved) -> io::Result<Vec<TreeEntry>> {
+        if let Some(o) = self.ns.mount(r.mount).overlay() {
+            let dirs = o.find(&r.rel, &Default::default()).map_err(errno_to_io)?.dirs;
+            let merged = o.read_dir(&r.rel, dirs).map_err(errno_to_io)?;
+            return Ok(merged.into_iter().map(|e| TreeEntry { name: e.name, file_type: e.file_type }).collect());
+        }
+        let dir = self.dir_of(r);
+        let listed = if r.rel.as_os_str() == "." { dir.entries()? } else { dir.read_dir(&r.rel)? };
+        listed.map(|e| e.and_then(|e| Ok(TreeEntry { name: e.file_name(), file_type: e.file_type()? }))).collect()
+    }
+
+    /// The one layer a layered root's directory `r` is made of, if only one contributes to it
+    /// (so a copy of it may read that layer's directory whole); 0 outside a layered root.
+    pub fn single_layer(&self, r: &Resolved) -> io::Result<Option<usize>> {
+        match self.ns.mount(r.mount).overlay() {
+            Some(o) => {
+                let dirs = o.find(&r.rel, &Default::default()).map_err(errno_to_io)?.dirs;
+                Ok((dirs.count_ones() == 1).then(|| dirs.trailing_zeros() as usize))
+            }
+            None => Ok(Some(0)),
+        }
+    }
+
+    /// The root's writable layer when the root is layered (what `docker diff` walks).
+    pub fn upper_dir(&self) -> Option<&Dir> {
+        self.ns.mount(0).overlay().map(Overlay::upper)
+    }
+
+    /// The root's directory (a layered root's writable layer): host access to a resolved path
+    /// of mount 0 goes through it, or through [`GuestTree::dir_of`] where the root is layered.
     pub fn root_dir(&self) -> &Dir {
         self.ns.mount(0).dir()
     }
@@ -125,7 +229,7 @@ impl GuestTree {
     /// (`NotFound`, or the Linux code: `ELOOP`, `ENOTDIR`, …).
     pub fn resolve(&self, start: &GuestPath, path: &str, follow_final: bool) -> io::Result<Resolved> {
         let (loc, node) = self.ns.resolve(start, path.as_bytes(), follow_final).map_err(errno_to_io)?;
-        Ok(Resolved { path: loc.path, mount: loc.mount, rel: loc.rel, node })
+        Ok(Resolved { path: loc.path, mount: loc.mount, rel: loc.rel, layer: loc.layer, node })
     }
 
     /// Where the symlink-free `path` lies: its mount and the path relative to that mount's
@@ -135,7 +239,15 @@ impl GuestTree {
         (loc.mount, loc.rel)
     }
 
-    /// The directory host access to `mount` goes through (for a file mount, its parent).
+    /// Where host reads of the symlink-free `path` go: the directory (a layered root's layer
+    /// that shows it) and the path relative to it.
+    pub fn read_place(&self, path: &GuestPath) -> (&Dir, PathBuf) {
+        let loc = self.ns.locate(path);
+        (self.ns.dir_at(&loc), loc.rel)
+    }
+
+    /// The directory host access to `mount` goes through (for a file mount, its parent; for a
+    /// layered root, its writable layer).
     pub fn mount_dir(&self, mount: usize) -> &Dir {
         self.ns.mount(mount).dir()
     }
@@ -170,7 +282,7 @@ impl GuestTree {
     ) -> io::Result<Resolved> {
         let (loc, node, _) =
             self.ns.resolve_traced(start, path.as_bytes(), follow_final, trace).map_err(errno_to_io)?;
-        Ok(Resolved { path: loc.path, mount: loc.mount, rel: loc.rel, node })
+        Ok(Resolved { path: loc.path, mount: loc.mount, rel: loc.rel, layer: loc.layer, node })
     }
 
     /// The guest path a mount of a [`Resolved`] is mounted at (`/` for the root).
@@ -355,7 +467,7 @@ mod tests {
         symlink("/data/app.conf", root.join("etc/app.conf")).unwrap();
         symlink("loop", root.join("loop")).unwrap();
         let tree = GuestTree::new(
-            RootDesc { dir: open(&root), read_only: true, quota: None },
+            RootDesc { dir: open(&root), lowers: Vec::new(), read_only: true, quota: None },
             vec![MountDesc::dir("/data", open(&vol), false)],
         )
         .unwrap();
@@ -381,7 +493,9 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let mounts =
             vec![MountDesc::dir("/data", open(t.path()), false), MountDesc::dir("/data/", open(t.path()), true)];
-        let err = GuestTree::new(RootDesc { dir: open(t.path()), read_only: false, quota: None }, mounts).err();
+        let err =
+            GuestTree::new(RootDesc { dir: open(t.path()), lowers: Vec::new(), read_only: false, quota: None }, mounts)
+                .err();
         assert_eq!(err.map(|e| e.to_string()).as_deref(), Some("duplicate mount point: /data"));
     }
 }

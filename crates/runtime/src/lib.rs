@@ -33,14 +33,16 @@ use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, UpdateDeadlin
 pub use bounded::BoundedCache;
 pub use guest::{
     FdBudget, Guest, GuestSpec, GuestTree, Input, MAX_SYMLINK_HOPS, MountDesc, MountHost, Mutation, MutationKind,
-    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Trace, Walk, WalkBreak, WalkEnd,
-    WalkLink, WalkOp, guest_share_of, measure,
+    MutationObserver, NamespaceError, Node, Output, Quota, Resolved, RootDesc, Stdio, Trace, TreeEntry, Walk,
+    WalkBreak, WalkEnd, WalkLink, WalkOp, guest_share_of, measure,
 };
 pub use limits::Limits;
 use limits::MemoryLimiter;
 /// The terminal a `-t` guest reads (see [`Input::Tty`]).
 pub use porthole_wasi::{Tty, signal};
 pub use process::{DEFAULT_PIDS_LIMIT, LaunchError, Launcher, ProcessInfo, Processes};
+/// The overlay's reserved names, for readers of a writable layer (`docker diff`).
+pub use porthole_wasi::{OPAQUE, WHITEOUT_PREFIX, is_reserved};
 pub use usage::{IoCounters, Usage};
 
 /// How a guest run ended.

@@ -4,10 +4,14 @@
 //! <root>/volumes/<name>/_data          a volume's files
 //! <root>/volumes/<name>/meta.json      its record
 //! <root>/containers/<id>/config.json   a container's record (written last at create)
-//! <root>/containers/<id>/rootfs/       its writable copy of the image
+//! <root>/containers/<id>/rootfs/       its writable upper layer over its image's layers (a
+//!                                      container made before layers: a whole copy, alone)
 //! <root>/containers/<id>/container.log its output, one JSON line per line (json-file);
 //!                                      rotated to container.log.1, .2, … (max-file)
-//! <root>/images/<id>/{config.json,rootfs/}
+//! <root>/images/<id>/config.json       an image's record, naming its layers bottom first
+//! <root>/layers/<id>/                  a layer's files, read-only, shared by the images naming
+//!                                      it and their containers (an old store's
+//!                                      images/<id>/rootfs/ is moved here at open)
 //! <root>/images/tags.json              name:tag -> image id
 //! <root>/networks/<id>.json            a created network's record (a record only: no connectivity)
 //! <root>/module-cache/                 compiled guests
@@ -145,7 +149,7 @@ impl Store {
     /// Opens (creating if needed) the state root and recovers from an interrupted run.
     pub fn open(root: &Path) -> io::Result<(Self, Recovery)> {
         create_private_dir(root)?;
-        for dir in ["volumes", "containers", "images", "networks", "module-cache"] {
+        for dir in ["volumes", "containers", "images", "layers", "networks", "module-cache"] {
             create_private_dir(&root.join(dir))?;
         }
         let store = Self { root: root.canonicalize()? };
@@ -345,10 +349,38 @@ impl Store {
         write_json(&self.image_dir(&img.id).join("config.json"), img)
     }
 
+    /// Removes an image's record, then its directory and each of its layers that no other
+    /// image names (the caller has checked that no container uses it).
     pub fn remove_image(&self, id: &str) -> io::Result<()> {
+        let layers = self.image(id)?.map(|i| i.layers).unwrap_or_default();
         let dir = self.image_dir(id);
         fs::remove_file(dir.join("config.json"))?;
-        trash::discard(&self.root, &dir)
+        trash::discard(&self.root, &dir)?;
+        let images = self.images()?;
+        for layer in layers {
+            if !images.iter().any(|i| i.layers.contains(&layer)) && self.layer_dir(&layer).exists() {
+                trash::discard(&self.root, &self.layer_dir(&layer))?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- layers ----
+
+    pub fn layer_dir(&self, id: &str) -> PathBuf {
+        self.root.join("layers").join(id)
+    }
+
+    /// Stores the finished tree `dir` as layer `id` (one rename; `dir` must be in the store's
+    /// file system). A layer that exists already is kept and `dir` discarded: ids are digests
+    /// of content.
+    pub fn add_layer(&self, id: &str, dir: &Path) -> io::Result<()> {
+        let target = self.layer_dir(id);
+        if target.exists() {
+            return trash::discard(&self.root, dir);
+        }
+        fs::rename(dir, &target)?;
+        fs::File::open(self.root.join("layers"))?.sync_all()
     }
 
     pub fn tags(&self) -> io::Result<BTreeMap<String, String>> {
@@ -532,6 +564,21 @@ impl Store {
         Ok(())
     }
 
+    /// An image of a store older than layers: its `rootfs/` becomes its single layer (moved,
+    /// not copied), then the record names it. A crash between the two leaves the layer in
+    /// place, which the next open records.
+    fn migrate_image(&self, mut img: ImageRecord, dir: &Path) -> io::Result<()> {
+        let rootfs = dir.join("rootfs");
+        if rootfs.is_dir() && !self.layer_dir(&img.id).exists() {
+            fs::rename(&rootfs, self.layer_dir(&img.id))?;
+        }
+        if self.layer_dir(&img.id).is_dir() {
+            img.layers = vec![img.id.clone()];
+            self.save_image(&img)?;
+        }
+        Ok(())
+    }
+
     fn recover_images(&self, r: &mut Recovery) -> io::Result<()> {
         let images = self.root.join("images");
         for entry in fs::read_dir(&images)? {
@@ -549,8 +596,10 @@ impl Store {
                 }
                 continue;
             }
-            if let Err(e) = read_json::<ImageRecord>(&path.join("config.json")) {
-                r.quarantined.push(self.quarantine(QuarantineKind::Image, &name, &path, e.to_string())?);
+            match read_json::<ImageRecord>(&path.join("config.json")) {
+                Ok(Some(img)) if img.layers.is_empty() => self.migrate_image(img, &path)?,
+                Ok(_) => {}
+                Err(e) => r.quarantined.push(self.quarantine(QuarantineKind::Image, &name, &path, e.to_string())?),
             }
         }
         let tags = images.join("tags.json");
@@ -612,8 +661,9 @@ fn remove_temporaries(dir: &Path) -> io::Result<usize> {
         // Only the store's own directories hold records; never descend into guest data (a
         // part copy-up and a build stage or context are image or guest content, and are
         // swept whole).
-        let guest_data = matches!(name.to_str(), Some("_data" | "rootfs" | "module-cache" | "quarantine" | "trash"))
-            || [COPYUP_PREFIX, BUILD_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
+        let guest_data =
+            matches!(name.to_str(), Some("_data" | "rootfs" | "layers" | "module-cache" | "quarantine" | "trash"))
+                || [COPYUP_PREFIX, BUILD_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
         if ft.is_dir() && !guest_data {
             n += remove_temporaries(&entry.path())?;
         } else if ft.is_file() && name.to_string_lossy().ends_with(TMP_SUFFIX) {
@@ -679,6 +729,7 @@ mod tests {
             parent: String::new(),
             size: 0,
             history: vec![],
+            layers: vec![],
         };
         fs::create_dir_all(store.image_dir(&img.id).join("rootfs")).unwrap();
         store.save_image(&img).unwrap();
@@ -731,7 +782,10 @@ mod tests {
         let volumes: Vec<String> = store.volumes().unwrap().into_iter().map(|v| v.name).collect();
         assert_eq!(volumes, ["anon-of-bad", "kept", "torn-vol"]);
         assert_eq!(fs::read_to_string(store.volume_data("torn-vol").join("keep")).unwrap(), "data");
-        assert_eq!(store.images().unwrap(), [img]);
+        // An image of a store older than layers: its rootfs became its one layer.
+        let migrated = ImageRecord { layers: vec![img.id.clone()], ..img.clone() };
+        assert_eq!(store.images().unwrap(), [migrated]);
+        assert!(store.layer_dir(&img.id).is_dir() && !store.image_dir(&img.id).join("rootfs").exists());
         assert!(store.tags().unwrap().is_empty());
         // The volume only the quarantined container named is held by it.
         assert_eq!(store.quarantine_holds(volumes.iter().map(String::as_str)).unwrap(), ["anon-of-bad"]);
@@ -791,6 +845,7 @@ mod tests {
             mounts: vec![],
             state: Default::default(),
             restart_count: 0,
+            layers: vec![],
         }
     }
 
@@ -814,6 +869,7 @@ mod tests {
             mounts: vec![],
             state: Default::default(),
             restart_count: 0,
+            layers: vec![],
         };
         c.state.status = porthole_core::state::Status::Running;
         fs::create_dir_all(store.rootfs(&id)).unwrap();

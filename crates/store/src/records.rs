@@ -236,6 +236,10 @@ pub struct ContainerRecord {
     pub mounts: Vec<MountPoint>,
     pub state: StateRecord,
     pub restart_count: u32,
+    /// The image layers under the container's rootfs, bottom first (`layers/<id>/`): its
+    /// rootfs is then only its writable upper layer. Empty for a container made before layers
+    /// existed, whose rootfs is a whole copy of its image and stands alone.
+    pub layers: Vec<String>,
 }
 
 /// `images/<id>/config.json`
@@ -251,6 +255,8 @@ pub struct ImageRecord {
     pub size: u64,
     /// Dockerfile instructions that made it, for `docker history`-like display.
     pub history: Vec<String>,
+    /// Its layers (`<root>/layers/<id>/`), bottom first; shared with containers made from it.
+    pub layers: Vec<String>,
 }
 
 /// An image record on disk.
@@ -264,6 +270,7 @@ struct ImageFile {
     parent: String,
     size: u64,
     history: Vec<String>,
+    layers: Vec<String>,
 }
 
 impl From<ImageRecord> for ImageFile {
@@ -276,6 +283,7 @@ impl From<ImageRecord> for ImageFile {
             parent: i.parent,
             size: i.size,
             history: i.history,
+            layers: i.layers,
         }
     }
 }
@@ -294,6 +302,7 @@ impl TryFrom<ImageFile> for ImageRecord {
             parent: f.parent,
             size: f.size,
             history: f.history,
+            layers: f.layers,
         })
     }
 }
@@ -317,6 +326,7 @@ struct ContainerFile {
     mounts: Vec<MountFile>,
     state: StateFile,
     restart_count: u32,
+    layers: Vec<String>,
 }
 
 impl From<ContainerRecord> for ContainerFile {
@@ -337,6 +347,7 @@ impl From<ContainerRecord> for ContainerFile {
             mounts: c.mounts.into_iter().map(MountFile::from).collect(),
             state: c.state.into(),
             restart_count: c.restart_count,
+            layers: c.layers,
         }
     }
 }
@@ -360,6 +371,7 @@ impl TryFrom<ContainerFile> for ContainerRecord {
             mounts: f.mounts.into_iter().map(MountPoint::try_from).collect::<Result<_, _>>()?,
             state: f.state.into(),
             restart_count: f.restart_count,
+            layers: f.layers,
         })
     }
 }

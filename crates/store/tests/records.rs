@@ -195,6 +195,7 @@ fn every_host_option_and_mount_request_survives_a_reopen() {
         ],
         state: Default::default(),
         restart_count: 0,
+        layers: vec![],
     };
     store.save_container(&record).unwrap();
     let (store, _) = Store::open(tmp.path()).unwrap();

@@ -18,6 +18,7 @@ mod linker;
 mod memory;
 mod namespace;
 mod ops;
+mod overlay;
 mod path;
 mod pipe;
 mod process;
@@ -32,7 +33,10 @@ pub use host::{
     WasiHostBuilder, signal,
 };
 pub use linker::{HostGetter, add_to_linker};
-pub use namespace::{Mount, MountSource, MountSpec, Namespace, NamespaceError};
+pub use namespace::{Location, Mount, MountSource, MountSpec, Namespace, NamespaceError};
+pub use overlay::{
+    Found, Layers, MAX_LAYERS, Memo, MergedEntry, OPAQUE, Overlay, OverlayError, WHITEOUT_PREFIX, is_reserved,
+};
 pub use path::{GuestPath, MAX_SYMLINK_HOPS, Node, Trace};
 pub use process::{Pid, ProcessContext, ProcessHost, SpawnRequest};
 pub use quota::{Quota, measure};

@@ -8,12 +8,13 @@
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cap_std::fs::Dir;
 
 use crate::errno::Errno;
+use crate::overlay::{Memo, Overlay};
 use crate::path::{GuestPath, Lookup, Node, Trace, Walked, walk, walk_traced};
 use crate::quota::Quota;
 
@@ -25,6 +26,9 @@ pub enum MountSource {
     /// reachable at the mount point and nowhere else. Every access goes through `parent`
     /// with the relative path `name`, so its siblings stay out of reach.
     File { parent: Dir, name: OsString },
+    /// A copy-on-write tree (the container root): lower layers under a writable upper
+    /// (`overlay.rs`). Host access goes through the `Dir` of the layer a [`Location`] names.
+    Overlay(Overlay),
 }
 
 /// One entry of the mount table as the caller describes it.
@@ -67,6 +71,15 @@ impl Mount {
         match &self.source {
             MountSource::Dir(d) => d,
             MountSource::File { parent, .. } => parent,
+            MountSource::Overlay(o) => o.upper(),
+        }
+    }
+
+    /// The overlay this mount is, if it is one.
+    pub fn overlay(&self) -> Option<&Overlay> {
+        match &self.source {
+            MountSource::Overlay(o) => Some(o),
+            _ => None,
         }
     }
 
@@ -84,6 +97,8 @@ pub enum NamespaceError {
     MountAtRoot,
     #[error("duplicate mount point: {0}")]
     DuplicateMountPoint(String),
+    #[error(transparent)]
+    Overlay(#[from] crate::overlay::OverlayError),
 }
 
 /// Identifies a mount in a [`Namespace`]: its index in the table, 0 being the root.
@@ -95,6 +110,9 @@ pub struct Location {
     pub path: GuestPath,
     pub mount: MountId,
     pub rel: PathBuf,
+    /// In an overlay, the layer that shows the path (0, the upper, when it is missing);
+    /// 0 in any other mount.
+    pub layer: usize,
 }
 
 pub struct Namespace {
@@ -104,13 +122,16 @@ pub struct Namespace {
 
 impl Namespace {
     pub fn new(root: Dir, root_readonly: bool, specs: Vec<MountSpec>) -> Result<Self, NamespaceError> {
-        let mut mounts = vec![Mount {
-            path: GuestPath::root(),
-            source: MountSource::Dir(root),
-            readonly: root_readonly,
-            dev: 1,
-            quota: None,
-        }];
+        Self::with_root(MountSource::Dir(root), root_readonly, specs)
+    }
+
+    /// [`Namespace::new`] with any root: a directory or an overlay.
+    pub fn with_root(root: MountSource, root_readonly: bool, specs: Vec<MountSpec>) -> Result<Self, NamespaceError> {
+        if let MountSource::File { .. } = root {
+            return Err(NamespaceError::MountAtRoot);
+        }
+        let mut mounts =
+            vec![Mount { path: GuestPath::root(), source: root, readonly: root_readonly, dev: 1, quota: None }];
         for spec in specs {
             let path = GuestPath::parse(spec.guest_path.as_bytes())
                 .map_err(|_| NamespaceError::InvalidMountPoint(spec.guest_path.clone()))?;
@@ -144,15 +165,34 @@ impl Namespace {
     /// The mount that holds `path`: the one with the longest mount point above it, as a later
     /// (deeper) mount shadows what lies beneath it in its parent.
     pub fn locate(&self, path: &GuestPath) -> Location {
+        self.locate_with(path, &Memo::default())
+    }
+
+    /// [`Namespace::locate`], reusing the overlay lookups of the walk that reached `path`.
+    fn locate_with(&self, path: &GuestPath, memo: &Memo) -> Location {
         let mount = self.mount_of(path);
         let rel = PathBuf::from(path.relative_to(&self.mounts[mount].path));
         let rel = match &self.mounts[mount].source {
             MountSource::File { name, .. } if rel.as_os_str() == "." => PathBuf::from(name),
             // Below a file: the host answers ENOTDIR, as Linux does.
             MountSource::File { name, .. } => PathBuf::from(name).join(rel),
-            MountSource::Dir(_) => rel,
+            MountSource::Dir(_) | MountSource::Overlay(_) => rel,
         };
-        Location { path: path.clone(), mount, rel }
+        // A failed lookup (a layer unreadable) is answered by the host call that follows.
+        let layer = match &self.mounts[mount].source {
+            MountSource::Overlay(o) => o.find(&rel, memo).map(|f| f.layer).unwrap_or(0),
+            _ => 0,
+        };
+        Location { path: path.clone(), mount, rel, layer }
+    }
+
+    /// The directory host calls on `loc` go through: its mount's, or in an overlay the layer
+    /// that shows it (read-only unless it is the upper).
+    pub fn dir_at(&self, loc: &Location) -> &Dir {
+        match &self.mounts[loc.mount].source {
+            MountSource::Overlay(o) => o.layer(loc.layer),
+            _ => self.mounts[loc.mount].dir(),
+        }
     }
 
     /// The mount that holds `path` (see [`Namespace::locate`]), without the path inside it.
@@ -204,8 +244,9 @@ impl Namespace {
         path: &[u8],
         follow_final: bool,
     ) -> Result<(Location, Node, bool), Errno> {
-        let Walked { path, node, trailing_slash } = walk(self, start, path, follow_final)?;
-        Ok((self.locate(&path), node, trailing_slash))
+        let memo = Memo::default();
+        let Walked { path, node, trailing_slash } = walk(&Walker { ns: self, memo: &memo }, start, path, follow_final)?;
+        Ok((self.locate_with(&path, &memo), node, trailing_slash))
     }
 
     /// [`Namespace::resolve_with_slash`], telling `trace` the links followed (see [`walk_traced`]).
@@ -216,15 +257,40 @@ impl Namespace {
         follow_final: bool,
         trace: &mut impl Trace,
     ) -> Result<(Location, Node, bool), Errno> {
-        let Walked { path, node, trailing_slash } = walk_traced(self, start, path, follow_final, trace)?;
-        Ok((self.locate(&path), node, trailing_slash))
+        let memo = Memo::default();
+        let Walked { path, node, trailing_slash } =
+            walk_traced(&Walker { ns: self, memo: &memo }, start, path, follow_final, trace)?;
+        Ok((self.locate_with(&path, &memo), node, trailing_slash))
+    }
+}
+
+/// The namespace as one walk sees it: an overlay's lookups of each prefix are kept for the
+/// next component, so a walk costs each layer one `stat` per component, not one per prefix.
+struct Walker<'a> {
+    ns: &'a Namespace,
+    memo: &'a Memo,
+}
+
+impl Lookup for Walker<'_> {
+    fn node(&self, path: &GuestPath) -> Result<Node, Errno> {
+        self.ns.node_with(path, self.memo)
     }
 }
 
 impl Lookup for Namespace {
     fn node(&self, path: &GuestPath) -> Result<Node, Errno> {
+        self.node_with(path, &Memo::default())
+    }
+}
+
+impl Namespace {
+    fn node_with(&self, path: &GuestPath, memo: &Memo) -> Result<Node, Errno> {
         if self.leads_to_mount(path) {
             return Ok(Node::Dir);
+        }
+        let mount = self.mount_of(path);
+        if let MountSource::Overlay(o) = &self.mounts[mount].source {
+            return Ok(o.find(Path::new(path.relative_to(&self.mounts[mount].path)), memo)?.node);
         }
         let loc = self.locate(path);
         let dir = self.mounts[loc.mount].dir();
@@ -247,7 +313,7 @@ impl Namespace {
     pub fn open_file(&self, path: &str) -> Result<std::fs::File, Errno> {
         let (loc, node) = self.resolve(&GuestPath::root(), path.as_bytes(), true)?;
         match node {
-            Node::File => Ok(self.mounts[loc.mount].dir().open(&loc.rel)?.into_std()),
+            Node::File => Ok(self.dir_at(&loc).open(&loc.rel)?.into_std()),
             Node::Dir => Err(Errno::Isdir),
             _ => Err(Errno::Noent),
         }

@@ -475,8 +475,8 @@ impl ContainerSummary {
 }
 
 /// A `GET /containers/json` row with, when asked (`size=1`, `docker ps -s`; always in
-/// `system df`), the bytes of the container's tree. Its tree is its own copy of the image, so
-/// `SizeRw` and `SizeRootFs` are the same number.
+/// `system df`), the bytes of the container's own layer (`SizeRw`) and of it with the image's
+/// under it (`SizeRootFs`, `docker ps -s`'s "virtual").
 #[derive(Debug, Serialize)]
 pub struct SizedContainer {
     #[serde(flatten)]
@@ -488,8 +488,24 @@ pub struct SizedContainer {
 }
 
 impl SizedContainer {
-    pub fn new(info: &ContainerInfo, now: i64, size: Option<u64>) -> Self {
-        SizedContainer { summary: ContainerSummary::new(info, now), size_rw: size, size_root_fs: size }
+    pub fn new(info: &ContainerInfo, now: i64, sizes: Option<(u64, u64)>) -> Self {
+        let summary = ContainerSummary::new(info, now);
+        SizedContainer { summary, size_rw: sizes.map(|s| s.0), size_root_fs: sizes.map(|s| s.1) }
+    }
+}
+
+/// One entry of `GET /containers/{id}/changes` (moby's `container.FilesystemChange`): `Kind`
+/// 0 modified, 1 added, 2 deleted.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChangeJson {
+    pub path: String,
+    pub kind: u8,
+}
+
+impl From<&porthole_engine::Change> for ChangeJson {
+    fn from(c: &porthole_engine::Change) -> Self {
+        Self { path: c.path.clone(), kind: c.kind as u8 }
     }
 }
 

@@ -205,7 +205,7 @@ impl DiskUsageJson {
             containers: usage
                 .containers
                 .into_iter()
-                .map(|c| crate::dto::containers::SizedContainer::new(&c.info, now, Some(c.size)))
+                .map(|c| crate::dto::containers::SizedContainer::new(&c.info, now, Some((c.size, c.size_root_fs))))
                 .collect(),
             volumes: usage
                 .volumes

@@ -1,5 +1,5 @@
 //! Container lifecycle: create, list, inspect, start, stop, kill, restart, wait, remove,
-//! prune, rename, top.
+//! prune, rename, top, diff.
 
 use std::time::Duration;
 
@@ -8,10 +8,10 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use porthole_engine::{Engine, RemoveOptions, WaitCondition};
+use porthole_engine::{RemoveOptions, WaitCondition};
 
 use super::AppState;
-use crate::dto::containers::{ContainerJson, SizedContainer, TopJson};
+use crate::dto::containers::{ChangeJson, ContainerJson, SizedContainer, TopJson};
 use crate::dto::create::{CreateBody, CreateResponse, network_warnings};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::{JsonBody, Params};
@@ -21,7 +21,8 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
     let filters = params.filters()?;
     // As in Docker, a status filter looks at every container, not only running ones.
     let all = params.flag("all") || !filters.values("status").is_empty();
-    let infos = blocking(move || Ok(s.engine.list(all))).await?;
+    let engine = s.engine.clone();
+    let infos = blocking(move || Ok(engine.list(all))).await?;
     let mut kept = Vec::new();
     for info in infos {
         if container_matches(&info, &filters)? {
@@ -36,7 +37,7 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
     let size = params.flag("size");
     let now = porthole_store::now_nanos();
     let out = blocking(move || {
-        Ok(kept.iter().map(|i| SizedContainer::new(i, now, size.then(|| Engine::container_size(i)))).collect())
+        Ok(kept.iter().map(|i| SizedContainer::new(i, now, size.then(|| s.engine.container_sizes(i)))).collect())
     })
     .await?;
     Ok(Json(out))
@@ -146,4 +147,11 @@ pub async fn top(State(s): State<AppState>, Path(id): Path<String>, params: Para
     }
     let (_, processes) = blocking(move || s.engine.top(&id)).await?;
     Ok(Json(TopJson::new(&processes)))
+}
+
+/// `docker diff`: the container's changes to its image's files. No change is `null`, as moby
+/// sends its empty list.
+pub async fn changes(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Option<Vec<ChangeJson>>>> {
+    let changes = blocking(move || s.engine.changes(&id)).await?;
+    Ok(Json((!changes.is_empty()).then(|| changes.iter().map(ChangeJson::from).collect())))
 }

@@ -70,6 +70,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/containers/{id}/resize", post(containers::resize))
         .route("/containers/{id}/rename", post(containers::rename))
         .route("/containers/{id}/top", get(containers::top))
+        .route("/containers/{id}/changes", get(containers::changes))
         .route("/containers/{id}/archive", get(archive::get).head(archive::stat).put(archive::put))
         .route("/containers/{id}/attach", post(attach::attach))
         .route("/containers/{id}/logs", get(logs::logs))

@@ -197,7 +197,10 @@ impl WasiHost {
         };
         let loc = self.ns.locate(&path);
         self.check_writable(&loc)?;
-        if let Descriptor::File(f) = self.fds.get(fd)? {
+        let in_lower = loc.layer != 0;
+        let loc = self.for_write(&loc, true)?;
+        // A descriptor on a lower layer's file is never changed through: the copy-up is.
+        if !in_lower && let Descriptor::File(f) = self.fds.get(fd)? {
             let mut times = std::fs::FileTimes::new();
             if let Some(t) = atime {
                 times = times.set_accessed(system_time(t));
@@ -443,6 +446,16 @@ impl WasiHost {
                 filetype: filetype::DIRECTORY,
             },
         ];
+        if let Some(o) = self.ns.mount(loc.mount).overlay() {
+            let dirs = self.overlay_dirs(&loc)?;
+            for e in o.read_dir(&loc.rel, dirs)? {
+                let name = e.name.into_vec();
+                if !mounts_here.iter().any(|m| m.as_bytes() == name.as_slice()) {
+                    entries.push(DirEntry { ino: e.ino, name, filetype: filetype_of(e.file_type) });
+                }
+            }
+            return Ok(self.with_mount_entries(path, entries, mounts_here));
+        }
         let host = self.host_dir(&loc);
         let listed = if loc.rel.as_os_str() == "." { host.entries() } else { host.read_dir(&loc.rel) };
         match listed {
@@ -462,6 +475,16 @@ impl WasiHost {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !mounts_here.is_empty() => {}
             Err(e) => return Err(e.into()),
         }
+        Ok(self.with_mount_entries(path, entries, mounts_here))
+    }
+
+    /// `entries` of directory `path` and the mount points `mounts_here` inside it.
+    fn with_mount_entries(
+        &self,
+        path: &GuestPath,
+        mut entries: Vec<DirEntry>,
+        mounts_here: Vec<String>,
+    ) -> Vec<DirEntry> {
         for name in mounts_here {
             let mut child = path.clone();
             child.push(&name);
@@ -469,7 +492,7 @@ impl WasiHost {
             let filetype = if stat.filetype == filetype::UNKNOWN { filetype::DIRECTORY } else { stat.filetype };
             entries.push(DirEntry { name: name.into_bytes(), ino: stat.ino, filetype });
         }
-        Ok(entries)
+        entries
     }
 
     pub fn fd_renumber(&mut self, _mem: &mut GuestMemory<'_>, from: u32, to: u32) -> HostResult<()> {

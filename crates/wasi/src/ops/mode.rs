@@ -126,6 +126,8 @@ impl WasiHost {
             _ => {}
         }
         self.check_writable(&loc)?;
+        // In an overlay the file is copied up first: a lower layer is shared and never changed.
+        let loc = self.for_write(&loc, true)?;
         let Some(h) = self.mode_handle(&loc, &node)? else { return Err(Errno::Perm.into()) };
         let dir = h.dir;
         let wanted = mode & 0o7777;

@@ -101,7 +101,66 @@ impl WasiHost {
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
-        self.ns.mount(loc.mount).dir()
+        self.ns.dir_at(loc)
+    }
+
+    /// `loc` readied for a change to the entry itself (its data unless `!data`, its size, its
+    /// times, a link to it): in an overlay it is copied up first, the copy charged to the
+    /// root's quota. The location returned is where the change is made.
+    pub(crate) fn for_write(&self, loc: &Location, data: bool) -> Result<Location, Errno> {
+        let Some(o) = self.ns.mount(loc.mount).overlay() else { return Ok(loc.clone()) };
+        if loc.layer == 0 {
+            return Ok(loc.clone());
+        }
+        let quota = self.ns.mount(loc.mount).quota.as_deref();
+        let len = match (quota, data) {
+            (Some(_), true) => o.metadata(&loc.rel, loc.layer).map(|m| if m.is_file() { m.len() } else { 0 })?,
+            _ => 0,
+        };
+        if let Some(q) = quota {
+            q.reserve(len)?;
+        }
+        let copied = o.copy_up(&loc.rel, data);
+        if let Some(q) = quota {
+            q.release(len - copied.as_ref().map_or(0, |g| *g.min(&len)));
+        }
+        copied?;
+        Ok(Location { layer: 0, ..loc.clone() })
+    }
+
+    /// A missing `loc` readied for a new entry: in an overlay its parent is copied up and a
+    /// whiteout of the name taken away. True if a directory made there must be opaque.
+    fn for_create(&self, loc: &Location) -> Result<bool, Errno> {
+        match self.ns.mount(loc.mount).overlay() {
+            Some(o) => o.prepare_create(&loc.rel),
+            None => Ok(false),
+        }
+    }
+
+    /// Removes the entry at `loc` (a directory only if `dir`; an overlay leaves a whiteout
+    /// where a lower layer shows the name).
+    fn remove_entry(&self, loc: &Location, dir: bool) -> Result<(), Errno> {
+        if let Some(o) = self.ns.mount(loc.mount).overlay() {
+            if dir && !o.is_empty_dir(&loc.rel, self.overlay_dirs(loc)?)? {
+                return Err(Errno::Notempty);
+            }
+            return o.remove(&loc.rel, dir);
+        }
+        let host = self.host_dir(loc);
+        if dir {
+            host.remove_dir(&loc.rel)?
+        } else {
+            host.remove_file(&loc.rel)?
+        };
+        Ok(())
+    }
+
+    /// The layers merged into the overlay directory at `loc`.
+    pub(crate) fn overlay_dirs(&self, loc: &Location) -> Result<crate::overlay::Layers, Errno> {
+        match self.ns.mount(loc.mount).overlay() {
+            Some(o) => Ok(o.find(&loc.rel, &Default::default())?.dirs),
+            None => Ok(1),
+        }
     }
 
     /// `EROFS` when `loc` lies in a read-only mount.
@@ -112,7 +171,8 @@ impl WasiHost {
     /// The length a quota counts for the regular file at `loc` (0 for anything else, or when
     /// its mount has no quota, so unquoted mounts pay no `stat`).
     fn counted_len(&self, loc: &Location) -> u64 {
-        if self.ns.mount(loc.mount).quota.is_none() {
+        // A lower layer's bytes were never charged (only the upper's are the container's).
+        if self.ns.mount(loc.mount).quota.is_none() || loc.layer != 0 {
             return 0;
         }
         match self.host_dir(loc).symlink_metadata(&loc.rel) {
@@ -124,7 +184,8 @@ impl WasiHost {
     /// [`Self::counted_len`] if `loc` is the file's last link (removing it frees the bytes).
     fn last_link_len(&self, loc: &Location) -> u64 {
         use cap_std::fs::MetadataExt;
-        if self.ns.mount(loc.mount).quota.is_none() {
+        // A lower layer's bytes were never charged (only the upper's are the container's).
+        if self.ns.mount(loc.mount).quota.is_none() || loc.layer != 0 {
             return 0;
         }
         match self.host_dir(loc).symlink_metadata(&loc.rel) {
@@ -136,8 +197,7 @@ impl WasiHost {
     /// Are `a` and `b` (in one mount) names of the same inode?
     fn same_file(&self, a: &Location, b: &Location) -> bool {
         use cap_std::fs::MetadataExt;
-        let dir = self.host_dir(a);
-        match (dir.symlink_metadata(&a.rel), dir.symlink_metadata(&b.rel)) {
+        match (self.host_dir(a).symlink_metadata(&a.rel), self.host_dir(b).symlink_metadata(&b.rel)) {
             (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
             _ => false,
         }
@@ -158,11 +218,8 @@ impl WasiHost {
     /// The `filestat` of a walked location (which is not a symlink unless the walk kept it).
     pub(crate) fn stat_location(&self, loc: &Location) -> Result<Filestat, Errno> {
         let mount = self.ns.mount(loc.mount);
-        let md = if loc.rel.as_os_str() == "." {
-            mount.dir().dir_metadata()
-        } else {
-            mount.dir().symlink_metadata(&loc.rel)
-        };
+        let dir = self.ns.dir_at(loc);
+        let md = if loc.rel.as_os_str() == "." { dir.dir_metadata() } else { dir.symlink_metadata(&loc.rel) };
         match md {
             Ok(md) => Ok(Filestat::from_metadata(&md, mount.dev)),
             // A directory leading to a mount, absent from the directory beneath.
@@ -177,7 +234,11 @@ impl WasiHost {
             return Err(Errno::Exist.into());
         }
         self.check_writable(&loc)?;
+        let opaque = self.for_create(&loc)?;
         self.host_dir(&loc).create_dir(&loc.rel)?;
+        if opaque && let Some(o) = self.ns.mount(loc.mount).overlay() {
+            o.make_opaque(&loc.rel)?;
+        }
         self.notify(MutationKind::Mkdir, &loc.path, loc.mount, None);
         Ok(())
     }
@@ -243,6 +304,7 @@ impl WasiHost {
         self.check_writable(&loc)?;
         let atime = time_spec(atim, fstflags::ATIM, fstflags::ATIM_NOW, fst)?;
         let mtime = time_spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW, fst)?;
+        let loc = self.for_write(&loc, true)?;
         let dir = self.host_dir(&loc);
         if matches!(node, Node::Symlink(_)) {
             dir.set_symlink_times(&loc.rel, atime, mtime)?;
@@ -279,6 +341,9 @@ impl WasiHost {
             return Err(Errno::Xdev.into());
         }
         self.check_writable(&dst)?;
+        // In an overlay both names end in the upper: the source is copied up first.
+        let src = self.for_write(&src, true)?;
+        self.for_create(&dst)?;
         let dir = self.host_dir(&src);
         dir.hard_link(&src.rel, dir, &dst.rel)?;
         self.notify(MutationKind::Link, &dst.path, dst.mount, Some(&src.path));
@@ -377,6 +442,16 @@ impl WasiHost {
                 }
                 // Truncating gives the file's bytes back to its quota.
                 let truncated = if trunc && !created { self.counted_len(&loc) } else { 0 };
+                let loc = match (created, writable) {
+                    (true, _) => {
+                        self.for_create(&loc)?;
+                        loc
+                    }
+                    // A lower file is copied up before it is written (without its data when
+                    // it is about to be truncated).
+                    (false, true) => self.for_write(&loc, !trunc)?,
+                    (false, false) => loc,
+                };
                 let file = self.open_host_file(&loc, created, excl, readable, writable, trunc, fdflags)?;
                 self.credit(&loc, truncated);
                 if append {
@@ -482,7 +557,7 @@ impl WasiHost {
             return Err(Errno::Notempty.into());
         }
         self.check_writable(&loc)?;
-        self.host_dir(&loc).remove_dir(&loc.rel)?;
+        self.remove_entry(&loc, true)?;
         self.notify(MutationKind::Rmdir, &loc.path, loc.mount, None);
         Ok(())
     }
@@ -523,6 +598,16 @@ impl WasiHost {
         self.check_writable(&src)?;
         // A file replaced by the rename is gone unless the source is another name of it.
         let replaced = if self.same_file(&src, &dst) { 0 } else { self.last_link_len(&dst) };
+        if let Some(o) = self.ns.mount(src.mount).overlay() {
+            let grew = o.rename(&src.rel, &dst.rel)?;
+            // A copy-up made for a rename is charged after the fact: the rename has happened.
+            if let Some(q) = &self.ns.mount(src.mount).quota {
+                q.release(replaced);
+                let _ = q.reserve(grew);
+            }
+            self.notify(MutationKind::Rename, &dst.path, dst.mount, Some(&src.path));
+            return Ok(());
+        }
         let dir = self.host_dir(&src);
         dir.rename(&src.rel, dir, &dst.rel)?;
         self.credit(&dst, replaced);
@@ -557,6 +642,7 @@ impl WasiHost {
         // Stored verbatim, absolute targets included: they mean the container root when followed
         // through the namespace, and the host never follows them.
         let target = std::ffi::OsStr::from_bytes(&target);
+        self.for_create(&loc)?;
         self.host_dir(&loc).symlink_contents(target, &loc.rel)?;
         self.notify(MutationKind::Symlink, &loc.path, loc.mount, None);
         Ok(())
@@ -573,7 +659,7 @@ impl WasiHost {
         self.check_not_mount_point(&loc)?;
         self.check_writable(&loc)?;
         let freed = self.last_link_len(&loc);
-        self.host_dir(&loc).remove_file(&loc.rel)?;
+        self.remove_entry(&loc, false)?;
         self.credit(&loc, freed);
         self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
         Ok(())
