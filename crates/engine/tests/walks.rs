@@ -86,9 +86,11 @@ fn without_the_content_volume_the_walk_breaks_where_the_volume_would_be() {
 #[test]
 fn a_plain_file_and_a_missing_one_are_kept_while_the_container_exists() {
     let (_tmp, e) = common::engine();
-    let cat = Some(vec!["cat".into(), "/etc/hostname".into(), "/etc/nope".into()]);
+    // A redirection is an open: the userland's `cat` looks a missing file up with a stat first,
+    // and failed stats are kept only through a link (a shell's PATH search would flood the ring).
+    let cat = common::sh("cat /etc/hostname; cat < /etc/nope");
     let (code, _, id) = common::run(&e, opts("reader", &[], cat));
-    assert_eq!(code, 1);
+    assert_ne!(code, 0);
     let kept = e.walks(&id).unwrap();
     assert_eq!(
         kept.iter().map(|w| (w.path.as_str(), w.error.as_deref())).collect::<Vec<_>>(),
