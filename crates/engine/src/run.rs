@@ -227,6 +227,14 @@ fn open_dir(path: &Path) -> Result<Dir> {
     Dir::open_ambient_dir(path, ambient_authority()).context(|| format!("opening {}", path.display()))
 }
 
+/// The container's `/dev` (every container, exec and RUN step has one, as in Docker), over an
+/// empty directory `dev` in `state` (the container's or the build's own directory).
+pub(crate) fn devices_mount(state: &Path) -> Result<MountDesc> {
+    let empty = state.join("dev");
+    std::fs::create_dir_all(&empty).context(|| format!("creating {}", empty.display()))?;
+    Ok(MountDesc::devices("/dev", open_dir(&empty)?))
+}
+
 /// The mount of host path `host` at `guest`: a directory, or (a bind of one file, as Docker
 /// allows) that file alone, reached through its resolved parent directory.
 fn mount_desc(guest: String, host: &Path, readonly: bool, quota: Option<Arc<Quota>>) -> Result<MountDesc> {
@@ -329,6 +337,11 @@ impl Engine {
         let proc_dir = store.container_dir(&record.id).join("proc");
         std::fs::create_dir_all(&proc_dir).context(|| "creating /proc".into())?;
         table.push("proc /proc proc ro 0 0".into());
+        // A `-v x:/dev` of the user's replaces the devices, as any mount replaces what it covers.
+        if !specs.iter().any(|s| s.guest_path == "/dev") {
+            table.push("tmpfs /dev tmpfs ro,nosuid,mode=755 0 0".into());
+            specs.push(devices_mount(&store.container_dir(&record.id))?);
+        }
         std::fs::write(proc_dir.join("mounts"), table.join("\n") + "\n").context(|| "writing /proc/mounts".into())?;
         if !specs.iter().any(|s| s.guest_path == "/proc") {
             specs.push(MountDesc::dir("/proc", open_dir(&proc_dir)?, true));

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use cap_std::fs::Dir;
 
+use crate::devices::Device;
 use crate::errno::Errno;
 use crate::path::{GuestPath, Lookup, Node, Trace, Walked, walk, walk_traced};
 use crate::quota::Quota;
@@ -25,6 +26,10 @@ pub enum MountSource {
     /// reachable at the mount point and nowhere else. Every access goes through `parent`
     /// with the relative path `name`, so its siblings stay out of reach.
     File { parent: Dir, name: OsString },
+    /// The container's `/dev` (see [`crate::devices`]): the device nodes at its top, served by
+    /// the host. `empty` is an empty host directory standing for the directory itself, so
+    /// host calls on it find nothing else; give the mount read-only.
+    Devices { empty: Dir },
 }
 
 /// One entry of the mount table as the caller describes it.
@@ -65,7 +70,7 @@ impl Mount {
     /// file's directory, always with the file's name as the path).
     pub fn dir(&self) -> &Dir {
         match &self.source {
-            MountSource::Dir(d) => d,
+            MountSource::Dir(d) | MountSource::Devices { empty: d } => d,
             MountSource::File { parent, .. } => parent,
         }
     }
@@ -150,7 +155,7 @@ impl Namespace {
             MountSource::File { name, .. } if rel.as_os_str() == "." => PathBuf::from(name),
             // Below a file: the host answers ENOTDIR, as Linux does.
             MountSource::File { name, .. } => PathBuf::from(name).join(rel),
-            MountSource::Dir(_) => rel,
+            MountSource::Dir(_) | MountSource::Devices { .. } => rel,
         };
         Location { path: path.clone(), mount, rel }
     }
@@ -165,6 +170,16 @@ impl Namespace {
             .max_by_key(|(_, m)| m.path.as_str().len())
             .map(|(i, _)| i)
             .unwrap_or(0)
+    }
+
+    /// The device node at `loc`, when it is one (a name at the top of a `/dev` mount).
+    pub fn device_at(&self, loc: &Location) -> Option<Device> {
+        match self.mounts[loc.mount].source {
+            MountSource::Devices { .. } if loc.rel.components().count() == 1 => {
+                Device::named(loc.rel.as_os_str().as_encoded_bytes())
+            }
+            _ => None,
+        }
     }
 
     /// Is `path` a mount point (other than `/`)?
@@ -227,6 +242,9 @@ impl Lookup for Namespace {
             return Ok(Node::Dir);
         }
         let loc = self.locate(path);
+        if self.device_at(&loc).is_some() {
+            return Ok(Node::File);
+        }
         let dir = self.mounts[loc.mount].dir();
         match dir.symlink_metadata(&loc.rel) {
             Ok(md) if md.file_type().is_symlink() => {
