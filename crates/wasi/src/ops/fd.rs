@@ -499,6 +499,8 @@ impl WasiHost {
         match self.fds.get(fd)? {
             Descriptor::File(_) => {}
             Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
+            // Linux's memory devices accept any seek and stay at 0; a terminal is a stream.
+            Descriptor::Device(crate::devices::OpenDevice::Plain(_)) => return Ok(mem.write_u64(out, 0)?),
             _ => return Err(Errno::Spipe.into()),
         }
         let Descriptor::File(f) = self.fds.require(fd, needed)? else { unreachable!("a file, checked above") };
