@@ -5,7 +5,7 @@
 mod common;
 
 use common::{engine, run, sh};
-use porthole_engine::{CreateOptions, MountRequests};
+use porthole_engine::{BuildOptions, CreateOptions, ExecOptions, MountRequests, Stdio};
 
 fn busybox(script: &str) -> CreateOptions {
     CreateOptions { image: "busybox".into(), cmd: sh(script), ..Default::default() }
@@ -79,4 +79,29 @@ fn a_mount_at_dev_replaces_the_devices() {
     // /dev/shm is still mounted over it, as Docker mounts it over a user's /dev.
     assert!(out.starts_with("mine\nshm\nfrom the host\n"), "{out}");
     assert!(out.contains("zero=1"), "{out}");
+}
+
+#[test]
+fn run_steps_and_execs_have_dev_too() {
+    let (_tmp, e) = engine();
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM busybox\nRUN head -c 3 /dev/urandom | wc -c > /n && echo drop > /dev/null\n",
+    )
+    .unwrap();
+    let mut log = String::new();
+    let opts = BuildOptions { context: ctx.path().to_path_buf(), tags: vec!["dev".into()], ..Default::default() };
+    e.build(opts, &mut |s| log.push_str(s)).unwrap_or_else(|err| panic!("{err}\n{log}"));
+    let (code, out, _) = run(&e, CreateOptions { image: "dev".into(), cmd: sh("cat /n"), ..Default::default() });
+    assert_eq!((code, out.trim()), (0, "3"), "{out}");
+
+    let id = e.create(busybox("sleep 3600")).unwrap().to_string();
+    e.start(&id).unwrap();
+    let stdout = common::Captured::default();
+    let stdio = Stdio { stdout: Box::new(stdout.clone()), ..Default::default() };
+    let cmd = ["head", "-c", "2", "/dev/zero"].map(String::from).to_vec();
+    let code = e.exec(&id, ExecOptions { cmd, stdio, ..Default::default() }).unwrap();
+    assert_eq!((code, stdout.bytes()), (0, vec![0, 0]));
+    let _ = e.kill(&id, None);
 }
