@@ -316,6 +316,7 @@ impl Engine {
             crate::volumes::fill_from_image(&tree, v, &tmp).context(|| format!("copying {v}"))?;
             specs.push(MountDesc::dir(clean(v), open(&tmp)?, false));
         }
+        crate::run::device_mounts(&s.dir, &mut specs)?;
         let root = RootDesc { dir: open(&s.rootfs())?, lowers: Vec::new(), read_only: false, quota: None };
         let guest_tree = GuestTree::new(root, specs).map_err(|e| EngineError::Build(e.to_string()))?;
         // The build arguments in scope, unless an ENV of the same name overrides them.

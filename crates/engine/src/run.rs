@@ -227,6 +227,29 @@ fn open_dir(path: &Path) -> Result<Dir> {
     Dir::open_ambient_dir(path, ambient_authority()).context(|| format!("opening {}", path.display()))
 }
 
+/// Adds the container's `/dev` (the device nodes, over an empty directory `dev` in `state`,
+/// the container's or the build's own directory) and `/dev/shm` (a writable directory `shm`
+/// there) to `specs`, as every Docker container, exec and RUN step has them; a user's mount at
+/// either place replaces it, as any mount replaces what it covers. Gives their `/proc/mounts`
+/// lines.
+pub(crate) fn device_mounts(state: &Path, specs: &mut Vec<MountDesc>) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    let taken = |specs: &[MountDesc], at: &str| specs.iter().any(|s| s.guest_path == at);
+    if !taken(specs, "/dev") {
+        let empty = state.join("dev");
+        std::fs::create_dir_all(&empty).context(|| format!("creating {}", empty.display()))?;
+        specs.push(MountDesc::devices("/dev", open_dir(&empty)?));
+        lines.push("tmpfs /dev tmpfs ro,nosuid,mode=755 0 0".to_string());
+    }
+    if !taken(specs, "/dev/shm") {
+        let shm = state.join("shm");
+        std::fs::create_dir_all(&shm).context(|| format!("creating {}", shm.display()))?;
+        specs.push(MountDesc::dir("/dev/shm", open_dir(&shm)?, false));
+        lines.push("shm /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0".to_string());
+    }
+    Ok(lines)
+}
+
 /// The mount of host path `host` at `guest`: a directory, or (a bind of one file, as Docker
 /// allows) that file alone, reached through its resolved parent directory.
 fn mount_desc(guest: String, host: &Path, readonly: bool, quota: Option<Arc<Quota>>) -> Result<MountDesc> {
@@ -333,6 +356,7 @@ impl Engine {
         let proc_dir = store.container_dir(&record.id).join("proc");
         std::fs::create_dir_all(&proc_dir).context(|| "creating /proc".into())?;
         table.push("proc /proc proc ro 0 0".into());
+        table.extend(device_mounts(&store.container_dir(&record.id), &mut specs)?);
         std::fs::write(proc_dir.join("mounts"), table.join("\n") + "\n").context(|| "writing /proc/mounts".into())?;
         if !specs.iter().any(|s| s.guest_path == "/proc") {
             specs.push(MountDesc::dir("/proc", open_dir(&proc_dir)?, true));

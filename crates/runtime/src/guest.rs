@@ -34,6 +34,10 @@ pub enum MountHost {
     /// One host file (`-v /host/app.conf:/etc/app.conf`): `name` in the directory `parent`,
     /// reachable at the mount point and nowhere else.
     File { parent: Dir, name: OsString },
+    /// The container's `/dev`: the device nodes every container has (null, zero, full, random,
+    /// urandom, tty, stdin, stdout, stderr), served by the WASI host, over `empty`, an empty
+    /// host directory that stands for the directory itself.
+    Devices { empty: Dir },
 }
 
 /// One mount of a guest's tree.
@@ -51,6 +55,12 @@ impl MountDesc {
     /// A directory mount, the common case.
     pub fn dir(guest_path: impl Into<String>, dir: Dir, readonly: bool) -> Self {
         Self { guest_path: guest_path.into(), host: MountHost::Dir(dir), readonly, quota: None }
+    }
+
+    /// The device mount at `guest_path` (normally `/dev`), over the empty directory `empty`.
+    /// Read-only: nothing is created, removed or renamed among the devices (`EROFS`).
+    pub fn devices(guest_path: impl Into<String>, empty: Dir) -> Self {
+        Self { guest_path: guest_path.into(), host: MountHost::Devices { empty }, readonly: true, quota: None }
     }
 }
 
@@ -106,6 +116,7 @@ impl GuestTree {
                 let source = match m.host {
                     MountHost::Dir(d) => MountSource::Dir(d),
                     MountHost::File { parent, name } => MountSource::File { parent, name },
+                    MountHost::Devices { empty } => MountSource::Devices { empty },
                 };
                 MountSpec { guest_path: m.guest_path, source, readonly: m.readonly, quota: m.quota }
             })

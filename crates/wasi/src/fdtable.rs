@@ -4,6 +4,7 @@ use std::net::{TcpListener, TcpStream};
 
 use crate::abi::rights;
 use crate::budget::FdLease;
+use crate::devices::OpenDevice;
 use crate::errno::Errno;
 use crate::namespace::Location;
 use crate::path::GuestPath;
@@ -52,6 +53,8 @@ pub enum Descriptor {
     Stream(TcpStream),
     PipeRead(PipeReader),
     PipeWrite(PipeWriter),
+    /// A node of `/dev` (see [`crate::devices`]).
+    Device(OpenDevice),
 }
 
 impl Descriptor {
@@ -73,6 +76,7 @@ impl Descriptor {
             Descriptor::Stream(s) => Descriptor::Stream(s.try_clone()?),
             Descriptor::PipeRead(r) => Descriptor::PipeRead(r.clone()),
             Descriptor::PipeWrite(w) => Descriptor::PipeWrite(w.clone()),
+            Descriptor::Device(d) => Descriptor::Device(d.clone()),
         })
     }
 }
@@ -105,7 +109,7 @@ impl Rights {
                 rights::SOCK_ACCEPT | rights::POLL_FD_READWRITE | rights::FD_FDSTAT_SET_FLAGS | rights::FD_FILESTAT_GET
             }
             Descriptor::Stream(_) => rights::STREAM | rights::SOCK_SHUTDOWN,
-            Descriptor::PipeRead(_) | Descriptor::PipeWrite(_) => rights::STREAM,
+            Descriptor::PipeRead(_) | Descriptor::PipeWrite(_) | Descriptor::Device(_) => rights::STREAM,
         };
         let inheriting = if matches!(d, Descriptor::Dir(_)) { rights::DIRECTORY_INHERITING } else { 0 };
         Rights { base, inheriting }

@@ -7,12 +7,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::budget::FdBudget;
+use crate::devices::Terminal;
 use crate::errno::Errno;
 use crate::fdtable::{Descriptor, FdTable, OpenDir};
 use crate::namespace::{MountId, Namespace};
 use crate::path::GuestPath;
 use crate::process::ProcessContext;
-use crate::stdio::Stdio;
+use crate::stdio::{Input, Stdio};
 use crate::walks::Walk;
 
 /// What a guest changed, told to the [`MutationObserver`].
@@ -234,6 +235,8 @@ pub struct WasiHost {
     /// The process's working directory (WORKDIR, `-w`). WASI preview 1 has no such thing: the
     /// runtime hands it to the guest's libc before the program starts (see `workdir()`).
     pub(crate) workdir: Option<GuestPath>,
+    /// The container's terminal, which `/dev/tty` opens (`None`: not run with `-t`).
+    pub(crate) terminal: Option<Terminal>,
 }
 
 /// Bytes a guest read from and wrote to files (not streams or sockets): `docker stats`'s block
@@ -259,6 +262,8 @@ pub struct WasiHostBuilder {
     ns: Arc<Namespace>,
     /// A spawned child's first descriptors (duplicates of its parent's), instead of `stdio`.
     inherited: Option<Vec<Option<Descriptor>>>,
+    /// A spawned child's terminal, its parent's.
+    terminal: Option<Terminal>,
     process: Option<ProcessContext>,
     tty: Option<bool>,
     args: Vec<String>,
@@ -280,6 +285,7 @@ impl WasiHost {
         WasiHostBuilder {
             ns: ns.into(),
             inherited: None,
+            terminal: None,
             process: None,
             tty: None,
             args: Vec::new(),
@@ -401,8 +407,9 @@ impl WasiHostBuilder {
 
     /// A spawned child's first descriptors, duplicates of its parent's (`None`: closed), in
     /// place of `stdio`; `tty` says whether its streams are the container's terminal.
-    pub(crate) fn inherit(mut self, fds: Vec<Option<Descriptor>>, tty: bool) -> Self {
+    pub(crate) fn inherit(mut self, fds: Vec<Option<Descriptor>>, tty: bool, terminal: Option<Terminal>) -> Self {
         self.inherited = Some(fds);
+        self.terminal = terminal;
         self.tty = Some(tty);
         self
     }
@@ -429,6 +436,7 @@ impl WasiHostBuilder {
         // A slot the parent left closed is held while the preopens are placed after the
         // inherited ones, then freed.
         let mut closed = Vec::new();
+        let mut terminal = self.terminal;
         match self.inherited {
             Some(inherited) => {
                 for (i, d) in inherited.into_iter().enumerate() {
@@ -441,8 +449,12 @@ impl WasiHostBuilder {
                 }
             }
             None => {
+                let stdout = Arc::new(Mutex::new(self.stdio.stdout));
+                if let Input::Tty(t) = &self.stdio.stdin {
+                    terminal = Some(Terminal { input: t.clone(), output: stdout.clone() });
+                }
                 fds.insert(Descriptor::Stdin(self.stdio.stdin.into()))?;
-                fds.insert(Descriptor::Stdout(Arc::new(Mutex::new(self.stdio.stdout))))?;
+                fds.insert(Descriptor::Stdout(stdout))?;
                 fds.insert(Descriptor::Stderr(Arc::new(Mutex::new(self.stdio.stderr))))?;
             }
         }
@@ -484,6 +496,7 @@ impl WasiHostBuilder {
             started: Instant::now(),
             io: self.io,
             workdir: self.workdir,
+            terminal,
         })
     }
 }

@@ -10,6 +10,7 @@
 
 mod abi;
 mod budget;
+mod devices;
 mod errno;
 mod fdtable;
 mod filestat;
@@ -27,6 +28,7 @@ mod tty;
 mod walks;
 
 pub use budget::{FdBudget, FdLease, MIN_SHARE, guest_share_of};
+pub use devices::Device;
 pub use errno::Errno;
 pub use host::{
     DEFAULT_MAX_FDS, GuestExit, IoCounters, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use cap_std::fs::Dir;
 
+use crate::devices::Device;
 use crate::errno::Errno;
 use crate::overlay::{Memo, Overlay};
 use crate::path::{GuestPath, Lookup, Node, Trace, Walked, walk, walk_traced};
@@ -29,6 +30,10 @@ pub enum MountSource {
     /// A copy-on-write tree (the container root): lower layers under a writable upper
     /// (`overlay.rs`). Host access goes through the `Dir` of the layer a [`Location`] names.
     Overlay(Overlay),
+    /// The container's `/dev` (see [`crate::devices`]): the device nodes at its top, served by
+    /// the host. `empty` is an empty host directory standing for the directory itself, so
+    /// host calls on it find nothing else; give the mount read-only.
+    Devices { empty: Dir },
 }
 
 /// One entry of the mount table as the caller describes it.
@@ -69,7 +74,7 @@ impl Mount {
     /// file's directory, always with the file's name as the path).
     pub fn dir(&self) -> &Dir {
         match &self.source {
-            MountSource::Dir(d) => d,
+            MountSource::Dir(d) | MountSource::Devices { empty: d } => d,
             MountSource::File { parent, .. } => parent,
             MountSource::Overlay(o) => o.upper(),
         }
@@ -176,7 +181,7 @@ impl Namespace {
             MountSource::File { name, .. } if rel.as_os_str() == "." => PathBuf::from(name),
             // Below a file: the host answers ENOTDIR, as Linux does.
             MountSource::File { name, .. } => PathBuf::from(name).join(rel),
-            MountSource::Dir(_) | MountSource::Overlay(_) => rel,
+            MountSource::Dir(_) | MountSource::Overlay(_) | MountSource::Devices { .. } => rel,
         };
         // A failed lookup (a layer unreadable) is answered by the host call that follows.
         let layer = match &self.mounts[mount].source {
@@ -205,6 +210,16 @@ impl Namespace {
             .max_by_key(|(_, m)| m.path.as_str().len())
             .map(|(i, _)| i)
             .unwrap_or(0)
+    }
+
+    /// The device node at `loc`, when it is one (a name at the top of a `/dev` mount).
+    pub fn device_at(&self, loc: &Location) -> Option<Device> {
+        match self.mounts[loc.mount].source {
+            MountSource::Devices { .. } if loc.rel.components().count() == 1 => {
+                Device::named(loc.rel.as_os_str().as_encoded_bytes())
+            }
+            _ => None,
+        }
     }
 
     /// Is `path` a mount point (other than `/`)?
@@ -293,6 +308,9 @@ impl Namespace {
             return Ok(o.find(Path::new(path.relative_to(&self.mounts[mount].path)), memo)?.node);
         }
         let loc = self.locate(path);
+        if self.device_at(&loc).is_some() {
+            return Ok(Node::File);
+        }
         let dir = self.mounts[loc.mount].dir();
         match dir.symlink_metadata(&loc.rel) {
             Ok(md) if md.file_type().is_symlink() => {

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use crate::devices::{OpenDevice, Terminal};
 use crate::errno::Errno;
 use crate::fdtable::Descriptor;
 use crate::host::{HostError, HostResult, MutationObserver, StopSignal, WasiHost, signal};
@@ -68,6 +69,7 @@ pub struct SpawnRequest {
     max_fds: usize,
     io: Arc<crate::host::IoCounters>,
     tty: bool,
+    terminal: Option<crate::devices::Terminal>,
 }
 
 impl SpawnRequest {
@@ -88,7 +90,7 @@ impl SpawnRequest {
         if let Some(dir) = crate::GuestPath::new(&self.cwd) {
             b = b.workdir(dir);
         }
-        b = b.env("PWD", self.cwd).io_counters(self.io).inherit(self.inherited, self.tty);
+        b = b.env("PWD", self.cwd).io_counters(self.io).inherit(self.inherited, self.tty, self.terminal);
         if let Some(o) = self.observer {
             b = b.observer(o);
         }
@@ -186,6 +188,7 @@ impl WasiHost {
             max_fds: self.max_fds,
             io: self.io.clone(),
             tty: self.tty,
+            terminal: self.terminal.clone(),
         };
         let pid = ctx.table.spawn(ctx.pid, req)?;
         mem.write_u32(pid_out, pid)?;
@@ -272,7 +275,7 @@ impl WasiHost {
             _ => return Err(Errno::Inval.into()),
         };
         match self.fds.get(fd)? {
-            Descriptor::Stdin(SharedInput::Tty(t)) => {
+            Descriptor::Stdin(SharedInput::Tty(t)) | Descriptor::Device(OpenDevice::Tty(Terminal { input: t, .. })) => {
                 t.set_mode(mode);
                 Ok(())
             }

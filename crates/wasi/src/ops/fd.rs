@@ -89,6 +89,7 @@ impl WasiHost {
             Descriptor::Listener(_) | Descriptor::Stream(_) => (filetype::SOCKET_STREAM, 0),
             // WASI has no FIFO type; wasi-libc's isatty() is false for UNKNOWN.
             Descriptor::PipeRead(_) | Descriptor::PipeWrite(_) => (filetype::UNKNOWN, 0),
+            Descriptor::Device(_) => (filetype::CHARACTER_DEVICE, 0),
         };
         mem.write_u8(out, ftype)?;
         mem.write_u8(out + 1, 0)?;
@@ -149,6 +150,7 @@ impl WasiHost {
                 Filestat { filetype: filetype::SOCKET_STREAM, ..Filestat::default() }
             }
             Descriptor::PipeRead(_) | Descriptor::PipeWrite(_) => Filestat::default(),
+            Descriptor::Device(_) => Filestat { filetype: filetype::CHARACTER_DEVICE, nlink: 1, ..Filestat::default() },
         };
         stat.write(mem, out)?;
         Ok(())
@@ -319,6 +321,10 @@ impl WasiHost {
                     total = s.read(mem.slice_mut(buf, len)?)?;
                 }
             }
+            Descriptor::Device(d) => {
+                let d = d.clone();
+                total = crate::ops::dev::read(self, &d, mem, &iovs)?;
+            }
             Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
             _ => return Err(Errno::Badf.into()),
         }
@@ -385,6 +391,7 @@ impl WasiHost {
                 }
             }
             Descriptor::Stream(s) => total = crate::ops::sock::write_stream(s, mem, &iovs)?,
+            Descriptor::Device(d) => total = crate::ops::dev::write(d, mem, &iovs)?,
             Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
             _ => return Err(Errno::Badf.into()),
         }
@@ -492,6 +499,7 @@ impl WasiHost {
             let filetype = if stat.filetype == filetype::UNKNOWN { filetype::DIRECTORY } else { stat.filetype };
             entries.push(DirEntry { name: name.into_bytes(), ino: stat.ino, filetype });
         }
+        entries.extend(self.device_entries(path));
         entries
     }
 
@@ -514,6 +522,8 @@ impl WasiHost {
         match self.fds.get(fd)? {
             Descriptor::File(_) => {}
             Descriptor::Dir(_) => return Err(Errno::Isdir.into()),
+            // Linux's memory devices accept any seek and stay at 0; a terminal is a stream.
+            Descriptor::Device(crate::devices::OpenDevice::Plain(_)) => return Ok(mem.write_u64(out, 0)?),
             _ => return Err(Errno::Spipe.into()),
         }
         let Descriptor::File(f) = self.fds.require(fd, needed)? else { unreachable!("a file, checked above") };

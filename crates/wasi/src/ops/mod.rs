@@ -2,6 +2,7 @@
 //! by what they touch. Each takes the guest's memory and its raw arguments and returns an errno
 //! or a trap; [`crate::linker`] binds them to the import names.
 
+mod dev;
 mod fd;
 mod misc;
 mod mode;

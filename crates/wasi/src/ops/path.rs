@@ -217,6 +217,9 @@ impl WasiHost {
 
     /// The `filestat` of a walked location (which is not a symlink unless the walk kept it).
     pub(crate) fn stat_location(&self, loc: &Location) -> Result<Filestat, Errno> {
+        if let Some(stat) = self.device_stat(loc) {
+            return Ok(stat);
+        }
         let mount = self.ns.mount(loc.mount);
         let dir = self.ns.dir_at(loc);
         let md = if loc.rel.as_os_str() == "." { dir.dir_metadata() } else { dir.symlink_metadata(&loc.rel) };
@@ -435,6 +438,10 @@ impl WasiHost {
             // `open("name/", O_CREAT)` cannot make a file.
             Node::Missing if slash => return Err(Errno::Isdir.into()),
             Node::File if creat && excl => return Err(Errno::Exist.into()),
+            // `O_TRUNC` and `O_CREAT` mean nothing to a device (`> /dev/null`), as on Linux.
+            Node::File if self.ns.device_at(&loc).is_some() => {
+                self.open_device(self.ns.device_at(&loc).expect("checked by the guard"))?
+            }
             Node::Missing | Node::File => {
                 let created = node == Node::Missing;
                 if writable || created {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags};
 
 use crate::abi::{EVENT_SIZE, SUBCLOCK_ABSTIME, SUBSCRIPTION_SIZE, clock, eventtype};
+use crate::devices::OpenDevice;
 use crate::errno::Errno;
 use crate::fdtable::Descriptor;
 use crate::host::{HostError, HostResult, Stopped, WasiHost};
@@ -178,6 +179,8 @@ impl WasiHost {
             Descriptor::PipeRead(r) if read => return ready(r.ready()),
             Descriptor::PipeWrite(w) if !read => return ready(w.ready()),
             Descriptor::Stdin(SharedInput::Tty(t)) if read => return ready(t.ready()),
+            Descriptor::Device(OpenDevice::Tty(t)) if read => return ready(t.input.ready()),
+            Descriptor::Device(_) => return Ok(Readiness::Ready),
             Descriptor::Stdin(input) if read => match input.pollable() {
                 Some(fd) => fd,
                 None => return Ok(Readiness::Ready),
