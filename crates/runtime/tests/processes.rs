@@ -48,7 +48,7 @@ fn container(pids_limit: Option<usize>, memory: Option<u64>) -> Container {
     std::fs::copy(porthole_guests::SPAWNER, root.join("bin/spawner")).unwrap();
     std::fs::write(root.join("notwasm"), "#just text\n").unwrap();
     let tree = GuestTree::new(
-        RootDesc { dir: open_dir(&root), read_only: false, quota: None },
+        RootDesc { dir: open_dir(&root), lowers: Vec::new(), read_only: false, quota: None },
         vec![MountDesc::dir("/data", open_dir(&data), false), MountDesc::dir("/ro", open_dir(&data), true)],
     )
     .unwrap();
