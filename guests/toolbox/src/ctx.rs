@@ -84,6 +84,11 @@ impl Ctx {
     pub fn try_open_input(&self, path: &str) -> io::Result<Input> {
         if path == "-" { Ok(self.io.stdin.clone()) } else { open_input(&self.io, path) }
     }
+
+    /// [`Ctx::try_open_input`], reporting errors.
+    pub fn open_input(&self, path: &str) -> Option<Input> {
+        self.check(path, self.try_open_input(path))
+    }
 }
 
 /// busybox's wording for a failed operation on a path: `can't VERB 'PATH': ERROR`.

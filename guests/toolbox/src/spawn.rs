@@ -140,7 +140,12 @@ pub fn run(ctx: &Ctx, argv: &[String], env: &Env, io: &Io) -> i32 {
         Ok(s) => s,
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return not_found(),
         Err(e) => {
-            ctx.warn(format_args!("can't execute '{first}': {}", sys::describe(&e)));
+            // A directory cannot be run: execve's EACCES, as the shell reports it too.
+            let why = match e.raw_os_error() {
+                Some(libc::EISDIR) => "Permission denied".to_string(),
+                _ => sys::describe(&e),
+            };
+            ctx.warn(format_args!("can't execute '{first}': {why}"));
             return 126;
         }
     };

@@ -16,6 +16,7 @@ mod names;
 mod printf;
 mod ps;
 mod stat;
+mod tail;
 mod test;
 mod top;
 mod xargs;
@@ -49,6 +50,7 @@ pub const APPLETS: &[(&str, AppletFn)] = &[
     ("pwd", names::pwd),
     ("sh", crate::sh::main),
     ("stat", stat::stat),
+    ("tail", tail::tail),
     ("test", test::test),
     ("top", top::top),
     ("true", generate::r#true),
