@@ -65,5 +65,5 @@ fn exec_w_is_the_working_directory_and_the_containers_is_the_default() {
             assert_eq!(out.text(), expect, "{cmd} with -w {workdir:?}");
         }
     }
-    e.kill(id.as_str()).unwrap();
+    e.kill(id.as_str(), None).unwrap();
 }
