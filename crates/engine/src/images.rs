@@ -27,9 +27,9 @@ pub const BASE_IMAGE: &str = "busybox:latest";
 
 /// Toolbox applets the userland does not replace, though it has one of the same name: uutils'
 /// `ls -l` on WASI prints modes and owners it made up (`dr-xr-xr-x somebody somegroup`), the
-/// toolbox's prints what the host keeps; uutils' `tail -f` ends at once on WASI (it watches files
-/// with threads), the toolbox's follows by polling. (The shell, mount, top, stat, id, du, df, chmod, ps
-/// and kill are the toolbox's alone: no crate has them for WASI; see ARCHITECTURE.md.)
+/// toolbox's prints what the host keeps; uutils' `tail` has no follow mode on WASI (`tail -f`).
+/// (The shell, mount, top, stat, id, du, df, chmod, ps and kill are the toolbox's alone: no
+/// crate has them for WASI; see ARCHITECTURE.md.)
 const TOOLBOX_KEEPS: &[&str] = &["ls", "tail"];
 
 /// Writes `/bin/NAME` (mode 755) with a guest program's bytes; gives its host path.

@@ -28,12 +28,13 @@ impl MutationObserver for Walks {
     }
 }
 
-/// Runs `busybox ARGS…` over `root` and `mounts`; returns its stdout, exit and the walks.
+/// Runs the userland's `ARGS…` (`cat`, which stats each operand before it reads it) over
+/// `root` and `mounts`; returns its stdout, exit and the walks.
 fn walks_of(args: &[&str], root: &Path, mounts: &[common::M<'_>]) -> (String, Exit, Vec<String>) {
     let walks = Arc::new(Walks::default());
     let observer = walks.clone();
     let (out, exit) = common::run_with(
-        porthole_guests::BUSYBOX,
+        porthole_guests::USERLAND,
         args,
         common::namespace(root, mounts),
         |b| b.observer(observer),
@@ -71,8 +72,12 @@ fn a_link_from_one_mount_into_another() {
     assert_eq!((out.as_str(), exit), ("mirrored\n", Exit::Code(0)));
     assert_eq!(
         walks,
-        ["read /var/www/pub/f: link /var/www/pub/f [/var/www] -> /var/lib/pulp/content/abc; \
-          /var/lib/pulp/content/abc [/var/lib/pulp] file: ok"]
+        [
+            "stat /var/www/pub/f: link /var/www/pub/f [/var/www] -> /var/lib/pulp/content/abc; \
+             /var/lib/pulp/content/abc [/var/lib/pulp] file: ok",
+            "read /var/www/pub/f: link /var/www/pub/f [/var/www] -> /var/lib/pulp/content/abc; \
+             /var/lib/pulp/content/abc [/var/lib/pulp] file: ok"
+        ]
     );
 }
 
@@ -87,7 +92,7 @@ fn a_link_into_a_volume_not_mounted_breaks_where_the_path_ends() {
     assert_eq!(
         walks,
         [
-            "read /var/www/pub/f: link /var/www/pub/f [/var/www] -> /var/lib/pulp/content/abc; ENOENT (broke at /var [/]: lib missing)"
+            "stat /var/www/pub/f: link /var/www/pub/f [/var/www] -> /var/lib/pulp/content/abc; ENOENT (broke at /var [/]: lib missing)"
         ]
     );
 }
@@ -100,8 +105,9 @@ fn a_plain_file_and_a_missing_one() {
     assert_eq!(
         walks,
         [
+            "stat /etc/hostname: /etc/hostname [/] file: ok",
             "read /etc/hostname: /etc/hostname [/] file: ok",
-            "read /etc/nope: /etc/nope [/] missing: ENOENT (broke at /etc [/]: nope missing)"
+            "stat /etc/nope: /etc/nope [/] missing: ENOENT (broke at /etc [/]: nope missing)"
         ]
     );
 }
@@ -120,7 +126,7 @@ fn an_observer_that_wants_no_walks_is_told_none() {
     let observer = quiet.clone();
     let ns = common::namespace(&p.root, &[]);
     let (out, _) = common::run_with(
-        porthole_guests::BUSYBOX,
+        porthole_guests::USERLAND,
         &["cat", "/etc/hostname"],
         ns,
         |b| b.observer(observer),

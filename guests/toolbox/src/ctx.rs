@@ -89,11 +89,6 @@ impl Ctx {
     pub fn open_input(&self, path: &str) -> Option<Input> {
         self.check(path, self.try_open_input(path))
     }
-
-    /// Opens `path` for writing (see [`open_output`]), reporting errors.
-    pub fn open_output(&self, path: &str, append: bool) -> Option<Output> {
-        self.check(path, open_output(&self.io, path, append))
-    }
 }
 
 /// busybox's wording for a failed operation on a path: `can't VERB 'PATH': ERROR`.

@@ -39,21 +39,6 @@ pub fn basename(path: &str) -> &str {
     trimmed.rsplit('/').next().unwrap_or(trimmed)
 }
 
-/// Everything before the last component, as dirname(1) gives it.
-pub fn dirname(path: &str) -> &str {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        return if path.starts_with('/') { "/" } else { "." };
-    }
-    match trimmed.rfind('/') {
-        None => ".",
-        Some(i) => {
-            let parent = trimmed[..i].trim_end_matches('/');
-            if parent.is_empty() { "/" } else { parent }
-        }
-    }
-}
-
 /// The current directory as a string (`/` if it cannot be read).
 pub fn cwd() -> String {
     std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into())

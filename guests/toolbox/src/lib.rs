@@ -5,7 +5,8 @@
 //!
 //! Map: `applets/` (one module per applet or small group, and the name table), `sh/` (lexer,
 //! parser, expansion, executor), `ctx` and `stream` (what an applet runs with), `fsx`, `glob`,
-//! `pattern`, `calendar`, `mounts` (shared helpers), `sys` (the only `unsafe`: wasi-libc calls).
+//! `pattern`, `calendar`, `mounts` (shared helpers), `spawn` (starting a
+//! program as a process, for the shell and the applets that run commands), `sys` (the only `unsafe`: wasi-libc calls).
 
 mod applets;
 mod calendar;
@@ -16,6 +17,7 @@ mod mounts;
 mod opts;
 mod pattern;
 mod sh;
+mod spawn;
 mod stream;
 mod sys;
 

@@ -124,14 +124,6 @@ pub fn describe(err: &io::Error) -> String {
     }
 }
 
-/// `symlink(2)`: std's `std::os::wasi::fs::symlink_path` is unstable on `wasm32-wasip1`.
-pub fn symlink(target: &str, link: &str) -> io::Result<()> {
-    let t = CString::new(target).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    let l = CString::new(link).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: both arguments are NUL-terminated strings that outlive the call.
-    if unsafe { libc::symlink(t.as_ptr(), l.as_ptr()) } == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
-}
-
 /// Waits until descriptor `fd` is readable or `timeout` passes; `true` if readable. wasi-libc's
 /// `poll` is `poll_oneoff`, which the host ends early when the container is stopped.
 pub fn wait_readable(fd: i32, timeout: std::time::Duration) -> bool {

@@ -18,6 +18,7 @@ const SELF: &str = "userland";
 
 /// Runs the applet that `args[0]` (or, for `userland`, `args[1]`) names; returns the exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
+    start_in_pwd();
     let called = args.first().map(file_name).unwrap_or_default();
     if called != SELF {
         return run(&called, args);
@@ -38,6 +39,20 @@ pub fn main(args: Vec<OsString>) -> i32 {
         None => {
             eprintln!("Usage: {SELF} APPLET [ARGS]...   or   {SELF} --list | --sources");
             1
+        }
+    }
+}
+
+/// Starts in `$PWD` when it names a directory, as the toolbox does. A process started through
+/// the process interface gets its parent's working directory only as `PWD`: the runtime sets
+/// wasi-libc's own variable solely in a module that kept its `name` section, and this one is
+/// stripped (crates/runtime/src/libc_cwd.rs), so without this `mkdir sub` after `cd /data`
+/// would make `/sub`.
+fn start_in_pwd() {
+    if let Some(pwd) = std::env::var_os("PWD") {
+        let pwd = std::path::Path::new(&pwd);
+        if pwd.is_absolute() && pwd.is_dir() {
+            let _ = std::env::set_current_dir(pwd);
         }
     }
 }

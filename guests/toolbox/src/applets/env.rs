@@ -1,5 +1,5 @@
-//! The environment: `env [-i] [-u NAME] [NAME=VALUE...] [COMMAND [ARG...]]` prints it or runs an
-//! applet with a changed one; `printenv` prints values; `which` finds commands.
+//! The environment: `env [-i] [-u NAME] [NAME=VALUE...] [COMMAND [ARG...]]` prints it or runs a
+//! program with a changed one; `which` finds programs. (`printenv` is the userland's.)
 
 use std::io::{self, Write};
 
@@ -35,40 +35,17 @@ pub fn env(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         }
         return Ok(0);
     }
-    let mut inner = Ctx::new(&ctx.name, ctx.io.clone(), env);
-    Ok(super::call_in(&mut inner, rest))
+    Ok(crate::spawn::run(ctx, rest, &env, &ctx.io))
 }
 
-pub fn printenv(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
-    let mut out = ctx.io.stdout.clone();
-    if args.is_empty() {
-        for (k, v) in ctx.env.iter() {
-            writeln!(out, "{k}={v}")?;
-        }
-        return Ok(0);
-    }
-    let mut status = 0;
-    for name in args {
-        match ctx.env.get(name) {
-            Some(v) => writeln!(out, "{v}")?,
-            None => status = 1,
-        }
-    }
-    Ok(status)
-}
-
-/// `which NAME...`: applets live in `/bin` (as links to this program); other names are looked
-/// up in `$PATH`.
+/// `which NAME...`: the program a command runs, found as the shell finds it.
 pub fn which(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
     let mut out = ctx.io.stdout.clone();
     let mut status = 0;
     for name in args {
-        let found = if name.contains('/') {
-            fsx::exists(name).then(|| name.clone())
-        } else if super::find(name).is_some() {
-            Some(format!("/bin/{name}"))
-        } else {
-            fsx::search_path(ctx.env.get("PATH"), name)
+        let found = match name.contains('/') {
+            true => fsx::exists(name).then(|| name.clone()),
+            false => crate::spawn::find_program(name, ctx.env.get("PATH")),
         };
         match found {
             Some(p) => writeln!(out, "{p}")?,

@@ -1,7 +1,7 @@
 //! `find [PATH...] [TEST...]`: a pre-order walk that does not follow symlinks, entries in name
 //! order (deterministic, where Linux gives directory order). Tests are ANDed and may be negated
 //! with `!`: `-name`/`-iname GLOB`, `-type f|d|l`, `-maxdepth N`, `-mindepth N`, `-print`,
-//! `-exec CMD {} ;` (the command is an applet, run in-process).
+//! `-exec CMD {} ;` (the command runs as a process and is true when it exits 0).
 
 use std::io::{self, Write};
 
@@ -149,7 +149,7 @@ fn eval(test: &Test, ctx: &Ctx, out: &mut impl Write, path: &str, name: &str, ki
         Test::Exec(cmd) => {
             let argv: Vec<String> = cmd.iter().map(|a| a.replace("{}", path)).collect();
             out.flush()?;
-            super::call(ctx, &argv) == 0
+            crate::spawn::run(ctx, &argv, &ctx.env, &ctx.io) == 0
         }
         Test::Not(inner) => !eval(inner, ctx, out, path, name, kind)?,
     })

@@ -1,4 +1,4 @@
-//! Who and where the container is: `hostname`, `id`, `whoami`, `uname`. A container runs as
+//! Who and where the container is: `hostname`, `id`, `whoami`. A container runs as
 //! root (WASI has no users), and its name is the engine-written `/etc/hostname`.
 
 use std::io::{self, Write};
@@ -45,30 +45,5 @@ pub fn id(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
 
 pub fn whoami(ctx: &mut Ctx, _args: &[String]) -> io::Result<i32> {
     writeln!(ctx.io.stdout, "root")?;
-    Ok(0)
-}
-
-/// `uname [-asnrvmpio]`. The kernel fields describe Porthole's WASI world in Linux's shape, so
-/// scripts that test `uname -s` for Linux keep working.
-pub fn uname(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
-    let Some(o) = ctx.opts(args, "asnrvmpio") else { return Ok(2) };
-    let host = host_name(ctx);
-    let fields: [(char, &str); 8] = [
-        ('s', "Linux"),
-        ('n', &host),
-        ('r', "6.0.0-porthole"),
-        ('v', "#1 SMP WASI preview1"),
-        ('m', "wasm32"),
-        ('p', "unknown"),
-        ('i', "unknown"),
-        ('o', "GNU/Linux"),
-    ];
-    let any = fields.iter().any(|(c, _)| o.has(*c));
-    let shown: Vec<&str> = fields
-        .iter()
-        .filter(|(c, v)| if o.has('a') { *v != "unknown" } else { o.has(*c) || (!any && *c == 's') })
-        .map(|(_, v)| *v)
-        .collect();
-    writeln!(ctx.io.stdout, "{}", shown.join(" "))?;
     Ok(0)
 }

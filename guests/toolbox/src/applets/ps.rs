@@ -27,11 +27,8 @@ fn row(line: &str) -> String {
     let f: Vec<&str> = line.splitn(6, '\t').collect();
     let field = |i: usize| f.get(i).copied().unwrap_or("");
     let secs = field(3).parse::<u64>().unwrap_or(0) / 1000;
-    let cmd = if field(2) == "Z" {
-        format!("[{}]", field(5).split(' ').next().unwrap_or(""))
-    } else {
-        field(5).to_string()
-    };
+    let cmd =
+        if field(2) == "Z" { format!("[{}]", field(5).split(' ').next().unwrap_or("")) } else { field(5).to_string() };
     format!("{:>5} {:<8} {:>2}:{:02} {cmd}\n", field(0), "root", secs / 60, secs % 60)
 }
 

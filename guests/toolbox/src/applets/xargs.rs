@@ -1,12 +1,13 @@
-//! `xargs [-r] [-t] [-0] [-n N] [-I REPLACE] [COMMAND [ARG...]]`: runs an applet (default
+//! `xargs [-r] [-t] [-0] [-n N] [-I REPLACE] [COMMAND [ARG...]]`: runs a program (default
 //! `echo`) with words read from stdin as more arguments — all at once, `N` at a time, or once per
-//! line with each `REPLACE` in the arguments replaced. The command runs in-process with an empty
-//! stdin.
+//! line with each `REPLACE` in the arguments replaced. Each run is a process with an empty stdin,
+//! waited for before the next; the status is busybox's: 127 or 126 (and no more runs) when the
+//! program is not found or cannot run, 123 when a run failed.
 
 use std::io;
 
-use super::call_in;
 use crate::ctx::Ctx;
+use crate::spawn;
 use crate::stream::Input;
 
 struct Plan {
@@ -79,10 +80,9 @@ pub fn xargs(ctx: &mut Ctx, args: &[String]) -> io::Result<i32> {
         }
         let mut io = ctx.io.clone();
         io.stdin = Input::empty();
-        let mut inner = Ctx::new(&ctx.name, io, ctx.env.clone());
-        match call_in(&mut inner, &argv) {
+        match spawn::run(ctx, &argv, &ctx.env, &io) {
             0 => {}
-            127 => return Ok(127),
+            code @ (126 | 127) => return Ok(code),
             _ => status = 123,
         }
     }

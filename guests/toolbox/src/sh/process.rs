@@ -10,8 +10,7 @@
 //! drains before it waits.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::io::{self, Write};
 
 use porthole_sys::{self as ps, Pid};
 
@@ -20,6 +19,7 @@ use super::builtins;
 use super::exec::{Flow, Shell, Unwind};
 use super::print;
 use crate::ctx::Env;
+use crate::spawn::{self, ChildFds, drain_all, pipe, raw};
 use crate::stream::{Input, Io, Output};
 use crate::sys;
 
@@ -53,85 +53,10 @@ impl Started {
     }
 }
 
-/// A child's descriptors and the shell's ends that exist only for it.
-struct ChildFds {
-    fds: Vec<u32>,
-    /// Closed once the child has its copies.
-    keep_until_spawned: Vec<File>,
-    feed: Option<(File, Vec<u8>)>,
-    drains: Vec<(File, Output)>,
-}
-
-/// A new host pipe as `(read end, write end)`.
-pub(super) fn pipe() -> io::Result<(File, File)> {
-    let (r, w) = ps::pipe()?;
-    Ok((sys::own_fd(r), sys::own_fd(w)))
-}
-
-/// The part of a here-document that goes into the pipe before the spawn: whatever fits the
-/// host pipe's buffer without blocking.
-const PIPE_BUFFER: usize = 64 * 1024;
-
 /// A signal's shell status.
 pub const INTERRUPTED: i32 = 128 + ps::signal::INT as i32;
 
 impl Shell {
-    /// The descriptors for a child whose streams are `io`: the shell's own descriptors where
-    /// the streams are descriptors, pipes where they are memory, and then the descriptors
-    /// `exec 3>…` opened.
-    fn child_fds(&self, io: &Io) -> io::Result<ChildFds> {
-        let mut c = ChildFds { fds: Vec::new(), keep_until_spawned: Vec::new(), feed: None, drains: Vec::new() };
-        let stdin = match io.stdin.fd() {
-            Some(fd) => fd,
-            None => {
-                let (r, mut w) = pipe()?;
-                let bytes = io.stdin.take_bytes();
-                let now = bytes.len().min(PIPE_BUFFER);
-                w.write_all(&bytes[..now])?;
-                let fd = raw(&r);
-                c.keep_until_spawned.push(r);
-                if now < bytes.len() {
-                    c.feed = Some((w, bytes[now..].to_vec()));
-                }
-                fd
-            }
-        };
-        c.fds.push(stdin);
-        let stdout = self.output_fd(&io.stdout, &mut c)?;
-        c.fds.push(stdout);
-        let stderr = if io.stderr.same(&io.stdout) { stdout } else { self.output_fd(&io.stderr, &mut c)? };
-        c.fds.push(stderr);
-        if let Some(&top) = self.extra_fds.keys().next_back() {
-            for n in 3..=top {
-                let fd = self.extra_fds.get(&n).and_then(|s| s.fd());
-                c.fds.push(fd.unwrap_or(ps::CLOSED));
-            }
-        }
-        Ok(c)
-    }
-
-    fn output_fd(&self, out: &Output, c: &mut ChildFds) -> io::Result<u32> {
-        if let Some(fd) = out.fd() {
-            return Ok(fd);
-        }
-        // Nowhere (`>/dev/null`, which the shell serves itself): the container's /dev/null
-        // if it has one.
-        if !out.is_capture()
-            && let Ok(f) = std::fs::OpenOptions::new().write(true).open("/dev/null")
-        {
-            let fd = raw(&f);
-            c.keep_until_spawned.push(f);
-            return Ok(fd);
-        }
-        // A capture, or nowhere without a /dev/null: a pipe the shell drains into the stream
-        // (which drops what it is given), so a program's writes never fail.
-        let (r, w) = pipe()?;
-        let fd = raw(&w);
-        c.keep_until_spawned.push(w);
-        c.drains.push((r, out.clone()));
-        Ok(fd)
-    }
-
     /// Starts `program` (a path, as found by [`Shell::find_program`]) with `argv`; a failure is
     /// reported as the shell reports it and given as the command's status.
     pub(super) fn start_program(
@@ -141,29 +66,20 @@ impl Shell {
         env: &Env,
         io: &Io,
     ) -> Result<Started, Flow> {
-        let child = match self.child_fds(io) {
-            Ok(c) => c,
-            Err(e) => return Err(self.cannot_start(&argv[0], &e, io)),
-        };
-        // What builtins wrote and std still buffers must come out before the child's output.
-        let _ = io::stdout().flush();
-        let _ = io::stderr().flush();
-        let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let cwd = crate::fsx::cwd();
-        let cmd = ps::Command { program, argv, env: &env, cwd: &cwd, fds: &child.fds };
-        let pid = match ps::spawn(&cmd) {
-            Ok(pid) => pid,
-            // A text file without `#!` is a shell script, as POSIX says for ENOEXEC.
-            Err(e) if e.raw_os_error() == Some(libc::ENOEXEC) && is_text(program) => {
-                let mut args = vec!["sh".to_string(), program.to_string()];
-                args.extend(argv[1..].iter().cloned());
-                let cmd = ps::Command { program: "/bin/sh", argv: &args, ..cmd };
-                ps::spawn(&cmd).map_err(|e| self.cannot_start(&argv[0], &e, io))?
+        let extra = match self.extra_fds.keys().next_back() {
+            Some(&top) => {
+                (3..=top).map(|n| self.extra_fds.get(&n).and_then(|s| s.fd()).unwrap_or(ps::CLOSED)).collect()
             }
-            Err(e) => return Err(self.cannot_start(&argv[0], &e, io)),
+            None => Vec::new(),
         };
-        drop(child.keep_until_spawned);
-        Ok(Started { stages: vec![Stage::Running(pid)], feeds: child.feed.into_iter().collect(), drains: child.drains })
+        let spawned = ChildFds::new(io, extra)
+            .and_then(|child| child.spawn(program, argv, env))
+            .map_err(|e| self.cannot_start(&argv[0], &e, io))?;
+        Ok(Started {
+            stages: vec![Stage::Running(spawned.pid)],
+            feeds: spawned.feed.into_iter().collect(),
+            drains: spawned.drains,
+        })
     }
 
     /// Starts a child shell running `command` (with this shell's state), on `io`.
@@ -355,7 +271,7 @@ impl Shell {
 
     /// The program `name` names: a path as is, else found in `$PATH`.
     pub(super) fn find_program(&self, name: &str) -> Option<String> {
-        if name.contains('/') { Some(name.to_string()) } else { self.search_path(name) }
+        spawn::find_program(name, self.vars.get("PATH"))
     }
 
     pub(super) fn not_found(&mut self, name: &str, io: &Io) -> Flow {
@@ -383,42 +299,4 @@ impl Shell {
             }
         }
     }
-}
-
-fn raw(f: &File) -> u32 {
-    f.as_raw_fd() as u32
-}
-
-/// Reads every pipe to its end into its stream at once (a program may fill its stderr pipe
-/// while the shell would still be reading its stdout).
-fn drain_all(mut drains: Vec<(File, Output)>) {
-    let mut buf = [0u8; 16 * 1024];
-    while !drains.is_empty() {
-        let fds: Vec<i32> = drains.iter().map(|(f, _)| f.as_raw_fd()).collect();
-        let ready = match sys::poll_readable(&fds) {
-            Ok(ready) => ready,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // Without poll, one after the other.
-            Err(_) => vec![true; fds.len()],
-        };
-        let mut i = 0;
-        drains.retain_mut(|(pipe, out)| {
-            let readable = ready[i];
-            i += 1;
-            if !readable {
-                return true;
-            }
-            match pipe.read(&mut buf) {
-                Ok(0) => false,
-                Ok(n) => out.write_all(&buf[..n]).is_ok(),
-                Err(e) => e.kind() == io::ErrorKind::Interrupted,
-            }
-        });
-    }
-}
-
-/// Whether the file starts as text (no NUL byte in its first block): a script without `#!`.
-fn is_text(path: &str) -> bool {
-    let mut head = [0u8; 512];
-    File::open(path).and_then(|mut f| f.read(&mut head)).is_ok_and(|n| !head[..n].contains(&0))
 }
