@@ -38,11 +38,11 @@ pub use guest::{
 };
 pub use limits::Limits;
 use limits::MemoryLimiter;
+/// The overlay's reserved names, for readers of a writable layer (`docker diff`).
+pub use porthole_wasi::{OPAQUE, WHITEOUT_PREFIX, is_reserved};
 /// The terminal a `-t` guest reads (see [`Input::Tty`]).
 pub use porthole_wasi::{Tty, signal};
 pub use process::{DEFAULT_PIDS_LIMIT, LaunchError, Launcher, ProcessInfo, Processes};
-/// The overlay's reserved names, for readers of a writable layer (`docker diff`).
-pub use porthole_wasi::{OPAQUE, WHITEOUT_PREFIX, is_reserved};
 pub use usage::{IoCounters, Usage};
 
 /// How a guest run ended.

@@ -9,8 +9,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
-use porthole_runtime::{Exit, Limits};
-use porthole_wasi::{MountSource, Namespace, Overlay};
+use porthole_runtime::{Exit, GuestTree, MountDesc, RootDesc};
 
 /// An image of two layers (`base` under `top`) and an empty upper per container.
 struct Layers {
@@ -51,21 +50,24 @@ impl Layers {
         upper
     }
 
-    fn namespace(&self, upper: &Path) -> Namespace {
-        let overlay =
-            Overlay::new(common::open_dir(upper), vec![common::open_dir(&self.top), common::open_dir(&self.base)])
-                .unwrap();
-        Namespace::with_root(MountSource::Overlay(overlay), false, Vec::new()).unwrap()
+    /// The container's tree: its upper over the image's two layers, and the base image's
+    /// programs the scripts use at `/bin` (a read-only mount, so no layer holds them).
+    fn tree(&self, upper: &Path) -> GuestTree {
+        let bin = self.base.parent().unwrap().join("bin");
+        if !bin.exists() {
+            common::base_bin(&bin, &["sh", "ls"], &["cat", "touch", "rm", "mv", "mkdir", "ln"]);
+        }
+        let root = RootDesc {
+            dir: common::open_dir(upper),
+            lowers: vec![common::open_dir(&self.top), common::open_dir(&self.base)],
+            read_only: false,
+            quota: None,
+        };
+        GuestTree::new(root, vec![MountDesc::dir("/bin", common::open_dir(&bin), true)]).unwrap()
     }
 
     fn sh(&self, upper: &Path, script: &str) -> String {
-        let (out, exit) = common::run_with(
-            porthole_guests::BUSYBOX,
-            &["sh", "-c", script],
-            self.namespace(upper),
-            |b| b,
-            &Limits::default(),
-        );
+        let (out, exit) = common::run_in_container(self.tree(upper), &["sh", "-c", script]);
         assert_eq!(exit, Exit::Code(0), "script: {script}\noutput: {out}");
         out
     }

@@ -4,33 +4,10 @@
 
 mod common;
 
-use std::io::Read;
 use std::sync::Arc;
 
 use common::{Captured, open_dir, program, runtime};
-use porthole_runtime::{
-    Exit, GuestSpec, GuestTree, LaunchError, Launcher, Limits, MountDesc, Processes, Program, RootDesc, Stdio, Usage,
-};
-
-/// Finds programs as `execvp` would with `PATH=/bin`, loads whatever is there.
-struct BinLauncher;
-
-impl Launcher for BinLauncher {
-    fn launch(
-        &self,
-        tree: &GuestTree,
-        program: &str,
-        argv: &[String],
-        _env: &[String],
-    ) -> Result<(Program, Vec<String>), LaunchError> {
-        let path = if program.contains('/') { program.to_string() } else { format!("/bin/{program}") };
-        let mut f = tree.open_file(&path).map_err(|e| LaunchError::NotFound(e.to_string()))?;
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).map_err(|e| LaunchError::NotExecutable(e.to_string()))?;
-        let program = runtime().load(&bytes).map_err(|e| LaunchError::NotExecutable(e.to_string()))?;
-        Ok((program, argv.to_vec()))
-    }
-}
+use porthole_runtime::{Exit, GuestSpec, GuestTree, Limits, MountDesc, Processes, RootDesc, Stdio, Usage};
 
 struct Container {
     dir: tempfile::TempDir,
@@ -54,7 +31,8 @@ fn container(pids_limit: Option<usize>, memory: Option<u64>) -> Container {
     .unwrap();
     let usage = Arc::new(Usage::default());
     let limits = Limits::with_memory(memory);
-    let table = Processes::new(runtime(), Arc::new(BinLauncher), limits.clone(), Some(usage.clone()), pids_limit);
+    let table =
+        Processes::new(runtime(), Arc::new(common::BinLauncher), limits.clone(), Some(usage.clone()), pids_limit);
     Container { dir, tree, table, usage, limits }
 }
 

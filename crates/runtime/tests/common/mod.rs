@@ -99,3 +99,66 @@ pub fn check_probe(root: &Path, mounts: &[M<'_>], expect: &[(&str, &str)]) {
     let want: Vec<String> = expect.iter().map(|(op, r)| format!("{op} => {r}")).collect();
     assert_eq!(lines, want);
 }
+
+/// Finds programs as `execvp` would with `PATH=/bin` and loads whatever module is there: the
+/// launcher a container's process table is given, without the engine's `#!` handling.
+pub struct BinLauncher;
+
+impl porthole_runtime::Launcher for BinLauncher {
+    fn launch(
+        &self,
+        tree: &porthole_runtime::GuestTree,
+        program: &str,
+        argv: &[String],
+        _env: &[String],
+    ) -> Result<(Program, Vec<String>), porthole_runtime::LaunchError> {
+        use porthole_runtime::LaunchError;
+        use std::io::Read;
+        let path = if program.contains('/') { program.to_string() } else { format!("/bin/{program}") };
+        let mut f = tree.open_file(&path).map_err(|e| LaunchError::NotFound(e.to_string()))?;
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map_err(|e| LaunchError::NotExecutable(e.to_string()))?;
+        let program = runtime().load(&bytes).map_err(|e| LaunchError::NotExecutable(e.to_string()))?;
+        Ok((program, argv.to_vec()))
+    }
+}
+
+/// A `/bin` in `dir` as the base image lays one out for the programs a test names: the toolbox
+/// (`busybox`) for its applets, the userland for the rest, one hard link per name.
+pub fn base_bin(dir: &Path, toolbox: &[&str], userland: &[&str]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (wasm, names) in [(porthole_guests::BUSYBOX, toolbox), (porthole_guests::USERLAND, userland)] {
+        let main = dir.join(Path::new(wasm).file_name().unwrap());
+        std::fs::copy(wasm, &main).unwrap();
+        for name in names {
+            std::fs::hard_link(&main, dir.join(name)).unwrap();
+        }
+    }
+}
+
+/// Runs `argv` as pid 1 of a container over `tree`, with a process table whose programs come
+/// from the tree's `/bin`; its stdout and how it ended.
+pub fn run_in_container(tree: porthole_runtime::GuestTree, argv: &[&str]) -> (String, Exit) {
+    use porthole_runtime::Launcher;
+    let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+    let (program, argv) = BinLauncher.launch(&tree, &argv[0], &argv, &[]).unwrap();
+    let usage = Arc::new(porthole_runtime::Usage::default());
+    let limits = Limits::default();
+    let table =
+        porthole_runtime::Processes::new(runtime(), Arc::new(BinLauncher), limits.clone(), Some(usage.clone()), None);
+    let out = Captured::default();
+    let stdio = Stdio { stdout: Box::new(out.clone()), stderr: Box::new(std::io::stderr()), ..Stdio::default() };
+    let guest = porthole_runtime::GuestSpec {
+        args: argv,
+        env: vec!["PATH=/bin".into()],
+        stdio,
+        stopper: Some(runtime().stopper()),
+        processes: Some(table),
+        usage: Some(usage),
+        ..porthole_runtime::GuestSpec::new(tree)
+    }
+    .prepare()
+    .unwrap();
+    let exit = runtime().run(&program, guest, &limits).unwrap();
+    (out.text(), exit)
+}
