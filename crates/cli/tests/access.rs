@@ -382,16 +382,23 @@ fn a_sparse_build_context_is_counted_by_what_it_would_unpack() {
     assert!(used < 64 << 20, "the root holds {used} bytes after a refused context");
 }
 
-/// Bytes allocated on disk under `dir`.
+/// Bytes allocated on disk under `dir`, each file once however many hard links it has (the
+/// base image links its programs under every applet name), as `du` counts.
 fn walk_sizes(dir: &std::path::Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| {
+    fn walk(dir: &std::path::Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        let mut total = 0;
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let m = e.metadata().unwrap();
-            if m.is_dir() { walk_sizes(&e.path()) } else { m.blocks() * 512 }
-        })
-        .sum()
+            total += if m.is_dir() {
+                walk(&e.path(), seen)
+            } else if seen.insert((m.dev(), m.ino())) {
+                m.blocks() * 512
+            } else {
+                0
+            };
+        }
+        total
+    }
+    walk(dir, &mut std::collections::HashSet::new())
 }

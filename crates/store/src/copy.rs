@@ -112,22 +112,27 @@ pub fn is_empty_dir(dir: &Dir) -> io::Result<bool> {
     Ok(dir.entries()?.next().is_none())
 }
 
-/// Bytes and files below `dir` (not following links), for `volume ls` sizes and the dashboard.
+/// Bytes and files below `dir` (not following links), for `volume ls` sizes, image sizes and the
+/// dashboard. A file with several hard links is counted once, as `du` does: the base image
+/// links one 13 MB program under a hundred names.
 pub fn usage(dir: &Path) -> (u64, u64) {
-    Dir::open_ambient_dir(dir, ambient_authority()).map(|d| dir_usage(&d)).unwrap_or((0, 0))
+    let mut seen = std::collections::HashSet::new();
+    Dir::open_ambient_dir(dir, ambient_authority()).map(|d| dir_usage(&d, &mut seen)).unwrap_or((0, 0))
 }
 
-fn dir_usage(dir: &Dir) -> (u64, u64) {
+fn dir_usage(dir: &Dir, seen: &mut std::collections::HashSet<(u64, u64)>) -> (u64, u64) {
+    use cap_std::fs::MetadataExt as _;
     let mut total = (0, 0);
     let Ok(entries) = dir.entries() else { return total };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Ok(md) = dir.symlink_metadata(&name) else { continue };
         if md.is_dir() {
-            let (b, f) = dir.open_dir_nofollow(&name).map(|d| dir_usage(&d)).unwrap_or((0, 0));
+            let (b, f) = dir.open_dir_nofollow(&name).map(|d| dir_usage(&d, seen)).unwrap_or((0, 0));
             total = (total.0 + b, total.1 + f);
         } else {
-            total = (total.0 + md.len(), total.1 + 1);
+            let first = md.nlink() < 2 || seen.insert((md.dev(), md.ino()));
+            total = (total.0 + if first { md.len() } else { 0 }, total.1 + 1);
         }
     }
     total
@@ -141,6 +146,15 @@ mod tests {
 
     fn open(p: &Path) -> Dir {
         Dir::open_ambient_dir(p, ambient_authority()).unwrap()
+    }
+
+    #[test]
+    fn usage_counts_a_hard_linked_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("prog"), vec![0u8; 1000]).unwrap();
+        fs::hard_link(dir.path().join("prog"), dir.path().join("alias")).unwrap();
+        fs::write(dir.path().join("other"), b"12345").unwrap();
+        assert_eq!(usage(dir.path()), (1005, 3));
     }
 
     #[test]
