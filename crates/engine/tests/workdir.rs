@@ -67,3 +67,26 @@ fn exec_w_is_the_working_directory_and_the_containers_is_the_default() {
     }
     e.kill(id.as_str(), None).unwrap();
 }
+
+/// A user's own programs are programs like any other: the shell starts them (in a pipeline,
+/// in the directory it `cd`'d to), and so does a `RUN` line in shell form.
+#[test]
+fn a_users_own_guests_run_from_sh_and_from_run_in_shell_form() {
+    let (_tmp, e) = common::engine();
+    let cmds = image(&e);
+    for cmd in &cmds {
+        let script = format!("cd sub && {cmd} | tr a-z A-Z");
+        let opts = CreateOptions { image: "cwd".into(), cmd: common::sh(&script), ..Default::default() };
+        let (code, out, _) = common::run(&e, opts);
+        assert_eq!((code, out.as_str()), (0, "CWD=/APP/SUB HERE.TXT=SUB\n"), "{script}");
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    let runs: String = cmds.iter().map(|c| format!("RUN cd sub && {c} >> /app/built.txt\n")).collect();
+    std::fs::write(ctx.path().join("Dockerfile"), format!("FROM cwd\n{runs}")).unwrap();
+    let mut log = String::new();
+    let opts = BuildOptions { context: ctx.path().to_path_buf(), tags: vec!["built".into()], ..Default::default() };
+    e.build(opts, &mut |s| log.push_str(s)).unwrap_or_else(|err| panic!("{err}\n{log}"));
+    let opts = CreateOptions { image: "built".into(), cmd: common::sh("cat /app/built.txt"), ..Default::default() };
+    let (code, out, _) = common::run(&e, opts);
+    assert_eq!((code, out), (0, "cwd=/app/sub here.txt=sub\n".repeat(cmds.len())));
+}
