@@ -141,3 +141,24 @@ fn tail_f_into_grep_prints_each_line_as_it_arrives() {
     e.kill(id.as_str(), None).unwrap();
     assert_eq!(common::output(&e, id.as_str()), "ax\nbx\n");
 }
+
+/// A fork bomb meets the container's process limit (`--pids-limit`, else the default): the
+/// shell says why it cannot start another process and the script ends; the controller and
+/// the container's other processes are unharmed.
+#[test]
+fn a_fork_bomb_is_stopped_by_the_process_limit() {
+    let (_tmp, e) = common::engine();
+    let opts = CreateOptions {
+        image: "busybox".into(),
+        cmd: common::sh("while :; do sleep 30 & done"),
+        pids_limit: Some(8),
+        ..Default::default()
+    };
+    let (code, out, _) = common::run(&e, opts);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("sh: can't fork: the container's process limit is reached"), "{out}");
+    // The engine goes on running containers.
+    let (code, out, _) =
+        common::run(&e, CreateOptions { image: "busybox".into(), cmd: common::sh("echo fine"), ..Default::default() });
+    assert_eq!((code, out.as_str()), (0, "fine\n"));
+}
