@@ -156,7 +156,8 @@ fn busybox_lists_its_applets_and_refuses_unknown_ones() {
 fn every_applet_of_either_program_is_linked_in_bin() {
     use std::os::unix::fs::MetadataExt;
     let sb = Sandbox::new();
-    let bin = sb.root.join("bin");
+    // The programs are in the image's layer, under the container's own (empty) one.
+    let bin = sb.e.inspect(&sb.id).unwrap().lowers.remove(0).join("bin");
     let inode = |name: &str| fs::metadata(bin.join(name)).unwrap_or_else(|e| panic!("/bin/{name}: {e}")).ino();
     let (userland, exit) = sb.run(&["userland", "--list"]);
     assert_eq!(exit, 0);
@@ -681,7 +682,9 @@ fn mount_lists_proc_mounts_like_busybox() {
     sb.check(
         "mount; mount -t bind",
         &format!(
-            "rootfs on / type rootfs (rw)\n{data} on /data type bind (rw)\nproc on /proc type proc (ro)\n{data} on /data type bind (rw)\n"
+            "rootfs on / type rootfs (rw)\n{data} on /data type bind (rw)\nproc on /proc type proc (ro)\n\
+             tmpfs on /dev type tmpfs (ro,nosuid,mode=755)\nshm on /dev/shm type tmpfs (rw,nosuid,nodev,noexec)\n\
+             {data} on /data type bind (rw)\n"
         ),
         0,
     );
@@ -696,13 +699,15 @@ fn df_walks_each_mount_for_used_space() {
     sb.data_file("a", "12345").data_file("b", &"x".repeat(5000));
     let (out, exit) = sb.sh("df");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!((exit, lines.len()), (0, 4), "{out}");
+    assert_eq!((exit, lines.len()), (0, 6), "{out}");
     assert_eq!(lines[0], "Filesystem           1K-blocks      Used Available Use% Mounted on");
     assert!(lines[1].starts_with("rootfs                       -   ") && lines[1].ends_with("         -    - /"));
     assert!(
         lines[2].starts_with(&sb.data.display().to_string()) && lines[2].ends_with("       16         -    - /data")
     );
     assert!(lines[3].starts_with("proc    ") && lines[3].ends_with("         -    - /proc"));
+    assert!(lines[4].starts_with("tmpfs    ") && lines[4].ends_with("         -    - /dev"), "{out}");
+    assert!(lines[5].starts_with("shm    ") && lines[5].ends_with("         -    - /dev/shm"), "{out}");
     let (out, exit) = sb.sh("df -h /data");
     assert_eq!(exit, 0);
     assert_eq!(out.lines().next(), Some("Filesystem                Size      Used Available Use% Mounted on"));
