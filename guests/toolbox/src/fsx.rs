@@ -211,13 +211,26 @@ pub fn usage(
     prune: &dyn Fn(&str) -> bool,
     seen: &mut dyn FnMut(&str, u64, bool, usize),
 ) -> u64 {
+    usage_once(path, depth, prune, seen, &mut std::collections::HashSet::new())
+}
+
+/// [`usage`], counting a file with several hard links once (as busybox's `du` does: the base
+/// image links one program under a hundred names).
+fn usage_once(
+    path: &str,
+    depth: usize,
+    prune: &dyn Fn(&str) -> bool,
+    seen: &mut dyn FnMut(&str, u64, bool, usize),
+    inodes: &mut std::collections::HashSet<(u64, u64)>,
+) -> u64 {
     let Ok(st) = sys::lstat(path) else { return 0 };
-    let mut total = if st.kind == Kind::Symlink { 0 } else { blocks(st.size) * 512 };
+    let counted = st.kind == Kind::Dir || st.nlink < 2 || inodes.insert((st.dev, st.ino));
+    let mut total = if st.kind == Kind::Symlink || !counted { 0 } else { blocks(st.size) * 512 };
     if st.kind == Kind::Dir {
         for name in sorted_entries(path).unwrap_or_default() {
             let child = join(path, &name);
             if !prune(&child) {
-                total += usage(&child, depth + 1, prune, seen);
+                total += usage_once(&child, depth + 1, prune, seen, inodes);
             }
         }
     }
