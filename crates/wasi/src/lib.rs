@@ -30,6 +30,7 @@ mod walks;
 pub use budget::{FdBudget, FdLease, MIN_SHARE, guest_share_of};
 pub use devices::Device;
 pub use errno::Errno;
+pub use ops::{apply_mode, mode_of};
 pub use host::{
     DEFAULT_MAX_FDS, GuestExit, IoCounters, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
     WasiHostBuilder, signal,
