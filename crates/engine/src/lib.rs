@@ -55,8 +55,8 @@ pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use image_prune::{ImagePrune, PruneFilter};
 pub use lessons::http_status_of;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
-pub use oci::{ArchiveError, SavedArchive};
 pub use networks::{Attachment, NO_CONNECTIVITY, NetworkCreate, NetworkInfo, NetworkRequest};
+pub use oci::{ArchiveError, SavedArchive};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 /// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.

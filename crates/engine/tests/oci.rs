@@ -35,10 +35,8 @@ const LOOK: &str = "cd /app && ls -l . sub && cat data.txt sub/deep.txt && readl
                     && ls -l /bin/suid && echo $GREETING && pwd";
 
 fn look(engine: &Engine, image: &str) -> (i32, String) {
-    let (code, out, _) = common::run(
-        engine,
-        CreateOptions { image: image.into(), cmd: common::sh(LOOK), ..Default::default() },
-    );
+    let (code, out, _) =
+        common::run(engine, CreateOptions { image: image.into(), cmd: common::sh(LOOK), ..Default::default() });
     (code, out)
 }
 
@@ -193,9 +191,13 @@ fn the_same_image_saves_to_the_same_bytes_and_a_saved_id_loads_by_id() {
 #[test]
 fn the_docker_archive_round_trips_and_holds_manifest_json() {
     let (tmp, a) = common::engine();
-    build(&a, tmp.path(), "web:1", "FROM busybox\nCOPY index.html /www/\nCMD [\"cat\", \"/www/index.html\"]\n", &[
-        ("index.html", "<h1>hi</h1>\n"),
-    ]);
+    build(
+        &a,
+        tmp.path(),
+        "web:1",
+        "FROM busybox\nCOPY index.html /www/\nCMD [\"cat\", \"/www/index.html\"]\n",
+        &[("index.html", "<h1>hi</h1>\n")],
+    );
     let mut archive = Vec::new();
     a.save_archive(&["web:1".into()]).unwrap().write_to(&mut archive).unwrap();
     let mut names: Vec<String> = tar::Archive::new(&archive[..])
@@ -260,7 +262,8 @@ fn legacy_archive(tag: &str, entries: &[Entry], gzip_layer: bool, os: &str, arch
     ]))
     .unwrap();
     let mut outer = tar::Builder::new(Vec::new());
-    for (name, data) in [("manifest.json", &manifest), (config_name.as_str(), &config), ("0001/layer.tar", &layer_bytes)]
+    for (name, data) in
+        [("manifest.json", &manifest), (config_name.as_str(), &config), ("0001/layer.tar", &layer_bytes)]
     {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
@@ -308,7 +311,11 @@ fn store_state(root: &Path) -> (Vec<String>, String, Vec<String>) {
     };
     let transfers: Vec<String> = list(root).into_iter().filter(|n| n.starts_with(".transfer-")).collect();
     assert_eq!(transfers, Vec::<String>::new(), "no transfer directory is left");
-    (list(&root.join("images")), std::fs::read_to_string(root.join("images/tags.json")).unwrap(), list(&root.join("layers")))
+    (
+        list(&root.join("images")),
+        std::fs::read_to_string(root.join("images/tags.json")).unwrap(),
+        list(&root.join("layers")),
+    )
 }
 
 #[test]
@@ -321,8 +328,16 @@ fn hostile_archives_are_refused_and_leave_the_store_as_it_was() {
     let file = tar::EntryType::Regular;
     let link = tar::EntryType::Symlink;
     let cases: Vec<(&str, Vec<Entry>, &str)> = vec![
-        ("climbs", vec![("ok.txt", file, "", b"fine"), ("../../canary", file, "", b"x")], "archive entry \"../../canary\" climbs out of its layer (..)"),
-        ("absolute", vec![("ok.txt", file, "", b"fine"), ("/tmp/canary", file, "", b"x")], "archive entry \"/tmp/canary\" has an absolute name"),
+        (
+            "climbs",
+            vec![("ok.txt", file, "", b"fine"), ("../../canary", file, "", b"x")],
+            "archive entry \"../../canary\" climbs out of its layer (..)",
+        ),
+        (
+            "absolute",
+            vec![("ok.txt", file, "", b"fine"), ("/tmp/canary", file, "", b"x")],
+            "archive entry \"/tmp/canary\" has an absolute name",
+        ),
         (
             "through a link",
             vec![("out", link, "/tmp", b""), ("out/canary", file, "", b"x")],
@@ -333,7 +348,11 @@ fn hostile_archives_are_refused_and_leave_the_store_as_it_was() {
             vec![("d/", dir, "", b""), ("out", link, "../../..", b""), ("out/canary", file, "", b"x")],
             "archive entry \"out/canary\" would be written through the symbolic link \"out\"",
         ),
-        ("whiteout of ..", vec![("etc/", dir, "", b""), ("etc/.wh...", file, "", b"")], "archive entry \"etc/.wh...\" is not a whiteout of a name"),
+        (
+            "whiteout of ..",
+            vec![("etc/", dir, "", b""), ("etc/.wh...", file, "", b"")],
+            "archive entry \"etc/.wh...\" is not a whiteout of a name",
+        ),
         (
             "hard link out",
             vec![("h", tar::EntryType::Link, "../../canary", b"")],

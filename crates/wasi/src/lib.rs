@@ -30,13 +30,13 @@ mod walks;
 pub use budget::{FdBudget, FdLease, MIN_SHARE, guest_share_of};
 pub use devices::Device;
 pub use errno::Errno;
-pub use ops::{apply_mode, mode_of};
 pub use host::{
     DEFAULT_MAX_FDS, GuestExit, IoCounters, Mutation, MutationKind, MutationObserver, StopSignal, Stopped, WasiHost,
     WasiHostBuilder, signal,
 };
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Location, Mount, MountSource, MountSpec, Namespace, NamespaceError};
+pub use ops::{apply_mode, mode_of};
 pub use overlay::{
     Found, Layers, MAX_LAYERS, Memo, MergedEntry, OPAQUE, Overlay, OverlayError, WHITEOUT_PREFIX, is_reserved,
 };

@@ -141,7 +141,8 @@ pub(crate) fn unpack_layer(input: impl Read, root: &Dir) -> Result<Unpacked> {
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 clear(&parent, name).context(at)?;
-                let opts = OpenOptions::new().write(true).create_new(true).follow(FollowSymlinks::No).mode(0o600).clone();
+                let opts =
+                    OpenOptions::new().write(true).create_new(true).follow(FollowSymlinks::No).mode(0o600).clone();
                 let mut file = parent.open_with(name, &opts).context(at)?.into_std();
                 io::copy(&mut entry, &mut file).map_err(ArchiveError::Read)?;
                 set_mode_and_time(&file, mode, mtime, false).context(at)?;
@@ -150,6 +151,8 @@ pub(crate) fn unpack_layer(input: impl Read, root: &Dir) -> Result<Unpacked> {
                 let target = entry.link_name().map_err(ArchiveError::Read)?.ok_or_else(|| ArchiveError::Entry(at()))?;
                 clear(&parent, name).context(at)?;
                 parent.symlink_contents(&*target, name).context(at)?;
+                let t = || cap_fs_ext::SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(time_of(mtime)));
+                parent.set_symlink_times(name, Some(t()), Some(t())).context(at)?;
             }
             tar::EntryType::Link => {
                 let target = entry.link_name().map_err(ArchiveError::Read)?.ok_or_else(|| ArchiveError::Entry(at()))?;
@@ -196,8 +199,12 @@ fn read_dir_opts() -> OpenOptions {
 /// The entry's mode as Porthole keeps modes (see `porthole_runtime::apply_mode`), and its time.
 fn set_mode_and_time(f: &std::fs::File, mode: u32, mtime: i64, dir: bool) -> io::Result<()> {
     porthole_runtime::apply_mode(f.as_fd(), mode, dir)?;
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64);
+    let t = time_of(mtime);
     f.set_times(std::fs::FileTimes::new().set_modified(t).set_accessed(t))
+}
+
+fn time_of(mtime: i64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64)
 }
 
 /// Removes a non-directory at `name` (a later entry replaces an earlier one, as tar does); a
@@ -260,7 +267,8 @@ mod tests {
 
     #[test]
     fn entry_names_are_checked() {
-        let ok = |s: &str| entry_path(Path::new(s)).map(|p| p.map(|p| p.display().to_string())).map_err(|e| e.to_string());
+        let ok =
+            |s: &str| entry_path(Path::new(s)).map(|p| p.map(|p| p.display().to_string())).map_err(|e| e.to_string());
         assert_eq!(ok("./bin/sh"), Ok(Some("bin/sh".into())));
         assert_eq!(ok("./"), Ok(None));
         assert_eq!(ok("etc/.wh.passwd"), Ok(Some("etc/.wh.passwd".into())));
