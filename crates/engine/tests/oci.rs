@@ -172,7 +172,7 @@ fn the_same_image_saves_to_the_same_bytes_and_a_saved_id_loads_by_id() {
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
     for dir in [&one, &two] {
         std::fs::create_dir(dir).unwrap();
-        engine.save_oci_layout(&[id.clone()], dir).unwrap();
+        engine.save_oci_layout(std::slice::from_ref(&id), dir).unwrap();
     }
     assert_eq!(std::fs::read(one.join("index.json")).unwrap(), std::fs::read(two.join("index.json")).unwrap());
     let other = common::open_engine(&tmp.path().join("other"), None);

@@ -175,13 +175,12 @@ pub(crate) fn unpack_layer(input: impl Read, root: &Dir) -> Result<Unpacked> {
         }
     }
     // Deepest first: a directory's times and mode once nothing more is written into it.
-    dirs.sort_by(|a, b| b.0.components().count().cmp(&a.0.components().count()));
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.0.components().count()));
     for (path, mode, mtime) in dirs {
         let d = open_nofollow(root, &path).context(|| path.display().to_string())?;
         let f = d.open_with(".", &read_dir_opts()).context(|| path.display().to_string())?.into_std();
         set_mode_and_time(&f, mode, mtime, true).context(|| path.display().to_string())?;
     }
-    drop(archive);
     // Whatever follows the tar's end-of-archive blocks belongs to the stream's digest too.
     io::copy(&mut hashing, &mut io::sink()).map_err(ArchiveError::Read)?;
     Ok(Unpacked { diff_id: hashing.hex() })
