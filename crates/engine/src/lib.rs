@@ -21,6 +21,7 @@ mod images;
 pub mod lessons;
 mod logs;
 mod networks;
+mod oci;
 mod pause;
 mod ports;
 mod preview;
@@ -55,6 +56,7 @@ pub use image_prune::{ImagePrune, PruneFilter};
 pub use lessons::http_status_of;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use networks::{Attachment, NO_CONNECTIVITY, NetworkCreate, NetworkInfo, NetworkRequest};
+pub use oci::{ArchiveError, SavedArchive};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
 /// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.

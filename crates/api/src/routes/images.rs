@@ -1,4 +1,5 @@
-//! Images: list, inspect, tag, remove, prune, and the refusal to pull (images are built
+//! Images: list, inspect, tag, remove, prune, save and load (`docker save`/`docker load`,
+//! archives of OCI image layouts), and the refusal to pull (images are built or loaded
 //! locally).
 
 use axum::Json;
@@ -69,14 +70,39 @@ fn split(rest: &str, suffix: &str, method: &Method, uri: &Uri) -> ApiResult<Stri
         .ok_or_else(|| unsupported::refuse(method, uri))
 }
 
-pub async fn inspect(
-    State(s): State<AppState>,
-    Path(rest): Path<String>,
-    method: Method,
-    uri: Uri,
-) -> ApiResult<Json<ImageInspect>> {
+/// `GET /images/NAME/json` (inspect) or `GET /images/NAME/get` (`docker save` of one image).
+pub async fn get(State(s): State<AppState>, Path(rest): Path<String>, method: Method, uri: Uri) -> ApiResult<Response> {
+    if let Some(name) = rest.strip_suffix("/get").filter(|n| !n.is_empty()) {
+        return save_archive(s, vec![name.to_string()]).await;
+    }
     let name = split(&rest, "/json", &method, &uri)?;
-    Ok(Json(blocking(move || s.engine.image_inspect(&name)).await?.into()))
+    let inspect: ImageInspect = blocking(move || s.engine.image_inspect(&name)).await?.into();
+    Ok(Json(inspect).into_response())
+}
+
+/// `GET /images/get?names=…` (`docker save IMAGE…`).
+pub async fn save(State(s): State<AppState>, params: Params) -> ApiResult<Response> {
+    save_archive(s, params.all("names")).await
+}
+
+/// The archive of `names`, streamed; an unknown name fails before any byte is sent.
+async fn save_archive(s: AppState, names: Vec<String>) -> ApiResult<Response> {
+    let names: Vec<String> = names.iter().map(|n| short_name(n).to_string()).collect();
+    let archive = blocking(move || s.engine.save_archive(&names)).await?;
+    let body = super::archive::stream_body(move |out| archive.write_to(out));
+    Ok(([(header::CONTENT_TYPE, "application/x-tar")], body).into_response())
+}
+
+/// `POST /images/load` (`docker load`): the archive is the body; the answer is Docker's JSON
+/// messages, `{"stream": "Loaded image: NAME:TAG\n"}` per image (the same with `quiet`, which
+/// only drops progress bars, and Porthole sends none).
+pub async fn load(State(s): State<AppState>, body: axum::body::Body) -> ApiResult<Response> {
+    let (reader, feeding) = super::archive::ChannelReader::feed(body);
+    let lines = blocking(move || s.engine.load_archive(reader)).await;
+    let _ = feeding.await;
+    let text: String =
+        lines?.iter().map(|l| format!("{}\n", serde_json::json!({ "stream": format!("{l}\n") }))).collect();
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
 pub async fn tag(
