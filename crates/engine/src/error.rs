@@ -142,6 +142,9 @@ pub enum EngineError {
     /// allowed. Docker's words, which name the container ("endpoint") and the address.
     #[error("driver failed programming external connectivity on endpoint {name} ({id}): {reason}")]
     Publish { name: String, id: String, reason: String },
+    /// An image archive or layout that cannot be loaded (`docker load`), naming what in it.
+    #[error(transparent)]
+    Archive(crate::oci::ArchiveError),
     /// A thread running part of the operation panicked: a bug, not a guest failure.
     #[error("{0} panicked")]
     Panicked(&'static str),
@@ -192,7 +195,8 @@ impl EngineError {
             | EngineError::NotMountable(_)
             | EngineError::CreateOnNoSuchNetwork(_)
             | EngineError::NetworkDriver(_)
-            | EngineError::Port(_) => ErrorKind::Invalid,
+            | EngineError::Port(_)
+            | EngineError::Archive(_) => ErrorKind::Invalid,
             EngineError::Io { .. }
             | EngineError::Runtime(_)
             | EngineError::Toolbox(..)

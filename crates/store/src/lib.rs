@@ -59,6 +59,9 @@ pub struct Recovery {
     /// Copy-ups into volumes the controller did not finish (`volumes/<name>/.copyup-*`),
     /// removed: each of those volumes is as empty as before its copy-up began.
     pub removed_copyups: usize,
+    /// Image saves and loads the controller did not finish (`.transfer-*`), removed: a load
+    /// records nothing until all of it is checked, so none was half done.
+    pub removed_transfers: usize,
     /// What could not be read, moved to `quarantine/` (never deleted).
     pub quarantined: Vec<Quarantined>,
 }
@@ -225,6 +228,14 @@ impl Store {
     /// disk: one rename into the trash, deleted in the background (see `trash`).
     pub fn discard(&self, tree: &Path) -> io::Result<()> {
         trash::discard(&self.root, tree)
+    }
+
+    /// A new, empty `<root>/.transfer-<id>` for one image save or load (see
+    /// [`TRANSFER_DIR_PREFIX`]); the caller discards it when done.
+    pub fn new_transfer_dir(&self) -> io::Result<PathBuf> {
+        let dir = self.root.join(format!("{TRANSFER_DIR_PREFIX}{}", random_id().short()));
+        create_private_dir(&dir)?;
+        Ok(dir)
     }
 
     // ---- volumes ----
@@ -426,8 +437,9 @@ impl Store {
     fn recover(&self) -> io::Result<Recovery> {
         trash::empty(&self.root)?;
         let mut r = Recovery { removed_temporaries: remove_temporaries(&self.root)?, ..Recovery::default() };
-        r.removed_build_dirs =
-            self.remove_build_dirs(&self.root)? + self.remove_build_dirs(&self.root.join("images"))?;
+        r.removed_build_dirs = self.remove_build_dirs(&self.root, BUILD_DIR_PREFIX)?
+            + self.remove_build_dirs(&self.root.join("images"), BUILD_DIR_PREFIX)?;
+        r.removed_transfers = self.remove_build_dirs(&self.root, TRANSFER_DIR_PREFIX)?;
         self.recover_containers(&mut r)?;
         self.recover_volumes(&mut r)?;
         self.recover_images(&mut r)?;
@@ -435,13 +447,13 @@ impl Store {
         Ok(r)
     }
 
-    /// Moves the build directories directly in `dir` to the trash: no build survives its
-    /// controller.
-    fn remove_build_dirs(&self, dir: &Path) -> io::Result<usize> {
+    /// Moves the directories directly in `dir` whose names start with `prefix` (builds,
+    /// transfers) to the trash: none survives its controller.
+    fn remove_build_dirs(&self, dir: &Path, prefix: &str) -> io::Result<usize> {
         let mut n = 0;
         for entry in fs::read_dir(dir)? {
             let entry = entry?;
-            if entry.file_type()?.is_dir() && entry.file_name().to_string_lossy().starts_with(BUILD_DIR_PREFIX) {
+            if entry.file_type()?.is_dir() && entry.file_name().to_string_lossy().starts_with(prefix) {
                 self.discard(&entry.path())?;
                 n += 1;
             }
@@ -648,6 +660,11 @@ fn make_removable(dir: &Path) {
 /// empty `_data` when complete; recovery removes what a crash left.
 pub const COPYUP_PREFIX: &str = ".copyup-";
 
+/// The files of one image save or load (`<root>/.transfer-<id>`: an archive received,
+/// layers unpacked and checked before they are stored, a layout written before it is sent);
+/// recovery removes them.
+pub const TRANSFER_DIR_PREFIX: &str = ".transfer-";
+
 /// Build stages (`images/.build-<id>`) and received contexts (`<root>/.build-context-*`)
 /// start with this; recovery removes them.
 pub const BUILD_DIR_PREFIX: &str = ".build-";
@@ -663,7 +680,7 @@ fn remove_temporaries(dir: &Path) -> io::Result<usize> {
         // swept whole).
         let guest_data =
             matches!(name.to_str(), Some("_data" | "rootfs" | "layers" | "module-cache" | "quarantine" | "trash"))
-                || [COPYUP_PREFIX, BUILD_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
+                || [COPYUP_PREFIX, BUILD_DIR_PREFIX, TRANSFER_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
         if ft.is_dir() && !guest_data {
             n += remove_temporaries(&entry.path())?;
         } else if ft.is_file() && name.to_string_lossy().ends_with(TMP_SUFFIX) {
