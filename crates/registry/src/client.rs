@@ -496,12 +496,16 @@ fn manifest_entry(index: &ImageIndex, tag: &str) -> Result<Descriptor, RegistryE
     }
 }
 
+/// The names a pulled image is loaded under: its tag and full name; none for a pull by
+/// digest, which Docker tags nothing for.
 fn name_annotations(reference: &Reference) -> HashMap<String, String> {
-    let mut annotations = HashMap::from([(IMAGE_NAME_ANNOTATION.to_string(), reference.to_string())]);
-    if let Some(tag) = reference.tag() {
-        annotations.insert(REF_NAME_ANNOTATION.to_string(), tag.to_string());
+    match (reference.tag(), reference.digest()) {
+        (Some(tag), None) => HashMap::from([
+            (IMAGE_NAME_ANNOTATION.to_string(), reference.to_string()),
+            (REF_NAME_ANNOTATION.to_string(), tag.to_string()),
+        ]),
+        _ => HashMap::new(),
     }
-    annotations
 }
 
 fn parse_digest(digest: &str) -> Result<Digest, RegistryError> {
