@@ -93,7 +93,62 @@ impl Registry {
         layout_dir: &Path,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Pulled, RegistryError> {
-        block_on(self.pull_async(reference, credentials, layout_dir, progress))
+        block_on(async move {
+            let scheme = self.scheme(reference);
+            ping(scheme, reference.registry_host(), None).await?;
+            let client = self.client(scheme);
+            let target = oci_reference(reference);
+            let auth = credentials.auth();
+            let (body, digest) =
+                client.pull_manifest_raw(&target, &auth, ACCEPTED).await.map_err(|e| pull_error(e, reference))?;
+            let (manifest_body, manifest_digest, media_type) = match media_type_of(&body)? {
+                t if t == OCI_INDEX || t == DOCKER_LIST => {
+                    let chosen = wasi_manifest(&body, &digest)?;
+                    let by_digest = oci_client::Reference::with_digest(
+                        reference.registry_host().to_string(),
+                        reference.path().to_string(),
+                        chosen.clone(),
+                    );
+                    let (body, d) = client
+                        .pull_manifest_raw(&by_digest, &auth, ACCEPTED)
+                        .await
+                        .map_err(|e| pull_error(e, reference))?;
+                    let t = media_type_of(&body)?;
+                    (body, d, t)
+                }
+                t => (body, digest.clone(), t),
+            };
+            let manifest: ImageManifest = serde_json::from_slice(&manifest_body).map_err(|e| {
+                RegistryError::InvalidManifest { digest: manifest_digest.clone(), reason: e.to_string() }
+            })?;
+            let tag_or_digest = reference.tag().or(reference.digest()).unwrap_or("latest").to_string();
+            progress(Progress::PullingFrom { name: reference.familiar_name(), tag_or_digest });
+
+            let layout = Layout::create(layout_dir)?;
+            let layers: Vec<String> = manifest.layers().iter().map(|l| l.digest().to_string()).collect();
+            for layer in &layers {
+                progress(Progress::PullingFsLayer(layer.clone()));
+            }
+            fetch_blob(&client, &target, &layout, manifest.config())
+                .await
+                .map_err(|e| e.into_error(|e| pull_error(e, reference)))?;
+            for layer in manifest.layers() {
+                fetch_blob(&client, &target, &layout, layer)
+                    .await
+                    .map_err(|e| e.into_error(|e| pull_error(e, reference)))?;
+                progress(Progress::DownloadComplete(layer.digest().to_string()));
+            }
+            let stored = layout.write_blob(&manifest_body)?;
+            debug_assert_eq!(stored, manifest_digest);
+            let mut entry = Descriptor::new(
+                MediaType::from(media_type.as_str()),
+                manifest_body.len() as u64,
+                parse_digest(&stored)?,
+            );
+            entry.set_annotations(Some(name_annotations(reference)));
+            layout.write_index(&index_of(vec![entry])?)?;
+            Ok(Pulled { digest, layers })
+        })
     }
 
     /// Sends the image of the layout in `layout_dir` to `reference` (a tag): the blobs the
@@ -105,13 +160,53 @@ impl Registry {
         credentials: &Credentials,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Pushed, RegistryError> {
-        block_on(self.push_async(layout_dir, reference, credentials, progress))
+        block_on(async move {
+            let layout = Layout::open(layout_dir)?;
+            let tag = reference.tag().unwrap_or("latest").to_string();
+            let entry = manifest_entry(&layout.index()?, &tag)?;
+            let digest = entry.digest().to_string();
+            let body = layout.read_blob(&digest)?;
+            let manifest: ImageManifest = serde_json::from_slice(&body)
+                .map_err(|e| RegistryError::InvalidManifest { digest: digest.clone(), reason: e.to_string() })?;
+
+            let scheme = self.scheme(reference);
+            ping(scheme, reference.registry_host(), None).await?;
+            let client = self.client(scheme);
+            let target = oci_reference(&reference.with_tag(&tag)?);
+            client.auth(&target, &credentials.auth(), oci_client::RegistryOperation::Push).await.map_err(push_error)?;
+            progress(Progress::PushRefersTo(reference.name()));
+            for layer in manifest.layers() {
+                progress(Progress::Preparing(layer.digest().to_string()));
+            }
+            for layer in manifest.layers() {
+                let uploaded =
+                    upload_blob(&client, &target, &layout, layer).await.map_err(|e| e.into_error(push_error))?;
+                let id = layer.digest().to_string();
+                progress(if uploaded { Progress::Pushed(id) } else { Progress::LayerExists(id) });
+            }
+            upload_blob(&client, &target, &layout, manifest.config()).await.map_err(|e| e.into_error(push_error))?;
+            let media_type = media_type_of(&body)?;
+            let content_type =
+                media_type.parse().map_err(|_| RegistryError::UnsupportedManifest(media_type.clone()))?;
+            client.push_manifest_raw(&target, body.clone(), content_type).await.map_err(push_error)?;
+            let pushed = Pushed { tag, digest: sha256_digest(&body), size: body.len() };
+            progress(Progress::PushDigest {
+                tag: pushed.tag.clone(),
+                digest: pushed.digest.clone(),
+                size: pushed.size,
+            });
+            Ok(pushed)
+        })
     }
 
     /// `docker login`: asks the registry's `/v2/` with the credentials, as Docker does (basic
     /// auth, or the token service a bearer challenge names).
     pub fn login(&self, server: &str, credentials: &Credentials) -> Result<(), RegistryError> {
-        block_on(self.login_async(server, credentials))
+        block_on(async move {
+            let host = login_host(server);
+            let scheme = self.endpoints.scheme(host);
+            ping(scheme, host, Some(credentials)).await
+        })
     }
 
     fn scheme(&self, reference: &Reference) -> Scheme {
@@ -130,109 +225,6 @@ impl Registry {
             platform_resolver: None,
             ..ClientConfig::default()
         })
-    }
-
-    async fn pull_async(
-        &self,
-        reference: &Reference,
-        credentials: &Credentials,
-        layout_dir: &Path,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<Pulled, RegistryError> {
-        let scheme = self.scheme(reference);
-        ping(scheme, reference.registry_host(), None).await?;
-        let client = self.client(scheme);
-        let target = oci_reference(reference);
-        let auth = credentials.auth();
-        let (body, digest) =
-            client.pull_manifest_raw(&target, &auth, ACCEPTED).await.map_err(|e| pull_error(e, reference))?;
-        let (manifest_body, manifest_digest, media_type) = match media_type_of(&body)? {
-            t if t == OCI_INDEX || t == DOCKER_LIST => {
-                let chosen = wasi_manifest(&body, &digest)?;
-                let by_digest = oci_client::Reference::with_digest(
-                    reference.registry_host().to_string(),
-                    reference.path().to_string(),
-                    chosen.clone(),
-                );
-                let (body, d) = client
-                    .pull_manifest_raw(&by_digest, &auth, ACCEPTED)
-                    .await
-                    .map_err(|e| pull_error(e, reference))?;
-                let t = media_type_of(&body)?;
-                (body, d, t)
-            }
-            t => (body, digest.clone(), t),
-        };
-        let manifest: ImageManifest = serde_json::from_slice(&manifest_body)
-            .map_err(|e| RegistryError::InvalidManifest { digest: manifest_digest.clone(), reason: e.to_string() })?;
-        let tag_or_digest = reference.tag().or(reference.digest()).unwrap_or("latest").to_string();
-        progress(Progress::PullingFrom { name: reference.familiar_name(), tag_or_digest });
-
-        let layout = Layout::create(layout_dir)?;
-        let layers: Vec<String> = manifest.layers().iter().map(|l| l.digest().to_string()).collect();
-        for layer in &layers {
-            progress(Progress::PullingFsLayer(layer.clone()));
-        }
-        fetch_blob(&client, &target, &layout, manifest.config()).await.map_err(|e| pull_error_of(e, reference))?;
-        for layer in manifest.layers() {
-            fetch_blob(&client, &target, &layout, layer).await.map_err(|e| pull_error_of(e, reference))?;
-            progress(Progress::DownloadComplete(layer.digest().to_string()));
-        }
-        let stored = layout.write_blob(&manifest_body)?;
-        debug_assert_eq!(stored, manifest_digest);
-        let mut entry =
-            Descriptor::new(MediaType::from(media_type.as_str()), manifest_body.len() as u64, parse_digest(&stored)?);
-        entry.set_annotations(Some(name_annotations(reference)));
-        layout.write_index(&index_of(vec![entry])?)?;
-        Ok(Pulled { digest, layers })
-    }
-
-    async fn push_async(
-        &self,
-        layout_dir: &Path,
-        reference: &Reference,
-        credentials: &Credentials,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<Pushed, RegistryError> {
-        let layout = Layout::open(layout_dir)?;
-        let tag = reference.tag().unwrap_or("latest").to_string();
-        let entry = manifest_entry(&layout.index()?, &tag)?;
-        let digest = entry.digest().to_string();
-        let body = layout.read_blob(&digest)?;
-        let manifest: ImageManifest = serde_json::from_slice(&body)
-            .map_err(|e| RegistryError::InvalidManifest { digest: digest.clone(), reason: e.to_string() })?;
-
-        let scheme = self.scheme(reference);
-        ping(scheme, reference.registry_host(), None).await?;
-        let client = self.client(scheme);
-        let target = oci_reference(&reference.with_tag(&tag)?);
-        client
-            .auth(&target, &credentials.auth(), oci_client::RegistryOperation::Push)
-            .await
-            .map_err(|e| push_error(e, reference))?;
-        progress(Progress::PushRefersTo(reference.name()));
-        for layer in manifest.layers() {
-            progress(Progress::Preparing(layer.digest().to_string()));
-        }
-        for layer in manifest.layers() {
-            let uploaded =
-                upload_blob(&client, &target, &layout, layer).await.map_err(|e| push_error_of(e, reference))?;
-            let id = layer.digest().to_string();
-            progress(if uploaded { Progress::Pushed(id) } else { Progress::LayerExists(id) });
-        }
-        upload_blob(&client, &target, &layout, manifest.config()).await.map_err(|e| push_error_of(e, reference))?;
-        let media_type = media_type_of(&body)?;
-        let content_type = media_type.parse().map_err(|_| RegistryError::UnsupportedManifest(media_type.clone()))?;
-        client.push_manifest_raw(&target, body.clone(), content_type).await.map_err(|e| push_error(e, reference))?;
-        let pushed = Pushed { tag, digest: sha256_digest(&body), size: body.len() };
-        progress(Progress::PushDigest { tag: pushed.tag.clone(), digest: pushed.digest.clone(), size: pushed.size });
-        Ok(pushed)
-    }
-
-    async fn login_async(&self, server: &str, credentials: &Credentials) -> Result<(), RegistryError> {
-        let host = login_host(server);
-        let scheme = self.endpoints.scheme(host);
-        ping(scheme, host, Some(credentials)).await
     }
 }
 
@@ -425,17 +417,13 @@ impl From<RegistryError> for FetchError {
     }
 }
 
-fn pull_error_of(e: FetchError, reference: &Reference) -> RegistryError {
-    match e {
-        FetchError::Registry(e) => pull_error(e, reference),
-        FetchError::Layout(e) => e,
-    }
-}
-
-fn push_error_of(e: FetchError, reference: &Reference) -> RegistryError {
-    match e {
-        FetchError::Registry(e) => push_error(e, reference),
-        FetchError::Layout(e) => e,
+impl FetchError {
+    /// The registry's side worded by `translate`; the layout's as it is.
+    fn into_error(self, translate: impl FnOnce(OciDistributionError) -> RegistryError) -> RegistryError {
+        match self {
+            FetchError::Registry(e) => translate(e),
+            FetchError::Layout(e) => e,
+        }
     }
 }
 
@@ -460,7 +448,7 @@ fn pull_error(e: OciDistributionError, reference: &Reference) -> RegistryError {
     }
 }
 
-fn push_error(e: OciDistributionError, _reference: &Reference) -> RegistryError {
+fn push_error(e: OciDistributionError) -> RegistryError {
     match registry_error(e) {
         Ok((code, message)) => RegistryError::Registry { code: code_text(&code), message },
         Err(e) => e,
