@@ -53,6 +53,10 @@ fn an_image_pushed_from_one_root_is_pulled_into_another_and_runs() {
     };
     assert_eq!(config(&second), config(&first));
 
+    // The built-in base image is no registry's: a pull of it finds it here.
+    let out = second.ok(&["pull", "busybox"]);
+    assert!(out.contains("Status: Image is up to date for busybox:latest"), "{out}");
+
     // It runs: the pulled web server serves a bind-mounted document root.
     let www = tempfile::tempdir().unwrap();
     std::fs::write(www.path().join("hello.txt"), "pulled and served\n").unwrap();

@@ -20,6 +20,12 @@ impl Engine {
     ) -> Result<()> {
         let local = reference.familiar_string();
         let before = self.image_inspect(&local).ok().map(|(image, _)| image.id);
+        // The base image is built in, not a registry's (Docker Hub's busybox is Linux): a
+        // tutorial's `docker pull busybox` finds it here, as before Porthole pulled.
+        if local == crate::images::BASE_IMAGE && before.is_some() {
+            progress(Progress::Status(format!("Status: Image is up to date for {local}")));
+            return Ok(());
+        }
         let transfer = Transfer::new(&self.inner.store)?;
         let (dir, _) = transfer.dir("layout")?;
         let pulled = self.inner.registry.pull(reference, credentials, &dir, progress)?;
