@@ -28,6 +28,10 @@ fi
 if ! [ -x /usr/bin/docker-registry ]; then
     apt_install docker-registry
 fi
+# podman: the save/load test has it load an archive Porthole saved (`podman load`).
+if ! command -v podman >/dev/null 2>&1; then
+    apt_install podman
+fi
 if ! [ -f /usr/lib/wasm32-wasi/libc.a ] || ! command -v clang >/dev/null 2>&1; then
     apt_install clang lld wasi-libc libclang-rt-dev-wasm32
 fi

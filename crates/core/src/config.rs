@@ -112,6 +112,19 @@ pub fn shebang(head: &[u8]) -> Option<(String, Option<String>)> {
     (!interpreter.is_empty()).then(|| (interpreter.to_string(), arg))
 }
 
+/// What kind of native program `head` (a file's first bytes) starts, when it is one: the
+/// format to name when an image made for another platform is run.
+pub fn native_executable(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0x7f, b'E', b'L', b'F', ..] => Some("an ELF executable (a Linux program)"),
+        [b'M', b'Z', ..] => Some("a PE executable (a Windows program)"),
+        [0xcf, 0xfa, 0xed, 0xfe, ..] | [0xce, 0xfa, 0xed, 0xfe, ..] | [0xca, 0xfe, 0xba, 0xbe, ..] => {
+            Some("a Mach-O executable (a macOS program)")
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +142,14 @@ mod tests {
 
     fn v(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn native_programs_are_named_by_format() {
+        assert_eq!(native_executable(b"\x7fELF\x02\x01"), Some("an ELF executable (a Linux program)"));
+        assert_eq!(native_executable(b"MZ\x90\x00"), Some("a PE executable (a Windows program)"));
+        assert_eq!(native_executable(b"\0asm\x01\0\0\0"), None);
+        assert_eq!(native_executable(b""), None);
     }
 
     #[test]

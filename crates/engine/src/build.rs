@@ -222,10 +222,11 @@ impl Engine {
                 let w = self.world();
                 find_image(&w, from).cloned()
             };
-            // The legacy builder does not pull for `COPY --from`: it needs the image here.
+            // Unlike `FROM`, `COPY --from` does not pull (Docker's legacy builder would): the
+            // image must be here, and the refusal says so.
             let image = image.map_err(|_| {
                 EngineError::Build(format!(
-                    "invalid from flag value {from}: no build stage and no local image by that name"
+                    "invalid from flag value {from}: no build stage and no local image by that name (COPY --from does not pull in Porthole)"
                 ))
             })?;
             crate::images::single_layer(&self.inner.store, &image)?

@@ -440,11 +440,20 @@ impl Engine {
         let mut bytes = Vec::with_capacity(md.size() as usize);
         std::io::Read::read_to_end(&mut { file }, &mut bytes)
             .map_err(|e| (exit_codes::NOT_EXECUTABLE, e.to_string()))?;
-        let program = self
-            .inner
-            .runtime
-            .load(&bytes)
-            .map_err(|e| (exit_codes::NOT_EXECUTABLE, format!("exec {argv0}: exec format error: {e}")))?;
+        let program =
+            self.inner.runtime.load(&bytes).map_err(|e| match porthole_core::config::native_executable(&bytes) {
+                // An image loaded from another platform (`docker load` takes any): say so.
+                Some(format) => (
+                    exit_codes::NOT_EXECUTABLE,
+                    format!(
+                        "exec {argv0}: exec format error: it is {format}, not a WebAssembly module; \
+                         the image was made for another platform (Porthole runs {}/{} images)",
+                        crate::oci::OS,
+                        crate::oci::ARCHITECTURE
+                    ),
+                ),
+                None => (exit_codes::NOT_EXECUTABLE, format!("exec {argv0}: exec format error: {e}")),
+            })?;
         self.inner.programs.0.lock().unwrap().insert(key, program.clone());
         Ok(program)
     }

@@ -42,6 +42,9 @@ use limits::MemoryLimiter;
 pub use porthole_wasi::{OPAQUE, WHITEOUT_PREFIX, is_reserved};
 /// The terminal a `-t` guest reads (see [`Input::Tty`]).
 pub use porthole_wasi::{Tty, signal};
+/// Modes as Porthole keeps them on host files (setuid and the like in an xattr), for layers
+/// the engine writes or reads itself (image load and save).
+pub use porthole_wasi::{apply_mode, mode_of};
 pub use process::{DEFAULT_PIDS_LIMIT, LaunchError, Launcher, ProcessInfo, Processes};
 pub use usage::{IoCounters, Usage};
 

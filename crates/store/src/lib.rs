@@ -680,7 +680,9 @@ fn remove_temporaries(dir: &Path) -> io::Result<usize> {
         // swept whole).
         let guest_data =
             matches!(name.to_str(), Some("_data" | "rootfs" | "layers" | "module-cache" | "quarantine" | "trash"))
-                || [COPYUP_PREFIX, BUILD_DIR_PREFIX, TRANSFER_DIR_PREFIX].iter().any(|p| name.to_string_lossy().starts_with(p));
+                || [COPYUP_PREFIX, BUILD_DIR_PREFIX, TRANSFER_DIR_PREFIX]
+                    .iter()
+                    .any(|p| name.to_string_lossy().starts_with(p));
         if ft.is_dir() && !guest_data {
             n += remove_temporaries(&entry.path())?;
         } else if ft.is_file() && name.to_string_lossy().ends_with(TMP_SUFFIX) {

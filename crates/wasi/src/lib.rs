@@ -36,6 +36,7 @@ pub use host::{
 };
 pub use linker::{HostGetter, add_to_linker};
 pub use namespace::{Location, Mount, MountSource, MountSpec, Namespace, NamespaceError};
+pub use ops::{apply_mode, mode_of};
 pub use overlay::{
     Found, Layers, MAX_LAYERS, Memo, MergedEntry, OPAQUE, Overlay, OverlayError, WHITEOUT_PREFIX, is_reserved,
 };

@@ -39,16 +39,8 @@ pub async fn stat(State(s): State<AppState>, Path(id): Path<String>, params: Par
 pub async fn get(State(s): State<AppState>, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
     let path = path_param(&params)?;
     let (stat, source) = blocking(move || s.engine.archive(&id, &path)).await?;
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
-    tokio::task::spawn_blocking(move || {
-        let out = io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx.clone()));
-        // A failure mid-stream ends the body with an error: the client sees a cut archive.
-        if let Err(e) = source.write_to(out) {
-            let _ = tx.blocking_send(Err(e));
-        }
-    });
-    let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
-    let response = ([(header::CONTENT_TYPE, "application/x-tar")], Body::from_stream(body)).into_response();
+    let body = stream_body(move |out| source.write_to(out));
+    let response = ([(header::CONTENT_TYPE, "application/x-tar")], body).into_response();
     Ok(with_stat(response, &stat))
 }
 
@@ -59,25 +51,27 @@ pub async fn put(
     body: Body,
 ) -> ApiResult<StatusCode> {
     let path = path_param(&params)?;
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
-    // Fed while the engine unpacks. If the engine stops early (a refused entry, a full
-    // volume), the rest is read and dropped: a client cut off mid-upload sees a broken pipe,
-    // not the error.
-    let feeding = tokio::spawn(async move {
-        let mut stream = body.into_data_stream();
-        let mut open = true;
-        while let Some(chunk) = stream.next().await {
-            open = open && tx.send(chunk.map_err(io::Error::other)).await.is_ok();
-        }
-    });
-    let reader = ChannelReader { rx, current: Bytes::new() };
+    let (reader, feeding) = ChannelReader::feed(body);
     let result = blocking(move || s.engine.extract(&id, &path, reader)).await;
     let _ = feeding.await;
     result.map(|()| StatusCode::OK)
 }
 
+/// Streams what `write` writes (on the blocking pool) as the response body; a failure midway
+/// ends the body with an error, so the client sees a cut stream.
+pub(crate) fn stream_body(write: impl FnOnce(io::BufWriter<ChannelWriter>) -> io::Result<()> + Send + 'static) -> Body {
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
+    tokio::task::spawn_blocking(move || {
+        let out = io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx.clone()));
+        if let Err(e) = write(out) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    Body::from_stream(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) }))
+}
+
 /// A blocking `Write` into an async channel (the response body).
-struct ChannelWriter(mpsc::Sender<io::Result<Bytes>>);
+pub(crate) struct ChannelWriter(pub(crate) mpsc::Sender<io::Result<Bytes>>);
 
 impl Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -93,9 +87,26 @@ impl Write for ChannelWriter {
 }
 
 /// A blocking `Read` from an async channel (the request body).
-struct ChannelReader {
+pub(crate) struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
+}
+
+impl ChannelReader {
+    /// A reader of `body`, fed by a task (await it after the reader is done). If the reader
+    /// stops early (a refused entry, a full volume), the rest is read and dropped: a client cut
+    /// off mid-upload would see a broken pipe, not the error.
+    pub(crate) fn feed(body: Body) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
+        let feeding = tokio::spawn(async move {
+            let mut stream = body.into_data_stream();
+            let mut open = true;
+            while let Some(chunk) = stream.next().await {
+                open = open && tx.send(chunk.map_err(io::Error::other)).await.is_ok();
+            }
+        });
+        (Self { rx, current: Bytes::new() }, feeding)
+    }
 }
 
 impl Read for ChannelReader {

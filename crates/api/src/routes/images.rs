@@ -1,8 +1,9 @@
-//! Images: list, inspect, tag, remove, prune (pull and push are `registry.rs`'s).
+//! Images: list, inspect, tag, remove, prune, save and load (`docker save`/`docker load`,
+//! archives of OCI image layouts); pull and push are `registry.rs`'s.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use porthole_engine::PruneFilter;
@@ -48,14 +49,39 @@ fn split(rest: &str, suffix: &str, method: &Method, uri: &Uri) -> ApiResult<Stri
         .ok_or_else(|| unsupported::refuse(method, uri))
 }
 
-pub async fn inspect(
-    State(s): State<AppState>,
-    Path(rest): Path<String>,
-    method: Method,
-    uri: Uri,
-) -> ApiResult<Json<ImageInspect>> {
+/// `GET /images/NAME/json` (inspect) or `GET /images/NAME/get` (`docker save` of one image).
+pub async fn get(State(s): State<AppState>, Path(rest): Path<String>, method: Method, uri: Uri) -> ApiResult<Response> {
+    if let Some(name) = rest.strip_suffix("/get").filter(|n| !n.is_empty()) {
+        return save_archive(s, vec![name.to_string()]).await;
+    }
     let name = split(&rest, "/json", &method, &uri)?;
-    Ok(Json(blocking(move || s.engine.image_inspect(&name)).await?.into()))
+    let inspect: ImageInspect = blocking(move || s.engine.image_inspect(&name)).await?.into();
+    Ok(Json(inspect).into_response())
+}
+
+/// `GET /images/get?names=…` (`docker save IMAGE…`).
+pub async fn save(State(s): State<AppState>, params: Params) -> ApiResult<Response> {
+    save_archive(s, params.all("names")).await
+}
+
+/// The archive of `names`, streamed; an unknown name fails before any byte is sent.
+async fn save_archive(s: AppState, names: Vec<String>) -> ApiResult<Response> {
+    let names: Vec<String> = names.iter().map(|n| short_name(n).to_string()).collect();
+    let archive = blocking(move || s.engine.save_archive(&names)).await?;
+    let body = super::archive::stream_body(move |out| archive.write_to(out));
+    Ok(([(header::CONTENT_TYPE, "application/x-tar")], body).into_response())
+}
+
+/// `POST /images/load` (`docker load`): the archive is the body; the answer is Docker's JSON
+/// messages, `{"stream": "Loaded image: NAME:TAG\n"}` per image (the same with `quiet`, which
+/// only drops progress bars, and Porthole sends none).
+pub async fn load(State(s): State<AppState>, body: axum::body::Body) -> ApiResult<Response> {
+    let (reader, feeding) = super::archive::ChannelReader::feed(body);
+    let lines = blocking(move || s.engine.load_archive(reader)).await;
+    let _ = feeding.await;
+    let text: String =
+        lines?.iter().map(|l| format!("{}\n", serde_json::json!({ "stream": format!("{l}\n") }))).collect();
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
 /// `POST /images/NAME/tag` and `POST /images/NAME/push`.

@@ -82,9 +82,11 @@ pub fn routes(state: AppState) -> Router {
         .route("/images/json", get(images::list))
         .route("/images/create", post(registry::pull))
         .route("/images/prune", post(images::prune))
+        .route("/images/get", get(images::save))
+        .route("/images/load", post(images::load).layer(axum::extract::DefaultBodyLimit::disable()))
         // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
-        // split by hand: `NAME/json`, `NAME/tag`, `NAME/push`, `NAME`.
-        .route("/images/{*rest}", get(images::inspect).post(images::post).delete(images::remove))
+        // split by hand: `NAME/json`, `NAME/get`, `NAME/tag`, `NAME/push`, `NAME`.
+        .route("/images/{*rest}", get(images::get).post(images::post).delete(images::remove))
         .route("/auth", post(registry::auth))
         .route("/build", post(build::build).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/networks", get(networks::list))

@@ -46,8 +46,7 @@ impl Engine {
                 layers: s.layers.iter().map(blob).collect(),
             })
             .collect();
-        let tagged: Vec<(String, String)> =
-            saved.iter().filter_map(|s| Some((s.tag.clone()?, s.id.clone()))).collect();
+        let tagged: Vec<(String, String)> = saved.iter().filter_map(|s| Some((s.tag.clone()?, s.id.clone()))).collect();
         dir.write("manifest.json", sorted_json(&manifest)).context(|| "writing manifest.json".into())?;
         dir.write("repositories", sorted_json(&repositories(&tagged))).context(|| "writing repositories".into())?;
         Ok(SavedArchive { _transfer: transfer, dir })
@@ -80,11 +79,7 @@ fn legacy_images(reader: &LayoutReader) -> Result<Vec<ToLoad>> {
         .map(|m| {
             Ok(ToLoad {
                 config: reader.read_path(&resolve(reader, &m.config)?)?,
-                layers: m
-                    .layers
-                    .iter()
-                    .map(|l| resolve(reader, l).map(LayerSource::Path))
-                    .collect::<Result<_>>()?,
+                layers: m.layers.iter().map(|l| resolve(reader, l).map(LayerSource::Path)).collect::<Result<_>>()?,
                 names: m.repo_tags.unwrap_or_default(),
             })
         })

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use oci_spec::image::{Arch, ConfigBuilder, HistoryBuilder, ImageConfiguration, ImageConfigurationBuilder, Os, RootFsBuilder};
+use oci_spec::image::{
+    Arch, ConfigBuilder, HistoryBuilder, ImageConfiguration, ImageConfigurationBuilder, Os, RootFsBuilder,
+};
 use porthole_core::config::{Empty, ImageConfig};
 use porthole_store::ImageRecord;
 
@@ -281,7 +283,11 @@ mod tests {
 
     #[test]
     fn repositories_group_tags_by_repository() {
-        let r = repositories(&[("web:1".into(), "aa".into()), ("web:2".into(), "bb".into()), ("localhost:5000/x:3".into(), "cc".into())]);
+        let r = repositories(&[
+            ("web:1".into(), "aa".into()),
+            ("web:2".into(), "bb".into()),
+            ("localhost:5000/x:3".into(), "cc".into()),
+        ]);
         assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"localhost:5000/x":{"3":"cc"},"web":{"1":"aa","2":"bb"}}"#);
     }
 }

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::path::{Component, Path, PathBuf};
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
@@ -37,6 +38,14 @@ fn header(md: &cap_std::fs::Metadata, kind: tar::EntryType, size: u64) -> tar::H
     h
 }
 
+/// The header of a file or directory: its mode as guests see it (the kept request, setuid
+/// and all, where the host file could not hold it), read through an open handle.
+fn header_of(md: &cap_std::fs::Metadata, kind: tar::EntryType, size: u64, handle: &std::fs::File) -> tar::Header {
+    let mut h = header(md, kind, size);
+    h.set_mode(porthole_runtime::mode_of(handle.as_fd(), md.mode(), md.is_dir()));
+    h
+}
+
 fn append_dir<W: Write>(
     b: &mut tar::Builder<W>,
     dir: &Dir,
@@ -54,8 +63,10 @@ fn append_dir<W: Write>(
         } else if md.is_dir() {
             let mut with_slash = path.clone().into_os_string();
             with_slash.push("/");
-            b.append_data(&mut header(&md, tar::EntryType::Directory, 0), with_slash, io::empty())?;
-            append_dir(b, &dir.open_dir_nofollow(&name)?, &path, links)?;
+            let sub = dir.open_dir_nofollow(&name)?;
+            let handle = sub.open_with(".", &read_dir_opts())?.into_std();
+            b.append_data(&mut header_of(&md, tar::EntryType::Directory, 0, &handle), with_slash, io::empty())?;
+            append_dir(b, &sub, &path, links)?;
         } else if md.is_file() {
             if md.nlink() > 1 {
                 if let Some(first) = links.get(&(md.dev(), md.ino())) {
@@ -64,8 +75,8 @@ fn append_dir<W: Write>(
                 }
                 links.insert((md.dev(), md.ino()), path.clone());
             }
-            let file = dir.open_with(&name, OpenOptions::new().read(true).follow(FollowSymlinks::No))?;
-            b.append_data(&mut header(&md, tar::EntryType::Regular, md.len()), &path, file.into_std())?;
+            let file = dir.open_with(&name, OpenOptions::new().read(true).follow(FollowSymlinks::No))?.into_std();
+            b.append_data(&mut header_of(&md, tar::EntryType::Regular, md.len(), &file), &path, &file)?;
         }
         // Devices, sockets and fifos are never in a layer (the copy and the WASI host make none).
     }
@@ -130,15 +141,18 @@ pub(crate) fn unpack_layer(input: impl Read, root: &Dir) -> Result<Unpacked> {
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 clear(&parent, name).context(at)?;
-                let opts = OpenOptions::new().write(true).create_new(true).follow(FollowSymlinks::No).mode(0o600).clone();
+                let opts =
+                    OpenOptions::new().write(true).create_new(true).follow(FollowSymlinks::No).mode(0o600).clone();
                 let mut file = parent.open_with(name, &opts).context(at)?.into_std();
                 io::copy(&mut entry, &mut file).map_err(ArchiveError::Read)?;
-                set_mode_and_time(&file, mode, mtime).context(at)?;
+                set_mode_and_time(&file, mode, mtime, false).context(at)?;
             }
             tar::EntryType::Symlink => {
                 let target = entry.link_name().map_err(ArchiveError::Read)?.ok_or_else(|| ArchiveError::Entry(at()))?;
                 clear(&parent, name).context(at)?;
                 parent.symlink_contents(&*target, name).context(at)?;
+                let t = || cap_fs_ext::SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(time_of(mtime)));
+                parent.set_symlink_times(name, Some(t()), Some(t())).context(at)?;
             }
             tar::EntryType::Link => {
                 let target = entry.link_name().map_err(ArchiveError::Read)?.ok_or_else(|| ArchiveError::Entry(at()))?;
@@ -161,25 +175,35 @@ pub(crate) fn unpack_layer(input: impl Read, root: &Dir) -> Result<Unpacked> {
         }
     }
     // Deepest first: a directory's times and mode once nothing more is written into it.
-    dirs.sort_by(|a, b| b.0.components().count().cmp(&a.0.components().count()));
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.0.components().count()));
     for (path, mode, mtime) in dirs {
         let d = open_nofollow(root, &path).context(|| path.display().to_string())?;
-        let opts = OpenOptions::new().read(true).follow(FollowSymlinks::No).clone();
-        let opts = cap_fs_ext::OpenOptionsMaybeDirExt::maybe_dir(&mut opts.clone(), true).clone();
-        let f = d.open_with(".", &opts).context(|| path.display().to_string())?.into_std();
-        set_mode_and_time(&f, mode, mtime).context(|| path.display().to_string())?;
+        let f = d.open_with(".", &read_dir_opts()).context(|| path.display().to_string())?.into_std();
+        set_mode_and_time(&f, mode, mtime, true).context(|| path.display().to_string())?;
     }
-    drop(archive);
     // Whatever follows the tar's end-of-archive blocks belongs to the stream's digest too.
     io::copy(&mut hashing, &mut io::sink()).map_err(ArchiveError::Read)?;
     Ok(Unpacked { diff_id: hashing.hex() })
 }
 
-fn set_mode_and_time(f: &std::fs::File, mode: u32, mtime: i64) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64);
+/// Read access to a directory through a `Dir` (cap-std's own handles are `O_PATH`, on which
+/// neither `fchmod` nor the xattr calls work).
+fn read_dir_opts() -> OpenOptions {
+    let mut opts = OpenOptions::new();
+    opts.read(true).follow(FollowSymlinks::No);
+    cap_fs_ext::OpenOptionsMaybeDirExt::maybe_dir(&mut opts, true);
+    opts
+}
+
+/// The entry's mode as Porthole keeps modes (see `porthole_runtime::apply_mode`), and its time.
+fn set_mode_and_time(f: &std::fs::File, mode: u32, mtime: i64, dir: bool) -> io::Result<()> {
+    porthole_runtime::apply_mode(f.as_fd(), mode, dir)?;
+    let t = time_of(mtime);
     f.set_times(std::fs::FileTimes::new().set_modified(t).set_accessed(t))
+}
+
+fn time_of(mtime: i64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64)
 }
 
 /// Removes a non-directory at `name` (a later entry replaces an earlier one, as tar does); a
@@ -242,7 +266,8 @@ mod tests {
 
     #[test]
     fn entry_names_are_checked() {
-        let ok = |s: &str| entry_path(Path::new(s)).map(|p| p.map(|p| p.display().to_string())).map_err(|e| e.to_string());
+        let ok =
+            |s: &str| entry_path(Path::new(s)).map(|p| p.map(|p| p.display().to_string())).map_err(|e| e.to_string());
         assert_eq!(ok("./bin/sh"), Ok(Some("bin/sh".into())));
         assert_eq!(ok("./"), Ok(None));
         assert_eq!(ok("etc/.wh.passwd"), Ok(Some("etc/.wh.passwd".into())));

@@ -10,8 +10,8 @@ use oci_spec::image::{Descriptor, Digest, MediaType};
 use sha2::{Digest as _, Sha256};
 
 use super::ArchiveError;
-use crate::error::IoContext;
 use crate::Result;
+use crate::error::IoContext;
 
 /// The largest JSON document (index, manifest, config) read whole.
 const JSON_LIMIT: u64 = 16 << 20;

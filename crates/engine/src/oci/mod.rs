@@ -77,9 +77,7 @@ pub enum ArchiveError {
     Zstd(String),
     #[error("unsupported image layout version {0:?}")]
     LayoutVersion(String),
-    #[error(
-        "the archive is neither an OCI image layout (index.json) nor a Docker image archive (manifest.json)"
-    )]
+    #[error("the archive is neither an OCI image layout (index.json) nor a Docker image archive (manifest.json)")]
     UnknownFormat,
 }
 
@@ -100,7 +98,8 @@ impl Transfer {
     pub(crate) fn dir(&self, sub: &str) -> Result<(PathBuf, Dir)> {
         let path = self.path.join(sub);
         std::fs::create_dir(&path).context(|| format!("creating {}", path.display()))?;
-        let dir = Dir::open_ambient_dir(&path, ambient_authority()).context(|| format!("opening {}", path.display()))?;
+        let dir =
+            Dir::open_ambient_dir(&path, ambient_authority()).context(|| format!("opening {}", path.display()))?;
         Ok((path, dir))
     }
 }

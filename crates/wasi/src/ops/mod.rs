@@ -6,6 +6,7 @@ mod dev;
 mod fd;
 mod misc;
 mod mode;
+pub use mode::{apply_mode, mode_of};
 pub(crate) mod path;
 pub(crate) mod poll;
 mod sock;

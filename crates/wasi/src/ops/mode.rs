@@ -129,19 +129,30 @@ impl WasiHost {
         // In an overlay the file is copied up first: a lower layer is shared and never changed.
         let loc = self.for_write(&loc, true)?;
         let Some(h) = self.mode_handle(&loc, &node)? else { return Err(Errno::Perm.into()) };
-        let dir = h.dir;
-        let wanted = mode & 0o7777;
-        let on_host = host_mode(wanted, dir);
-        rustix::fs::fchmod(h.fd(), rustix::fs::Mode::from_raw_mode(on_host)).map_err(std::io::Error::from)?;
-        // Best effort: without user xattrs the guest reads back the host file's mode.
-        if wanted == on_host {
-            let _ = rustix::fs::fremovexattr(h.fd(), XATTR);
-        } else {
-            let _ =
-                rustix::fs::fsetxattr(h.fd(), XATTR, format!("{wanted:o}").as_bytes(), rustix::fs::XattrFlags::empty());
-        }
+        apply_mode(h.fd(), mode, h.dir)?;
         Ok(())
     }
+}
+
+/// Gives the open file or directory `fd` the guest mode `requested` as Porthole keeps modes:
+/// the host mode it can hold, and the exact request in the xattr when they differ. Also what
+/// the engine uses for files it writes into a layer itself (an image being loaded).
+pub fn apply_mode(fd: std::os::fd::BorrowedFd<'_>, requested: u32, dir: bool) -> std::io::Result<()> {
+    let wanted = requested & 0o7777;
+    let on_host = host_mode(wanted, dir);
+    rustix::fs::fchmod(fd, rustix::fs::Mode::from_raw_mode(on_host))?;
+    // Best effort: without user xattrs the guest reads back the host file's mode.
+    if wanted == on_host {
+        let _ = rustix::fs::fremovexattr(fd, XATTR);
+    } else {
+        let _ = rustix::fs::fsetxattr(fd, XATTR, format!("{wanted:o}").as_bytes(), rustix::fs::XattrFlags::empty());
+    }
+    Ok(())
+}
+
+/// The mode a guest sees for the open file or directory `fd` whose host mode is `host`.
+pub fn mode_of(fd: std::os::fd::BorrowedFd<'_>, host: u32, dir: bool) -> u32 {
+    guest_mode(host, read_kept(fd), dir)
 }
 
 #[cfg(test)]
