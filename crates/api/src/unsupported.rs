@@ -146,7 +146,7 @@ mod tests {
             ("POST", "/containers/c/archive", "POST /containers/c/archive"),
             ("GET", "/images/search", "docker search"),
             ("GET", "/images/quay.io/me/app:1/history", "docker history"),
-            ("POST", "/images/quay.io/me/app:1/push", "docker push"),
+            ("POST", "/plugins/vieux/sshfs:latest/push", "docker plugin push"),
             ("PUT", "/networks/n", "PUT /networks/n"),
             ("POST", "/swarm/init", "docker swarm init"),
             ("GET", "/plugins/vieux/sshfs:latest/json", "docker plugin inspect"),
