@@ -8,7 +8,7 @@ mod local_registry;
 
 use common::pulp::build;
 use common::{Daemon, http_get};
-use local_registry::start_registry;
+use local_registry::{PASSWORD, USER, start_registry, start_registry_with_login};
 
 /// The `sha256:…` after `prefix` in `text`.
 fn digest_after<'a>(text: &'a str, prefix: &str) -> &'a str {
@@ -76,4 +76,33 @@ fn an_image_pushed_from_one_root_is_pulled_into_another_and_runs() {
     // `docker login` asks the registry (this one takes anyone).
     let out = second.ok(&["login", "-u", "someone", "-p", "secret", &format!("127.0.0.1:{}", registry.port)]);
     assert!(out.contains("Login Succeeded"), "{out}");
+}
+
+/// `docker login` is checked against the registry, and the credentials the CLI then keeps
+/// reach it with each push and pull (`X-Registry-Auth`).
+#[test]
+fn docker_login_credentials_go_with_push_and_pull() {
+    if !common::docker_available() {
+        return;
+    }
+    let Some(registry) = start_registry_with_login() else { return };
+    let server = format!("127.0.0.1:{}", registry.port);
+    let image = format!("{server}/private/busybox:1");
+    let d = Daemon::start();
+    d.ok(&["tag", "busybox", &image]);
+    let (_, err) = d.fails(&["push", &image]);
+    assert!(err.contains("unauthorized: authentication required"), "{err}");
+    let (_, err) = d.fails(&["login", "-u", USER, "-p", "wrong", &server]);
+    assert!(
+        err.contains(&format!("login attempt to http://{server}/v2/ failed with status: 401 Unauthorized")),
+        "{err}"
+    );
+    let out = d.ok(&["login", "-u", USER, "-p", PASSWORD, &server]);
+    assert!(out.contains("Login Succeeded"), "{out}");
+    let out = d.ok(&["push", &image]);
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    d.ok(&["rmi", &image]);
+    let out = d.ok(&["pull", &image]);
+    assert!(out.contains(&format!("Status: Downloaded newer image for {image}")), "{out}");
+    assert_eq!(d.ok(&["run", "--rm", &image, "echo", "pulled with a login"]), "pulled with a login\n");
 }

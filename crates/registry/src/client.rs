@@ -463,6 +463,11 @@ fn registry_error(e: OciDistributionError) -> Result<(OciErrorCode, String), Reg
             Ok((first.code, first.message))
         }
         OciDistributionError::UnauthorizedError { .. } => Err(RegistryError::Unauthorized),
+        // A `HEAD` (blob_exists) has no body: its 401 comes as a plain HTTP error.
+        OciDistributionError::RequestError(e) if e.status() == Some(reqwest::StatusCode::UNAUTHORIZED) => {
+            Err(RegistryError::Unauthorized)
+        }
+        OciDistributionError::ServerError { code: 401, .. } => Err(RegistryError::Unauthorized),
         OciDistributionError::ImageManifestNotFoundError(message) => Ok((OciErrorCode::ManifestUnknown, message)),
         e => Err(RegistryError::Distribution(e)),
     }

@@ -7,7 +7,7 @@ mod local_registry;
 use std::io::Write;
 use std::path::Path;
 
-use local_registry::{free_port, start_registry};
+use local_registry::{PASSWORD, USER, free_port, start_registry, start_registry_with_login};
 
 use porthole_registry::{Credentials, Progress, Reference, Registry, RegistryError};
 use sha2::{Digest, Sha256};
@@ -186,4 +186,29 @@ fn login_to_an_open_registry_succeeds_and_to_a_missing_one_fails() {
     Registry::default().login(&format!("127.0.0.1:{}", registry.port), &user).unwrap();
     let err = Registry::default().login(&format!("127.0.0.1:{}", free_port()), &user).unwrap_err();
     assert!(matches!(err, RegistryError::Unreachable { .. }), "{err}");
+}
+
+#[test]
+fn a_registry_that_asks_for_a_login_gets_the_credentials() {
+    let Some(registry) = start_registry_with_login() else { return };
+    let client = Registry::default();
+    let server = format!("127.0.0.1:{}", registry.port);
+    let user = Credentials { username: USER.into(), password: PASSWORD.into() };
+    client.login(&server, &user).unwrap();
+    let wrong = Credentials { username: USER.into(), password: "wrong".into() };
+    let err = client.login(&server, &wrong).unwrap_err();
+    assert_eq!(err.to_string(), format!("login attempt to http://{server}/v2/ failed with status: 401 Unauthorized"));
+
+    let source = tempfile::tempdir().unwrap();
+    make_layout(source.path(), "1", "behind a login\n");
+    let reference = Reference::docker(&format!("{server}/private/app:1")).unwrap();
+    let err = client.push(source.path(), &reference, &Credentials::default(), &mut |_| {}).unwrap_err();
+    assert_eq!(err.to_string(), "unauthorized: authentication required");
+    client.push(source.path(), &reference, &user, &mut |_| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = client.pull(&reference, &Credentials::default(), dir.path(), &mut |_| {}).unwrap_err();
+    assert_eq!(err.to_string(), "unauthorized: authentication required");
+    let dir = tempfile::tempdir().unwrap();
+    client.pull(&reference, &user, dir.path(), &mut |_| {}).unwrap();
+    assert_eq!(blobs(dir.path()), blobs(source.path()));
 }

@@ -26,6 +26,21 @@ impl Drop for LocalRegistry {
 /// Starts the registry, or `None` where it is not installed (never under CI: there the setup
 /// script installs it and its absence is a failure).
 pub fn start_registry() -> Option<LocalRegistry> {
+    start(false)
+}
+
+/// The account of [`start_registry_with_login`]'s registry.
+pub const USER: &str = "porthole";
+pub const PASSWORD: &str = "porthole-test";
+/// `PASSWORD` hashed with bcrypt, as `htpasswd -B` writes it (the registry takes no other).
+const HTPASSWD: &str = "porthole:$2b$05$r/3G8/ObiGJSHJATXQ.X4uPX1SSfMPwG/SDoWzRjN/mR.OKdEKUQG";
+
+/// A registry that asks for [`USER`] and [`PASSWORD`] (basic auth, from an htpasswd file).
+pub fn start_registry_with_login() -> Option<LocalRegistry> {
+    start(true)
+}
+
+fn start(login: bool) -> Option<LocalRegistry> {
     if !Path::new(REGISTRY_BIN).exists() {
         assert!(std::env::var_os("CI").is_none(), "{REGISTRY_BIN} is missing: run scripts/setup.sh");
         eprintln!("skipped: {REGISTRY_BIN} is not installed (scripts/setup.sh installs it)");
@@ -34,14 +49,16 @@ pub fn start_registry() -> Option<LocalRegistry> {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let config = dir.path().join("config.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
+    let mut yaml = format!(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+        dir.path().join("data").display()
+    );
+    if login {
+        let htpasswd = dir.path().join("htpasswd");
+        std::fs::write(&htpasswd, format!("{HTPASSWD}\n")).unwrap();
+        yaml.push_str(&format!("auth:\n  htpasswd:\n    realm: porthole-test\n    path: {}\n", htpasswd.display()));
+    }
+    std::fs::write(&config, yaml).unwrap();
     let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
     let child = Command::new(REGISTRY_BIN)
         .arg("serve")
