@@ -53,6 +53,12 @@ fn an_image_pushed_from_one_root_is_pulled_into_another_and_runs() {
     };
     assert_eq!(config(&second), config(&first));
 
+    let (_, err) = second.fails(&["pull", "--platform", "linux/amd64", &tagged]);
+    assert!(
+        err.contains("--platform linux/amd64 (Porthole runs wasi/wasm images) is not supported by Porthole"),
+        "{err}"
+    );
+
     // The built-in base image is no registry's: a pull of it finds it here.
     let out = second.ok(&["pull", "busybox"]);
     assert!(out.contains("Status: Image is up to date for busybox:latest"), "{out}");

@@ -23,6 +23,10 @@ pub async fn pull(State(s): State<AppState>, params: Params, headers: HeaderMap)
     if params.get("fromSrc").is_some() {
         return Err(ApiError::NotImplemented("docker import".into()));
     }
+    // Guests are WASI modules: `--platform` may only ask for what is pulled anyway.
+    if let Some(platform) = params.get("platform").filter(|p| !p.is_empty() && *p != "wasi/wasm") {
+        return Err(ApiError::Unsupported(format!("--platform {platform} (Porthole runs wasi/wasm images)")));
+    }
     let reference = pull_reference(params.get("fromImage").unwrap_or_default(), params.get("tag"))?;
     let credentials = credentials(&headers)?;
     let engine = s.engine.clone();
