@@ -37,6 +37,10 @@ fn docker_save_and_load_move_an_image_between_roots() {
     a.ok(&["save", "-o", archive.to_str().unwrap(), "site:1"]);
     let (_, err) = a.fails(&["save", "-o", dir.path().join("none.tar").to_str().unwrap(), "nosuch"]);
     assert!(err.contains("No such image: nosuch:latest"), "{err}");
+    // The one-image route, as older clients call it.
+    let one = common::http_get(&a.addr, "/v1.49/images/site:1/get");
+    assert_eq!((one.status, one.header("content-type")), (200, Some("application/x-tar")));
+    assert!(one.body.windows(10).any(|w| w == b"index.json"));
 
     let b = Daemon::start();
     let loaded = b.ok(&["load", "-i", archive.to_str().unwrap()]);

@@ -758,6 +758,7 @@ mod tests {
         fs::write(store.root().join("images/tags.json"), "{\"busybox:latest\": \"ee").unwrap();
         fs::create_dir_all(store.root().join("images/.build-0123456789ab/rootfs/bin")).unwrap();
         fs::create_dir_all(store.root().join(".build-context-xyz/context")).unwrap();
+        fs::create_dir_all(store.root().join(".transfer-0123/layer-0")).unwrap();
 
         let (store, r) = Store::open(tmp.path()).unwrap();
         let mut moved: Vec<String> = r.quarantined.iter().map(|q| format!("{:?} {}", q.kind, q.name)).collect();
@@ -794,6 +795,8 @@ mod tests {
             r.warnings()
         );
         assert_eq!(r.removed_build_dirs, 2);
+        assert_eq!(r.removed_transfers, 1);
+        assert!(!store.root().join(".transfer-0123").exists());
         assert!(!store.root().join("images/.build-0123456789ab").exists());
 
         // Everything readable is still there; the volume with a torn record is adopted.
