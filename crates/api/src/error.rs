@@ -27,10 +27,6 @@ pub enum ApiError {
     NotImplemented(String),
     #[error("client version {0} is too new. Maximum supported API version is {max}", max = crate::version::API_VERSION)]
     VersionTooNew(String),
-    #[error(
-        "pull access denied for {0}: Porthole does not pull images; build them locally with docker build -t {0} DIR"
-    )]
-    PullRefused(String),
     /// `detachKeys` of an attach that moby's `term.ToBytes` refuses.
     #[error("Invalid detach keys ({0}) provided")]
     InvalidDetachKeys(String),
@@ -72,12 +68,10 @@ impl ApiError {
                 ErrorKind::Conflict => StatusCode::CONFLICT,
                 ErrorKind::Invalid => StatusCode::BAD_REQUEST,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            ApiError::PageNotFound
-            | ApiError::NoSuchExec(_)
-            | ApiError::PullRefused(_)
-            | ApiError::PluginNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PageNotFound | ApiError::NoSuchExec(_) | ApiError::PluginNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidJson(_)
             | ApiError::InvalidParameter { .. }
             | ApiError::InvalidFilter(_)

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// without this).
     #[arg(long)]
     pub allow_actions: bool,
+    /// A registry to pull from and push to over plain HTTP (`HOST[:PORT]` or a CIDR range),
+    /// as the Docker daemon's flag; loopback registries always are. Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
     /// Where compiled guests are cached (default: inside the root); tests share one.
     #[arg(long, hide = true)]
     pub module_cache: Option<PathBuf>,

@@ -109,6 +109,7 @@ pub fn run_with(args: ServeArgs, on_ready: Option<OnReady>) -> anyhow::Result<()
         module_cache: args.module_cache,
         fd_budget: None,
         publish_scope,
+        insecure_registries: args.insecure_registries,
     })
     .context("opening the engine")?;
     for warning in engine.warnings() {

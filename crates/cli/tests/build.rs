@@ -60,7 +60,7 @@ fn build_args_multi_stage_and_shell() {
     // A stage or image that does not exist, and SHELL not in JSON form, say so.
     let ctx = context("FROM busybox\nCOPY --from=nowhere /a /b\n");
     let (_, err) = d.fails(&["build", ctx.path().to_str().unwrap()]);
-    assert!(err.contains("invalid from flag value nowhere: no build stage and no image by that name"), "{err}");
+    assert!(err.contains("invalid from flag value nowhere: no build stage and no local image by that name"), "{err}");
     let ctx = context("FROM busybox AS a\nFROM busybox\nCOPY --from=5 /a /b\n");
     let (_, err) = d.fails(&["build", ctx.path().to_str().unwrap()]);
     assert!(err.contains("invalid from flag value 5: stage index out of range"), "{err}");

@@ -109,7 +109,7 @@ impl Engine {
                 progress(&format!("Step {}/{total} : {source}\n", i + 1));
                 if let InstructionKind::From { image, alias } = &ins.kind {
                     done.extend(stage.take());
-                    let mut s = self.start_stage(image, &done, cancel)?;
+                    let mut s = self.start_stage(image, &done, cancel, progress)?;
                     s.alias = alias.clone();
                     progress(&format!(
                         " ---> {}\n",
@@ -150,8 +150,15 @@ impl Engine {
         result
     }
 
-    /// A stage from `image`: `scratch`, an earlier stage by name, or an image.
-    fn start_stage(&self, image: &str, done: &[Stage], cancel: &CancelToken) -> Result<Stage> {
+    /// A stage from `image`: `scratch`, an earlier stage by name, or an image (pulled when it
+    /// is not here, as the legacy builder does).
+    fn start_stage(
+        &self,
+        image: &str,
+        done: &[Stage],
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Stage> {
         let cancel = cancel.clone();
         let dir =
             self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
@@ -172,22 +179,33 @@ impl Engine {
                 .context(|| format!("copying stage {image}"))?;
             return Ok(empty(earlier.config.clone(), earlier.parent.clone(), earlier.history.clone()));
         }
-        let base = {
+        let local = || {
             let w = self.world();
             find_image(&w, image).cloned()
         };
-        let base = match base {
+        let base = match local() {
             Ok(b) => b,
-            Err(_) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                return Err(EngineError::Build(format!(
-                    "pull access denied for {image}: Porthole does not pull; images are built locally (docker build -t {image} DIR)"
-                )));
-            }
+            Err(_) => match self.pull_base(image, progress).and_then(|()| local()) {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e);
+                }
+            },
         };
         let from = open(&crate::images::single_layer(&self.inner.store, &base)?)?;
         copy_tree(&from, &open(&dir.join("rootfs"))?).context(|| format!("copying {image}"))?;
         Ok(empty(base.config.clone(), base.id.clone(), base.history.clone()))
+    }
+
+    /// `FROM` an image that is not here: pulled anonymously, its progress printed as the
+    /// legacy builder prints it (`latest: Pulling from library/busybox`, …).
+    fn pull_base(&self, image: &str, progress: &mut dyn FnMut(&str)) -> Result<()> {
+        let reference = porthole_registry::Reference::docker(image).map_err(|e| EngineError::Build(e.to_string()))?;
+        self.pull(&reference, &porthole_registry::Credentials::default(), &mut |p| {
+            let id = p.id().map(|id| format!("{id}: ")).unwrap_or_default();
+            progress(&format!("{id}{}\n", p.status()));
+        })
     }
 
     /// What `COPY --from=<from>` reads: an earlier stage (by index or name) or an image.
@@ -204,9 +222,11 @@ impl Engine {
                 let w = self.world();
                 find_image(&w, from).cloned()
             };
+            // Unlike `FROM`, `COPY --from` does not pull (Docker's legacy builder would): the
+            // image must be here, and the refusal says so.
             let image = image.map_err(|_| {
                 EngineError::Build(format!(
-                    "invalid from flag value {from}: no build stage and no image by that name (Porthole does not pull)"
+                    "invalid from flag value {from}: no build stage and no local image by that name (COPY --from does not pull in Porthole)"
                 ))
             })?;
             crate::images::single_layer(&self.inner.store, &image)?

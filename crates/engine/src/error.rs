@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Invalid,
     /// Docker's 403: allowed in general, not for this one (a pre-defined network, say).
     Forbidden,
+    /// Docker's 401: a registry refused the credentials.
+    Unauthorized,
     Internal,
 }
 
@@ -145,6 +147,13 @@ pub enum EngineError {
     /// An image archive or layout that cannot be loaded (`docker load`), naming what in it.
     #[error(transparent)]
     Archive(crate::oci::ArchiveError),
+    /// `docker push` of a name no local image has.
+    #[error("An image does not exist locally with the tag: {0}")]
+    NoSuchTag(String),
+    /// A registry refused, could not be reached, or answered with an error (`docker pull`,
+    /// `push`, `login`).
+    #[error(transparent)]
+    Registry(#[from] porthole_registry::RegistryError),
     /// A thread running part of the operation panicked: a bug, not a guest failure.
     #[error("{0} panicked")]
     Panicked(&'static str),
@@ -161,7 +170,14 @@ impl EngineError {
             | EngineError::NoSuchLesson(_)
             | EngineError::NoSuchNetwork(_)
             | EngineError::NoSuchPlugin(_)
+            | EngineError::NoSuchTag(_)
             | EngineError::NoSuchLessonStep { .. } => ErrorKind::NotFound,
+            EngineError::Registry(e) => match e.kind() {
+                porthole_registry::ErrorKind::NotFound => ErrorKind::NotFound,
+                porthole_registry::ErrorKind::Invalid => ErrorKind::Invalid,
+                porthole_registry::ErrorKind::Unauthorized => ErrorKind::Unauthorized,
+                porthole_registry::ErrorKind::Other => ErrorKind::Internal,
+            },
             EngineError::NetworkNameInUse(_) => ErrorKind::Conflict,
             EngineError::PredefinedNetwork { .. }
             | EngineError::NetworkInUse { .. }

@@ -27,6 +27,7 @@ mod ports;
 mod preview;
 mod processes;
 mod quotas;
+mod registry;
 mod rename;
 mod run;
 mod sizes;
@@ -59,6 +60,7 @@ pub use networks::{Attachment, NO_CONNECTIVITY, NetworkCreate, NetworkInfo, Netw
 pub use oci::{ArchiveError, SavedArchive};
 pub use porthole_core::mounts::MountRequests;
 pub use porthole_core::ports::PublishScope;
+pub use porthole_registry::{Credentials, Progress, Reference, ReferenceError};
 /// The streams of a `docker exec` guest ([`ExecOptions::stdio`]), as the runtime takes them.
 pub use porthole_runtime::{Input, Stdio, Tty};
 pub use ports::PublishedPort;
@@ -84,6 +86,8 @@ pub struct EngineConfig {
     pub fd_budget: Option<usize>,
     /// Where published ports may be bound: loopback only unless the operator allowed more.
     pub publish_scope: porthole_core::ports::PublishScope,
+    /// Registries spoken to over plain HTTP besides loopback ones (`--insecure-registry`).
+    pub insecure_registries: Vec<String>,
 }
 
 /// A container as the engine holds it: its record and, while it runs, its handle.
@@ -213,6 +217,8 @@ struct Inner {
     /// What an operator should look at, found at open (`docker info`'s `Warnings`).
     warnings: Vec<String>,
     publish_scope: porthole_core::ports::PublishScope,
+    /// The distribution client `pull`/`push`/`login` use.
+    registry: porthole_registry::Registry,
 }
 
 /// The engine; cheap to clone (all clones share one state).
@@ -271,6 +277,7 @@ impl Engine {
                 walks: walks::WalkLogs::default(),
                 warnings,
                 publish_scope: config.publish_scope,
+                registry: porthole_registry::Registry::new(&config.insecure_registries)?,
             }),
         };
         engine.ensure_base_image()?;

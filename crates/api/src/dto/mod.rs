@@ -9,6 +9,7 @@ pub mod events;
 pub mod exec;
 pub mod images;
 pub mod networks;
+pub mod registry;
 pub mod system;
 pub mod volumes;
 

@@ -1,10 +1,9 @@
 //! Images: list, inspect, tag, remove, prune, save and load (`docker save`/`docker load`,
-//! archives of OCI image layouts), and the refusal to pull (images are built or loaded
-//! locally).
+//! archives of OCI image layouts); pull and push are `registry.rs`'s.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use porthole_engine::PruneFilter;
@@ -33,26 +32,6 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
         .map(ImageSummary::from)
         .collect();
     Ok(Json(images))
-}
-
-/// `docker pull` and the pull `docker run` tries for a missing image: Porthole never
-/// downloads. An image that exists locally is reported up to date.
-pub async fn pull(State(s): State<AppState>, params: Params) -> ApiResult<Response> {
-    // The same endpoint imports a tarball as an image.
-    if params.get("fromSrc").is_some() {
-        return Err(ApiError::NotImplemented("docker import".into()));
-    }
-    let image = short_name(params.get("fromImage").unwrap_or_default());
-    let reference = match params.get("tag").filter(|t| !t.is_empty()) {
-        Some(tag) => format!("{image}:{tag}"),
-        None => image.to_string(),
-    };
-    let (engine, wanted) = (s.engine.clone(), reference.clone());
-    if blocking(move || engine.image_inspect(&wanted)).await.is_err() {
-        return Err(ApiError::PullRefused(image.to_string()));
-    }
-    let status = serde_json::json!({ "status": format!("Status: Image is up to date for {reference}") });
-    Ok(([(header::CONTENT_TYPE, "application/json")], format!("{status}\n")).into_response())
 }
 
 /// The CLI qualifies Docker Hub names (`docker.io/library/busybox`); local images are
@@ -105,14 +84,23 @@ pub async fn load(State(s): State<AppState>, body: axum::body::Body) -> ApiResul
     Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
-pub async fn tag(
+/// `POST /images/NAME/tag` and `POST /images/NAME/push`.
+pub async fn post(
     State(s): State<AppState>,
     Path(rest): Path<String>,
     params: Params,
+    headers: HeaderMap,
     method: Method,
     uri: Uri,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
+    if let Some(name) = rest.strip_suffix("/push").filter(|n| !n.is_empty()) {
+        return super::registry::push(s, name.to_string(), params, headers).await;
+    }
     let name = split(&rest, "/tag", &method, &uri)?;
+    Ok(tag(s, name, params).await?.into_response())
+}
+
+async fn tag(s: AppState, name: String, params: Params) -> ApiResult<StatusCode> {
     let repo = short_name(params.get("repo").unwrap_or_default());
     let target = match params.get("tag").filter(|t| !t.is_empty()) {
         Some(tag) => format!("{repo}:{tag}"),

@@ -12,6 +12,7 @@ pub mod images;
 pub mod logs;
 pub mod networks;
 pub mod porthole;
+pub mod registry;
 pub mod stats;
 pub mod system;
 pub mod volumes;
@@ -79,13 +80,14 @@ pub fn routes(state: AppState) -> Router {
         .route("/exec/{id}/resize", post(exec::resize))
         .route("/exec/{id}/json", get(exec::inspect))
         .route("/images/json", get(images::list))
-        .route("/images/create", post(images::pull))
+        .route("/images/create", post(registry::pull))
         .route("/images/prune", post(images::prune))
         .route("/images/get", get(images::save))
         .route("/images/load", post(images::load).layer(axum::extract::DefaultBodyLimit::disable()))
         // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
-        // split by hand: `NAME/json`, `NAME/tag`, `NAME`.
-        .route("/images/{*rest}", get(images::get).post(images::tag).delete(images::remove))
+        // split by hand: `NAME/json`, `NAME/get`, `NAME/tag`, `NAME/push`, `NAME`.
+        .route("/images/{*rest}", get(images::get).post(images::post).delete(images::remove))
+        .route("/auth", post(registry::auth))
         .route("/build", post(build::build).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/networks", get(networks::list))
         .route("/networks/create", post(networks::create))
