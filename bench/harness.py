@@ -259,32 +259,41 @@ def make_image(ph, pm, work, label, mib, files):
     return tag
 
 
-def bench_image_create(t, ph, pm, work, label, mib, files, n):
-    """Create of a container from an image of `mib` MiB: time (median) and disk per container."""
-    tag = make_image(ph, pm, work, label, mib, files)
+def bench_image_create(t, ph, pm, work, images, n):
+    """Create of a container from each image of `images` ((label, MiB, files) each): time
+    (median) and disk per container. The images' creates alternate in one loop, so that drift
+    in the machine's load hits each alike: whether a create's time depends on the image's
+    size is the question (issue 14: it must not). Returns each image's tag and disk per
+    container."""
+    tags = [make_image(ph, pm, work, *image) for image in images]
     conn = ph.conn()
-    ours, theirs, disk, pm_disk = [], [], [], []
+    ours, theirs, disk, pm_disk = ([[] for _ in images] for _ in range(4))
     for _ in range(n):
-        ph.settle()
-        before = du_bytes(ph.root / "containers")
-        t0 = time.perf_counter()
-        cid = create(conn, tag)
-        ours.append(time.perf_counter() - t0)
-        disk.append(du_bytes(ph.root / "containers") - before)
-        remove(conn, cid)
-        if pm:
-            before = du_bytes(pm.base / "root")
+        for i, tag in enumerate(tags):
+            ph.settle()
+            before = du_bytes(ph.root / "containers")
             t0 = time.perf_counter()
-            pid = pm.run("create", f"localhost/{tag}", "true").stdout.strip()
-            theirs.append(time.perf_counter() - t0)
-            pm_disk.append(du_bytes(pm.base / "root") - before)
-            pm.run("rm", pid)
+            cid = create(conn, tag)
+            ours[i].append(time.perf_counter() - t0)
+            disk[i].append(du_bytes(ph.root / "containers") - before)
+            remove(conn, cid)
+            if pm:
+                before = du_bytes(pm.base / "root")
+                t0 = time.perf_counter()
+                pid = pm.run("create", f"localhost/{tag}", "true").stdout.strip()
+                theirs[i].append(time.perf_counter() - t0)
+                pm_disk[i].append(du_bytes(pm.base / "root") - before)
+                pm.run("rm", pid)
     peer = "podman" if pm else None
-    t.add(f"create from a {mib} MiB image ({files} files): time", "ms", median(ours) * 1e3, peer,
-          pm and median(theirs) * 1e3, f"n={n}", {"porthole": ours, "podman": theirs})
-    t.add(f"create from a {mib} MiB image: disk per container", "MiB", median(disk) / 2**20, peer,
-          pm and median(pm_disk) / 2**20)
-    return tag, median(disk)
+    for (_, mib, files), o, th, d, pd in zip(images, ours, theirs, disk, pm_disk):
+        t.add(f"create from a {mib} MiB image ({files} files): time", "ms", median(o) * 1e3, peer,
+              pm and median(th) * 1e3, f"n={n}", {"porthole": o, "podman": th})
+        t.add(f"create from a {mib} MiB image: disk per container", "MiB", median(d) / 2**20, peer,
+              pm and median(pd) / 2**20)
+    # The goal as a ratio of this run: the largest image's create against the smallest's.
+    t.add(f"create time, {images[-1][1]} MiB image / {images[0][1]} MiB image", "x",
+          median(ours[-1]) / median(ours[0]), note="O(1) in the image's size: 1.0 +- 0.2")
+    return list(zip(tags, (median(d) for d in disk)))
 
 
 def bench_many(t, ph, pm, tag, mib, count):
@@ -476,8 +485,8 @@ def main():
             bench_cycle(t, ph, 10 if q else 200)
         small_tag, each = None, 0
         if "create" in want:
-            small_tag, each = bench_image_create(t, ph, pm, work, *small, 3 if q else 10)
-            bench_image_create(t, ph, pm, work, "200m", 4 if q else 200, 100 if q else 2000, 3 if q else 10)
+            large = ("200m", 4 if q else 200, 100 if q else 2000)
+            (small_tag, each), _ = bench_image_create(t, ph, pm, work, [small, large], 3 if q else 30)
         if "many" in want:
             small_tag = small_tag or make_image(ph, pm, work, *small)
             count = args.many or (20 if q else 1000)
