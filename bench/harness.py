@@ -7,6 +7,7 @@ target/bench/ (results-<time>.json and latest.json). Asserts nothing about speed
 
     bench/harness.py            # full sizes (builds the release binary first)
     bench/harness.py --quick    # tiny sizes, a few runs: what CI runs so the harness cannot rot
+    bench/harness.py --rows cycle,create    # only those groups of rows
 
 Podman is given a configuration of the harness's own (CONTAINERS_CONF, --root and --runroot
 under target/bench/podman): the machine's /etc/containers is never read for it nor changed.
@@ -41,10 +42,16 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def load_average():
+    """The machine's 1-, 5- and 15-minute load averages, as `uptime` prints them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 class Table:
     """The rows as they are measured: printed as they come, and all at the end, and as JSON."""
 
-    def __init__(self):
+    def __init__(self, header):
+        self.header = header
         self.rows, self.notes = [], []
 
     def add(self, row, unit, porthole, peer=None, peer_value=None, note="", samples=None):
@@ -72,6 +79,7 @@ class Table:
 
     def print(self):
         print()
+        print(f"{self.header}; load average now {load_average()}")
         print(f"{'row':<58} {'porthole':>9} {'unit':<4} {'peer':<24} {'ratio':>7}")
         for r in self.rows:
             print(self.line(r))
@@ -108,12 +116,14 @@ class Porthole:
 
     def settle(self):
         """Waits until the trash is deleted: removal returns at once and deletes in the
-        background, and a create measured meanwhile would share the disk with that deletion."""
+        background, and a create measured meanwhile would share the disk with that deletion;
+        then syncs, so that no fsync measured next waits for earlier writes."""
         while any((self.root / "trash").glob("*")):
             time.sleep(0.05)
+        os.sync()
 
-    def rss_mib(self):
-        return rss_kib(self.proc.pid) / 1024
+    def pss_mib(self):
+        return pss_kib(self.proc.pid) / 1024
 
 
 class Podman:
@@ -146,10 +156,14 @@ class Podman:
         self.run("rm", "-f", "-t", "0", "--all")
 
 
-def rss_kib(pid):
+def pss_kib(pid):
+    """The process's proportional set size: each page it maps counted once, shared ones
+    divided among their mappers. Not RSS: wasmtime maps each instance's initial memory from
+    the compiled module's file, and RSS counts those shared clean pages once per instance
+    (some 0.55 MiB per sleeping busybox), although they are one copy in memory."""
     try:
-        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -233,8 +247,8 @@ def bench_cycle(t, ph, n):
         t.add(f"  of which {k}", "ms", median(v) * 1e3, samples={"porthole": v})
 
 
-def bench_image_create(t, ph, pm, work, label, mib, files, n):
-    """Create of a container from an image of `mib` MiB: time (median) and disk per container."""
+def make_image(ph, pm, work, label, mib, files):
+    """An image of `mib` MiB in `files` files over busybox, built by Porthole and podman alike."""
     ctx = work / f"ctx-{label}"
     make_context(ctx, mib, files, "busybox")
     tag = f"bench-{label}"
@@ -243,29 +257,47 @@ def bench_image_create(t, ph, pm, work, label, mib, files, n):
         (ctx / "Dockerfile").write_text("FROM localhost/busybox\nCOPY payload /payload\n")
         pm.run("build", "--pull=never", "-q", "-t", f"localhost/{tag}", str(ctx))
     shutil.rmtree(ctx)
+    # The image's files are still being written back: a create's fsync measured meanwhile
+    # would wait for them (ext4 commits them with it).
+    os.sync()
+    return tag
+
+
+def bench_image_create(t, ph, pm, work, images, n):
+    """Create of a container from each image of `images` ((label, MiB, files) each): time
+    (median) and disk per container. The images' creates alternate in one loop, so that drift
+    in the machine's load hits each alike: whether a create's time depends on the image's
+    size is the question (issue 14: it must not). Returns each image's tag and disk per
+    container."""
+    tags = [make_image(ph, pm, work, *image) for image in images]
     conn = ph.conn()
-    ours, theirs, disk, pm_disk = [], [], [], []
+    ours, theirs, disk, pm_disk = ([[] for _ in images] for _ in range(4))
     for _ in range(n):
-        ph.settle()
-        before = du_bytes(ph.root / "containers")
-        t0 = time.perf_counter()
-        cid = create(conn, tag)
-        ours.append(time.perf_counter() - t0)
-        disk.append(du_bytes(ph.root / "containers") - before)
-        remove(conn, cid)
-        if pm:
-            before = du_bytes(pm.base / "root")
+        for i, tag in enumerate(tags):
+            ph.settle()
+            before = du_bytes(ph.root / "containers")
             t0 = time.perf_counter()
-            pid = pm.run("create", f"localhost/{tag}", "true").stdout.strip()
-            theirs.append(time.perf_counter() - t0)
-            pm_disk.append(du_bytes(pm.base / "root") - before)
-            pm.run("rm", pid)
+            cid = create(conn, tag)
+            ours[i].append(time.perf_counter() - t0)
+            disk[i].append(du_bytes(ph.root / "containers") - before)
+            remove(conn, cid)
+            if pm:
+                before = du_bytes(pm.base / "root")
+                t0 = time.perf_counter()
+                pid = pm.run("create", f"localhost/{tag}", "true").stdout.strip()
+                theirs[i].append(time.perf_counter() - t0)
+                pm_disk[i].append(du_bytes(pm.base / "root") - before)
+                pm.run("rm", pid)
     peer = "podman" if pm else None
-    t.add(f"create from a {mib} MiB image ({files} files): time", "ms", median(ours) * 1e3, peer,
-          pm and median(theirs) * 1e3, f"n={n}", {"porthole": ours, "podman": theirs})
-    t.add(f"create from a {mib} MiB image: disk per container", "MiB", median(disk) / 2**20, peer,
-          pm and median(pm_disk) / 2**20)
-    return tag, median(disk)
+    for (_, mib, files), o, th, d, pd in zip(images, ours, theirs, disk, pm_disk):
+        t.add(f"create from a {mib} MiB image ({files} files): time", "ms", median(o) * 1e3, peer,
+              pm and median(th) * 1e3, f"n={n}", {"porthole": o, "podman": th})
+        t.add(f"create from a {mib} MiB image: disk per container", "MiB", median(d) / 2**20, peer,
+              pm and median(pd) / 2**20)
+    # The goal as a ratio of this run: the largest image's create against the smallest's.
+    t.add(f"create time, {images[-1][1]} MiB image / {images[0][1]} MiB image", "x",
+          median(ours[-1]) / median(ours[0]), note="O(1) in the image's size: 1.0 +- 0.2")
+    return list(zip(tags, (median(d) for d in disk)))
 
 
 def bench_many(t, ph, pm, tag, mib, count):
@@ -302,7 +334,12 @@ def bench_restart(t, ph, n):
 
 
 def bench_sleepers(t, ph, pm, count):
-    """`count` containers started at once, each sleeping: time until all run, and memory."""
+    """`count` containers started at once, each sleeping: time until all run, and memory.
+    The controller is restarted first, so that its memory is what the containers take on top of
+    a controller that loads the compiled module from its cache, whichever rows ran before: a
+    controller that compiled busybox itself keeps the compiler's heap (some 450 MiB)."""
+    ph.stop()
+    ph.start()
     conn = ph.conn()
     ids = [create(conn, "busybox", ("sleep", "1000")) for _ in range(count)]
 
@@ -316,10 +353,10 @@ def bench_sleepers(t, ph, pm, count):
     while len(api.call(conn, "GET", f"{API}/containers/json")) < count:
         time.sleep(0.01)
     ours = time.perf_counter() - t0
-    rss = ph.rss_mib()
+    mem = ph.pss_mib()
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda cid: remove(ph.conn(), cid), ids))
-    theirs = pm_rss = None
+    theirs = pm_mem = None
     if pm:
         pids = [pm.run("create", "localhost/busybox", "sleep", "1000").stdout.strip() for _ in range(count)]
         t0 = time.perf_counter()
@@ -329,11 +366,11 @@ def bench_sleepers(t, ph, pm, count):
             time.sleep(0.05)
         theirs = time.perf_counter() - t0
         states = pm.run("inspect", "--format", "{{.State.Pid}} {{.State.ConmonPid}}", *pids).stdout.split()
-        pm_rss = sum(rss_kib(int(p)) for p in states if p.isdigit() and p != "0") / 1024
+        pm_mem = sum(pss_kib(int(p)) for p in states if p.isdigit() and p != "0") / 1024
         pm.clean()
     t.add(f"{count} sleeping containers started at once: until all run", "s", ours, pm and "podman", theirs)
-    t.add(f"{count} sleeping containers: RSS (controller; podman: conmon+guests)", "MiB", rss,
-          pm and "podman", pm_rss)
+    t.add(f"{count} sleeping containers: PSS (controller; podman: conmon+guests)", "MiB", mem,
+          pm and "podman", pm_mem)
 
 
 def bench_copy_up(t, ph, work, mib, files, n):
@@ -377,9 +414,14 @@ def bench_fs(t, cargo, quick):
     subprocess.run(cmd, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     fs = json.loads(out.read_text())
     for case in fs["cases"]:
-        for peer in ["wasmtime-wasi", "native"]:
+        # wasmtime-wasi cannot run a guest that imports Porthole's own calls (the userland's dd).
+        for peer in [p for p in ["wasmtime-wasi", "native"] if p in case]:
             t.add(f"guest file I/O: {case['name']}", "s", case["porthole"], peer, case[peer],
                   f"median of {fs['runs']}")
+
+
+# The groups of rows, in the order they run (`--rows` picks some).
+GROUPS = ["run-rm", "cycle", "create", "many", "restart", "sleepers", "copy-up", "fs"]
 
 
 def main():
@@ -389,8 +431,14 @@ def main():
     ap.add_argument("--no-podman", action="store_true")
     ap.add_argument("--podman", action="store_true", help="include podman in --quick")
     ap.add_argument("--no-fs", action="store_true", help="skip the guest file I/O rows")
+    ap.add_argument("--rows", type=lambda v: v.split(","), default=list(GROUPS),
+                    help=f"which groups of rows, comma-separated (default all: {','.join(GROUPS)})")
     ap.add_argument("--many", type=int, help="how many containers of the 26 MiB image (default 1000; --quick 20)")
     args = ap.parse_args()
+    unknown = set(args.rows) - set(GROUPS)
+    if unknown:
+        ap.error(f"unknown rows: {', '.join(sorted(unknown))} (known: {', '.join(GROUPS)})")
+    want = set(args.rows) - ({"fs"} if args.no_fs else set())
     q = args.quick
     cargo = os.environ.get("CARGO_CMD", "cargo").split()
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -409,15 +457,19 @@ def main():
     (work / "bin").mkdir(parents=True)
     shutil.copy2(binary, work / "bin/porthole")
 
-    t = Table()
     started = datetime.datetime.now(datetime.timezone.utc)
     machine = f"{platform.node()}, {os.cpu_count()} cores, {platform.machine()}, kernel {platform.release()}"
-    print(f"{'quick' if q else 'full'} run, {started:%Y-%m-%d %H:%M} UTC, {machine}")
+    load_at_start = load_average()
+    t = Table(f"{'quick' if q else 'full'} run, {started:%Y-%m-%d %H:%M} UTC, {machine}, "
+              f"load average at start {load_at_start}")
+    print(t.header)
     print(f"porthole: {binary}")
 
     pm = None
     if args.no_podman:
         t.note("podman skipped (--no-podman)")
+    elif not want & {"run-rm", "create", "many", "sleepers"}:
+        pass
     elif q and not args.podman:
         t.note("podman skipped in --quick (--podman includes it)")
     elif not shutil.which("podman"):
@@ -434,47 +486,56 @@ def main():
             pm = None
 
     ph = Porthole(work / "bin/porthole", work / "root")
+    small = ("26m", 1 if q else 26, 50 if q else 1000)
     try:
-        bench_run_rm(t, ph, pm, 3 if q else 30)
-        bench_cycle(t, ph, 10 if q else 200)
-        small_tag, each = bench_image_create(t, ph, pm, work, "26m", 1 if q else 26, 50 if q else 1000,
-                                             3 if q else 10)
-        bench_image_create(t, ph, pm, work, "200m", 4 if q else 200, 100 if q else 2000, 3 if q else 10)
-        count = args.many or (20 if q else 1000)
-        # What one container of the image takes now decides whether `count` fit on this disk.
-        each = max(1, each)
-        free = shutil.disk_usage(work).free
-        if count * each > free // 2:
-            fit = max(10, int(free // 2 // each))
-            t.note(f"{count} containers of the 26 MiB image would take {count * each / 2**30:.1f} GiB, more than "
-                   f"half of the {free / 2**30:.0f} GiB free: {fit} made instead (podman too)")
-            count = fit
-        bench_many(t, ph, pm, small_tag, 1 if q else 26, count)
-        bench_restart(t, ph, 3 if q else 5)
+        if "run-rm" in want:
+            bench_run_rm(t, ph, pm, 3 if q else 30)
+        if "cycle" in want:
+            bench_cycle(t, ph, 10 if q else 200)
+        small_tag, each = None, 0
+        if "create" in want:
+            large = ("200m", 4 if q else 200, 100 if q else 2000)
+            (small_tag, each), _ = bench_image_create(t, ph, pm, work, [small, large], 3 if q else 30)
+        if "many" in want:
+            small_tag = small_tag or make_image(ph, pm, work, *small)
+            count = args.many or (20 if q else 1000)
+            # What one container of the image takes decides whether `count` fit on this disk.
+            each = max(1, each)
+            free = shutil.disk_usage(work).free
+            if count * each > free // 2:
+                fit = max(10, int(free // 2 // each))
+                t.note(f"{count} containers of the 26 MiB image would take {count * each / 2**30:.1f} GiB, more "
+                       f"than half of the {free / 2**30:.0f} GiB free: {fit} made instead (podman too)")
+                count = fit
+            bench_many(t, ph, pm, small_tag, small[1], count)
+        if "restart" in want:
+            bench_restart(t, ph, 3 if q else 5)
         api.call(ph.conn(), "POST", f"{API}/containers/prune")
         api.call(ph.conn(), "POST", f"{API}/volumes/prune?filters=%7B%22all%22%3A%5B%22true%22%5D%7D")
         ph.settle()
         if pm:
             pm.clean()
             pm.run("volume", "prune", "-f")
-        for n in ([5] if q else [100, 1000]):
-            bench_sleepers(t, ph, pm, n)
-        bench_copy_up(t, ph, work, 2 if q else 100, 200 if q else 10_000, 3 if q else 5)
+        if "sleepers" in want:
+            for n in ([5] if q else [100, 1000]):
+                bench_sleepers(t, ph, pm, n)
+        if "copy-up" in want:
+            bench_copy_up(t, ph, work, 2 if q else 100, 200 if q else 10_000, 3 if q else 5)
     finally:
         ph.stop()
         if pm:
             pm.clean()
-    if args.no_fs:
-        t.note("guest file I/O skipped (--no-fs)")
-    else:
+    if "fs" in want:
         bench_fs(t, cargo, q)
+    else:
+        t.note("guest file I/O skipped")
     if not shutil.which("wasmtime"):
         t.note("the wasmtime CLI is not installed: the wasmtime rows are wasmtime-wasi embedded, as the fs bench runs it")
 
     t.print()
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"date": started.isoformat(), "machine": machine, "quick": q, "binary": str(binary),
-              "rows": t.rows, "notes": t.notes}
+              "load_average": {"start": load_at_start, "end": load_average()}, "rows": t.rows, "notes": t.notes}
     path = OUT / f"results-{started:%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(result, indent=1))
     (OUT / "latest.json").write_text(json.dumps(result, indent=1))

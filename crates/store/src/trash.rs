@@ -16,10 +16,17 @@ pub(crate) fn dir(root: &Path) -> PathBuf {
 /// Moves `tree` into the trash of `root` and has it deleted in the background.
 pub(crate) fn discard(root: &Path, tree: &Path) -> io::Result<()> {
     let trash = dir(root);
-    crate::create_private_dir(&trash)?;
     let name = tree.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let dest = trash.join(format!("{name}-{}", crate::random_id().short()));
-    fs::rename(tree, &dest)?;
+    // The trash is made on first use only: making sure of it on every removal set its mode
+    // again each time, an inode change the journal commits on the hot path of `rm`.
+    if let Err(e) = fs::rename(tree, &dest) {
+        if e.kind() != io::ErrorKind::NotFound || trash.exists() {
+            return Err(e);
+        }
+        crate::create_private_dir(&trash)?;
+        fs::rename(tree, &dest)?;
+    }
     delete_later(dest);
     Ok(())
 }

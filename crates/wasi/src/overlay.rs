@@ -281,18 +281,20 @@ impl Overlay {
         } else if md.is_file() {
             let mut opts = OpenOptions::new();
             opts.write(true).create_new(true).follow(FollowSymlinks::No);
-            let mut out = up.open_with(&tmp, &opts)?;
+            // Both as std files: `io::copy` between them copies in the kernel
+            // (`copy_file_range`); between cap-std's it goes through an 8 KiB buffer.
+            let mut out = up.open_with(&tmp, &opts)?.into_std();
             if data {
                 let mut opts = OpenOptions::new();
                 opts.read(true).follow(FollowSymlinks::No);
-                let mut src = lower.open_with(rel, &opts)?;
+                let mut src = lower.open_with(rel, &opts)?.into_std();
                 grew = io::copy(&mut src, &mut out).inspect_err(|_| drop(up.remove_file(&tmp)))?;
             }
-            out.set_permissions(md.permissions())?;
+            out.set_permissions(md.permissions().into_std(&out)?)?;
             let times = std::fs::FileTimes::new()
                 .set_accessed(md.accessed()?.into_std())
                 .set_modified(md.modified()?.into_std());
-            out.into_std().set_times(times)?;
+            out.set_times(times)?;
         } else {
             // Fifos, sockets and devices are not in images Porthole makes.
             return Err(Errno::Perm);

@@ -27,25 +27,36 @@ fn module(wasm: &str) -> Module {
 /// (-1 for a trap).
 #[allow(dead_code)]
 pub fn run(wasm: &str, args: &[&str], host_dir: &Path) -> (String, i32) {
+    let stdout = MemoryOutputPipe::new(16 << 20);
+    let code = run_to(wasm, args, host_dir, stdout.clone());
+    (String::from_utf8_lossy(&stdout.contents()).into_owned(), code)
+}
+
+/// [`run`] with stdout discarded, for a guest that writes more than a pipe would hold (the
+/// benchmark's reads to stdout); the exit code.
+#[allow(dead_code)]
+pub fn run_quiet(wasm: &str, args: &[&str], host_dir: &Path) -> i32 {
+    run_to(wasm, args, host_dir, wasmtime_wasi::p2::pipe::SinkOutputStream)
+}
+
+fn run_to(wasm: &str, args: &[&str], host_dir: &Path, stdout: impl wasmtime_wasi::cli::StdoutStream + 'static) -> i32 {
     let mut linker: Linker<WasiP1Ctx> = Linker::new(engine());
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
-    let stdout = MemoryOutputPipe::new(16 << 20);
     let name = Path::new(wasm).file_stem().unwrap().to_string_lossy().into_owned();
     let mut b = WasiCtxBuilder::new();
     // The guest's stderr is not shown: under wasmtime-wasi some guests fail by design (see
     // the differential tests), and their panic messages would read as test failures.
-    b.arg(name).args(args).stdout(stdout.clone());
+    b.arg(name).args(args).stdout(stdout);
     b.preopened_dir(host_dir, "/", FsPerms::ReadWrite).unwrap();
     let mut store = Store::new(engine(), b.build_p1());
     store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Continue(1)));
     let instance = linker.instantiate(&mut store, &module(wasm)).unwrap();
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
-    let code = match start.call(&mut store, ()) {
+    match start.call(&mut store, ()) {
         Ok(()) => 0,
         // A trap (a Rust guest's panic aborts) is reported as -1.
         Err(e) => e.downcast_ref::<I32Exit>().map(|e| e.0).unwrap_or(-1),
-    };
-    (String::from_utf8_lossy(&stdout.contents()).into_owned(), code)
+    }
 }
 
 /// Runs a conformance-suite case under wasmtime-wasi as its own runner would: `root` (if any)
