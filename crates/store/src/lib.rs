@@ -38,8 +38,8 @@ use porthole_core::names::Id;
 
 use atomic::{TMP_SUFFIX, read_json, write_json};
 pub use records::{
-    ANONYMOUS_LABEL, ContainerRecord, Endpoint, HostOptions, ImageRecord, NetworkRecord, RECORD_VERSION, RecordError,
-    StateRecord, VolumeRecord,
+    ANONYMOUS_LABEL, ContainerRecord, Endpoint, HistoryEntry, HostOptions, ImageRecord, NetworkRecord, RECORD_VERSION,
+    RecordError, StateRecord, VolumeRecord,
 };
 
 /// What recovery found and did when the store was opened.
@@ -349,20 +349,12 @@ impl Store {
         write_json(&self.image_dir(&img.id).join("config.json"), img)
     }
 
-    /// Removes an image's record, then its directory and each of its layers that no other
-    /// image names (the caller has checked that no container uses it).
+    /// Removes an image's record, then its directory (the caller has checked that nothing
+    /// uses it; its layers are the caller's to free with [`Store::remove_layer`]).
     pub fn remove_image(&self, id: &str) -> io::Result<()> {
-        let layers = self.image(id)?.map(|i| i.layers).unwrap_or_default();
         let dir = self.image_dir(id);
         fs::remove_file(dir.join("config.json"))?;
-        trash::discard(&self.root, &dir)?;
-        let images = self.images()?;
-        for layer in layers {
-            if !images.iter().any(|i| i.layers.contains(&layer)) && self.layer_dir(&layer).exists() {
-                trash::discard(&self.root, &self.layer_dir(&layer))?;
-            }
-        }
-        Ok(())
+        trash::discard(&self.root, &dir)
     }
 
     // ---- layers ----
@@ -381,6 +373,15 @@ impl Store {
         }
         fs::rename(dir, &target)?;
         fs::File::open(self.root.join("layers"))?.sync_all()
+    }
+
+    /// Removes a layer no image or container names any more (into the trash: one rename).
+    pub fn remove_layer(&self, id: &str) -> io::Result<()> {
+        let dir = self.layer_dir(id);
+        if fs::symlink_metadata(&dir).is_err() {
+            return Ok(());
+        }
+        trash::discard(&self.root, &dir)
     }
 
     pub fn tags(&self) -> io::Result<BTreeMap<String, String>> {
