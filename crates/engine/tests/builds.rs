@@ -94,6 +94,9 @@ fn each_step_that_changes_files_is_a_layer_and_history_lists_the_steps() {
     let listed = |all| engine.image_list(all).len();
     assert_eq!(listed(false), 2, "busybox and three");
     assert_eq!(listed(true), 2 + 3, "and the images of the first three steps");
+    // The dashboard's graph shows only the tagged ones (and those a container uses).
+    let graphed = |e: &Engine| e.graph_input().images.iter().map(|i| i.tags.join(",")).collect::<Vec<_>>();
+    assert_eq!(graphed(&engine).len(), 2, "{:?}", graphed(&engine));
 
     // A container of the image sees every step.
     let opts =
