@@ -321,6 +321,12 @@ impl Engine {
             .map(Base::from)
     }
 
+    /// Applies a metadata instruction to `config` alone (`docker commit --change`: WORKDIR
+    /// makes no directory there, as in moby).
+    pub(crate) fn plan_config(&self, config: &mut ImageConfig, ins: &Instruction) -> Result<()> {
+        self.plan(config, ins, &[], &mut |_| {}).map(|_| ())
+    }
+
     /// Applies a step's change to `config` and says what else it does, with the comment
     /// moby records for it (the instruction as its dispatcher writes it).
     fn plan<'a>(

@@ -10,6 +10,7 @@
 mod archive;
 mod build;
 mod changes;
+mod commit;
 mod containers;
 mod error;
 mod files;
@@ -50,6 +51,7 @@ use tokio::sync::broadcast;
 pub use archive::{ArchiveSource, PathStat};
 pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use changes::{Change, ChangeKind};
+pub use commit::CommitOptions;
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};

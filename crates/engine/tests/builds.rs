@@ -193,3 +193,45 @@ fn rmi_frees_the_layers_no_image_uses_and_keeps_the_others() {
     assert_eq!(report, ["Untagged: other:latest"]);
     assert_eq!(layer_dirs(tmp.path()), left);
 }
+
+#[test]
+fn commit_makes_the_containers_changes_a_layer_of_a_new_image() {
+    let (tmp, engine) = common::engine();
+    let script = "echo new > /new && rm /etc/group && mkdir -p /srv/a && echo x > /srv/a/x && rm /srv/a/x";
+    let (code, _, id) =
+        common::run(&engine, CreateOptions { image: "busybox".into(), cmd: common::sh(script), ..Default::default() });
+    assert_eq!(code, 0);
+    let opts = porthole_engine::CommitOptions {
+        reference: Some("snap:1".into()),
+        comment: "a snapshot".into(),
+        author: "teacher".into(),
+        changes: vec!["ENV MODE=snap".into(), "CMD [\"cat\", \"/new\"]".into()],
+        pause: true,
+        config: None,
+    };
+    let image = engine.commit(&id, opts).unwrap();
+    let (img, tags) = engine.image_inspect("snap:1").unwrap();
+    assert_eq!((img.id.as_str(), tags.as_slice()), (image.as_str(), &["snap:1".to_string()][..]));
+    let busybox = engine.image_inspect("busybox").unwrap().0;
+    assert_eq!(img.parent, busybox.id);
+    assert_eq!(img.layers.len(), busybox.layers.len() + 1);
+    let top = tmp.path().join("root/layers").join(img.layers.last().unwrap());
+    assert!(top.join("etc/.wh.group").is_file(), "the deletion is a whiteout");
+    assert!(!top.join("etc/hostname").exists() && !top.join("etc/hosts").exists(), "files of create are left out");
+    let history = engine.image_history("snap:1").unwrap();
+    assert_eq!(history[0].created_by, format!("sh -c {script}"));
+    assert_eq!(history[0].comment, "a snapshot");
+    assert!(img.config.env.contains(&"MODE=snap".to_string()));
+
+    let (_, out, _) = common::run(&engine, CreateOptions { image: "snap:1".into(), ..Default::default() });
+    assert_eq!(out, "new\n", "the CMD of --change");
+    let check = "cat /new; test -e /etc/group || echo no-group; ls -A /srv/a; echo $MODE; cat /etc/hostname | wc -c";
+    let (_, out, _) =
+        common::run(&engine, CreateOptions { image: "snap:1".into(), cmd: common::sh(check), ..Default::default() });
+    assert_eq!(out, "new\nno-group\nsnap\n13\n");
+
+    let err = engine
+        .commit(&id, porthole_engine::CommitOptions { changes: vec!["RUN true".into()], ..Default::default() })
+        .unwrap_err();
+    assert_eq!(err.to_string(), "run is not a valid change command");
+}

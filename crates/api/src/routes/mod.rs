@@ -84,6 +84,7 @@ pub fn routes(state: AppState) -> Router {
         // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
         // split by hand: `NAME/json`, `NAME/tag`, `NAME`.
         .route("/images/{*rest}", get(images::get).post(images::tag).delete(images::remove))
+        .route("/commit", post(containers::commit))
         .route("/build", post(build::build).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/networks", get(networks::list))
         .route("/networks/create", post(networks::create))
