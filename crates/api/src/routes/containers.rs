@@ -168,7 +168,9 @@ pub async fn commit(
         b if b.iter().all(u8::is_ascii_whitespace) || b == b"null" => None,
         b => Some(serde_json::from_slice(b).map_err(|e| ApiError::InvalidJson(e.to_string()))?),
     };
-    let reference = match (params.get("repo").filter(|r| !r.is_empty()), params.get("tag").filter(|t| !t.is_empty())) {
+    // The CLI qualifies the name (`docker.io/library/snap`), as for `docker tag`.
+    let repo = params.get("repo").map(super::images::short_name);
+    let reference = match (repo.filter(|r| !r.is_empty()), params.get("tag").filter(|t| !t.is_empty())) {
         (Some(repo), Some(tag)) => Some(format!("{repo}:{tag}")),
         (Some(repo), None) => Some(repo.to_string()),
         _ => None,

@@ -57,7 +57,7 @@ pub async fn pull(State(s): State<AppState>, params: Params) -> ApiResult<Respon
 
 /// The CLI qualifies Docker Hub names (`docker.io/library/busybox`); local images are
 /// named as the user wrote them.
-fn short_name(image: &str) -> &str {
+pub(crate) fn short_name(image: &str) -> &str {
     image.strip_prefix("docker.io/library/").or_else(|| image.strip_prefix("docker.io/")).unwrap_or(image)
 }
 
