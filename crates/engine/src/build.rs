@@ -83,9 +83,20 @@ struct Build<'a> {
     cache: bool,
     cancel: &'a CancelToken,
     context: &'a GuestFs,
+    /// The images this build has held (`Engine::hold_image`), let go when it ends.
+    held: std::cell::RefCell<Vec<String>>,
 }
 
 impl Build<'_> {
+    /// Notes that `base`'s image was held for this build (by the lookup that found or made
+    /// it), to let go when the build ends.
+    fn held(&self, base: Base) -> Base {
+        if !base.id.is_empty() {
+            self.held.borrow_mut().push(base.id.clone());
+        }
+        base
+    }
+
     /// A fresh, empty directory in the work directory.
     fn fresh(&self, what: &str) -> Result<PathBuf> {
         let dir = self.work.join(format!("{what}-{}", porthole_store::random_id().short()));
@@ -139,7 +150,7 @@ impl Engine {
         let work =
             self.inner.store.root().join("images").join(format!(".build-{}", porthole_store::random_id().short()));
         std::fs::create_dir_all(&work).context(|| "creating the build directory".into())?;
-        let b = Build { work, cache: !opts.no_cache, cancel, context: &context };
+        let b = Build { work, cache: !opts.no_cache, cancel, context: &context, held: Default::default() };
         let mut stage: Option<Stage> = None;
         // Earlier stages of a multi-stage build, by index.
         let mut done: Vec<Stage> = Vec::new();
@@ -152,7 +163,7 @@ impl Engine {
                 progress(&format!("Step {}/{total} : {source}\n", i + 1));
                 if let InstructionKind::From { image, alias } = &ins.kind {
                     done.extend(stage.take());
-                    let base = self.stage_base(image, &done)?;
+                    let base = b.held(self.stage_base(image, &done)?);
                     let shown = if base.id.is_empty() { "scratch".to_string() } else { base.id[..12].to_string() };
                     progress(&format!(" ---> {shown}\n"));
                     stage = Some(Stage { alias: alias.clone(), base, busted: false });
@@ -187,6 +198,7 @@ impl Engine {
         // The work directory goes to the trash: the client's `docker build` does not wait
         // for its deletion (every finished step's layer has been moved out of it).
         let _ = self.inner.store.discard(&b.work);
+        self.release_images(&b.held.borrow());
         result
     }
 
@@ -198,8 +210,12 @@ impl Engine {
         if let Some(earlier) = done.iter().find(|s| s.alias.as_deref() == Some(&image.to_lowercase())) {
             return Ok(earlier.base.clone());
         }
-        let w = self.world();
-        find_image(&w, image).map(Base::from).map_err(|_| {
+        let mut w = self.world();
+        let found = find_image(&w, image).map(Base::from);
+        if let Ok(base) = &found {
+            crate::image_remove::hold(&mut w, &base.id);
+        }
+        found.map_err(|_| {
             EngineError::Build(format!(
                 "pull access denied for {image}: Porthole does not pull; images are built locally (docker build -t {image} DIR)"
             ))
@@ -243,6 +259,9 @@ impl Engine {
     ) -> Result<()> {
         let mut config = s.base.config.clone();
         let (action, comment) = self.plan(&mut config, ins, done, progress)?;
+        if let Action::Copy { source: Source::Image(base), .. } = &action {
+            self.hold_existing(b, &base.id)?;
+        }
         let created_by = match &action {
             Action::Meta => step_text::nop(&config, &comment),
             Action::Workdir(dir) => step_text::nop_string(&config, &format!("WORKDIR {dir}")),
@@ -258,7 +277,7 @@ impl Engine {
         if b.cache && !s.busted {
             if let Some(hit) = self.cached(&s.base.id, &created_by, &config) {
                 progress(" ---> Using cache\n");
-                s.base = hit;
+                s.base = b.held(hit);
                 return Ok(());
             }
             s.busted = true;
@@ -295,8 +314,21 @@ impl Engine {
         if let Some(c) = &container {
             progress(&format!(" ---> Removed intermediate container {c}\n"));
         }
-        let record = self.commit_step(&s.base, config, vec![entry], upper.as_deref())?;
-        s.base = Base::from(&record);
+        let record = self.commit_step(&s.base, config, vec![entry], upper.as_deref(), true)?;
+        s.base = b.held(Base::from(&record));
+        Ok(())
+    }
+
+    /// Holds the image `id` a step reads (`COPY --from`) for the rest of the build, if it is
+    /// still there.
+    fn hold_existing(&self, b: &Build, id: &str) -> Result<()> {
+        let mut w = self.world();
+        if !id.is_empty() && !w.images.contains_key(id) {
+            return Err(EngineError::NoSuchImage(id.to_string()));
+        }
+        crate::image_remove::hold(&mut w, id);
+        drop(w);
+        b.held(Base { id: id.to_string(), ..Default::default() });
         Ok(())
     }
 
@@ -309,8 +341,9 @@ impl Engine {
     /// The image an earlier build made of this very step: same parent, same recorded step,
     /// same resulting config (moby's `GetCache`); the newest if several.
     fn cached(&self, parent: &str, created_by: &str, config: &ImageConfig) -> Option<Base> {
-        let w = self.world();
-        w.images
+        let mut w = self.world();
+        let hit = w
+            .images
             .values()
             .filter(|i| {
                 i.parent == parent
@@ -318,7 +351,9 @@ impl Engine {
                     && i.config == *config
             })
             .max_by_key(|i| i.created)
-            .map(Base::from)
+            .map(Base::from)?;
+        crate::image_remove::hold(&mut w, &hit.id);
+        Some(hit)
     }
 
     /// Applies a metadata instruction to `config` alone (`docker commit --change`: WORKDIR

@@ -109,7 +109,7 @@ impl Engine {
                 author: opts.author.clone(),
                 ..Default::default()
             };
-            self.commit_step(&base, config, vec![entry], Some(&work.join("layer")))
+            self.commit_step(&base, config, vec![entry], Some(&work.join("layer")), false)
         });
         let _ = self.inner.store.discard(&work);
         let image = result?;

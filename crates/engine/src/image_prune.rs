@@ -68,7 +68,7 @@ fn own_size(images: &[(ImageRecord, Vec<String>)], img: &ImageRecord) -> u64 {
 
 impl Engine {
     pub fn image_prune(&self, all: bool, filter: &PruneFilter) -> Result<ImagePrune> {
-        let in_use: BTreeSet<String> = self.list(true).into_iter().map(|c| c.record.image_id).collect();
+        let in_use = self.images_in_use();
         let images = self.images();
         let mut pruned = ImagePrune::default();
         for (img, tags) in prunable(&images, &in_use, all, filter) {

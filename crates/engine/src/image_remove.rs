@@ -84,6 +84,25 @@ fn conflict(w: &World, id: &str, force: bool) -> Option<Conflict> {
 }
 
 impl Engine {
+    /// Lets go of the holds a build took.
+    pub(crate) fn release_images(&self, ids: &[String]) {
+        let mut w = self.world();
+        for id in ids {
+            if let Some(n) = w.held_by_builds.get_mut(id) {
+                *n -= 1;
+                if *n == 0 {
+                    w.held_by_builds.remove(id);
+                }
+            }
+        }
+    }
+
+    /// Images a prune must leave: used by a container or a running build.
+    pub(crate) fn images_in_use(&self) -> BTreeSet<String> {
+        let w = self.world();
+        w.containers.values().map(|c| c.record.image_id.clone()).chain(w.held_by_builds.keys().cloned()).collect()
+    }
+
     /// `docker rmi [-f]`, pruning untagged parents. Returns Docker's `Untagged:` / `Deleted:`
     /// lines.
     pub fn remove_image(&self, reference: &str, force: bool) -> Result<Vec<String>> {
@@ -198,6 +217,14 @@ impl Engine {
             self.inner.store.remove_layer(layer).context(|| format!("removing layer {layer}"))?;
         }
         Ok(())
+    }
+}
+
+/// Holds image `id` for a running build (under the lock that found or made it, so no removal
+/// comes between) until [`Engine::release_images`].
+pub(crate) fn hold(w: &mut World, id: &str) {
+    if !id.is_empty() {
+        *w.held_by_builds.entry(id.to_string()).or_default() += 1;
     }
 }
 

@@ -144,13 +144,15 @@ impl Engine {
     /// Makes the image of one step on `base`: `upper`, when it holds anything, becomes a new
     /// layer on top of `base`'s (its id a digest of its content, so an identical layer is
     /// shared); `entries` are the step's history (the first pairs with the layer, if any).
-    /// Idempotent: the same step on the same base gives the same image.
+    /// Idempotent: the same step on the same base gives the same image. With `hold`, the
+    /// image is held for a running build from the moment it exists.
     pub(crate) fn commit_step(
         &self,
         base: &Base,
         config: ImageConfig,
         mut entries: Vec<HistoryEntry>,
         upper: Option<&Path>,
+        hold: bool,
     ) -> Result<ImageRecord> {
         let store = &self.inner.store;
         let upper = match upper {
@@ -175,6 +177,9 @@ impl Engine {
         history.extend(entries);
         let id = image_id(&config, &base.id, &layers, &history);
         let mut w = self.world();
+        if hold {
+            crate::image_remove::hold(&mut w, &id);
+        }
         if let Some(existing) = w.images.get(&id) {
             // Under the world lock: a rename into the trash, never the deletion itself.
             if let Some(dir) = upper {
@@ -338,7 +343,7 @@ impl Engine {
             };
             let cmd =
                 HistoryEntry { created_by: crate::step_text::nop(&config, r#"CMD ["sh"]"#), ..Default::default() };
-            self.commit_step(&Base::default(), config, vec![files, cmd], Some(&rootfs))
+            self.commit_step(&Base::default(), config, vec![files, cmd], Some(&rootfs), false)
         })();
         let record = match result {
             Ok(r) => r,

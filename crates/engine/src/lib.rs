@@ -158,6 +158,9 @@ struct World {
     /// and `volume rm` refuses them as in use, since that container may still be restored.
     /// Found at open: removing the quarantined record takes effect at the next start.
     held_by_quarantine: std::collections::BTreeSet<String>,
+    /// Images running builds stand on (their stages' and `COPY --from`'s), with how many
+    /// holds each: not removed or pruned meanwhile, so no step's lowers vanish under it.
+    held_by_builds: BTreeMap<String, usize>,
 }
 
 /// What a container being created holds before its record exists.

@@ -235,3 +235,56 @@ fn commit_makes_the_containers_changes_a_layer_of_a_new_image() {
         .unwrap_err();
     assert_eq!(err.to_string(), "run is not a valid change command");
 }
+
+/// A build's latest step image is untagged and childless until the next step commits: a
+/// prune or rmi meanwhile must leave it (and its layers, the running step's lowers) alone.
+#[test]
+fn a_running_build_holds_the_images_it_stands_on() {
+    let (tmp, engine) = common::engine();
+    let ctx = tmp.path().join("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    // The second step waits for a file the test puts into its writable layer.
+    let wait = "RUN while [ ! -e /go ]; do sleep 0.1; done; rm /go; cat /a\n";
+    std::fs::write(ctx.join("Dockerfile"), format!("FROM busybox\nRUN echo a > /a\n{wait}")).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let builder = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            let opts = BuildOptions { context: ctx, tags: vec!["held".into()], ..Default::default() };
+            engine.build(opts, &mut |t| drop(tx.send(t.to_string())))
+        })
+    };
+    // Wait for the second RUN to start: the first step's image is then what it stands on.
+    let mut runs = 0;
+    while runs < 2 {
+        runs += rx.recv().unwrap().matches("Running in").count();
+    }
+    let step = engine
+        .image_list(true)
+        .into_iter()
+        .find(|(i, tags)| tags.is_empty() && i.history.last().unwrap().created_by.ends_with("echo a > /a"))
+        .unwrap()
+        .0;
+    engine.image_prune(false, &Default::default()).unwrap();
+    let err = engine.remove_image(&step.id, true).unwrap_err().to_string();
+    assert!(err.ends_with("(cannot be forced) - image is being used by a running build"), "{err}");
+    assert!(engine.image_inspect(&step.id).is_ok(), "the prune left it");
+    let work = std::fs::read_dir(tmp.path().join("root/images"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(".build-"))
+        .unwrap();
+    let upper = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("layer-"))
+        .unwrap();
+    std::fs::write(upper.join("go"), "").unwrap();
+    let out = builder.join().unwrap().unwrap();
+    let (_, printed, _) = common::run(
+        &engine,
+        CreateOptions { image: out.image_id.clone(), cmd: common::sh("cat /a"), ..Default::default() },
+    );
+    assert_eq!(printed, "a\n");
+    let _ = rx.try_iter().count();
+}

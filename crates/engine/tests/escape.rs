@@ -379,8 +379,7 @@ fn whiteout_names_in_an_image_layer_are_never_followed_or_shown() {
                   rm -r /etc && mkdir /etc && echo again > /etc/passwd; ls -A /etc; ls -A / | grep -c wh";
     let (code, out) = e.sh("whiteouts", script);
     assert_eq!(
-        out,
-        "cat: /etc/passwd: No such file or directory\n/etc:\nhostname\nhosts\n\n/srv:\nf\nimage\nnew\npasswd\n0\n",
+        out, "cat: /etc/passwd: No such file or directory\n/etc:\nhostname\nhosts\n\n/srv:\nf\nimage\nnew\npasswd\n0\n",
         "exit {code}"
     );
     e.assert_canaries_untouched("whiteout names, the guest working around them");
