@@ -69,6 +69,9 @@ fn conflict(w: &World, id: &str, force: bool) -> Option<Conflict> {
             message: format!("image is being used by running container {c}"),
         });
     }
+    if w.held_by_builds.contains_key(id) {
+        return Some(Conflict { hard: true, used: true, message: "image is being used by a running build".into() });
+    }
     if !force && !tags_of(w, id).is_empty() {
         return Some(Conflict {
             hard: false,
