@@ -124,7 +124,7 @@ enum Action<'a> {
 /// Where COPY reads: the context, or an image's merged files (`--from`).
 enum Source {
     Context,
-    Image(Base),
+    Image(Box<Base>),
 }
 
 impl Engine {
@@ -377,7 +377,7 @@ impl Engine {
             InstructionKind::From { .. } => unreachable!("handled by build"),
             InstructionKind::Copy { sources, dest, from } => {
                 let source = match from {
-                    Some(from) => Source::Image(self.copy_source(from, done)?),
+                    Some(from) => Source::Image(Box::new(self.copy_source(from, done)?)),
                     None => Source::Context,
                 };
                 Ok((Action::Copy { source, sources, dest }, "COPY".into()))
