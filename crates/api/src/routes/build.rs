@@ -31,14 +31,15 @@ fn build_args(json: Option<&str>) -> Result<BTreeMap<String, String>, ApiError> 
 /// The largest build context accepted, both as received and as it would be unpacked.
 pub const CONTEXT_LIMIT: u64 = 512 << 20;
 
-/// The build parameters Porthole reads.
-const HONOURED: &[&str] = &["t", "q", "nocache", "dockerfile", "buildargs", "remote", "forcerm"];
+/// The build parameters Porthole reads. `rm` and `forcerm` (keep or remove the steps'
+/// containers) ask nothing of it: a step's container is never one Porthole keeps, so there
+/// is nothing to leave behind (the Python SDK sends `rm=False` by default).
+const HONOURED: &[&str] = &["t", "q", "nocache", "dockerfile", "buildargs", "remote", "rm", "forcerm"];
 
 /// The other parameters the docker CLI sends, each with the flag a user gives. Sent at their
 /// default (an older CLI sends every one) they mean nothing; with any other value they are
 /// refused by name rather than ignored.
 const REFUSED: &[(&str, &str)] = &[
-    ("rm", "--rm=false"),
     ("pull", "--pull"),
     ("squash", "--squash"),
     ("isolation", "--isolation"),
@@ -65,12 +66,13 @@ const REFUSED: &[(&str, &str)] = &[
 ];
 
 /// A parameter's value that asks for nothing: what a CLI sends for an option left alone.
+/// Booleans as Docker reads them (the Python SDK sends `False`, `True`).
 fn is_default(key: &str, value: &str) -> bool {
+    let value = value.to_ascii_lowercase();
     match key {
-        "rm" => value != "0" && value != "false",
         "version" => value == "1" || value.is_empty(),
         "networkmode" => value.is_empty() || value == "default",
-        _ => matches!(value, "" | "0" | "null" | "{}" | "[]" | "false"),
+        _ => matches!(value.as_str(), "" | "0" | "null" | "{}" | "[]" | "false" | "no"),
     }
 }
 
@@ -232,10 +234,11 @@ mod tests {
     fn options_left_alone_pass_and_others_are_refused_by_flag() {
         let sent_by_old_clis = "t=a&rm=1&forcerm=0&pull=0&shmsize=0&memory=0&labels=%7B%7D&cachefrom=%5B%5D&networkmode=default&version=1&nocache=1";
         assert!(super::refuse_unimplemented(&params(sent_by_old_clis)).is_ok());
+        let sent_by_the_python_sdk = "t=py%3A1&q=False&nocache=False&rm=True&forcerm=False&pull=False";
+        assert!(super::refuse_unimplemented(&params(sent_by_the_python_sdk)).is_ok());
         for (query, flag) in [
             ("target=build", "docker build --target"),
             ("pull=1", "docker build --pull"),
-            ("rm=0", "docker build --rm=false"),
             ("version=2", "docker build a builder version other than 1 (BuildKit)"),
             ("frobnicate=1", "docker build frobnicate"),
         ] {
