@@ -283,34 +283,31 @@ impl Engine {
             s.busted = true;
         }
         let entry = HistoryEntry { created_by, ..Default::default() };
+        // The step's writable layer exists before the step is announced.
+        let upper = match action {
+            Action::Meta => None,
+            _ => Some(b.fresh("layer")?),
+        };
         // Docker runs every step but COPY and ADD in a container of its own.
         let container =
             (!matches!(action, Action::Copy { .. })).then(|| porthole_store::random_id().short().to_string());
         if let Some(c) = &container {
             progress(&format!(" ---> Running in {c}\n"));
         }
-        let upper = match action {
-            Action::Meta => None,
-            Action::Workdir(dir) => {
-                let upper = b.fresh("layer")?;
-                self.step_fs(&upper, &s.base)?.create_dir_all(&dir).context(|| format!("WORKDIR {dir}"))?;
-                Some(upper)
+        match (action, upper.as_deref()) {
+            (Action::Workdir(dir), Some(upper)) => {
+                self.step_fs(upper, &s.base)?.create_dir_all(&dir).context(|| format!("WORKDIR {dir}"))?;
             }
-            Action::Copy { source, sources, dest } => {
-                let upper = b.fresh("layer")?;
-                let fs = self.step_fs(&upper, &s.base)?;
+            (Action::Copy { source, sources, dest }, Some(upper)) => {
+                let fs = self.step_fs(upper, &s.base)?;
                 match source {
                     Source::Context => copy_into(&fs, &config, b.context, sources, dest)?,
                     Source::Image(base) => copy_into(&fs, &config, &self.image_view(b, &base)?, sources, dest)?,
                 }
-                Some(upper)
             }
-            Action::Run { argv, args } => {
-                let upper = b.fresh("layer")?;
-                self.run_step(b, &upper, &s.base, &argv, args, progress)?;
-                Some(upper)
-            }
-        };
+            (Action::Run { argv, args }, Some(upper)) => self.run_step(b, upper, &s.base, &argv, args, progress)?,
+            _ => {}
+        }
         if let Some(c) = &container {
             progress(&format!(" ---> Removed intermediate container {c}\n"));
         }
