@@ -18,6 +18,11 @@ impl Params {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// Every parameter, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn all(&self, key: &str) -> Vec<String> {
         self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
     }
@@ -60,9 +65,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        let pairs = form_urlencoded(query);
-        Ok(Params(pairs))
+        Ok(Params::from_query(parts.uri.query().unwrap_or("")))
+    }
+}
+
+impl Params {
+    /// The parameters of a query string (`a=1&b=2`, percent-encoded).
+    pub fn from_query(query: &str) -> Self {
+        Params(form_urlencoded(query))
     }
 }
 

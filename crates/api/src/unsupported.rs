@@ -1,5 +1,5 @@
 //! What to answer for a Docker API endpoint Porthole does not implement: a 501 naming the
-//! docker command that calls it (`docker commit is not supported by Porthole`), so a user learns
+//! docker command that calls it (`docker export is not supported by Porthole`), so a user learns
 //! what is missing rather than reading a bare `page not found`. Paths outside Docker's API keep
 //! Docker's own 404.
 //!
@@ -40,11 +40,9 @@ const DOCKER_RESOURCES: &[&str] = &[
 
 /// Only what Porthole lacks: a wrong method on an implemented path names the request instead.
 const COMMANDS: &[(&str, &str, &str)] = &[
-    ("POST", "/commit", "docker commit"),
     ("GET", "/containers/{}/export", "docker export"),
     ("POST", "/containers/{}/update", "docker update"),
     ("GET", "/containers/{}/attach/ws", "attach over a websocket"),
-    ("GET", "/images/{..}/history", "docker history"),
     ("GET", "/images/search", "docker search"),
     ("POST", "/session", "BuildKit (docker buildx)"),
     ("POST", "/grpc", "BuildKit (docker buildx)"),
@@ -141,11 +139,9 @@ mod tests {
     #[test]
     fn every_request_is_named() {
         let table = [
-            ("POST", "/commit", "docker commit"),
             ("GET", "/containers/c/export", "docker export"),
             ("POST", "/containers/c/archive", "POST /containers/c/archive"),
             ("GET", "/images/search", "docker search"),
-            ("GET", "/images/quay.io/me/app:1/history", "docker history"),
             ("POST", "/plugins/vieux/sshfs:latest/push", "docker plugin push"),
             ("PUT", "/networks/n", "PUT /networks/n"),
             ("POST", "/swarm/init", "docker swarm init"),
@@ -164,9 +160,9 @@ mod tests {
 
     #[test]
     fn the_refusal_is_a_501_in_docker_words() {
-        let e = refuse(&Method::POST, &"/commit?container=c".parse().unwrap());
+        let e = refuse(&Method::GET, &"/containers/c/export?x=1".parse().unwrap());
         assert_eq!(e.status(), axum::http::StatusCode::NOT_IMPLEMENTED);
-        assert_eq!(e.to_string(), "docker commit is not supported by Porthole");
+        assert_eq!(e.to_string(), "docker export is not supported by Porthole");
         assert_eq!(refuse(&Method::GET, &"/favicon.ico".parse().unwrap()).to_string(), "page not found");
     }
 }

@@ -15,9 +15,7 @@ fn unsupported_verbs_are_refused_by_name() {
     let d = Daemon::start();
     d.ok(&["create", "--name", "cc", "busybox", "true"]);
     for (args, command) in [
-        (&["commit", "cc"][..], "docker commit"),
-        (&["export", "cc"], "docker export"),
-        (&["history", "busybox"], "docker history"),
+        (&["export", "cc"][..], "docker export"),
         (&["update", "--cpus", "1", "cc"], "docker update"),
         (&["swarm", "init"], "docker swarm init"),
         (&["plugin", "ls"], "docker plugin ls"),

@@ -38,7 +38,7 @@ pub struct Change {
 }
 
 /// Files written at create that Docker's own layout keeps outside the container's layer.
-const INIT_FILES: &[&str] = &["/etc/hostname", "/etc/hosts"];
+pub(crate) const INIT_FILES: &[&str] = &["/etc/hostname", "/etc/hosts"];
 
 impl Engine {
     /// `GET /containers/{id}/changes`.

@@ -100,6 +100,9 @@ pub enum EngineError {
         "conflict: unable to remove repository reference \"{reference}\" (must force) - container {container} is using its referenced image {image}"
     )]
     ImageInUse { reference: String, container: String, image: String },
+    /// moby's `imageDeleteConflict`.
+    #[error("conflict: unable to delete {image} ({forced}) - {message}")]
+    ImageConflict { image: String, forced: &'static str, message: String },
     #[error(transparent)]
     Mount(#[from] MountError),
     #[error(transparent)]
@@ -185,9 +188,10 @@ impl EngineError {
             | EngineError::NotConnected { .. }
             | EngineError::NetworkHost
             | EngineError::NetworkNoneAlone => ErrorKind::Forbidden,
-            EngineError::VolumeInUse { .. } | EngineError::NameInUse { .. } | EngineError::ImageInUse { .. } => {
-                ErrorKind::Conflict
-            }
+            EngineError::VolumeInUse { .. }
+            | EngineError::NameInUse { .. }
+            | EngineError::ImageInUse { .. }
+            | EngineError::ImageConflict { .. } => ErrorKind::Conflict,
             EngineError::State(StateError::RemoveRunning(_)) => ErrorKind::Conflict,
             EngineError::State(_) => ErrorKind::Conflict,
             // `--volumes-from nosuch` included: a 404 on create makes the docker CLI announce

@@ -90,7 +90,10 @@ impl Engine {
     }
 }
 
+/// The images the graph shows: tagged ones and those a container uses. A build leaves an
+/// untagged image for every step (`docker images -a`); drawn, they would fill the column.
 fn images(w: &World) -> Vec<ImageSummary> {
+    let used: std::collections::BTreeSet<&str> = w.containers.values().map(|c| c.record.image_id.as_str()).collect();
     w.images
         .values()
         .map(|img| ImageSummary {
@@ -99,5 +102,6 @@ fn images(w: &World) -> Vec<ImageSummary> {
             volumes: img.config.volume_paths(),
             created: img.created,
         })
+        .filter(|img| !img.tags.is_empty() || used.contains(img.id.as_str()))
         .collect()
 }

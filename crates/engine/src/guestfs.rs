@@ -149,19 +149,68 @@ impl GuestFs {
             let from = self.tree.dir_of(&child);
             match child.node {
                 Node::Dir => {
-                    to.create_dir(&e.name)?;
+                    // Merging into what is there, as `copy_tree` does (a build's COPY).
+                    match to.create_dir(&e.name) {
+                        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                        _ => {}
+                    }
                     let sub = to.open_dir_nofollow(&e.name)?;
                     self.copy_dir(&child, &sub)?;
                     porthole_store::copy::copy_dir_attributes(&from.symlink_metadata(&child.rel)?, &sub)?;
                 }
                 Node::Symlink(target) => {
                     use std::os::unix::ffi::OsStrExt;
+                    match to.remove_file(&e.name) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
                     to.symlink_contents(std::ffi::OsStr::from_bytes(&target), &e.name)?;
                 }
                 _ => porthole_store::copy::copy_file(from, &child.rel, to, &e.name)?,
             }
         }
         Ok(())
+    }
+
+    /// Opens the directory `r` names to write into: in a layered tree it is made in the
+    /// writable layer first (copied up with its mode and times), so what is written there
+    /// shows over the lower layers' entries and never changes them.
+    pub fn open_dir_for_write(&self, r: &Resolved) -> io::Result<Dir> {
+        if r.node != Node::Dir {
+            return Err(os_error(Errno::NOTDIR));
+        }
+        let mut r = r.clone();
+        self.tree.ready_write(&mut r)?;
+        if r.path.is_root() { self.dir().try_clone() } else { self.dir().open_dir_nofollow(&r.rel) }
+    }
+
+    /// Feeds `hasher` what `r` is as the guest sees it (a layered tree's merged view): for a
+    /// file its mode and bytes, for a directory each entry's name and digest in name order,
+    /// for a link its target. Times are left out, as Docker's tarsum leaves them out, so a
+    /// build context touched but unchanged still hits the build cache.
+    pub fn digest(&self, r: &Resolved, hasher: &mut impl io::Write) -> io::Result<()> {
+        let md = self.metadata(r)?;
+        hasher.write_all(&cap_std::fs::PermissionsExt::mode(&md.permissions()).to_le_bytes())?;
+        match &r.node {
+            Node::Dir => {
+                let mut names: Vec<OsString> = self.list_dir(r)?.into_iter().map(|e| e.name).collect();
+                names.sort();
+                for name in names {
+                    let text = name.to_str().ok_or_else(|| os_error(Errno::ILSEQ))?;
+                    let child = self.tree.resolve(&r.path, text, false)?;
+                    hasher.write_all(text.as_bytes())?;
+                    hasher.write_all(b"\0")?;
+                    self.digest(&child, hasher)?;
+                    hasher.write_all(b"\0..")?;
+                }
+                Ok(())
+            }
+            Node::Symlink(target) => hasher.write_all(target),
+            _ => {
+                let mut file = self.open_file(r)?.into_std();
+                io::copy(&mut file, hasher).map(|_| ())
+            }
+        }
     }
 
     /// The metadata of what `r` names (not following a link there).
@@ -192,6 +241,17 @@ impl GuestFs {
         let rel = PathBuf::from(parent.relative_to(&GuestPath::root()));
         let dir = if parent.is_root() { self.dir().try_clone()? } else { self.dir().open_dir_nofollow(rel)? };
         Ok((dir, name.into()))
+    }
+
+    /// The directory holding `r` in the layer that shows it, and `r`'s name there: for
+    /// reading the entry (a copy's source), never for changing it.
+    pub fn open_parent_for_read(&self, r: &Resolved) -> io::Result<(Dir, OsString)> {
+        let name = r.rel.file_name().ok_or_else(|| os_error(Errno::ISDIR))?.to_os_string();
+        let dir = self.tree.dir_of(r);
+        match r.rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => Ok((dir.open_dir_nofollow(parent)?, name)),
+            None => Ok((dir.try_clone()?, name)),
+        }
     }
 
     /// Opens the regular file `r` names for reading, refusing a symlink there.

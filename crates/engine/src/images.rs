@@ -14,8 +14,8 @@ use porthole_core::config::ImageConfig;
 use porthole_core::event::EventType;
 use porthole_runtime::{Exit, Limits};
 use porthole_runtime::{GuestSpec, GuestTree, RootDesc, Stdio};
-use porthole_store::ImageRecord;
 use porthole_store::copy::usage;
+use porthole_store::{HistoryEntry, ImageRecord};
 use sha2::{Digest, Sha256};
 
 use crate::containers::{find_image, normalize_tag};
@@ -83,60 +83,127 @@ fn tree_digest(dir: &Dir, hasher: &mut Sha256) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The directory of an image's one layer: what a build starts `FROM` and `COPY --from` reads
-/// (builds flatten, so every image Porthole makes has one).
-pub(crate) fn single_layer(store: &porthole_store::Store, image: &ImageRecord) -> Result<std::path::PathBuf> {
-    match image.layers.as_slice() {
-        [layer] => Ok(store.layer_dir(layer)),
-        layers => Err(EngineError::Build(format!(
-            "image {} has {} layers; the builder reads images of one layer",
-            &image.id[..12.min(image.id.len())],
-            layers.len()
-        ))),
+/// One row of `docker history`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryItem {
+    /// The image of this step; `None` (Docker's `<missing>`) where the chain of parents ends.
+    pub id: Option<String>,
+    pub tags: Vec<String>,
+    /// Epoch nanoseconds.
+    pub created: i64,
+    pub created_by: String,
+    pub comment: String,
+    /// Bytes of the step's layer (0 for a step without one).
+    pub size: u64,
+}
+
+/// An image as the next step is made on it: a build stage's state, a container's image at
+/// commit. The default is `scratch` (no image, no layers).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Base {
+    /// Empty for `scratch`.
+    pub id: String,
+    pub config: ImageConfig,
+    pub layers: Vec<String>,
+    pub history: Vec<HistoryEntry>,
+    pub size: u64,
+}
+
+impl From<&ImageRecord> for Base {
+    fn from(img: &ImageRecord) -> Self {
+        Base {
+            id: img.id.clone(),
+            config: img.config.clone(),
+            layers: img.layers.clone(),
+            history: img.history.clone(),
+            size: img.size,
+        }
     }
 }
 
+/// An image's id: a digest of what it is — config, parent, layers and history without the
+/// times — so the same step on the same parent with the same files is the same image.
+fn image_id(config: &ImageConfig, parent: &str, layers: &[String], history: &[HistoryEntry]) -> String {
+    let steps: Vec<_> = history.iter().map(|h| (&h.created_by, &h.comment, &h.author, h.empty_layer)).collect();
+    let json = serde_json::to_vec(&(config, parent, layers, steps)).expect("an image serializes");
+    Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A digest of the tree `dir` (a finished layer): the layer's id.
+fn layer_id(dir: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    tree_digest(&Dir::open_ambient_dir(dir, ambient_authority())?, &mut hasher)?;
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn open_dir(p: &Path) -> Result<Dir> {
+    Dir::open_ambient_dir(p, ambient_authority()).context(|| format!("opening {}", p.display()))
+}
+
 impl Engine {
-    /// Turns a finished build directory (`<dir>/rootfs`) into an image: computes its
-    /// content-addressed id, moves it into place and records it (idempotent for identical
-    /// content).
-    pub(crate) fn commit_image(
+    /// Makes the image of one step on `base`: `upper`, when it holds anything, becomes a new
+    /// layer on top of `base`'s (its id a digest of its content, so an identical layer is
+    /// shared); `entries` are the step's history (the first pairs with the layer, if any).
+    /// Idempotent: the same step on the same base gives the same image. With `hold`, the
+    /// image is held for a running build from the moment it exists.
+    pub(crate) fn commit_step(
         &self,
-        build_dir: &Path,
+        base: &Base,
         config: ImageConfig,
-        parent: &str,
-        history: Vec<String>,
+        mut entries: Vec<HistoryEntry>,
+        upper: Option<&Path>,
+        hold: bool,
     ) -> Result<ImageRecord> {
-        let rootfs = build_dir.join("rootfs");
-        let mut hasher = Sha256::new();
-        hasher.update(serde_json::to_vec(&config).expect("config serializes"));
-        Dir::open_ambient_dir(&rootfs, ambient_authority())
-            .and_then(|d| tree_digest(&d, &mut hasher))
-            .context(|| "hashing the image".into())?;
-        let id: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let store = &self.inner.store;
+        let upper = match upper {
+            Some(dir) if porthole_store::copy::is_empty_dir(&open_dir(dir)?).context(|| "reading a step".into())? => {
+                let _ = store.discard(dir);
+                None
+            }
+            other => other,
+        };
+        let layer = match upper {
+            Some(dir) => Some((layer_id(dir).context(|| "hashing a layer".into())?, usage(dir).0)),
+            None => None,
+        };
+        let mut layers = base.layers.clone();
+        layers.extend(layer.iter().map(|(id, _)| id.clone()));
+        let now = porthole_store::now_nanos();
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.created = now;
+            e.empty_layer = i > 0 || layer.is_none();
+        }
+        let mut history = base.history.clone();
+        history.extend(entries);
+        let id = image_id(&config, &base.id, &layers, &history);
         let mut w = self.world();
+        if hold {
+            crate::image_remove::hold(&mut w, &id);
+        }
         if let Some(existing) = w.images.get(&id) {
             // Under the world lock: a rename into the trash, never the deletion itself.
-            let _ = store.discard(build_dir);
+            if let Some(dir) = upper {
+                let _ = store.discard(dir);
+            }
             return Ok(existing.clone());
+        }
+        // The layer and the record are stored under the lock, so no removal can take a
+        // layer an existing one was reused from between the two.
+        if let (Some((layer, _)), Some(dir)) = (&layer, upper) {
+            store.add_layer(layer, dir).context(|| format!("storing layer {layer}"))?;
         }
         let record = ImageRecord {
             id: id.clone(),
-            created: porthole_store::now_nanos(),
+            created: now,
             config,
-            parent: parent.to_string(),
-            size: usage(&rootfs).0,
+            parent: base.id.clone(),
+            size: base.size + layer.map(|(_, size)| size).unwrap_or(0),
             history,
-            // A build is flattened into one layer: the stage's whole rootfs (the base image's
-            // files and every step's changes), so each image has exactly one.
-            layers: vec![id.clone()],
+            layers,
         };
-        store.add_layer(&id, &rootfs).context(|| format!("storing the layer of image {id}"))?;
-        let target = store.image_dir(&id);
-        std::fs::rename(build_dir, &target).context(|| format!("storing image {id}"))?;
+        std::fs::create_dir_all(store.image_dir(&id)).context(|| format!("storing image {id}"))?;
         store.save_image(&record).context(|| format!("storing image {id}"))?;
-        w.images.insert(id.clone(), record.clone());
+        w.images.insert(id, record.clone());
         Ok(record)
     }
 
@@ -163,47 +230,63 @@ impl Engine {
         out
     }
 
+    /// `docker images [-a]`: without `all`, an untagged image with children (a build's
+    /// intermediate step) is left out, as moby lists them.
+    pub fn image_list(&self, all: bool) -> Vec<(ImageRecord, Vec<String>)> {
+        let parents: std::collections::BTreeSet<String> =
+            self.world().images.values().map(|i| i.parent.clone()).collect();
+        self.images().into_iter().filter(|(img, tags)| all || !tags.is_empty() || !parents.contains(&img.id)).collect()
+    }
+
+    /// `docker history`: the image's steps, newest first, as moby's `ImageHistory` gives them:
+    /// each step's layer size, and the image ids found by walking the parents (one per step,
+    /// `None` — shown `<missing>` — past the last).
+    pub fn image_history(&self, reference: &str) -> Result<Vec<HistoryItem>> {
+        let (img, chain) = {
+            let w = self.world();
+            let img = find_image(&w, reference)?.clone();
+            let mut chain = Vec::new();
+            let mut id = img.id.clone();
+            while let Some(i) = w.images.get(&id) {
+                let tags = w.tags.iter().filter(|(_, t)| **t == i.id).map(|(t, _)| t.clone()).collect::<Vec<_>>();
+                chain.push((i.id.clone(), tags));
+                id = i.parent.clone();
+            }
+            (img, chain)
+        };
+        let mut layers = img.layers.iter();
+        let mut items: Vec<HistoryItem> = img
+            .history
+            .iter()
+            .map(|h| {
+                let size = if h.empty_layer {
+                    0
+                } else {
+                    layers.next().map_or(0, |l| usage(&self.inner.store.layer_dir(l)).0)
+                };
+                HistoryItem {
+                    id: None,
+                    tags: Vec::new(),
+                    created: h.created,
+                    created_by: h.created_by.clone(),
+                    comment: h.comment.clone(),
+                    size,
+                }
+            })
+            .collect();
+        items.reverse();
+        for (item, (id, tags)) in items.iter_mut().zip(chain) {
+            item.id = Some(id);
+            item.tags = tags;
+        }
+        Ok(items)
+    }
+
     pub fn image_inspect(&self, reference: &str) -> Result<(ImageRecord, Vec<String>)> {
         let w = self.world();
         let img = find_image(&w, reference)?.clone();
         let tags = w.tags.iter().filter(|(_, id)| **id == img.id).map(|(t, _)| t.clone()).collect();
         Ok((img, tags))
-    }
-
-    /// `docker rmi`: removes a tag; deletes the image when no tag and no container is left on
-    /// it. As in Docker, a tag of an image with other tags goes even while containers use the
-    /// image; its last tag (or the image by id) does not, unless forced. Returns Docker's
-    /// `Untagged:` / `Deleted:` lines.
-    pub fn remove_image(&self, reference: &str, force: bool) -> Result<Vec<String>> {
-        let mut w = self.world();
-        let img = find_image(&w, reference)?.clone();
-        let tags: Vec<String> = w.tags.iter().filter(|(_, id)| **id == img.id).map(|(t, _)| t.clone()).collect();
-        let named_tag = normalize_tag(reference);
-        let by_tag = tags.contains(&named_tag);
-        let untag: Vec<String> = if by_tag { vec![named_tag] } else { tags.clone() };
-        let last_reference = untag.len() == tags.len();
-        let user = w.containers.values().find(|c| c.record.image_id == img.id).map(|c| c.record.id.short().to_string());
-        if let (Some(container), true, false) = (&user, last_reference, force) {
-            return Err(EngineError::ImageInUse {
-                reference: reference.to_string(),
-                container: container.clone(),
-                image: img.id[..12].to_string(),
-            });
-        }
-        let mut report = Vec::new();
-        for t in untag {
-            w.tags.remove(&t);
-            report.push(format!("Untagged: {t}"));
-            self.emit(self.event(EventType::Image, "untag", &img.id).with("name", t));
-        }
-        self.inner.store.save_tags(&w.tags).context(|| "saving tags".into())?;
-        if user.is_none() && last_reference {
-            self.inner.store.remove_image(&img.id).context(|| format!("removing image {}", img.id))?;
-            w.images.remove(&img.id);
-            report.push(format!("Deleted: sha256:{}", img.id));
-            self.emit(self.event(EventType::Image, "delete", &img.id));
-        }
-        Ok(report)
     }
 
     /// Creates `busybox:latest` from the embedded guests if it is missing: `/bin/busybox` (the
@@ -253,12 +336,14 @@ impl Engine {
                 cmd: Some(vec!["sh".into()]),
                 ..ImageConfig::default()
             };
-            self.commit_image(
-                &build,
-                config,
-                "",
-                vec!["porthole base image: the toolbox as /bin/busybox, the userland as /bin/userland".into()],
-            )
+            // Docker Hub's busybox has two steps: its files, then its CMD.
+            let files = HistoryEntry {
+                created_by: "porthole base image: the toolbox as /bin/busybox, the userland as /bin/userland".into(),
+                ..Default::default()
+            };
+            let cmd =
+                HistoryEntry { created_by: crate::step_text::nop(&config, r#"CMD ["sh"]"#), ..Default::default() };
+            self.commit_step(&Base::default(), config, vec![files, cmd], Some(&rootfs), false)
         })();
         let record = match result {
             Ok(r) => r,
@@ -267,6 +352,7 @@ impl Engine {
                 return Err(e);
             }
         };
+        let _ = self.inner.store.discard(&build);
         let mut w = self.world();
         w.tags.insert(BASE_IMAGE.to_string(), record.id.clone());
         self.inner.store.save_tags(&w.tags).context(|| "saving tags".into())

@@ -10,6 +10,7 @@
 mod archive;
 mod build;
 mod changes;
+mod commit;
 mod containers;
 mod error;
 mod files;
@@ -17,6 +18,7 @@ mod graph;
 mod guestfs;
 mod health;
 mod image_prune;
+mod image_remove;
 mod images;
 pub mod lessons;
 mod logs;
@@ -32,6 +34,7 @@ mod rename;
 mod run;
 mod sizes;
 mod stats;
+mod step_text;
 mod usage;
 mod volumes;
 mod walks;
@@ -50,10 +53,13 @@ use tokio::sync::broadcast;
 pub use archive::{ArchiveSource, PathStat};
 pub use build::{BuildOptions, BuildOutput, CancelToken};
 pub use changes::{Change, ChangeKind};
+pub use commit::CommitOptions;
 pub use containers::{ContainerInfo, CreateOptions, RemoveOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use files::{EntryKind, FileEntry, FileView, Listing, VIEW_LIMIT};
 pub use image_prune::{ImagePrune, PruneFilter};
+pub use image_remove::ImageRemove;
+pub use images::HistoryItem;
 pub use lessons::http_status_of;
 pub use logs::{LogLine, LogOptions, LogReader, LogStream};
 pub use networks::{Attachment, NO_CONNECTIVITY, NetworkCreate, NetworkInfo, NetworkRequest};
@@ -158,6 +164,9 @@ struct World {
     /// and `volume rm` refuses them as in use, since that container may still be restored.
     /// Found at open: removing the quarantined record takes effect at the next start.
     held_by_quarantine: std::collections::BTreeSet<String>,
+    /// Images running builds stand on (their stages' and `COPY --from`'s), with how many
+    /// holds each: not removed or pruned meanwhile, so no step's lowers vanish under it.
+    held_by_builds: BTreeMap<String, usize>,
 }
 
 /// What a container being created holds before its record exists.

@@ -225,7 +225,8 @@ fn a_crash_mid_copy_up_leaves_the_volume_empty_and_the_next_create_fills_it() {
         for name in ["conf", "aside"] {
             engine.volume_create(Some(name), Default::default(), Default::default()).unwrap();
         }
-        let image = engine.image_inspect("busybox").unwrap().0.id;
+        // The base image's one layer (a layer's id is a digest of its files, not the image's id).
+        let image = engine.image_inspect("busybox").unwrap().0.layers.last().unwrap().clone();
         root.join("layers").join(image).join("etc")
     };
     let part = root.join("volumes/conf/.copyup-0123456789ab");
@@ -273,7 +274,8 @@ fn killed_mid_copy_up_leaves_each_volume_empty_or_complete() {
     let root = tmp.path().join("root");
     {
         let (engine, _) = open(&root);
-        let image = engine.image_inspect("busybox").unwrap().0.id;
+        // The base image's one layer (a layer's id is a digest of its files, not the image's id).
+        let image = engine.image_inspect("busybox").unwrap().0.layers.last().unwrap().clone();
         let big = root.join("layers").join(image).join("big");
         for i in 0..BIG_FILES {
             let dir = big.join(format!("d{}", i / 200));

@@ -38,8 +38,8 @@ use porthole_core::names::Id;
 
 use atomic::{TMP_SUFFIX, read_json, write_json};
 pub use records::{
-    ANONYMOUS_LABEL, ContainerRecord, Endpoint, HostOptions, ImageRecord, NetworkRecord, RECORD_VERSION, RecordError,
-    StateRecord, VolumeRecord,
+    ANONYMOUS_LABEL, ContainerRecord, Endpoint, HistoryEntry, HostOptions, ImageRecord, NetworkRecord, RECORD_VERSION,
+    RecordError, StateRecord, VolumeRecord,
 };
 
 /// What recovery found and did when the store was opened.
@@ -62,6 +62,9 @@ pub struct Recovery {
     /// Image saves and loads the controller did not finish (`.transfer-*`), removed: a load
     /// records nothing until all of it is checked, so none was half done.
     pub removed_transfers: usize,
+    /// Layers no image and no container names (a build or commit that stored its layer but
+    /// not yet its image, a removal cut short), removed.
+    pub removed_layers: usize,
     /// What could not be read, moved to `quarantine/` (never deleted).
     pub quarantined: Vec<Quarantined>,
 }
@@ -187,10 +190,16 @@ impl Store {
     /// be torn, so its mounts cannot be parsed; any of these names appearing as a JSON string
     /// in it counts, so `volume prune` never deletes data an unreadable container may hold.
     pub fn quarantine_holds<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> io::Result<Vec<String>> {
+        let texts = self.quarantined_records(&[QuarantineKind::Container])?;
+        Ok(names.into_iter().filter(|n| mentioned(&texts, n)).map(String::from).collect())
+    }
+
+    /// The text of every quarantined record of these kinds (a directory's `config.json`).
+    fn quarantined_records(&self, kinds: &[QuarantineKind]) -> io::Result<Vec<String>> {
         let mut texts = Vec::new();
         for path in self.quarantine_entries()? {
             let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            if !file_name.contains(&format!("-{}-", QuarantineKind::Container.as_str())) {
+            if !kinds.iter().any(|k| file_name.contains(&format!("-{}-", k.as_str()))) {
                 continue;
             }
             let record = if path.is_dir() { path.join("config.json") } else { path };
@@ -198,11 +207,7 @@ impl Store {
                 texts.push(String::from_utf8_lossy(&bytes).into_owned());
             }
         }
-        Ok(names
-            .into_iter()
-            .filter(|n| texts.iter().any(|t| t.contains(&format!("\"{n}\""))))
-            .map(String::from)
-            .collect())
+        Ok(texts)
     }
 
     /// Moves `path` to `quarantine/<time>-<kind>-<name>` (a rename: its bytes stay as they
@@ -360,20 +365,12 @@ impl Store {
         write_json(&self.image_dir(&img.id).join("config.json"), img)
     }
 
-    /// Removes an image's record, then its directory and each of its layers that no other
-    /// image names (the caller has checked that no container uses it).
+    /// Removes an image's record, then its directory (the caller has checked that nothing
+    /// uses it; its layers are the caller's to free with [`Store::remove_layer`]).
     pub fn remove_image(&self, id: &str) -> io::Result<()> {
-        let layers = self.image(id)?.map(|i| i.layers).unwrap_or_default();
         let dir = self.image_dir(id);
         fs::remove_file(dir.join("config.json"))?;
-        trash::discard(&self.root, &dir)?;
-        let images = self.images()?;
-        for layer in layers {
-            if !images.iter().any(|i| i.layers.contains(&layer)) && self.layer_dir(&layer).exists() {
-                trash::discard(&self.root, &self.layer_dir(&layer))?;
-            }
-        }
-        Ok(())
+        trash::discard(&self.root, &dir)
     }
 
     // ---- layers ----
@@ -392,6 +389,15 @@ impl Store {
         }
         fs::rename(dir, &target)?;
         fs::File::open(self.root.join("layers"))?.sync_all()
+    }
+
+    /// Removes a layer no image or container names any more (into the trash: one rename).
+    pub fn remove_layer(&self, id: &str) -> io::Result<()> {
+        let dir = self.layer_dir(id);
+        if fs::symlink_metadata(&dir).is_err() {
+            return Ok(());
+        }
+        trash::discard(&self.root, &dir)
     }
 
     pub fn tags(&self) -> io::Result<BTreeMap<String, String>> {
@@ -444,7 +450,29 @@ impl Store {
         self.recover_volumes(&mut r)?;
         self.recover_images(&mut r)?;
         self.recover_networks(&mut r)?;
+        r.removed_layers = self.sweep_layers()?;
         Ok(r)
+    }
+
+    /// Moves to the trash each layer no image or container record names. A layer is stored
+    /// before the image that names it (both under the engine's lock, but a crash can fall
+    /// between them), so such a layer is a step that never finished. A layer a quarantined
+    /// record may name is kept: that record may be restored.
+    fn sweep_layers(&self) -> io::Result<usize> {
+        let mut named: std::collections::BTreeSet<String> = self.images()?.into_iter().flat_map(|i| i.layers).collect();
+        named.extend(self.containers()?.into_iter().flat_map(|c| c.layers));
+        let quarantined = self.quarantined_records(&[QuarantineKind::Container, QuarantineKind::Image])?;
+        let mut n = 0;
+        for entry in fs::read_dir(self.root.join("layers"))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if named.contains(&name) || mentioned(&quarantined, &name) {
+                continue;
+            }
+            self.discard(&entry.path())?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Moves the directories directly in `dir` whose names start with `prefix` (builds,
@@ -620,6 +648,11 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Whether any of `texts` (JSON records, perhaps torn) holds `name` as a string.
+fn mentioned(texts: &[String], name: &str) -> bool {
+    texts.iter().any(|t| t.contains(&format!("\"{name}\"")))
 }
 
 /// Nanoseconds since the epoch of a `SystemTime`.
@@ -816,6 +849,49 @@ mod tests {
         let (store, r) = Store::open(tmp.path()).unwrap();
         assert_eq!(r.quarantined, []);
         assert_eq!(store.quarantine_entries().unwrap().len(), 5);
+    }
+
+    /// A crash between storing a layer and the image naming it leaves a layer nothing names:
+    /// the next open sweeps it, and keeps the layers that images, containers and quarantined
+    /// records name. An image record of version 1 (history as lines of text) still opens.
+    #[test]
+    fn unnamed_layers_are_swept_and_old_image_histories_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(tmp.path()).unwrap();
+        for layer in ["imaged", "contained", "quarantined", "orphan"] {
+            fs::create_dir_all(store.layer_dir(layer).join("etc")).unwrap();
+        }
+        let old = "dd".repeat(32);
+        fs::create_dir_all(store.image_dir(&old)).unwrap();
+        let v1 = format!(
+            r#"{{"version": 1, "id": "{old}", "created": 7, "history": ["FROM busybox", "RUN x"], "layers": ["imaged"]}}"#
+        );
+        fs::write(store.image_dir(&old).join("config.json"), v1).unwrap();
+        let c = ContainerRecord { layers: vec!["contained".into()], ..container("holder") };
+        fs::create_dir_all(store.rootfs(&c.id)).unwrap();
+        store.save_container(&c).unwrap();
+        let torn = "cc".repeat(32);
+        fs::create_dir_all(store.image_dir(&torn)).unwrap();
+        fs::write(store.image_dir(&torn).join("config.json"), r#"{"id": "cc", "layers": ["quarantined""#).unwrap();
+
+        let (store, r) = Store::open(tmp.path()).unwrap();
+        assert_eq!(r.removed_layers, 1);
+        let mut left: Vec<String> = fs::read_dir(store.root().join("layers"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["contained", "imaged", "quarantined"]);
+        let img = store.image(&old).unwrap().unwrap();
+        let lines: Vec<(&str, bool, i64)> =
+            img.history.iter().map(|h| (h.created_by.as_str(), h.empty_layer, h.created)).collect();
+        assert_eq!(lines, [("FROM busybox", true, 7), ("RUN x", true, 7)]);
+        // Written again, it is version 2 and reads back the same.
+        store.save_image(&img).unwrap();
+        let text = fs::read_to_string(store.image_dir(&old).join("config.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!((json["version"].as_u64(), json["history"][1]["created_by"].as_str()), (Some(2), Some("RUN x")));
+        assert_eq!(store.image(&old).unwrap().unwrap(), img);
     }
 
     /// Network records survive a reopen; a torn one, one whose id is not its file name and a

@@ -18,7 +18,8 @@ use porthole_core::state::Status;
 
 /// The version of the record files this Porthole writes. Files without one are version 0 (all
 /// of HostConfig but `Mounts` was kept then); their missing fields take their defaults.
-pub const RECORD_VERSION: u32 = 1;
+/// Version 2: an image's `history` is one entry per step (`HistoryEntry`), not a line of text.
+pub const RECORD_VERSION: u32 = 2;
 
 /// Why a record file cannot become a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -249,14 +250,43 @@ pub struct ImageRecord {
     pub id: String,
     pub created: i64,
     pub config: ImageConfig,
-    /// The image this one was built `FROM` (empty for `scratch` and the base image).
+    /// The image this one was made from: the previous step's image for a build step (so a
+    /// build leaves a chain of intermediate images), the container's image for a commit;
+    /// empty for `scratch` and the base image.
     pub parent: String,
-    /// Bytes in the rootfs.
+    /// Bytes in its layers.
     pub size: u64,
-    /// Dockerfile instructions that made it, for `docker history`-like display.
-    pub history: Vec<String>,
+    /// One entry per step that made it, oldest first, its parent's entries included (what
+    /// `docker history` lists); the entries that are not `empty_layer` pair with `layers`.
+    pub history: Vec<HistoryEntry>,
     /// Its layers (`<root>/layers/<id>/`), bottom first; shared with containers made from it.
     pub layers: Vec<String>,
+}
+
+/// One step of an image's making, as OCI's and Docker's image `history` keep it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct HistoryEntry {
+    /// Epoch nanoseconds.
+    pub created: i64,
+    /// Docker's text: `/bin/sh -c #(nop)  CMD ["sh"]`, `/bin/sh -c echo hi`, … The build
+    /// cache matches a step by it (with the parent and the config).
+    pub created_by: String,
+    /// `docker commit -m`.
+    pub comment: String,
+    /// `docker commit -a`, `MAINTAINER`.
+    pub author: String,
+    /// True when the step made no layer (metadata only, or no file changed).
+    pub empty_layer: bool,
+}
+
+/// A history entry on disk: a line of text in files before version 2 (a flattened build's
+/// Dockerfile lines, none of them a layer of its own).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum HistoryFile {
+    Entry(HistoryEntry),
+    Line(String),
 }
 
 /// An image record on disk.
@@ -269,7 +299,7 @@ struct ImageFile {
     config: ImageConfig,
     parent: String,
     size: u64,
-    history: Vec<String>,
+    history: Vec<HistoryFile>,
     layers: Vec<String>,
 }
 
@@ -282,7 +312,7 @@ impl From<ImageRecord> for ImageFile {
             config: i.config,
             parent: i.parent,
             size: i.size,
-            history: i.history,
+            history: i.history.into_iter().map(HistoryFile::Entry).collect(),
             layers: i.layers,
         }
     }
@@ -295,13 +325,24 @@ impl TryFrom<ImageFile> for ImageRecord {
         if f.id.is_empty() {
             return Err(RecordError::Invalid { field: "id", value: f.id });
         }
+        let created = f.created;
+        let history = f
+            .history
+            .into_iter()
+            .map(|h| match h {
+                HistoryFile::Entry(e) => e,
+                HistoryFile::Line(created_by) => {
+                    HistoryEntry { created, created_by, empty_layer: true, ..Default::default() }
+                }
+            })
+            .collect();
         Ok(ImageRecord {
             id: f.id,
             created: f.created,
             config: f.config,
             parent: f.parent,
             size: f.size,
-            history: f.history,
+            history,
             layers: f.layers,
         })
     }

@@ -111,7 +111,7 @@ fn a_container_record_of_the_previous_format_opens() {
     // Saved again, it is today's format and reads back the same.
     store.save_container(c).unwrap();
     let text = fs::read_to_string(store.container_dir(&c.id).join("config.json")).unwrap();
-    assert!(text.contains("\"version\": 1"), "{text}");
+    assert!(text.contains(&format!("\"version\": {}", porthole_store::RECORD_VERSION)), "{text}");
     assert_eq!(&store.containers().unwrap()[0], c);
 }
 
@@ -212,7 +212,8 @@ fn a_record_from_a_newer_porthole_is_quarantined_not_misread() {
     let (store, r) = Store::open(tmp.path()).unwrap();
     assert_eq!(r.quarantined.len(), 1);
     assert_eq!(r.quarantined[0].kind, QuarantineKind::Container);
-    assert!(r.quarantined[0].reason.contains("record version 99 is newer than this Porthole reads (1)"), "{r:?}");
+    let reads = format!("record version 99 is newer than this Porthole reads ({})", porthole_store::RECORD_VERSION);
+    assert!(r.quarantined[0].reason.contains(&reads), "{r:?}");
     assert_eq!(fs::read_to_string(r.quarantined[0].to.join("config.json")).unwrap(), newer);
     assert!(store.containers().unwrap().is_empty());
 }

@@ -52,6 +52,7 @@ pub struct ImageInspect {
     pub repo_digests: Vec<String>,
     pub parent: String,
     pub comment: String,
+    pub author: String,
     pub created: String,
     pub config: ImageConfig,
     pub architecture: &'static str,
@@ -59,8 +60,6 @@ pub struct ImageInspect {
     pub size: u64,
     #[serde(rename = "RootFS")]
     pub root_fs: RootFs,
-    /// Porthole's record of the Dockerfile lines that made the image.
-    pub history: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +77,9 @@ impl From<(ImageRecord, Vec<String>)> for ImageInspect {
             repo_tags: tags,
             repo_digests: Vec::new(),
             parent: digest(&img.parent),
-            comment: String::new(),
+            // `docker commit -m`: the last step's comment.
+            comment: img.history.last().map(|h| h.comment.clone()).unwrap_or_default(),
+            author: img.history.last().map(|h| h.author.clone()).unwrap_or_default(),
             created: time(img.created),
             config: img.config,
             // Guests are WebAssembly programs for WASI preview 1, whatever the host is.
@@ -86,7 +87,34 @@ impl From<(ImageRecord, Vec<String>)> for ImageInspect {
             os: "wasip1",
             size: img.size,
             root_fs: RootFs { kind: "layers", layers: Vec::new() },
-            history: img.history,
+        }
+    }
+}
+
+/// One row of `GET /images/{name}/history`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HistoryResponseItem {
+    /// `sha256:…`, or `<missing>` past the image's known parents.
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub created_by: String,
+    pub tags: Option<Vec<String>>,
+    pub size: u64,
+    pub comment: String,
+}
+
+impl From<porthole_engine::HistoryItem> for HistoryResponseItem {
+    fn from(h: porthole_engine::HistoryItem) -> Self {
+        HistoryResponseItem {
+            id: h.id.map_or_else(|| "<missing>".to_string(), |id| digest(&id)),
+            created: h.created / 1_000_000_000,
+            created_by: h.created_by,
+            // moby sends `null` for an image without tags.
+            tags: (!h.tags.is_empty()).then_some(h.tags),
+            size: h.size,
+            comment: h.comment,
         }
     }
 }

@@ -31,10 +31,68 @@ fn build_args(json: Option<&str>) -> Result<BTreeMap<String, String>, ApiError> 
 /// The largest build context accepted, both as received and as it would be unpacked.
 pub const CONTEXT_LIMIT: u64 = 512 << 20;
 
-pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> ApiResult<Response> {
+/// The build parameters Porthole reads. `rm` and `forcerm` (keep or remove the steps'
+/// containers) ask nothing of it: a step's container is never one Porthole keeps, so there
+/// is nothing to leave behind (the Python SDK sends `rm=False` by default).
+const HONOURED: &[&str] = &["t", "q", "nocache", "dockerfile", "buildargs", "remote", "rm", "forcerm"];
+
+/// The other parameters the docker CLI sends, each with the flag a user gives. Sent at their
+/// default (an older CLI sends every one) they mean nothing; with any other value they are
+/// refused by name rather than ignored.
+const REFUSED: &[(&str, &str)] = &[
+    ("pull", "--pull"),
+    ("squash", "--squash"),
+    ("isolation", "--isolation"),
+    ("cpusetcpus", "--cpuset-cpus"),
+    ("cpusetmems", "--cpuset-mems"),
+    ("cpushares", "--cpu-shares"),
+    ("cpuquota", "--cpu-quota"),
+    ("cpuperiod", "--cpu-period"),
+    ("memory", "--memory"),
+    ("memswap", "--memory-swap"),
+    ("cgroupparent", "--cgroup-parent"),
+    ("shmsize", "--shm-size"),
+    ("networkmode", "--network"),
+    ("target", "--target"),
+    ("ulimits", "--ulimit"),
+    ("labels", "--label"),
+    ("cachefrom", "--cache-from"),
+    ("platform", "--platform"),
+    ("securityopt", "--security-opt"),
+    ("extrahosts", "--add-host"),
+    ("outputs", "--output"),
+    ("session", "--session (BuildKit)"),
+    ("version", "a builder version other than 1 (BuildKit)"),
+];
+
+/// A parameter's value that asks for nothing: what a CLI sends for an option left alone.
+/// Booleans as Docker reads them (the Python SDK sends `False`, `True`).
+fn is_default(key: &str, value: &str) -> bool {
+    let value = value.to_ascii_lowercase();
+    match key {
+        "version" => value == "1" || value.is_empty(),
+        "networkmode" => value.is_empty() || value == "default",
+        _ => matches!(value.as_str(), "" | "0" | "null" | "{}" | "[]" | "false" | "no"),
+    }
+}
+
+/// Refuses, by its docker flag, every build option Porthole does not implement.
+fn refuse_unimplemented(params: &Params) -> Result<(), ApiError> {
     if params.get("remote").is_some_and(|r| !r.is_empty()) {
         return Err(ApiError::Unsupported("building from a remote context".into()));
     }
+    for (key, value) in params.pairs().filter(|(k, _)| !HONOURED.contains(k)) {
+        if is_default(key, value) {
+            continue;
+        }
+        let flag = REFUSED.iter().find(|(k, _)| *k == key).map_or(key, |(_, flag)| flag);
+        return Err(ApiError::Unsupported(format!("docker build {flag}")));
+    }
+    Ok(())
+}
+
+pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> ApiResult<Response> {
+    refuse_unimplemented(&params)?;
     let build_args = build_args(params.get("buildargs"))?;
     let io = |context| move |source| ApiError::Io { context, source };
     let dir = tempfile::Builder::new()
@@ -54,6 +112,7 @@ pub async fn build(State(s): State<AppState>, params: Params, body: Body) -> Api
         dockerfile: params.get("dockerfile").filter(|d| !d.is_empty()).map(String::from),
         tags: params.all("t"),
         build_args,
+        no_cache: params.flag("nocache"),
     };
     let quiet = params.flag("q");
     let (tx, rx) = mpsc::unbounded_channel::<serde_json::Value>();
@@ -167,6 +226,27 @@ fn run(
 
 #[cfg(test)]
 mod tests {
+    fn params(query: &str) -> super::Params {
+        super::Params::from_query(query)
+    }
+
+    #[test]
+    fn options_left_alone_pass_and_others_are_refused_by_flag() {
+        let sent_by_old_clis = "t=a&rm=1&forcerm=0&pull=0&shmsize=0&memory=0&labels=%7B%7D&cachefrom=%5B%5D&networkmode=default&version=1&nocache=1";
+        assert!(super::refuse_unimplemented(&params(sent_by_old_clis)).is_ok());
+        let sent_by_the_python_sdk = "t=py%3A1&q=False&nocache=False&rm=True&forcerm=False&pull=False";
+        assert!(super::refuse_unimplemented(&params(sent_by_the_python_sdk)).is_ok());
+        for (query, flag) in [
+            ("target=build", "docker build --target"),
+            ("pull=1", "docker build --pull"),
+            ("version=2", "docker build a builder version other than 1 (BuildKit)"),
+            ("frobnicate=1", "docker build frobnicate"),
+        ] {
+            let err = super::refuse_unimplemented(&params(query)).unwrap_err().to_string();
+            assert_eq!(err, format!("{flag} is not supported by Porthole"), "{query}");
+        }
+    }
+
     #[test]
     fn a_panic_in_a_build_is_its_error_message() {
         assert_eq!(super::caught(|| Ok("id".into())), Ok("id".into()));

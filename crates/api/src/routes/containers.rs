@@ -155,3 +155,35 @@ pub async fn changes(State(s): State<AppState>, Path(id): Path<String>) -> ApiRe
     let changes = blocking(move || s.engine.changes(&id)).await?;
     Ok(Json((!changes.is_empty()).then(|| changes.iter().map(ChangeJson::from).collect())))
 }
+
+/// `POST /commit?container=…&repo=…&tag=…&comment=…&author=…&changes=…&pause=…`, the body
+/// a config to start from (the CLI sends `null`).
+pub async fn commit(
+    State(s): State<AppState>,
+    params: Params,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let container = params.get("container").unwrap_or_default().to_string();
+    let config = match body.as_ref() {
+        b if b.iter().all(u8::is_ascii_whitespace) || b == b"null" => None,
+        b => Some(serde_json::from_slice(b).map_err(|e| ApiError::InvalidJson(e.to_string()))?),
+    };
+    // The CLI qualifies the name (`docker.io/library/snap`), as for `docker tag`.
+    let repo = params.get("repo").map(super::images::short_name);
+    let reference = match (repo.filter(|r| !r.is_empty()), params.get("tag").filter(|t| !t.is_empty())) {
+        (Some(repo), Some(tag)) => Some(format!("{repo}:{tag}")),
+        (Some(repo), None) => Some(repo.to_string()),
+        _ => None,
+    };
+    let opts = porthole_engine::CommitOptions {
+        reference,
+        comment: params.get("comment").unwrap_or_default().to_string(),
+        author: params.get("author").unwrap_or_default().to_string(),
+        changes: params.all("changes"),
+        // Absent means pause, as in Docker.
+        pause: params.get("pause").is_none() || params.flag("pause"),
+        config,
+    };
+    let id = blocking(move || s.engine.commit(&container, opts)).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "Id": format!("sha256:{id}") }))))
+}

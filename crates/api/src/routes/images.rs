@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use porthole_engine::PruneFilter;
+use porthole_engine::{ImageRemove, PruneFilter};
 
 use super::AppState;
-use crate::dto::images::{DeleteItem, ImageInspect, ImagePruneReport, ImageSummary};
+use crate::dto::images::{DeleteItem, HistoryResponseItem, ImageInspect, ImagePruneReport, ImageSummary};
 use crate::error::{ApiError, ApiResult, blocking};
 use crate::extract::Params;
 use crate::unsupported;
@@ -24,7 +24,8 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
     let filters = params.filters()?;
     filters.only(&["reference", "dangling"])?;
     let dangling = filters.boolean("dangling")?;
-    let images = blocking(move || Ok(s.engine.images()))
+    let all = params.flag("all");
+    let images = blocking(move || Ok(s.engine.image_list(all)))
         .await?
         .into_iter()
         .filter(|(_, tags)| filters.values("reference").iter().all(|r| reference_matches(tags, r)))
@@ -36,12 +37,12 @@ pub async fn list(State(s): State<AppState>, params: Params) -> ApiResult<Json<V
 
 /// The CLI qualifies Docker Hub names (`docker.io/library/busybox`); local images are
 /// named as the user wrote them.
-fn short_name(image: &str) -> &str {
+pub(crate) fn short_name(image: &str) -> &str {
     image.strip_prefix("docker.io/library/").or_else(|| image.strip_prefix("docker.io/")).unwrap_or(image)
 }
 
 /// Splits `NAME/json` or `NAME/tag` (names contain slashes); any other path under `/images/`
-/// (`NAME/history`, `get`, `load`) is an operation Porthole lacks, refused by name.
+/// (`get`, `load`) is an operation Porthole lacks, refused by name.
 fn split(rest: &str, suffix: &str, method: &Method, uri: &Uri) -> ApiResult<String> {
     rest.strip_suffix(suffix)
         .filter(|n| !n.is_empty())
@@ -49,14 +50,18 @@ fn split(rest: &str, suffix: &str, method: &Method, uri: &Uri) -> ApiResult<Stri
         .ok_or_else(|| unsupported::refuse(method, uri))
 }
 
-/// `GET /images/NAME/json` (inspect) or `GET /images/NAME/get` (`docker save` of one image).
+/// `GET /images/NAME/json` (inspect), `GET /images/NAME/history` and `GET /images/NAME/get`
+/// (`docker save` of one image).
 pub async fn get(State(s): State<AppState>, Path(rest): Path<String>, method: Method, uri: Uri) -> ApiResult<Response> {
     if let Some(name) = rest.strip_suffix("/get").filter(|n| !n.is_empty()) {
         return save_archive(s, vec![name.to_string()]).await;
     }
+    if let Some(name) = rest.strip_suffix("/history").filter(|n| !n.is_empty()).map(String::from) {
+        let items = blocking(move || s.engine.image_history(&name)).await?;
+        return Ok(Json(items.into_iter().map(HistoryResponseItem::from).collect::<Vec<_>>()).into_response());
+    }
     let name = split(&rest, "/json", &method, &uri)?;
-    let inspect: ImageInspect = blocking(move || s.engine.image_inspect(&name)).await?.into();
-    Ok(Json(inspect).into_response())
+    Ok(Json(ImageInspect::from(blocking(move || s.engine.image_inspect(&name)).await?)).into_response())
 }
 
 /// `GET /images/get?names=…` (`docker save IMAGE…`).
@@ -115,8 +120,8 @@ pub async fn remove(
     Path(name): Path<String>,
     params: Params,
 ) -> ApiResult<Json<Vec<DeleteItem>>> {
-    let force = params.flag("force");
-    let report = blocking(move || s.engine.remove_image(&name, force)).await?;
+    let opts = ImageRemove { force: params.flag("force"), prune: !params.flag("noprune") };
+    let report = blocking(move || s.engine.remove_image_with(&name, opts)).await?;
     Ok(Json(report.iter().filter_map(|l| DeleteItem::from_line(l)).collect()))
 }
 

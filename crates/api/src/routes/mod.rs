@@ -85,9 +85,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/images/get", get(images::save))
         .route("/images/load", post(images::load).layer(axum::extract::DefaultBodyLimit::disable()))
         // Image names contain slashes (`markllama/pulp-content`), so the rest of the path is
-        // split by hand: `NAME/json`, `NAME/get`, `NAME/tag`, `NAME/push`, `NAME`.
+        // split by hand: `NAME/json`, `NAME/history`, `NAME/get`, `NAME/tag`, `NAME/push`, `NAME`.
         .route("/images/{*rest}", get(images::get).post(images::post).delete(images::remove))
         .route("/auth", post(registry::auth))
+        .route("/commit", post(containers::commit))
         .route("/build", post(build::build).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/networks", get(networks::list))
         .route("/networks/create", post(networks::create))

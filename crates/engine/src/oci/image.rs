@@ -7,7 +7,7 @@ use oci_spec::image::{
     Arch, ConfigBuilder, HistoryBuilder, ImageConfiguration, ImageConfigurationBuilder, Os, RootFsBuilder,
 };
 use porthole_core::config::{Empty, ImageConfig};
-use porthole_store::ImageRecord;
+use porthole_store::{HistoryEntry, ImageRecord};
 
 use super::ArchiveError;
 
@@ -91,7 +91,7 @@ pub(crate) fn config_json(record: &ImageRecord, diff_ids: &[String]) -> Vec<u8> 
         .os(Os::Other(OS.into()))
         .config(config.build().expect("every field has a default"))
         .rootfs(RootFsBuilder::default().diff_ids(diff_ids.to_vec()).build().expect("rootfs"))
-        .history(history(record, diff_ids.len(), &created))
+        .history(history(record, diff_ids.len()))
         .build()
         .expect("every field has a default");
     let mut value = serde_json::to_value(&image).expect("an image config serializes");
@@ -106,21 +106,32 @@ pub(crate) fn config_json(record: &ImageRecord, diff_ids: &[String]) -> Vec<u8> 
     serde_json::to_vec(&value).expect("json")
 }
 
-/// One history entry per Dockerfile step Porthole kept, the last `layers` of them marked as
-/// making the layers (OCI: the entries not `empty_layer` are the layers, in order), padded
-/// when there are fewer steps than layers.
-fn history(record: &ImageRecord, layers: usize, created: &str) -> Vec<oci_spec::image::History> {
-    let mut steps = record.history.clone();
-    while steps.len() < layers {
-        steps.push(format!("layer {}", steps.len() + 1));
+/// The image's history as OCI keeps it: the entries not `empty_layer` are the layers, in
+/// order. A record from before per-step history (a flattened build's lines, all
+/// `empty_layer`) gets one entry per layer added, so that pairing holds.
+fn history(record: &ImageRecord, layers: usize) -> Vec<oci_spec::image::History> {
+    let mut entries = record.history.clone();
+    let made = entries.iter().filter(|e| !e.empty_layer).count();
+    for n in made..layers {
+        entries.push(HistoryEntry {
+            created: record.created,
+            created_by: format!("layer {}", n + 1),
+            ..HistoryEntry::default()
+        });
     }
-    let empty_until = steps.len() - layers;
-    steps
+    entries
         .into_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let h = HistoryBuilder::default().created(created.to_string()).created_by(s);
-            let h = if i < empty_until { h.empty_layer(true) } else { h };
+        .map(|e| {
+            let mut h = HistoryBuilder::default()
+                .created(porthole_core::time::rfc3339_nanos(e.created))
+                .created_by(e.created_by)
+                .empty_layer(e.empty_layer);
+            if !e.comment.is_empty() {
+                h = h.comment(e.comment);
+            }
+            if !e.author.is_empty() {
+                h = h.author(e.author);
+            }
             h.build().expect("history")
         })
         .collect()
@@ -131,7 +142,7 @@ fn history(record: &ImageRecord, layers: usize, created: &str) -> Vec<oci_spec::
 pub(crate) struct LoadedConfig {
     pub config: ImageConfig,
     pub created: i64,
-    pub history: Vec<String>,
+    pub history: Vec<HistoryEntry>,
     pub diff_ids: Vec<String>,
     /// `os/architecture`, as the config names it.
     pub platform: String,
@@ -165,7 +176,13 @@ pub(crate) fn read_config(bytes: &[u8]) -> Result<LoadedConfig, ArchiveError> {
         .history()
         .iter()
         .flatten()
-        .map(|h| h.created_by().clone().or_else(|| h.comment().clone()).unwrap_or_default())
+        .map(|h| HistoryEntry {
+            created: h.created().as_deref().map(parse_time).unwrap_or(0),
+            created_by: h.created_by().clone().unwrap_or_default(),
+            comment: h.comment().clone().unwrap_or_default(),
+            author: h.author().clone().unwrap_or_default(),
+            empty_layer: h.empty_layer().unwrap_or(false),
+        })
         .collect();
     Ok(LoadedConfig {
         config,
@@ -253,7 +270,15 @@ mod tests {
             config: config.clone(),
             parent: String::new(),
             size: 0,
-            history: vec!["FROM busybox".into(), "COPY . /srv".into(), "CMD [\"x\"]".into()],
+            history: [("FROM busybox", true), ("COPY . /srv", false), ("RUN ln -s a b", false), ("CMD [\"x\"]", true)]
+                .map(|(step, empty_layer)| HistoryEntry {
+                    created: 1_764_500_000_000_000_000,
+                    created_by: step.into(),
+                    comment: "c".into(),
+                    author: "a".into(),
+                    empty_layer,
+                })
+                .to_vec(),
             layers: vec!["l1".into(), "l2".into()],
         };
         let diff_ids = vec![format!("sha256:{}", "1".repeat(64)), format!("sha256:{}", "2".repeat(64))];
@@ -264,7 +289,7 @@ mod tests {
         assert_eq!(json["config"]["Volumes"]["/data"], serde_json::json!({}));
         let empty: Vec<bool> =
             json["history"].as_array().unwrap().iter().map(|h| h["empty_layer"].as_bool().unwrap_or(false)).collect();
-        assert_eq!(empty, [true, false, false]);
+        assert_eq!(empty, [true, false, false, true]);
         let back = read_config(&bytes).unwrap();
         assert_eq!(back.config, config);
         assert_eq!(back.created, record.created);
