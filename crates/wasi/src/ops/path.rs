@@ -12,9 +12,19 @@ use crate::fdtable::{Descriptor, OpenDir, OpenFile, Rights};
 use crate::filestat::Filestat;
 use crate::host::{HostError, HostResult, MutationKind, WasiHost};
 use crate::memory::GuestMemory;
-use crate::namespace::Location;
+use crate::namespace::{Location, Resolved};
 use crate::path::{GuestPath, Node, climbs_above_start};
 use crate::walks::{Recording, WalkOp};
+
+/// How `path_open` opens a file: its access, `O_APPEND`, `O_TRUNC` and the fd flags asked for.
+#[derive(Clone, Copy)]
+struct OpenFlags {
+    readable: bool,
+    writable: bool,
+    append: bool,
+    trunc: bool,
+    fdflags: u16,
+}
 
 /// The time a `fstflags` pair asks for: a given time, now, or unchanged.
 pub(crate) fn time_spec(ts: u64, set: u16, now: u16, flags: u16) -> Result<Option<SystemTimeSpec>, Errno> {
@@ -78,6 +88,40 @@ impl WasiHost {
         follow: bool,
         rec: Option<&mut Recording>,
     ) -> Result<(Location, Node, bool), Errno> {
+        let r = self.resolve_full_at(mem, fd, needed, (ptr, len), follow, rec)?;
+        Ok((r.location, r.node, r.trailing_slash))
+    }
+
+    /// [`Self::resolve_at_recorded`], with the metadata the walk read of the final path.
+    fn resolve_full_at(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
+        follow: bool,
+        rec: Option<&mut Recording>,
+    ) -> Result<Resolved, Errno> {
+        let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
+        let Some(rec) = rec else { return self.ns.resolve_full(&start, &path, follow, &mut ()) };
+        let resolved = self.ns.resolve_full(&start, &path, follow, rec);
+        if let Ok(r) = &resolved {
+            rec.end = Some((r.location.clone(), r.node.clone()));
+        }
+        rec.start = Some(start);
+        rec.path = path;
+        resolved
+    }
+
+    /// The path argument and the directory it is relative to, once `fd` is known to have
+    /// `needed` and the path to stay within what `fd` may reach.
+    fn path_arg(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
+    ) -> Result<(GuestPath, Vec<u8>), Errno> {
         self.dir_rights(fd, needed)?;
         let start = self.dir_path(fd)?;
         let path = mem.read_vec(ptr, len)?;
@@ -90,14 +134,20 @@ impl WasiHost {
         if self.fds.get_dir(fd)?.preopen.is_none() && climbs_above_start(&path) {
             return Err(Errno::Notcapable);
         }
-        let Some(rec) = rec else { return self.ns.resolve_with_slash(&start, &path, follow) };
-        let resolved = self.ns.resolve_traced(&start, &path, follow, rec);
-        if let Ok((loc, node, _)) = &resolved {
-            rec.end = Some((loc.clone(), node.clone()));
-        }
-        rec.start = Some(start);
-        rec.path = path;
-        resolved
+        Ok((start, path))
+    }
+
+    /// Where the name `path` would be created or removed with one host call (see
+    /// [`crate::namespace::Namespace::new_name`]), when that is possible.
+    fn new_name_at(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
+    ) -> Result<Option<Location>, Errno> {
+        let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
+        Ok(self.ns.new_name(&start, &path))
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
@@ -279,11 +329,17 @@ impl WasiHost {
         rec: Option<&mut Recording>,
     ) -> HostResult<()> {
         let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
-        let (loc, node, _) = self.resolve_at_recorded(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow, rec)?;
-        if node == Node::Missing {
+        let r = self.resolve_full_at(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow, rec)?;
+        if r.node == Node::Missing {
             return Err(Errno::Noent.into());
         }
-        self.stat_location(&loc)?.write(mem, out)?;
+        let stat = match (&r.metadata, self.device_stat(&r.location)) {
+            (_, Some(device)) => device,
+            // What the walk read of the path a moment ago is what a `stat` would read now.
+            (Some(md), None) => Filestat::from_metadata(md, self.ns.mount(r.location.mount).dev),
+            (None, None) => self.stat_location(&r.location)?,
+        };
+        stat.write(mem, out)?;
         Ok(())
     }
 
@@ -411,12 +467,24 @@ impl WasiHost {
         if trunc {
             needed |= rights::PATH_FILESTAT_SET_SIZE;
         }
-        let (loc, node, slash) = self.resolve_at_recorded(mem, fd, needed, (path, len), follow, rec)?;
-        let dir_rights = self.fds.rights(fd)?;
         // As wasmtime-wasi: only FD_READ / FD_WRITE in the requested rights choose the access
         // mode; the other bits describe what the guest means to do and are granted by type.
         let readable = base & rights::READING != 0;
         let writable = base & rights::FD_WRITE != 0 || append || trunc;
+        // A new file is the common case of `O_CREAT`: the name is created outright
+        // (`O_CREAT|O_EXCL`, no lookup of it first), and only if that fails (the name exists,
+        // or anything else) does the whole walk below decide, as it always did.
+        if creat
+            && rec.is_none()
+            && oflags & oflags::DIRECTORY == 0
+            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len))?
+            && let Ok(file) = self.open_host_file(&loc, true, true, readable, writable, trunc, fdflags)
+        {
+            let flags = OpenFlags { readable, writable, append, trunc, fdflags };
+            let descriptor = self.file_descriptor(file, loc, true, flags)?;
+            return self.insert_opened(mem, fd, descriptor, out);
+        }
+        let (loc, node, slash) = self.resolve_at_recorded(mem, fd, needed, (path, len), follow, rec)?;
 
         let descriptor = match node {
             Node::Dir => {
@@ -461,28 +529,51 @@ impl WasiHost {
                 };
                 let file = self.open_host_file(&loc, created, excl, readable, writable, trunc, fdflags)?;
                 self.credit(&loc, truncated);
-                if append {
-                    // Set after the open: std's rules (which cap-std applies) refuse O_APPEND
-                    // with O_TRUNC, which POSIX allows.
-                    let flags = rustix::fs::fcntl_getfl(&file).map_err(std::io::Error::from)?;
-                    rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND).map_err(std::io::Error::from)?;
-                }
-                if created {
-                    self.notify(MutationKind::Create, &loc.path, loc.mount, None);
-                }
-                let kept = fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC | fdflags::NONBLOCK;
-                Descriptor::File(OpenFile {
-                    file,
-                    location: loc,
-                    readable: readable || !writable,
-                    writable,
-                    append,
-                    flags: fdflags & kept,
-                    wrote: trunc,
-                })
+                self.file_descriptor(file, loc, created, OpenFlags { readable, writable, append, trunc, fdflags })?
             }
         };
-        let rights = Rights::full(&descriptor).inherited_from(dir_rights);
+        self.insert_opened(mem, fd, descriptor, out)
+    }
+
+    /// The descriptor of a file just opened at `loc` (`created` if the open made it).
+    fn file_descriptor(
+        &self,
+        file: std::fs::File,
+        loc: Location,
+        created: bool,
+        OpenFlags { readable, writable, append, trunc, fdflags }: OpenFlags,
+    ) -> Result<Descriptor, Errno> {
+        if append {
+            // Set after the open: std's rules (which cap-std applies) refuse O_APPEND
+            // with O_TRUNC, which POSIX allows.
+            let flags = rustix::fs::fcntl_getfl(&file).map_err(std::io::Error::from)?;
+            rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND).map_err(std::io::Error::from)?;
+        }
+        if created {
+            self.notify(MutationKind::Create, &loc.path, loc.mount, None);
+        }
+        let kept = fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC | fdflags::NONBLOCK;
+        Ok(Descriptor::File(OpenFile {
+            file,
+            location: loc,
+            readable: readable || !writable,
+            writable,
+            append,
+            flags: fdflags & kept,
+            wrote: trunc,
+        }))
+    }
+
+    /// Puts the descriptor `path_open` made into the table, with the rights of the directory
+    /// `dir` it was opened from, and tells the guest its number.
+    fn insert_opened(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        dir: u32,
+        descriptor: Descriptor,
+        out: u32,
+    ) -> HostResult<()> {
+        let rights = Rights::full(&descriptor).inherited_from(self.fds.rights(dir)?);
         let new_fd = self.fds.insert_with_rights(descriptor, rights)?;
         mem.write_u32(out, new_fd)?;
         Ok(())
@@ -656,6 +747,16 @@ impl WasiHost {
     }
 
     pub fn path_unlink_file(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
+        // The name removed outright (`unlinkat`, no lookup of it first) where no quota wants
+        // its length; if that fails (no such name, a directory, …) the whole walk below
+        // decides, and answers, as it always did.
+        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len))?
+            && self.ns.mount(loc.mount).quota.is_none()
+            && self.host_dir(&loc).remove_file(&loc.rel).is_ok()
+        {
+            self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
+            return Ok(());
+        }
         let (loc, node) = self.resolve_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), false)?;
         match node {
             Node::Missing => return Err(Errno::Noent.into()),
