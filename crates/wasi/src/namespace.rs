@@ -186,7 +186,7 @@ impl Namespace {
         };
         // A failed lookup (a layer unreadable) is answered by the host call that follows.
         let layer = match &self.mounts[mount].source {
-            MountSource::Overlay(o) => o.find(&rel, memo).map(|f| f.layer).unwrap_or(0),
+            MountSource::Overlay(o) => o.lookup(&rel, memo).map(|f| f.layer).unwrap_or(0),
             _ => 0,
         };
         Location { path: path.clone(), mount, rel, layer }
@@ -260,7 +260,7 @@ impl Namespace {
         path: &[u8],
         follow_final: bool,
     ) -> Result<(Location, Node, bool), Errno> {
-        let r = self.resolve_full(start, path, follow_final, &mut ())?;
+        let r = self.resolve_full(start, path, follow_final, &mut (), Memo::default())?;
         Ok((r.location, r.node, r.trailing_slash))
     }
 
@@ -272,25 +272,30 @@ impl Namespace {
         follow_final: bool,
         trace: &mut impl Trace,
     ) -> Result<(Location, Node, bool), Errno> {
-        let r = self.resolve_full(start, path, follow_final, trace)?;
+        let r = self.resolve_full(start, path, follow_final, trace, Memo::default())?;
         Ok((r.location, r.node, r.trailing_slash))
     }
 
     /// The walk and location of [`Namespace::resolve_traced`], with the metadata the walk read
-    /// for the final path (so a `stat` needs no second host call).
+    /// for the final path (so a `stat` needs no second host call). `memo` holds overlay
+    /// lookups this call already made (by [`Namespace::new_name`]).
     pub fn resolve_full(
         &self,
         start: &GuestPath,
         path: &[u8],
         follow_final: bool,
         trace: &mut impl Trace,
+        memo: Memo,
     ) -> Result<Resolved, Errno> {
-        let walker = Walker { ns: self, memo: &Memo::default(), seen: RefCell::default() };
+        let walker = Walker { ns: self, memo: &memo, seen: RefCell::default() };
         let Walked { path, node, trailing_slash } = walk_traced(&walker, start, path, follow_final, trace)?;
-        let location = self.locate_with(&path, walker.memo);
+        let location = self.locate_with(&path, &memo);
         // Only what the walk read of this very path (not of a link it followed away from).
-        let metadata = walker.seen.into_inner().filter(|(p, _)| *p == path).map(|(_, md)| md);
-        Ok(Resolved { location, node, trailing_slash, metadata })
+        let metadata = match self.mounts[location.mount].source {
+            MountSource::Overlay(_) => memo.metadata(&location.rel),
+            _ => walker.seen.into_inner().filter(|(p, _)| *p == path).map(|(_, md)| md),
+        };
+        Ok(Resolved { location, node, trailing_slash, metadata, memo })
     }
 
     /// Where a new entry named by `path` would go, found by walking only its parent: for
@@ -299,8 +304,9 @@ impl Namespace {
     /// its last component is `.`/`..` or ends in `/`, the parent is not a directory, or the
     /// name lies in anything but a writable directory mount (an overlay, a file or device
     /// mount, a mount point or a directory leading to one). The parent walk's errors are
-    /// `None` too: the whole walk meets and reports them.
-    pub fn new_name(&self, start: &GuestPath, path: &[u8]) -> Option<Location> {
+    /// `None` too: the whole walk meets and reports them. Overlay lookups made on the way
+    /// are left in `memo`, for the whole walk that follows a `None`.
+    pub fn new_name(&self, start: &GuestPath, path: &[u8], memo: &Memo) -> Option<Location> {
         if path.len() > crate::path::PATH_MAX || path.contains(&0) {
             return None;
         }
@@ -314,7 +320,8 @@ impl Namespace {
         }
         let mut dir = start.clone();
         if !parent.is_empty() {
-            match walk(self, start, parent, true).ok()? {
+            let walker = Walker { ns: self, memo, seen: RefCell::default() };
+            match walk(&walker, start, parent, true).ok()? {
                 Walked { path, node: Node::Dir, .. } => dir = path,
                 _ => return None,
             }
@@ -341,6 +348,8 @@ pub struct Resolved {
     pub trailing_slash: bool,
     /// The final path's metadata as the walk read it from the host, if it did.
     pub metadata: Option<Metadata>,
+    /// In an overlay, the walk's lookups, for the change the same call makes next.
+    pub memo: Memo,
 }
 
 /// The namespace as one walk sees it: an overlay's lookups of each prefix are kept for the
@@ -377,7 +386,7 @@ impl Namespace {
         }
         let mount = self.mount_of(path);
         if let MountSource::Overlay(o) = &self.mounts[mount].source {
-            return Ok(o.find(Path::new(path.relative_to(&self.mounts[mount].path)), memo)?.node);
+            return Ok(o.lookup(Path::new(path.relative_to(&self.mounts[mount].path)), memo)?.node);
         }
         let loc = self.locate(path);
         if self.device_at(&loc).is_some() {

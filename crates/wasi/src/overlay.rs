@@ -48,26 +48,47 @@ pub struct Found {
     pub node: Node,
     /// For a directory, the layers merged into it; otherwise empty.
     pub dirs: Layers,
+    /// The upper was asked for a whiteout of the name and has none (so a create need not
+    /// remove one). False when nobody asked.
+    pub no_whiteout: bool,
 }
 
 impl Found {
     fn missing() -> Self {
-        Self { layer: 0, node: Node::Missing, dirs: 0 }
+        Self { layer: 0, node: Node::Missing, dirs: 0, no_whiteout: false }
     }
 }
 
-/// Lookups already made during one walk, so each prefix costs its own layer `stat`s only
-/// once (the walk asks for every prefix of the path in turn).
+/// One looked-up path of a [`Memo`]: what it is, the metadata of the layer that shows it,
+/// and for a directory the upper has, whether its lower layers were looked at yet.
+#[derive(Clone)]
+struct Entry {
+    found: Found,
+    metadata: Option<Metadata>,
+    /// `found.dirs` is only the upper: the layers below were not looked at (nothing below
+    /// the directory was needed that the upper lacked).
+    partial: bool,
+}
+
+/// The lookups of one host call (its walk and the change that follows it), so each prefix
+/// costs its layers' calls once. It lives no longer than that call, so it is as fresh as a
+/// second lookup within the call would be: another guest writing the same upper meanwhile
+/// races with this call either way, as two processes race on one overlayfs.
 #[derive(Default)]
-pub struct Memo(RefCell<Vec<(PathBuf, Found)>>);
+pub struct Memo(RefCell<Vec<(PathBuf, Entry)>>);
 
 impl Memo {
-    fn get(&self, rel: &Path) -> Option<Found> {
-        self.0.borrow().iter().rev().find(|(p, _)| p == rel).map(|(_, f)| f.clone())
+    fn get(&self, rel: &Path) -> Option<Entry> {
+        self.0.borrow().iter().rev().find(|(p, _)| p == rel).map(|(_, e)| e.clone())
     }
 
-    fn put(&self, rel: &Path, found: &Found) {
-        self.0.borrow_mut().push((rel.to_path_buf(), found.clone()));
+    fn put(&self, rel: &Path, entry: &Entry) {
+        self.0.borrow_mut().push((rel.to_path_buf(), entry.clone()));
+    }
+
+    /// The host metadata of `rel` as its lookup read it, from the layer that shows it.
+    pub fn metadata(&self, rel: &Path) -> Option<Metadata> {
+        self.get(rel).and_then(|e| e.metadata)
     }
 }
 
@@ -111,10 +132,15 @@ fn is_root(rel: &Path) -> bool {
     rel.as_os_str().is_empty() || rel.as_os_str() == "."
 }
 
+/// An error that means the name is not there (or its parent is no directory).
+fn is_absent(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)
+}
+
 fn exists(dir: &Dir, rel: &Path) -> Result<bool, Errno> {
     match dir.symlink_metadata(rel) {
         Ok(_) => Ok(true),
-        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => Ok(false),
+        Err(e) if is_absent(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
@@ -151,31 +177,107 @@ impl Overlay {
         if self.layers.len() == MAX_LAYERS { u64::MAX } else { (1u64 << self.layers.len()) - 1 }
     }
 
-    /// What `rel` is in the merged tree.
+    /// What `rel` is in the merged tree (for a directory, with every layer merged into it).
     pub fn find(&self, rel: &Path, memo: &Memo) -> Result<Found, Errno> {
-        if is_root(rel) {
-            return Ok(Found { layer: 0, node: Node::Dir, dirs: self.all() });
-        }
-        if let Some(f) = memo.get(rel) {
-            return Ok(f);
-        }
-        let parent = rel.parent().unwrap_or(Path::new(""));
-        let above = self.find(parent, memo)?;
-        let found = if above.node == Node::Dir { self.find_in(rel, above.dirs)? } else { Found::missing() };
-        memo.put(rel, &found);
-        Ok(found)
+        Ok(self.complete(rel, memo)?.found)
     }
 
-    /// Looks `rel` up in the layers `parents` of its merged parent directory, topmost first.
-    fn find_in(&self, rel: &Path, parents: Layers) -> Result<Found, Errno> {
+    /// What `rel` is as far as a walk needs: a directory the upper has is taken from the
+    /// upper alone, its lower layers looked at only when a name below it is missing from the
+    /// upper (then whiteouts and the opaque marker decide what shows from below).
+    pub fn lookup(&self, rel: &Path, memo: &Memo) -> Result<Found, Errno> {
+        Ok(self.entry(rel, memo)?.found)
+    }
+
+    fn entry(&self, rel: &Path, memo: &Memo) -> Result<Entry, Errno> {
+        if is_root(rel) {
+            let found = Found { layer: 0, node: Node::Dir, dirs: self.all(), no_whiteout: false };
+            return Ok(Entry { found, metadata: None, partial: false });
+        }
+        if let Some(e) = memo.get(rel) {
+            return Ok(e);
+        }
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let above = self.entry(parent, memo)?;
+        let entry = if above.found.node != Node::Dir {
+            Entry { found: Found::missing(), metadata: None, partial: false }
+        } else if above.found.dirs & 1 != 0 {
+            match self.upper().symlink_metadata(rel) {
+                Ok(md) => {
+                    let node = if md.is_dir() { Node::Dir } else { self.node_of(0, rel, &md)? };
+                    // Nothing lies below a directory whose parent is the upper's alone.
+                    let partial = node == Node::Dir && (above.partial || above.found.dirs != 1);
+                    let dirs = if node == Node::Dir { 1 } else { 0 };
+                    Entry { found: Found { layer: 0, node, dirs, no_whiteout: false }, metadata: Some(md), partial }
+                }
+                Err(e) if is_absent(&e) => {
+                    let above = self.complete(parent, memo)?;
+                    self.find_in(rel, above.found.dirs, true)?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            self.find_in(rel, above.found.dirs, false)?
+        };
+        memo.put(rel, &entry);
+        Ok(entry)
+    }
+
+    /// [`Self::entry`] with every layer of a directory merged in.
+    fn complete(&self, rel: &Path, memo: &Memo) -> Result<Entry, Errno> {
+        let entry = self.entry(rel, memo)?;
+        if !entry.partial {
+            return Ok(entry);
+        }
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let lowers = self.complete(parent, memo)?.found.dirs & !1;
+        let mut dirs = 1;
+        // As a walk through all the layers would: the upper's directory first, then, unless
+        // it is opaque, whatever directories the lowers have there.
+        if lowers != 0 && !self.is_opaque(rel)? {
+            let below = self.find_in(rel, lowers, false)?.found;
+            if below.node == Node::Dir {
+                dirs |= below.dirs;
+            }
+        }
+        let found = Found { dirs, ..entry.found };
+        let done = Entry { found, metadata: entry.metadata, partial: false };
+        memo.put(rel, &done);
+        Ok(done)
+    }
+
+    /// Is the upper's directory `rel` opaque?
+    fn is_opaque(&self, rel: &Path) -> Result<bool, Errno> {
+        exists(self.upper(), &rel.join(OPAQUE))
+    }
+
+    /// What the symlink or other non-directory `rel` of layer `i`, with metadata `md`, is.
+    fn node_of(&self, i: usize, rel: &Path, md: &Metadata) -> Result<Node, Errno> {
+        Ok(if md.file_type().is_symlink() {
+            Node::Symlink(self.layers[i].read_link_contents(rel)?.into_os_string().into_vec())
+        } else {
+            Node::File
+        })
+    }
+
+    /// Looks `rel` up in the layers `parents` of its merged parent directory, topmost first;
+    /// `upper_lacks` when the upper is already known not to have it.
+    fn find_in(&self, rel: &Path, parents: Layers, upper_lacks: bool) -> Result<Entry, Errno> {
         let mut found: Option<Found> = None;
+        let mut metadata = None;
+        let mut no_whiteout = false;
         let last = layer_bits(parents).last();
         for i in layer_bits(parents) {
             let below = Some(i) != last;
             let dir = &self.layers[i];
-            match dir.symlink_metadata(rel) {
+            let md =
+                if i == 0 && upper_lacks { Err(io::ErrorKind::NotFound.into()) } else { dir.symlink_metadata(rel) };
+            match md {
                 Ok(md) if md.is_dir() => {
-                    let f = found.get_or_insert(Found { layer: i, node: Node::Dir, dirs: 0 });
+                    if found.is_none() {
+                        metadata = Some(md);
+                    }
+                    let f = found.get_or_insert(Found { layer: i, node: Node::Dir, dirs: 0, no_whiteout: false });
                     if f.node != Node::Dir {
                         break;
                     }
@@ -186,36 +288,37 @@ impl Overlay {
                 }
                 Ok(md) => {
                     if found.is_none() {
-                        let node = if md.file_type().is_symlink() {
-                            Node::Symlink(dir.read_link_contents(rel)?.into_os_string().into_vec())
-                        } else {
-                            Node::File
-                        };
-                        found = Some(Found { layer: i, node, dirs: 0 });
+                        found = Some(Found { layer: i, node: self.node_of(i, rel, &md)?, dirs: 0, no_whiteout: false });
+                        metadata = Some(md);
                     }
                     // A non-directory hides what lies below; one below a directory is hidden.
                     break;
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
-                    if below && exists(dir, &whiteout_of(rel))? {
-                        break;
+                Err(e) if is_absent(&e) => {
+                    if below {
+                        if exists(dir, &whiteout_of(rel))? {
+                            break;
+                        }
+                        no_whiteout |= i == 0;
                     }
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(found.unwrap_or_else(Found::missing))
+        let mut found = found.unwrap_or_else(Found::missing);
+        found.no_whiteout = no_whiteout;
+        Ok(Entry { found, metadata, partial: false })
     }
 
     /// Does any lower layer show `rel` (so removing it from the upper must leave a whiteout)?
-    fn shown_below(&self, rel: &Path) -> Result<bool, Errno> {
+    fn shown_below(&self, rel: &Path, memo: &Memo) -> Result<bool, Errno> {
         let parent = rel.parent().unwrap_or(Path::new(""));
-        let above = self.find(parent, &Memo::default())?;
+        let above = self.find(parent, memo)?;
         if above.node != Node::Dir {
             return Ok(false);
         }
         // The merged parent without the upper: what would show if the upper had no entry.
-        Ok(self.find_in(rel, above.dirs & !1)?.node != Node::Missing)
+        Ok(self.find_in(rel, above.dirs & !1, false)?.found.node != Node::Missing)
     }
 
     /// The metadata of `rel` in the layer that shows it.
@@ -316,8 +419,20 @@ impl Overlay {
     /// copied up and a whiteout of the name taken away. Returns whether there was one, in which
     /// case a directory made there must be opaque (the old one's lower contents stay hidden).
     pub fn prepare_create(&self, rel: &Path) -> Result<bool, Errno> {
+        self.prepare_create_with(rel, &Memo::default())
+    }
+
+    /// [`Self::prepare_create`] after the lookups in `memo` (this call's walk), which may
+    /// already have found the parent in the upper and no whiteout of the name there.
+    pub fn prepare_create_with(&self, rel: &Path, memo: &Memo) -> Result<bool, Errno> {
         let parent = rel.parent().unwrap_or(Path::new(""));
-        self.copy_up_dir(parent)?;
+        let parent_up = memo.get(parent).is_some_and(|e| e.found.node == Node::Dir && e.found.dirs & 1 != 0);
+        if !parent_up {
+            self.copy_up_dir(parent)?;
+        }
+        if memo.get(rel).is_some_and(|e| e.found.no_whiteout) {
+            return Ok(false);
+        }
         let wh = whiteout_of(rel);
         match self.upper().remove_file(&wh) {
             Ok(()) => Ok(true),
@@ -334,7 +449,11 @@ impl Overlay {
 
     /// Records that `rel` was removed: a whiteout if a lower layer still shows the name.
     pub fn whiteout_if_shown(&self, rel: &Path) -> Result<(), Errno> {
-        if self.shown_below(rel)? {
+        self.whiteout_if_shown_with(rel, &Memo::default())
+    }
+
+    fn whiteout_if_shown_with(&self, rel: &Path, memo: &Memo) -> Result<(), Errno> {
+        if self.shown_below(rel, memo)? {
             let parent = rel.parent().unwrap_or(Path::new(""));
             self.copy_up_dir(parent)?;
             self.upper().write(whiteout_of(rel), b"")?;
@@ -346,8 +465,23 @@ impl Overlay {
     /// whiteouts it holds, as the merged directory is empty), then a whiteout if a lower still
     /// shows it.
     pub fn remove(&self, rel: &Path, dir: bool) -> Result<(), Errno> {
-        match self.upper().symlink_metadata(rel) {
-            Ok(md) if md.is_dir() => {
+        self.remove_with(rel, dir, &Memo::default())
+    }
+
+    /// [`Self::remove`] after the lookups in `memo` (this call's walk), which may already say
+    /// what the upper has at `rel` and what the layers of its parent are.
+    pub fn remove_with(&self, rel: &Path, dir: bool, memo: &Memo) -> Result<(), Errno> {
+        // What the upper has there: known if the walk found the name in the upper (or found
+        // it in a lower only, which it looks at only when the upper lacks the name).
+        let upper = match memo.get(rel).map(|e| e.found) {
+            Some(Found { layer: 0, node: Node::Missing, .. }) | None => {
+                self.upper().symlink_metadata(rel).map(|md| if md.is_dir() { Node::Dir } else { Node::File })
+            }
+            Some(Found { layer: 0, node, .. }) => Ok(node),
+            Some(_) => Err(io::ErrorKind::NotFound.into()),
+        };
+        match upper {
+            Ok(Node::Dir) => {
                 if !dir {
                     return Err(Errno::Isdir);
                 }
@@ -361,10 +495,10 @@ impl Overlay {
                 self.upper().remove_dir(rel)?;
             }
             Ok(_) => self.upper().remove_file(rel)?,
-            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {}
+            Err(e) if is_absent(&e) => {}
             Err(e) => return Err(e.into()),
         }
-        self.whiteout_if_shown(rel)
+        self.whiteout_if_shown_with(rel, memo)
     }
 
     /// The merged listing of directory `rel` (whose layers are `dirs`): the topmost entry of
@@ -428,7 +562,8 @@ impl Overlay {
         if to.node != Node::Missing {
             self.remove(dst, to.node == Node::Dir)?;
         }
-        let hidden_below = self.prepare_create(dst)? || to.node != Node::Missing && self.shown_below(dst)?;
+        let hidden_below =
+            self.prepare_create(dst)? || to.node != Node::Missing && self.shown_below(dst, &Memo::default())?;
         self.upper().rename(src, self.upper(), dst)?;
         if src_dir && hidden_below {
             self.make_opaque(dst)?;

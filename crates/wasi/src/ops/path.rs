@@ -13,6 +13,7 @@ use crate::filestat::Filestat;
 use crate::host::{HostError, HostResult, MutationKind, WasiHost};
 use crate::memory::GuestMemory;
 use crate::namespace::{Location, Resolved};
+use crate::overlay::Memo;
 use crate::path::{GuestPath, Node, climbs_above_start};
 use crate::walks::{Recording, WalkOp};
 
@@ -88,7 +89,7 @@ impl WasiHost {
         follow: bool,
         rec: Option<&mut Recording>,
     ) -> Result<(Location, Node, bool), Errno> {
-        let r = self.resolve_full_at(mem, fd, needed, (ptr, len), follow, rec)?;
+        let r = self.resolve_full_at(mem, fd, needed, (ptr, len), follow, rec, Memo::default())?;
         Ok((r.location, r.node, r.trailing_slash))
     }
 
@@ -101,10 +102,11 @@ impl WasiHost {
         (ptr, len): (u32, u32),
         follow: bool,
         rec: Option<&mut Recording>,
+        memo: Memo,
     ) -> Result<Resolved, Errno> {
         let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
-        let Some(rec) = rec else { return self.ns.resolve_full(&start, &path, follow, &mut ()) };
-        let resolved = self.ns.resolve_full(&start, &path, follow, rec);
+        let Some(rec) = rec else { return self.ns.resolve_full(&start, &path, follow, &mut (), memo) };
+        let resolved = self.ns.resolve_full(&start, &path, follow, rec, memo);
         if let Ok(r) = &resolved {
             rec.end = Some((r.location.clone(), r.node.clone()));
         }
@@ -138,16 +140,18 @@ impl WasiHost {
     }
 
     /// Where the name `path` would be created or removed with one host call (see
-    /// [`crate::namespace::Namespace::new_name`]), when that is possible.
+    /// [`crate::namespace::Namespace::new_name`]), when that is possible; overlay lookups
+    /// made on the way are left in `memo`.
     fn new_name_at(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: u32,
         needed: u64,
         (ptr, len): (u32, u32),
+        memo: &Memo,
     ) -> Result<Option<Location>, Errno> {
         let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
-        Ok(self.ns.new_name(&start, &path))
+        Ok(self.ns.new_name(&start, &path, memo))
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
@@ -180,21 +184,23 @@ impl WasiHost {
 
     /// A missing `loc` readied for a new entry: in an overlay its parent is copied up and a
     /// whiteout of the name taken away. True if a directory made there must be opaque.
-    fn for_create(&self, loc: &Location) -> Result<bool, Errno> {
+    /// `memo` holds the lookups this call's walk made, if any.
+    fn for_create(&self, loc: &Location, memo: &Memo) -> Result<bool, Errno> {
         match self.ns.mount(loc.mount).overlay() {
-            Some(o) => o.prepare_create(&loc.rel),
+            Some(o) => o.prepare_create_with(&loc.rel, memo),
             None => Ok(false),
         }
     }
 
     /// Removes the entry at `loc` (a directory only if `dir`; an overlay leaves a whiteout
     /// where a lower layer shows the name).
-    fn remove_entry(&self, loc: &Location, dir: bool) -> Result<(), Errno> {
+    /// `memo` holds the lookups this call's walk made, if any.
+    fn remove_entry(&self, loc: &Location, dir: bool, memo: &Memo) -> Result<(), Errno> {
         if let Some(o) = self.ns.mount(loc.mount).overlay() {
             if dir && !o.is_empty_dir(&loc.rel, self.overlay_dirs(loc)?)? {
                 return Err(Errno::Notempty);
             }
-            return o.remove(&loc.rel, dir);
+            return o.remove_with(&loc.rel, dir, memo);
         }
         let host = self.host_dir(loc);
         if dir {
@@ -287,7 +293,7 @@ impl WasiHost {
             return Err(Errno::Exist.into());
         }
         self.check_writable(&loc)?;
-        let opaque = self.for_create(&loc)?;
+        let opaque = self.for_create(&loc, &Memo::default())?;
         self.host_dir(&loc).create_dir(&loc.rel)?;
         if opaque && let Some(o) = self.ns.mount(loc.mount).overlay() {
             o.make_opaque(&loc.rel)?;
@@ -329,7 +335,7 @@ impl WasiHost {
         rec: Option<&mut Recording>,
     ) -> HostResult<()> {
         let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
-        let r = self.resolve_full_at(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow, rec)?;
+        let r = self.resolve_full_at(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow, rec, Memo::default())?;
         if r.node == Node::Missing {
             return Err(Errno::Noent.into());
         }
@@ -402,7 +408,7 @@ impl WasiHost {
         self.check_writable(&dst)?;
         // In an overlay both names end in the upper: the source is copied up first.
         let src = self.for_write(&src, true)?;
-        self.for_create(&dst)?;
+        self.for_create(&dst, &Memo::default())?;
         let dir = self.host_dir(&src);
         dir.hard_link(&src.rel, dir, &dst.rel)?;
         self.notify(MutationKind::Link, &dst.path, dst.mount, Some(&src.path));
@@ -474,18 +480,19 @@ impl WasiHost {
         // A new file is the common case of `O_CREAT`: the name is created outright
         // (`O_CREAT|O_EXCL`, no lookup of it first), and only if that fails (the name exists,
         // or anything else) does the whole walk below decide, as it always did.
+        let memo = Memo::default();
         if creat
             && rec.is_none()
             && oflags & oflags::DIRECTORY == 0
-            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len))?
+            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len), &memo)?
             && let Ok(file) = self.open_host_file(&loc, true, true, readable, writable, trunc, fdflags)
         {
             let flags = OpenFlags { readable, writable, append, trunc, fdflags };
             let descriptor = self.file_descriptor(file, loc, true, flags)?;
             return self.insert_opened(mem, fd, descriptor, out);
         }
-        let (loc, node, slash) = self.resolve_at_recorded(mem, fd, needed, (path, len), follow, rec)?;
-
+        let Resolved { location: loc, node, trailing_slash: slash, memo, .. } =
+            self.resolve_full_at(mem, fd, needed, (path, len), follow, rec, memo)?;
         let descriptor = match node {
             Node::Dir => {
                 if creat && excl {
@@ -519,7 +526,7 @@ impl WasiHost {
                 let truncated = if trunc && !created { self.counted_len(&loc) } else { 0 };
                 let loc = match (created, writable) {
                     (true, _) => {
-                        self.for_create(&loc)?;
+                        self.for_create(&loc, &memo)?;
                         loc
                     }
                     // A lower file is copied up before it is written (without its data when
@@ -655,7 +662,7 @@ impl WasiHost {
             return Err(Errno::Notempty.into());
         }
         self.check_writable(&loc)?;
-        self.remove_entry(&loc, true)?;
+        self.remove_entry(&loc, true, &Memo::default())?;
         self.notify(MutationKind::Rmdir, &loc.path, loc.mount, None);
         Ok(())
     }
@@ -740,7 +747,7 @@ impl WasiHost {
         // Stored verbatim, absolute targets included: they mean the container root when followed
         // through the namespace, and the host never follows them.
         let target = std::ffi::OsStr::from_bytes(&target);
-        self.for_create(&loc)?;
+        self.for_create(&loc, &Memo::default())?;
         self.host_dir(&loc).symlink_contents(target, &loc.rel)?;
         self.notify(MutationKind::Symlink, &loc.path, loc.mount, None);
         Ok(())
@@ -750,14 +757,16 @@ impl WasiHost {
         // The name removed outright (`unlinkat`, no lookup of it first) where no quota wants
         // its length; if that fails (no such name, a directory, …) the whole walk below
         // decides, and answers, as it always did.
-        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len))?
+        let memo = Memo::default();
+        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), &memo)?
             && self.ns.mount(loc.mount).quota.is_none()
             && self.host_dir(&loc).remove_file(&loc.rel).is_ok()
         {
             self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
             return Ok(());
         }
-        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), false)?;
+        let Resolved { location: loc, node, memo, .. } =
+            self.resolve_full_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), false, None, memo)?;
         match node {
             Node::Missing => return Err(Errno::Noent.into()),
             Node::Dir => return Err(Errno::Isdir.into()),
@@ -767,7 +776,7 @@ impl WasiHost {
         self.check_not_mount_point(&loc)?;
         self.check_writable(&loc)?;
         let freed = self.last_link_len(&loc);
-        self.remove_entry(&loc, false)?;
+        self.remove_entry(&loc, false, &memo)?;
         self.credit(&loc, freed);
         self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
         Ok(())
