@@ -302,11 +302,13 @@ impl Namespace {
     /// creating or removing the name with one host call (`O_CREAT|O_EXCL`, `unlinkat`), whose
     /// own answer says whether the name was there. `None` when the name needs the whole walk:
     /// its last component is `.`/`..` or ends in `/`, the parent is not a directory, or the
-    /// name lies in anything but a writable directory mount (an overlay, a file or device
-    /// mount, a mount point or a directory leading to one). The parent walk's errors are
-    /// `None` too: the whole walk meets and reports them. Overlay lookups made on the way
-    /// are left in `memo`, for the whole walk that follows a `None`.
-    pub fn new_name(&self, start: &GuestPath, path: &[u8], memo: &Memo) -> Option<Location> {
+    /// name lies in anything but a writable directory mount (a file or device mount, a mount
+    /// point or a directory leading to one, an overlay unless `in_upper`). With `in_upper`,
+    /// a name in an overlay directory that the upper has is given too, in the upper (what
+    /// the upper has there is what shows: removing it is removing the merged name). The
+    /// parent walk's errors are `None` too: the whole walk meets and reports them. Overlay
+    /// lookups made on the way are left in `memo`, for the whole walk that follows a `None`.
+    pub fn new_name(&self, start: &GuestPath, path: &[u8], memo: &Memo, in_upper: bool) -> Option<Location> {
         if path.len() > crate::path::PATH_MAX || path.contains(&0) {
             return None;
         }
@@ -329,14 +331,16 @@ impl Namespace {
         dir.push(name);
         let mount = self.mount_of(&dir);
         let m = &self.mounts[mount];
-        if m.readonly
-            || !matches!(m.source, MountSource::Dir(_))
-            || self.leads_to_mount(&dir)
-            || self.is_mount_point(&dir)
-        {
+        let rel = PathBuf::from(dir.relative_to(&m.path));
+        let usable = match &m.source {
+            MountSource::Dir(_) => true,
+            MountSource::Overlay(o) => in_upper && o.upper_has_dir(rel.parent()?, memo),
+            MountSource::File { .. } | MountSource::Devices { .. } => false,
+        };
+        if m.readonly || !usable || self.leads_to_mount(&dir) || self.is_mount_point(&dir) {
             return None;
         }
-        Some(self.locate(&dir))
+        Some(Location { path: dir, mount, rel, layer: 0 })
     }
 }
 

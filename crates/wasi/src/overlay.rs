@@ -246,6 +246,11 @@ impl Overlay {
         Ok(done)
     }
 
+    /// Did this call's lookups (`memo`) find `rel` a directory the upper has?
+    pub fn upper_has_dir(&self, rel: &Path, memo: &Memo) -> bool {
+        is_root(rel) || memo.get(rel).is_some_and(|e| e.found.node == Node::Dir && e.found.dirs & 1 != 0)
+    }
+
     /// Is the upper's directory `rel` opaque?
     fn is_opaque(&self, rel: &Path) -> Result<bool, Errno> {
         exists(self.upper(), &rel.join(OPAQUE))
@@ -426,8 +431,7 @@ impl Overlay {
     /// already have found the parent in the upper and no whiteout of the name there.
     pub fn prepare_create_with(&self, rel: &Path, memo: &Memo) -> Result<bool, Errno> {
         let parent = rel.parent().unwrap_or(Path::new(""));
-        let parent_up = memo.get(parent).is_some_and(|e| e.found.node == Node::Dir && e.found.dirs & 1 != 0);
-        if !parent_up {
+        if !self.upper_has_dir(parent, memo) {
             self.copy_up_dir(parent)?;
         }
         if memo.get(rel).is_some_and(|e| e.found.no_whiteout) {
@@ -452,7 +456,8 @@ impl Overlay {
         self.whiteout_if_shown_with(rel, &Memo::default())
     }
 
-    fn whiteout_if_shown_with(&self, rel: &Path, memo: &Memo) -> Result<(), Errno> {
+    /// [`Self::whiteout_if_shown`] after the lookups in `memo` (this call's walk).
+    pub fn whiteout_if_shown_with(&self, rel: &Path, memo: &Memo) -> Result<(), Errno> {
         if self.shown_below(rel, memo)? {
             let parent = rel.parent().unwrap_or(Path::new(""));
             self.copy_up_dir(parent)?;

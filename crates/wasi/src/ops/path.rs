@@ -149,9 +149,10 @@ impl WasiHost {
         needed: u64,
         (ptr, len): (u32, u32),
         memo: &Memo,
+        in_upper: bool,
     ) -> Result<Option<Location>, Errno> {
         let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
-        Ok(self.ns.new_name(&start, &path, memo))
+        Ok(self.ns.new_name(&start, &path, memo, in_upper))
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
@@ -484,7 +485,8 @@ impl WasiHost {
         if creat
             && rec.is_none()
             && oflags & oflags::DIRECTORY == 0
-            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len), &memo)?
+            // Not in an overlay: a lower layer may have the name the upper lacks.
+            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len), &memo, false)?
             && let Ok(file) = self.open_host_file(&loc, true, true, readable, writable, trunc, fdflags)
         {
             let flags = OpenFlags { readable, writable, append, trunc, fdflags };
@@ -754,14 +756,18 @@ impl WasiHost {
     }
 
     pub fn path_unlink_file(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
-        // The name removed outright (`unlinkat`, no lookup of it first) where no quota wants
-        // its length; if that fails (no such name, a directory, …) the whole walk below
-        // decides, and answers, as it always did.
+        // The name removed outright (`unlinkat`, no lookup of it first; in an overlay from the
+        // upper, then a whiteout if a lower layer shows the name) where no quota wants its
+        // length; if that fails (no such name, a directory, …) the whole walk below decides,
+        // and answers, as it always did.
         let memo = Memo::default();
-        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), &memo)?
+        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), &memo, true)?
             && self.ns.mount(loc.mount).quota.is_none()
             && self.host_dir(&loc).remove_file(&loc.rel).is_ok()
         {
+            if let Some(o) = self.ns.mount(loc.mount).overlay() {
+                o.whiteout_if_shown_with(&loc.rel, &memo)?;
+            }
             self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
             return Ok(());
         }
