@@ -646,4 +646,48 @@ mod tests {
         let names: Vec<_> = o.read_dir(Path::new("etc"), 0b111).unwrap().into_iter().map(|e| e.name).collect();
         assert_eq!(names, ["motd"]);
     }
+
+    /// A walk's lookups stop at the upper where it has the name, yet a name the upper lacks
+    /// below a directory it has still comes from the lowers, minding whiteouts and opaque
+    /// markers; and what the walk learnt steers the create that follows.
+    #[test]
+    fn lookups_through_an_upper_directory_still_see_below_it() {
+        let t = tempfile::tempdir().unwrap();
+        let (up, low) = (t.path().join("up"), t.path().join("low"));
+        for d in ["etc", "opq"] {
+            fs::create_dir_all(up.join(d)).unwrap();
+            fs::create_dir_all(low.join(d)).unwrap();
+        }
+        for f in ["etc/gone", "etc/kept", "opq/hidden"] {
+            fs::write(low.join(f), f).unwrap();
+        }
+        fs::write(up.join("etc/own"), "own").unwrap();
+        fs::write(up.join("etc/.wh.gone"), "").unwrap();
+        fs::write(up.join("opq").join(OPAQUE), "").unwrap();
+        let o = Overlay::new(open(&up), vec![open(&low)]).unwrap();
+        let memo = Memo::default();
+        let seen = |p: &str| {
+            let f = o.lookup(Path::new(p), &memo).unwrap();
+            (f.layer, f.node)
+        };
+        assert_eq!(seen("etc/own"), (0, Node::File));
+        assert_eq!(seen("etc/kept"), (1, Node::File));
+        assert_eq!(seen("etc/gone"), (0, Node::Missing));
+        assert_eq!(seen("opq/hidden"), (0, Node::Missing));
+        assert_eq!(seen("etc/new"), (0, Node::Missing));
+        // The same answers as lookups that share nothing, and every layer of the directories.
+        for p in ["etc/own", "etc/kept", "etc/gone", "opq/hidden", "etc/new"] {
+            assert_eq!(
+                o.find(Path::new(p), &Memo::default()).unwrap().node,
+                o.lookup(Path::new(p), &memo).unwrap().node
+            );
+        }
+        assert_eq!(o.find(Path::new("etc"), &memo).unwrap().dirs, 0b11);
+        assert_eq!(o.find(Path::new("opq"), &memo).unwrap().dirs, 0b01);
+        // A create where the walk saw the whiteout takes it away; where it saw none, there
+        // is nothing to take away.
+        assert!(o.prepare_create_with(Path::new("etc/gone"), &memo).unwrap());
+        assert!(!up.join("etc/.wh.gone").exists());
+        assert!(!o.prepare_create_with(Path::new("etc/new"), &memo).unwrap());
+    }
 }

@@ -76,24 +76,13 @@ impl WasiHost {
         (ptr, len): (u32, u32),
         follow: bool,
     ) -> Result<(Location, Node, bool), Errno> {
-        self.resolve_at_recorded(mem, fd, needed, (ptr, len), follow, None)
-    }
-
-    /// [`Self::resolve_at_with_slash`], recording the walk in `rec` if given.
-    fn resolve_at_recorded(
-        &mut self,
-        mem: &GuestMemory<'_>,
-        fd: u32,
-        needed: u64,
-        (ptr, len): (u32, u32),
-        follow: bool,
-        rec: Option<&mut Recording>,
-    ) -> Result<(Location, Node, bool), Errno> {
-        let r = self.resolve_full_at(mem, fd, needed, (ptr, len), follow, rec, Memo::default())?;
+        let r = self.resolve_full_at(mem, fd, needed, (ptr, len), follow, None, Memo::default())?;
         Ok((r.location, r.node, r.trailing_slash))
     }
 
-    /// [`Self::resolve_at_recorded`], with the metadata the walk read of the final path.
+    /// [`Self::resolve_at_with_slash`], recording the walk in `rec` if given, starting from the
+    /// lookups in `memo`, with the metadata the walk read of the final path.
+    #[allow(clippy::too_many_arguments)]
     fn resolve_full_at(
         &mut self,
         mem: &GuestMemory<'_>,
