@@ -18,10 +18,12 @@
 //! overlayfs without its index does.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
 use cap_std::fs::{Dir, Metadata, MetadataExt, OpenOptions};
@@ -113,6 +115,64 @@ pub enum OverlayError {
 pub struct Overlay {
     /// `[upper, lowers topmost first…]`.
     layers: Vec<Dir>,
+    listings: LowerListings,
+}
+
+/// A lower directory's names, each with whether it is a directory (not following links).
+type Listing = HashMap<OsString, bool>;
+
+/// Listings of lower-layer directories, kept for the overlay's life. Safe to keep, unlike
+/// anything about the upper (which other guests of the container write): nothing writes into
+/// a lower layer (ARCHITECTURE.md, "Layers": every change goes to the upper, and a layer is
+/// not removed while a container uses it), so what a lower directory held when listed is
+/// what it holds. A directory is listed the second time a name in it is asked for, so a
+/// guest that looks up one name there pays one `stat`, not a listing.
+#[derive(Default)]
+struct LowerListings(Mutex<HashMap<(usize, PathBuf), Listed>>);
+
+enum Listed {
+    /// Asked about once, not listed yet.
+    Once,
+    /// Listed (`None`: it could not be, so every name in it is asked of the host).
+    Names(Option<Arc<Listing>>),
+}
+
+impl LowerListings {
+    /// The listing of directory `rel` of lower layer `i` (whose `Dir` is `dir`), once it was
+    /// asked about before.
+    fn get(&self, i: usize, dir: &Dir, rel: &Path) -> Option<Arc<Listing>> {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (i, rel.to_path_buf());
+        match kept.get(&key) {
+            Some(Listed::Names(names)) => return names.clone(),
+            Some(Listed::Once) => {}
+            None => {
+                kept.insert(key, Listed::Once);
+                return None;
+            }
+        }
+        let names = list(dir, rel).ok().map(Arc::new);
+        kept.insert(key, Listed::Names(names.clone()));
+        names
+    }
+}
+
+fn list(dir: &Dir, rel: &Path) -> io::Result<Listing> {
+    let entries = if is_root(rel) { dir.entries()? } else { dir.read_dir(rel)? };
+    entries
+        .map(|e| {
+            let e = e?;
+            Ok((e.file_name(), e.file_type()?.is_dir()))
+        })
+        .collect()
+}
+
+/// What a layer has at a path.
+enum Probe {
+    /// A directory, with its metadata unless it was not wanted and a listing answered.
+    Dir(Option<Metadata>),
+    Other(Metadata),
+    Absent,
 }
 
 /// Is `name` one of the overlay's own (a whiteout, the opaque marker, a copy-up in progress)?
@@ -160,7 +220,7 @@ impl Overlay {
         }
         let mut layers = vec![upper];
         layers.extend(lowers);
-        Ok(Self { layers })
+        Ok(Self { layers, listings: LowerListings::default() })
     }
 
     /// The writable layer.
@@ -212,12 +272,12 @@ impl Overlay {
                 }
                 Err(e) if is_absent(&e) => {
                     let above = self.complete(parent, memo)?;
-                    self.find_in(rel, above.found.dirs, true)?
+                    self.find_in(rel, above.found.dirs, true, true)?
                 }
                 Err(e) => return Err(e.into()),
             }
         } else {
-            self.find_in(rel, above.found.dirs, false)?
+            self.find_in(rel, above.found.dirs, false, true)?
         };
         memo.put(rel, &entry);
         Ok(entry)
@@ -235,7 +295,7 @@ impl Overlay {
         // As a walk through all the layers would: the upper's directory first, then, unless
         // it is opaque, whatever directories the lowers have there.
         if lowers != 0 && !self.is_opaque(rel)? {
-            let below = self.find_in(rel, lowers, false)?.found;
+            let below = self.find_in(rel, lowers, false, false)?.found;
             if below.node == Node::Dir {
                 dirs |= below.dirs;
             }
@@ -256,6 +316,42 @@ impl Overlay {
         exists(self.upper(), &rel.join(OPAQUE))
     }
 
+    /// What lower layer `i` has at `rel` by its parent's kept listing: `Some(None)` nothing,
+    /// `Some(Some(is_dir))` an entry; `None` when there is no listing (yet).
+    fn listed(&self, i: usize, rel: &Path) -> Option<Option<bool>> {
+        debug_assert!(i > 0, "the upper's listings are never kept");
+        let name = rel.file_name()?;
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let listing = self.listings.get(i, &self.layers[i], parent)?;
+        Some(listing.get(name).copied())
+    }
+
+    /// What layer `i` has at `rel`; a directory's metadata only if `want_md`.
+    fn probe(&self, i: usize, rel: &Path, want_md: bool) -> Result<Probe, Errno> {
+        if i > 0 {
+            match self.listed(i, rel) {
+                Some(None) => return Ok(Probe::Absent),
+                Some(Some(true)) if !want_md => return Ok(Probe::Dir(None)),
+                _ => {}
+            }
+        }
+        match self.layers[i].symlink_metadata(rel) {
+            Ok(md) if md.is_dir() => Ok(Probe::Dir(Some(md))),
+            Ok(md) => Ok(Probe::Other(md)),
+            Err(e) if is_absent(&e) => Ok(Probe::Absent),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Does layer `i` have `rel` (an opaque marker, a whiteout)?
+    fn has(&self, i: usize, rel: &Path) -> Result<bool, Errno> {
+        // Only a lower layer's listing is kept: the upper is asked every time.
+        match if i > 0 { self.listed(i, rel) } else { None } {
+            Some(entry) => Ok(entry.is_some()),
+            None => exists(&self.layers[i], rel),
+        }
+    }
+
     /// What the symlink or other non-directory `rel` of layer `i`, with metadata `md`, is.
     fn node_of(&self, i: usize, rel: &Path, md: &Metadata) -> Result<Node, Errno> {
         Ok(if md.file_type().is_symlink() {
@@ -266,32 +362,32 @@ impl Overlay {
     }
 
     /// Looks `rel` up in the layers `parents` of its merged parent directory, topmost first;
-    /// `upper_lacks` when the upper is already known not to have it.
-    fn find_in(&self, rel: &Path, parents: Layers, upper_lacks: bool) -> Result<Entry, Errno> {
+    /// `upper_lacks` when the upper is already known not to have it. The metadata of what is
+    /// found is wanted unless `!want_md` (then a directory's may be left out).
+    fn find_in(&self, rel: &Path, parents: Layers, upper_lacks: bool, want_md: bool) -> Result<Entry, Errno> {
         let mut found: Option<Found> = None;
         let mut metadata = None;
         let mut no_whiteout = false;
         let last = layer_bits(parents).last();
         for i in layer_bits(parents) {
             let below = Some(i) != last;
-            let dir = &self.layers[i];
-            let md =
-                if i == 0 && upper_lacks { Err(io::ErrorKind::NotFound.into()) } else { dir.symlink_metadata(rel) };
-            match md {
-                Ok(md) if md.is_dir() => {
+            let probe =
+                if i == 0 && upper_lacks { Probe::Absent } else { self.probe(i, rel, want_md && found.is_none())? };
+            match probe {
+                Probe::Dir(md) => {
                     if found.is_none() {
-                        metadata = Some(md);
+                        metadata = md;
                     }
                     let f = found.get_or_insert(Found { layer: i, node: Node::Dir, dirs: 0, no_whiteout: false });
                     if f.node != Node::Dir {
                         break;
                     }
                     f.dirs |= 1 << i;
-                    if below && exists(dir, &rel.join(OPAQUE))? {
+                    if below && self.has(i, &rel.join(OPAQUE))? {
                         break;
                     }
                 }
-                Ok(md) => {
+                Probe::Other(md) => {
                     if found.is_none() {
                         found = Some(Found { layer: i, node: self.node_of(i, rel, &md)?, dirs: 0, no_whiteout: false });
                         metadata = Some(md);
@@ -299,15 +395,14 @@ impl Overlay {
                     // A non-directory hides what lies below; one below a directory is hidden.
                     break;
                 }
-                Err(e) if is_absent(&e) => {
+                Probe::Absent => {
                     if below {
-                        if exists(dir, &whiteout_of(rel))? {
+                        if self.has(i, &whiteout_of(rel))? {
                             break;
                         }
                         no_whiteout |= i == 0;
                     }
                 }
-                Err(e) => return Err(e.into()),
             }
         }
         let mut found = found.unwrap_or_else(Found::missing);
@@ -323,7 +418,7 @@ impl Overlay {
             return Ok(false);
         }
         // The merged parent without the upper: what would show if the upper had no entry.
-        Ok(self.find_in(rel, above.dirs & !1, false)?.found.node != Node::Missing)
+        Ok(self.find_in(rel, above.dirs & !1, false, false)?.found.node != Node::Missing)
     }
 
     /// The metadata of `rel` in the layer that shows it.
@@ -689,5 +784,45 @@ mod tests {
         assert!(o.prepare_create_with(Path::new("etc/gone"), &memo).unwrap());
         assert!(!up.join("etc/.wh.gone").exists());
         assert!(!o.prepare_create_with(Path::new("etc/new"), &memo).unwrap());
+    }
+
+    /// Answers from the kept listings of lower directories (from the second question about a
+    /// directory on) are the answers the host gave: whiteouts and opaque markers in an upper
+    /// lower layer still hide what lies below them.
+    #[test]
+    fn kept_lower_listings_answer_as_the_host() {
+        let t = tempfile::tempdir().unwrap();
+        let (up, top, base) = (t.path().join("up"), t.path().join("top"), t.path().join("base"));
+        for d in [up.clone(), top.join("etc"), top.join("opq"), base.join("etc"), base.join("opq"), base.join("var")] {
+            fs::create_dir_all(d).unwrap();
+        }
+        for f in ["etc/kept", "etc/gone", "opq/hidden", "var/log"] {
+            fs::write(base.join(f), f).unwrap();
+        }
+        fs::write(top.join("etc/.wh.gone"), "").unwrap();
+        fs::write(top.join("opq").join(OPAQUE), "").unwrap();
+        fs::write(top.join("etc/own"), "own").unwrap();
+        std::os::unix::fs::symlink("/etc", top.join("link")).unwrap();
+        let o = Overlay::new(open(&up), vec![open(&top), open(&base)]).unwrap();
+        let paths =
+            ["etc", "etc/kept", "etc/gone", "etc/own", "etc/new", "opq", "opq/hidden", "var/log", "link", "none"];
+        let answers = |o: &Overlay| -> Vec<(usize, Node, Layers)> {
+            paths
+                .iter()
+                .map(|p| {
+                    let f = o.find(Path::new(p), &Memo::default()).unwrap();
+                    (f.layer, f.node, f.dirs)
+                })
+                .collect()
+        };
+        let first = answers(&o);
+        assert_eq!(first[2].1, Node::Missing, "etc/gone is whited out");
+        assert_eq!(first[6].1, Node::Missing, "opq/hidden is below an opaque directory");
+        assert_eq!(first[1], (2, Node::File, 0));
+        assert_eq!(first[0].2, 0b110);
+        assert_eq!(first[8].1, Node::Symlink(b"/etc".to_vec()));
+        for _ in 0..3 {
+            assert_eq!(answers(&o), first);
+        }
     }
 }
