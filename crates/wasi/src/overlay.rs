@@ -50,8 +50,9 @@ pub struct Found {
     pub node: Node,
     /// For a directory, the layers merged into it; otherwise empty.
     pub dirs: Layers,
-    /// The upper was asked for a whiteout of the name and has none (so a create need not
-    /// remove one). False when nobody asked.
+    /// No whiteout of the name in the upper needs taking away before a create: the upper
+    /// was asked and has none, or no lower layer has the name for one to hide. False when
+    /// nobody asked.
     pub no_whiteout: bool,
 }
 
@@ -270,6 +271,10 @@ impl Overlay {
                     let dirs = if node == Node::Dir { 1 } else { 0 };
                     Entry { found: Found { layer: 0, node, dirs, no_whiteout: false }, metadata: Some(md), partial }
                 }
+                Err(e) if is_absent(&e) && !self.lowers_may_have(rel, memo)? => {
+                    // Missing, whatever whiteouts and opaque markers the upper holds.
+                    Entry { found: Found { no_whiteout: true, ..Found::missing() }, metadata: None, partial: false }
+                }
                 Err(e) if is_absent(&e) => {
                     let above = self.complete(parent, memo)?;
                     self.find_in(rel, above.found.dirs, true, true)?
@@ -309,6 +314,33 @@ impl Overlay {
     /// Did this call's lookups (`memo`) find `rel` a directory the upper has?
     pub fn upper_has_dir(&self, rel: &Path, memo: &Memo) -> bool {
         is_root(rel) || memo.get(rel).is_some_and(|e| e.found.node == Node::Dir && e.found.dirs & 1 != 0)
+    }
+
+    /// The lower layers that may hold the directory `rel` below the upper's: those of its
+    /// complete lookup, or where only the upper was asked, the lowers' directories there as
+    /// if no opaque marker in the upper stopped them (so at least every layer that shows).
+    /// Asks only the lower layers, mostly of their kept listings.
+    fn lowers_at_most(&self, rel: &Path, memo: &Memo) -> Result<Layers, Errno> {
+        let e = self.entry(rel, memo)?;
+        if e.found.node != Node::Dir {
+            return Ok(0);
+        }
+        if !e.partial {
+            return Ok(e.found.dirs & !1);
+        }
+        let above = self.lowers_at_most(rel.parent().unwrap_or(Path::new("")), memo)?;
+        if above == 0 {
+            return Ok(0);
+        }
+        let below = self.find_in(rel, above, false, false)?.found;
+        Ok(if below.node == Node::Dir { below.dirs } else { 0 })
+    }
+
+    /// May a lower layer show `rel`? False only when none can, whatever the upper's
+    /// whiteouts and opaque markers say (which then need not be asked).
+    fn lowers_may_have(&self, rel: &Path, memo: &Memo) -> Result<bool, Errno> {
+        let lowers = self.lowers_at_most(rel.parent().unwrap_or(Path::new("")), memo)?;
+        Ok(lowers != 0 && self.find_in(rel, lowers, false, false)?.found.node != Node::Missing)
     }
 
     /// Is the upper's directory `rel` opaque?
@@ -412,6 +444,9 @@ impl Overlay {
 
     /// Does any lower layer show `rel` (so removing it from the upper must leave a whiteout)?
     fn shown_below(&self, rel: &Path, memo: &Memo) -> Result<bool, Errno> {
+        if !self.lowers_may_have(rel, memo)? {
+            return Ok(false);
+        }
         let parent = rel.parent().unwrap_or(Path::new(""));
         let above = self.find(parent, memo)?;
         if above.node != Node::Dir {
