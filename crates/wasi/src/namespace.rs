@@ -302,13 +302,14 @@ impl Namespace {
     /// creating or removing the name with one host call (`O_CREAT|O_EXCL`, `unlinkat`), whose
     /// own answer says whether the name was there. `None` when the name needs the whole walk:
     /// its last component is `.`/`..` or ends in `/`, the parent is not a directory, or the
-    /// name lies in anything but a writable directory mount (a file or device mount, a mount
-    /// point or a directory leading to one, an overlay unless `in_upper`). With `in_upper`,
-    /// a name in an overlay directory that the upper has is given too, in the upper (what
-    /// the upper has there is what shows: removing it is removing the merged name). The
-    /// parent walk's errors are `None` too: the whole walk meets and reports them. Overlay
-    /// lookups made on the way are left in `memo`, for the whole walk that follows a `None`.
-    pub fn new_name(&self, start: &GuestPath, path: &[u8], memo: &Memo, in_upper: bool) -> Option<Location> {
+    /// name lies in anything but a writable directory mount or overlay (a file or device
+    /// mount, a mount point or a directory leading to one). In an overlay the name is given
+    /// in the upper, and only where the upper has the parent directory and, for
+    /// [`NewName::Create`], no lower layer has the name (so a name the upper lacks is
+    /// missing from the merged tree, and no whiteout there hides anything). The parent
+    /// walk's errors are `None` too: the whole walk meets and reports them. Overlay lookups
+    /// made on the way are left in `memo`, for the whole walk that follows a `None`.
+    pub fn new_name(&self, start: &GuestPath, path: &[u8], memo: &Memo, intent: NewName) -> Option<Location> {
         if path.len() > crate::path::PATH_MAX || path.contains(&0) {
             return None;
         }
@@ -334,7 +335,10 @@ impl Namespace {
         let rel = PathBuf::from(dir.relative_to(&m.path));
         let usable = match &m.source {
             MountSource::Dir(_) => true,
-            MountSource::Overlay(o) => in_upper && o.upper_has_dir(rel.parent()?, memo),
+            MountSource::Overlay(o) => {
+                o.upper_has_dir(rel.parent()?, memo)
+                    && (intent == NewName::Remove || !o.lowers_may_have(&rel, memo).unwrap_or(true))
+            }
             MountSource::File { .. } | MountSource::Devices { .. } => false,
         };
         if m.readonly || !usable || self.leads_to_mount(&dir) || self.is_mount_point(&dir) {
@@ -342,6 +346,17 @@ impl Namespace {
         }
         Some(Location { path: dir, mount, rel, layer: 0 })
     }
+}
+
+/// What [`Namespace::new_name`] is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewName {
+    /// A name to create (`O_CREAT|O_EXCL`): failing if anything is there.
+    Create,
+    /// A name to remove (`unlinkat`): in an overlay, what the upper has under it is what
+    /// shows, so removing it removes the merged name (a whiteout follows where a lower
+    /// layer has it).
+    Remove,
 }
 
 /// A walked path: where it is, what is there, and what the walk learnt on the way.

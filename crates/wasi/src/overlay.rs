@@ -338,7 +338,7 @@ impl Overlay {
 
     /// May a lower layer show `rel`? False only when none can, whatever the upper's
     /// whiteouts and opaque markers say (which then need not be asked).
-    fn lowers_may_have(&self, rel: &Path, memo: &Memo) -> Result<bool, Errno> {
+    pub(crate) fn lowers_may_have(&self, rel: &Path, memo: &Memo) -> Result<bool, Errno> {
         let lowers = self.lowers_at_most(rel.parent().unwrap_or(Path::new("")), memo)?;
         Ok(lowers != 0 && self.find_in(rel, lowers, false, false)?.found.node != Node::Missing)
     }

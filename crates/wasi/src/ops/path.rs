@@ -12,7 +12,7 @@ use crate::fdtable::{Descriptor, OpenDir, OpenFile, Rights};
 use crate::filestat::Filestat;
 use crate::host::{HostError, HostResult, MutationKind, WasiHost};
 use crate::memory::GuestMemory;
-use crate::namespace::{Location, Resolved};
+use crate::namespace::{Location, NewName, Resolved};
 use crate::overlay::Memo;
 use crate::path::{GuestPath, Node, climbs_above_start};
 use crate::walks::{Recording, WalkOp};
@@ -138,10 +138,10 @@ impl WasiHost {
         needed: u64,
         (ptr, len): (u32, u32),
         memo: &Memo,
-        in_upper: bool,
+        intent: NewName,
     ) -> Result<Option<Location>, Errno> {
         let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
-        Ok(self.ns.new_name(&start, &path, memo, in_upper))
+        Ok(self.ns.new_name(&start, &path, memo, intent))
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
@@ -474,8 +474,8 @@ impl WasiHost {
         if creat
             && rec.is_none()
             && oflags & oflags::DIRECTORY == 0
-            // Not in an overlay: a lower layer may have the name the upper lacks.
-            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len), &memo, false)?
+            // In an overlay, only where no lower layer has the name (see `NewName::Create`).
+            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len), &memo, NewName::Create)?
             && let Ok(file) = self.open_host_file(&loc, true, true, readable, writable, trunc, fdflags)
         {
             let flags = OpenFlags { readable, writable, append, trunc, fdflags };
@@ -750,7 +750,7 @@ impl WasiHost {
         // length; if that fails (no such name, a directory, …) the whole walk below decides,
         // and answers, as it always did.
         let memo = Memo::default();
-        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), &memo, true)?
+        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), &memo, NewName::Remove)?
             && self.ns.mount(loc.mount).quota.is_none()
             && self.host_dir(&loc).remove_file(&loc.rel).is_ok()
         {
