@@ -150,3 +150,23 @@ fn one_containers_changes_are_not_anothers() {
     assert_eq!(l.sh(&b, "cat /etc/motd /etc/app.conf"), "base motd\nconf\n");
     assert_eq!(l.sh(&a, "cat /etc/motd; ls /etc"), "changed\nmotd\nshadowed\ntree-a\n");
 }
+
+/// Names made and removed over and over in a directory of the image, as a build's temporary
+/// files are: new names (which the upper takes without asking for whiteouts), and a lower
+/// file removed and made again (whose whiteout each create takes away and each removal puts
+/// back), while the directory's lower listing is kept after the first questions.
+#[test]
+fn names_made_and_removed_again_and_again_in_a_lower_directory() {
+    let l = Layers::new();
+    let c = l.container("c");
+    let out = l.sh(
+        &c,
+        "for i in 1 2 3; do echo $i > /etc/motd; rm /etc/motd; echo n$i > /etc/new$i; cat /etc/new$i; rm /etc/new$i; done; \
+         ls /etc; echo back > /etc/motd; cat /etc/motd /etc/shadowed; ls /etc",
+    );
+    assert_eq!(out, "n1\nn2\nn3\napp.conf\nshadowed\ntree-a\nback\nfrom top\napp.conf\nmotd\nshadowed\ntree-a\n");
+    assert!(!c.join("etc/.wh.motd").exists(), "the last create took the whiteout away");
+    let names: Vec<_> = fs::read_dir(c.join("etc")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["motd"], "no whiteout of a name no layer below has");
+    assert_eq!(fs::read_to_string(l.base.join("etc/motd")).unwrap(), "base motd\n");
+}

@@ -6,12 +6,13 @@
 //! even a symlink swapped in by someone else between our walk and the host call cannot take a
 //! guest outside its mount: the walk gives Linux semantics, cap-std is the barrier.
 
+use std::cell::RefCell;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use cap_std::fs::Dir;
+use cap_std::fs::{Dir, Metadata};
 
 use crate::devices::Device;
 use crate::errno::Errno;
@@ -185,7 +186,7 @@ impl Namespace {
         };
         // A failed lookup (a layer unreadable) is answered by the host call that follows.
         let layer = match &self.mounts[mount].source {
-            MountSource::Overlay(o) => o.find(&rel, memo).map(|f| f.layer).unwrap_or(0),
+            MountSource::Overlay(o) => o.lookup(&rel, memo).map(|f| f.layer).unwrap_or(0),
             _ => 0,
         };
         Location { path: path.clone(), mount, rel, layer }
@@ -259,9 +260,8 @@ impl Namespace {
         path: &[u8],
         follow_final: bool,
     ) -> Result<(Location, Node, bool), Errno> {
-        let memo = Memo::default();
-        let Walked { path, node, trailing_slash } = walk(&Walker { ns: self, memo: &memo }, start, path, follow_final)?;
-        Ok((self.locate_with(&path, &memo), node, trailing_slash))
+        let r = self.resolve_full(start, path, follow_final, &mut (), Memo::default())?;
+        Ok((r.location, r.node, r.trailing_slash))
     }
 
     /// [`Namespace::resolve_with_slash`], telling `trace` the links followed (see [`walk_traced`]).
@@ -272,47 +272,151 @@ impl Namespace {
         follow_final: bool,
         trace: &mut impl Trace,
     ) -> Result<(Location, Node, bool), Errno> {
-        let memo = Memo::default();
-        let Walked { path, node, trailing_slash } =
-            walk_traced(&Walker { ns: self, memo: &memo }, start, path, follow_final, trace)?;
-        Ok((self.locate_with(&path, &memo), node, trailing_slash))
+        let r = self.resolve_full(start, path, follow_final, trace, Memo::default())?;
+        Ok((r.location, r.node, r.trailing_slash))
+    }
+
+    /// The walk and location of [`Namespace::resolve_traced`], with the metadata the walk read
+    /// for the final path (so a `stat` needs no second host call). `memo` holds overlay
+    /// lookups this call already made (by [`Namespace::new_name`]).
+    pub fn resolve_full(
+        &self,
+        start: &GuestPath,
+        path: &[u8],
+        follow_final: bool,
+        trace: &mut impl Trace,
+        memo: Memo,
+    ) -> Result<Resolved, Errno> {
+        let walker = Walker { ns: self, memo: &memo, seen: RefCell::default() };
+        let Walked { path, node, trailing_slash } = walk_traced(&walker, start, path, follow_final, trace)?;
+        let location = self.locate_with(&path, &memo);
+        // Only what the walk read of this very path (not of a link it followed away from).
+        let metadata = match self.mounts[location.mount].source {
+            MountSource::Overlay(_) => memo.metadata(&location.rel),
+            _ => walker.seen.into_inner().filter(|(p, _)| *p == path).map(|(_, md)| md),
+        };
+        Ok(Resolved { location, node, trailing_slash, metadata, memo })
+    }
+
+    /// Where a new entry named by `path` would go, found by walking only its parent: for
+    /// creating or removing the name with one host call (`O_CREAT|O_EXCL`, `unlinkat`), whose
+    /// own answer says whether the name was there. `None` when the name needs the whole walk:
+    /// its last component is `.`/`..` or ends in `/`, the parent is not a directory, or the
+    /// name lies in anything but a writable directory mount or overlay (a file or device
+    /// mount, a mount point or a directory leading to one). In an overlay the name is given
+    /// in the upper, and only where the upper has the parent directory and, for
+    /// [`NewName::Create`], no lower layer has the name (so a name the upper lacks is
+    /// missing from the merged tree, and no whiteout there hides anything). The parent
+    /// walk's errors are `None` too: the whole walk meets and reports them. Overlay lookups
+    /// made on the way are left in `memo`, for the whole walk that follows a `None`.
+    pub fn new_name(&self, start: &GuestPath, path: &[u8], memo: &Memo, intent: NewName) -> Option<Location> {
+        if path.len() > crate::path::PATH_MAX || path.contains(&0) {
+            return None;
+        }
+        let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => (&path[..0], path),
+        };
+        let name = std::str::from_utf8(name).ok()?;
+        if matches!(name, "" | "." | "..") || name.len() > crate::path::NAME_MAX {
+            return None;
+        }
+        let mut dir = start.clone();
+        if !parent.is_empty() {
+            let walker = Walker { ns: self, memo, seen: RefCell::default() };
+            match walk(&walker, start, parent, true).ok()? {
+                Walked { path, node: Node::Dir, .. } => dir = path,
+                _ => return None,
+            }
+        }
+        dir.push(name);
+        let mount = self.mount_of(&dir);
+        let m = &self.mounts[mount];
+        let rel = PathBuf::from(dir.relative_to(&m.path));
+        let usable = match &m.source {
+            MountSource::Dir(_) => true,
+            MountSource::Overlay(o) => {
+                o.upper_has_dir(rel.parent()?, memo)
+                    && (intent == NewName::Remove || !o.lowers_may_have(&rel, memo).unwrap_or(true))
+            }
+            MountSource::File { .. } | MountSource::Devices { .. } => false,
+        };
+        if m.readonly || !usable || self.leads_to_mount(&dir) || self.is_mount_point(&dir) {
+            return None;
+        }
+        Some(Location { path: dir, mount, rel, layer: 0 })
     }
 }
 
+/// What [`Namespace::new_name`] is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewName {
+    /// A name to create (`O_CREAT|O_EXCL`): failing if anything is there.
+    Create,
+    /// A name to remove (`unlinkat`): in an overlay, what the upper has under it is what
+    /// shows, so removing it removes the merged name (a whiteout follows where a lower
+    /// layer has it).
+    Remove,
+}
+
+/// A walked path: where it is, what is there, and what the walk learnt on the way.
+pub struct Resolved {
+    pub location: Location,
+    pub node: Node,
+    /// The path ended with `/`.
+    pub trailing_slash: bool,
+    /// The final path's metadata as the walk read it from the host, if it did.
+    pub metadata: Option<Metadata>,
+    /// In an overlay, the walk's lookups, for the change the same call makes next.
+    pub memo: Memo,
+}
+
 /// The namespace as one walk sees it: an overlay's lookups of each prefix are kept for the
-/// next component, so a walk costs each layer one `stat` per component, not one per prefix.
+/// next component, so a walk costs each layer one `stat` per component, not one per prefix;
+/// and the last host metadata read, for the caller that wants the final path's.
 struct Walker<'a> {
     ns: &'a Namespace,
     memo: &'a Memo,
+    seen: RefCell<Option<(GuestPath, Metadata)>>,
 }
 
 impl Lookup for Walker<'_> {
     fn node(&self, path: &GuestPath) -> Result<Node, Errno> {
-        self.ns.node_with(path, self.memo)
+        self.ns.node_with(path, self.memo, Some(&self.seen))
     }
 }
 
 impl Lookup for Namespace {
     fn node(&self, path: &GuestPath) -> Result<Node, Errno> {
-        self.node_with(path, &Memo::default())
+        self.node_with(path, &Memo::default(), None)
     }
 }
 
 impl Namespace {
-    fn node_with(&self, path: &GuestPath, memo: &Memo) -> Result<Node, Errno> {
+    /// What `path` is; the host metadata read for it is left in `seen`, if given.
+    fn node_with(
+        &self,
+        path: &GuestPath,
+        memo: &Memo,
+        seen: Option<&RefCell<Option<(GuestPath, Metadata)>>>,
+    ) -> Result<Node, Errno> {
         if self.leads_to_mount(path) {
             return Ok(Node::Dir);
         }
         let mount = self.mount_of(path);
         if let MountSource::Overlay(o) = &self.mounts[mount].source {
-            return Ok(o.find(Path::new(path.relative_to(&self.mounts[mount].path)), memo)?.node);
+            return Ok(o.lookup(Path::new(path.relative_to(&self.mounts[mount].path)), memo)?.node);
         }
         let loc = self.locate(path);
         if self.device_at(&loc).is_some() {
             return Ok(Node::File);
         }
         let dir = self.mounts[loc.mount].dir();
-        match dir.symlink_metadata(&loc.rel) {
+        let md = dir.symlink_metadata(&loc.rel);
+        if let (Some(seen), Ok(md)) = (seen, &md) {
+            *seen.borrow_mut() = Some((path.clone(), md.clone()));
+        }
+        match md {
             Ok(md) if md.file_type().is_symlink() => {
                 let target = dir.read_link_contents(&loc.rel)?;
                 Ok(Node::Symlink(target.into_os_string().into_vec()))

@@ -12,9 +12,20 @@ use crate::fdtable::{Descriptor, OpenDir, OpenFile, Rights};
 use crate::filestat::Filestat;
 use crate::host::{HostError, HostResult, MutationKind, WasiHost};
 use crate::memory::GuestMemory;
-use crate::namespace::Location;
+use crate::namespace::{Location, NewName, Resolved};
+use crate::overlay::Memo;
 use crate::path::{GuestPath, Node, climbs_above_start};
 use crate::walks::{Recording, WalkOp};
+
+/// How `path_open` opens a file: its access, `O_APPEND`, `O_TRUNC` and the fd flags asked for.
+#[derive(Clone, Copy)]
+struct OpenFlags {
+    readable: bool,
+    writable: bool,
+    append: bool,
+    trunc: bool,
+    fdflags: u16,
+}
 
 /// The time a `fstflags` pair asks for: a given time, now, or unchanged.
 pub(crate) fn time_spec(ts: u64, set: u16, now: u16, flags: u16) -> Result<Option<SystemTimeSpec>, Errno> {
@@ -65,11 +76,14 @@ impl WasiHost {
         (ptr, len): (u32, u32),
         follow: bool,
     ) -> Result<(Location, Node, bool), Errno> {
-        self.resolve_at_recorded(mem, fd, needed, (ptr, len), follow, None)
+        let r = self.resolve_full_at(mem, fd, needed, (ptr, len), follow, None, Memo::default())?;
+        Ok((r.location, r.node, r.trailing_slash))
     }
 
-    /// [`Self::resolve_at_with_slash`], recording the walk in `rec` if given.
-    fn resolve_at_recorded(
+    /// [`Self::resolve_at_with_slash`], recording the walk in `rec` if given, starting from the
+    /// lookups in `memo`, with the metadata the walk read of the final path.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_full_at(
         &mut self,
         mem: &GuestMemory<'_>,
         fd: u32,
@@ -77,7 +91,28 @@ impl WasiHost {
         (ptr, len): (u32, u32),
         follow: bool,
         rec: Option<&mut Recording>,
-    ) -> Result<(Location, Node, bool), Errno> {
+        memo: Memo,
+    ) -> Result<Resolved, Errno> {
+        let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
+        let Some(rec) = rec else { return self.ns.resolve_full(&start, &path, follow, &mut (), memo) };
+        let resolved = self.ns.resolve_full(&start, &path, follow, rec, memo);
+        if let Ok(r) = &resolved {
+            rec.end = Some((r.location.clone(), r.node.clone()));
+        }
+        rec.start = Some(start);
+        rec.path = path;
+        resolved
+    }
+
+    /// The path argument and the directory it is relative to, once `fd` is known to have
+    /// `needed` and the path to stay within what `fd` may reach.
+    fn path_arg(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
+    ) -> Result<(GuestPath, Vec<u8>), Errno> {
         self.dir_rights(fd, needed)?;
         let start = self.dir_path(fd)?;
         let path = mem.read_vec(ptr, len)?;
@@ -90,14 +125,23 @@ impl WasiHost {
         if self.fds.get_dir(fd)?.preopen.is_none() && climbs_above_start(&path) {
             return Err(Errno::Notcapable);
         }
-        let Some(rec) = rec else { return self.ns.resolve_with_slash(&start, &path, follow) };
-        let resolved = self.ns.resolve_traced(&start, &path, follow, rec);
-        if let Ok((loc, node, _)) = &resolved {
-            rec.end = Some((loc.clone(), node.clone()));
-        }
-        rec.start = Some(start);
-        rec.path = path;
-        resolved
+        Ok((start, path))
+    }
+
+    /// Where the name `path` would be created or removed with one host call (see
+    /// [`crate::namespace::Namespace::new_name`]), when that is possible; overlay lookups
+    /// made on the way are left in `memo`.
+    fn new_name_at(
+        &mut self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        needed: u64,
+        (ptr, len): (u32, u32),
+        memo: &Memo,
+        intent: NewName,
+    ) -> Result<Option<Location>, Errno> {
+        let (start, path) = self.path_arg(mem, fd, needed, (ptr, len))?;
+        Ok(self.ns.new_name(&start, &path, memo, intent))
     }
 
     pub(crate) fn host_dir(&self, loc: &Location) -> &Dir {
@@ -130,21 +174,23 @@ impl WasiHost {
 
     /// A missing `loc` readied for a new entry: in an overlay its parent is copied up and a
     /// whiteout of the name taken away. True if a directory made there must be opaque.
-    fn for_create(&self, loc: &Location) -> Result<bool, Errno> {
+    /// `memo` holds the lookups this call's walk made, if any.
+    fn for_create(&self, loc: &Location, memo: &Memo) -> Result<bool, Errno> {
         match self.ns.mount(loc.mount).overlay() {
-            Some(o) => o.prepare_create(&loc.rel),
+            Some(o) => o.prepare_create_with(&loc.rel, memo),
             None => Ok(false),
         }
     }
 
     /// Removes the entry at `loc` (a directory only if `dir`; an overlay leaves a whiteout
     /// where a lower layer shows the name).
-    fn remove_entry(&self, loc: &Location, dir: bool) -> Result<(), Errno> {
+    /// `memo` holds the lookups this call's walk made, if any.
+    fn remove_entry(&self, loc: &Location, dir: bool, memo: &Memo) -> Result<(), Errno> {
         if let Some(o) = self.ns.mount(loc.mount).overlay() {
             if dir && !o.is_empty_dir(&loc.rel, self.overlay_dirs(loc)?)? {
                 return Err(Errno::Notempty);
             }
-            return o.remove(&loc.rel, dir);
+            return o.remove_with(&loc.rel, dir, memo);
         }
         let host = self.host_dir(loc);
         if dir {
@@ -237,7 +283,7 @@ impl WasiHost {
             return Err(Errno::Exist.into());
         }
         self.check_writable(&loc)?;
-        let opaque = self.for_create(&loc)?;
+        let opaque = self.for_create(&loc, &Memo::default())?;
         self.host_dir(&loc).create_dir(&loc.rel)?;
         if opaque && let Some(o) = self.ns.mount(loc.mount).overlay() {
             o.make_opaque(&loc.rel)?;
@@ -279,11 +325,17 @@ impl WasiHost {
         rec: Option<&mut Recording>,
     ) -> HostResult<()> {
         let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
-        let (loc, node, _) = self.resolve_at_recorded(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow, rec)?;
-        if node == Node::Missing {
+        let r = self.resolve_full_at(mem, fd, rights::PATH_FILESTAT_GET, (path, len), follow, rec, Memo::default())?;
+        if r.node == Node::Missing {
             return Err(Errno::Noent.into());
         }
-        self.stat_location(&loc)?.write(mem, out)?;
+        let stat = match (&r.metadata, self.device_stat(&r.location)) {
+            (_, Some(device)) => device,
+            // What the walk read of the path a moment ago is what a `stat` would read now.
+            (Some(md), None) => Filestat::from_metadata(md, self.ns.mount(r.location.mount).dev),
+            (None, None) => self.stat_location(&r.location)?,
+        };
+        stat.write(mem, out)?;
         Ok(())
     }
 
@@ -346,7 +398,7 @@ impl WasiHost {
         self.check_writable(&dst)?;
         // In an overlay both names end in the upper: the source is copied up first.
         let src = self.for_write(&src, true)?;
-        self.for_create(&dst)?;
+        self.for_create(&dst, &Memo::default())?;
         let dir = self.host_dir(&src);
         dir.hard_link(&src.rel, dir, &dst.rel)?;
         self.notify(MutationKind::Link, &dst.path, dst.mount, Some(&src.path));
@@ -411,13 +463,27 @@ impl WasiHost {
         if trunc {
             needed |= rights::PATH_FILESTAT_SET_SIZE;
         }
-        let (loc, node, slash) = self.resolve_at_recorded(mem, fd, needed, (path, len), follow, rec)?;
-        let dir_rights = self.fds.rights(fd)?;
         // As wasmtime-wasi: only FD_READ / FD_WRITE in the requested rights choose the access
         // mode; the other bits describe what the guest means to do and are granted by type.
         let readable = base & rights::READING != 0;
         let writable = base & rights::FD_WRITE != 0 || append || trunc;
-
+        // A new file is the common case of `O_CREAT`: the name is created outright
+        // (`O_CREAT|O_EXCL`, no lookup of it first), and only if that fails (the name exists,
+        // or anything else) does the whole walk below decide, as it always did.
+        let memo = Memo::default();
+        if creat
+            && rec.is_none()
+            && oflags & oflags::DIRECTORY == 0
+            // In an overlay, only where no lower layer has the name (see `NewName::Create`).
+            && let Some(loc) = self.new_name_at(mem, fd, needed, (path, len), &memo, NewName::Create)?
+            && let Ok(file) = self.open_host_file(&loc, true, true, readable, writable, trunc, fdflags)
+        {
+            let flags = OpenFlags { readable, writable, append, trunc, fdflags };
+            let descriptor = self.file_descriptor(file, loc, true, flags)?;
+            return self.insert_opened(mem, fd, descriptor, out);
+        }
+        let Resolved { location: loc, node, trailing_slash: slash, memo, .. } =
+            self.resolve_full_at(mem, fd, needed, (path, len), follow, rec, memo)?;
         let descriptor = match node {
             Node::Dir => {
                 if creat && excl {
@@ -451,7 +517,7 @@ impl WasiHost {
                 let truncated = if trunc && !created { self.counted_len(&loc) } else { 0 };
                 let loc = match (created, writable) {
                     (true, _) => {
-                        self.for_create(&loc)?;
+                        self.for_create(&loc, &memo)?;
                         loc
                     }
                     // A lower file is copied up before it is written (without its data when
@@ -461,28 +527,51 @@ impl WasiHost {
                 };
                 let file = self.open_host_file(&loc, created, excl, readable, writable, trunc, fdflags)?;
                 self.credit(&loc, truncated);
-                if append {
-                    // Set after the open: std's rules (which cap-std applies) refuse O_APPEND
-                    // with O_TRUNC, which POSIX allows.
-                    let flags = rustix::fs::fcntl_getfl(&file).map_err(std::io::Error::from)?;
-                    rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND).map_err(std::io::Error::from)?;
-                }
-                if created {
-                    self.notify(MutationKind::Create, &loc.path, loc.mount, None);
-                }
-                let kept = fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC | fdflags::NONBLOCK;
-                Descriptor::File(OpenFile {
-                    file,
-                    location: loc,
-                    readable: readable || !writable,
-                    writable,
-                    append,
-                    flags: fdflags & kept,
-                    wrote: trunc,
-                })
+                self.file_descriptor(file, loc, created, OpenFlags { readable, writable, append, trunc, fdflags })?
             }
         };
-        let rights = Rights::full(&descriptor).inherited_from(dir_rights);
+        self.insert_opened(mem, fd, descriptor, out)
+    }
+
+    /// The descriptor of a file just opened at `loc` (`created` if the open made it).
+    fn file_descriptor(
+        &self,
+        file: std::fs::File,
+        loc: Location,
+        created: bool,
+        OpenFlags { readable, writable, append, trunc, fdflags }: OpenFlags,
+    ) -> Result<Descriptor, Errno> {
+        if append {
+            // Set after the open: std's rules (which cap-std applies) refuse O_APPEND
+            // with O_TRUNC, which POSIX allows.
+            let flags = rustix::fs::fcntl_getfl(&file).map_err(std::io::Error::from)?;
+            rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND).map_err(std::io::Error::from)?;
+        }
+        if created {
+            self.notify(MutationKind::Create, &loc.path, loc.mount, None);
+        }
+        let kept = fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC | fdflags::NONBLOCK;
+        Ok(Descriptor::File(OpenFile {
+            file,
+            location: loc,
+            readable: readable || !writable,
+            writable,
+            append,
+            flags: fdflags & kept,
+            wrote: trunc,
+        }))
+    }
+
+    /// Puts the descriptor `path_open` made into the table, with the rights of the directory
+    /// `dir` it was opened from, and tells the guest its number.
+    fn insert_opened(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        dir: u32,
+        descriptor: Descriptor,
+        out: u32,
+    ) -> HostResult<()> {
+        let rights = Rights::full(&descriptor).inherited_from(self.fds.rights(dir)?);
         let new_fd = self.fds.insert_with_rights(descriptor, rights)?;
         mem.write_u32(out, new_fd)?;
         Ok(())
@@ -564,7 +653,7 @@ impl WasiHost {
             return Err(Errno::Notempty.into());
         }
         self.check_writable(&loc)?;
-        self.remove_entry(&loc, true)?;
+        self.remove_entry(&loc, true, &Memo::default())?;
         self.notify(MutationKind::Rmdir, &loc.path, loc.mount, None);
         Ok(())
     }
@@ -649,14 +738,30 @@ impl WasiHost {
         // Stored verbatim, absolute targets included: they mean the container root when followed
         // through the namespace, and the host never follows them.
         let target = std::ffi::OsStr::from_bytes(&target);
-        self.for_create(&loc)?;
+        self.for_create(&loc, &Memo::default())?;
         self.host_dir(&loc).symlink_contents(target, &loc.rel)?;
         self.notify(MutationKind::Symlink, &loc.path, loc.mount, None);
         Ok(())
     }
 
     pub fn path_unlink_file(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, len: u32) -> HostResult<()> {
-        let (loc, node) = self.resolve_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), false)?;
+        // The name removed outright (`unlinkat`, no lookup of it first; in an overlay from the
+        // upper, then a whiteout if a lower layer shows the name) where no quota wants its
+        // length; if that fails (no such name, a directory, …) the whole walk below decides,
+        // and answers, as it always did.
+        let memo = Memo::default();
+        if let Some(loc) = self.new_name_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), &memo, NewName::Remove)?
+            && self.ns.mount(loc.mount).quota.is_none()
+            && self.host_dir(&loc).remove_file(&loc.rel).is_ok()
+        {
+            if let Some(o) = self.ns.mount(loc.mount).overlay() {
+                o.whiteout_if_shown_with(&loc.rel, &memo)?;
+            }
+            self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
+            return Ok(());
+        }
+        let Resolved { location: loc, node, memo, .. } =
+            self.resolve_full_at(mem, fd, rights::PATH_UNLINK_FILE, (path, len), false, None, memo)?;
         match node {
             Node::Missing => return Err(Errno::Noent.into()),
             Node::Dir => return Err(Errno::Isdir.into()),
@@ -666,7 +771,7 @@ impl WasiHost {
         self.check_not_mount_point(&loc)?;
         self.check_writable(&loc)?;
         let freed = self.last_link_len(&loc);
-        self.remove_entry(&loc, false)?;
+        self.remove_entry(&loc, false, &memo)?;
         self.credit(&loc, freed);
         self.notify(MutationKind::Unlink, &loc.path, loc.mount, None);
         Ok(())
